@@ -1,0 +1,3 @@
+"""mnist-app: read hand-drawn digits with a from-scratch NumPy network and Keras models."""
+
+__version__ = "0.1.0"

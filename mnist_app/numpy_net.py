@@ -1,0 +1,224 @@
+"""A 784 -> hidden ReLU -> 10 softmax network, written from scratch in NumPy.
+
+Shapes: B = batch, D = 784 inputs, H = hidden units, K = 10 classes.
+    h = relu(x @ W1 + b1)        (B, H)
+    p = softmax(h @ W2 + b2)     (B, K)
+    L = -mean(sum(y * log p))    categorical cross-entropy, y one-hot
+This module never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from .artifacts import atomic_path
+
+FORMAT_VERSION = 1
+N_INPUTS, N_CLASSES = 784, 10
+
+
+@dataclass(frozen=True)
+class NumpyMLPConfig:
+    """Hyperparameters; the defaults are the source project's (SGD 0.01, batch 32, 10 epochs)."""
+
+    hidden: int = 128
+    learning_rate: float = 0.01
+    batch_size: int = 32
+    epochs: int = 10
+    optimizer: str = "sgd"  # "sgd", "momentum" or "adam"
+    momentum: float = 0.9  # momentum's beta, Adam's beta1
+    schedule: str = "constant"  # "constant" or "cosine" (decays the rate to 0 over training)
+    init: str = "he"  # "he" (scaled for ReLU) or "small" (N(0, 0.01), the source project's)
+    augment: bool = False  # random distortions of the training digits each epoch
+    val_fraction: float = 0.1
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in ("sgd", "momentum", "adam"):
+            raise ValueError(f"unknown optimizer {self.optimizer!r}")
+        if self.schedule not in ("constant", "cosine") or self.init not in ("he", "small"):
+            raise ValueError(f"unknown schedule {self.schedule!r} or init {self.init!r}")
+        if self.hidden < 1 or self.batch_size < 1 or self.epochs < 1 or self.learning_rate <= 0:
+            raise ValueError("hidden, batch_size, epochs and learning_rate must be positive")
+
+
+def init_params(hidden: int, init: str, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Random weights, zero biases; He init keeps ReLU activations' variance stable."""
+    scale1, scale2 = (np.sqrt(2.0 / N_INPUTS), np.sqrt(2.0 / hidden)) if init == "he" else (0.01, 0.01)
+    return {
+        "W1": (rng.standard_normal((N_INPUTS, hidden)) * scale1).astype(np.float32),
+        "b1": np.zeros(hidden, dtype=np.float32),
+        "W2": (rng.standard_normal((hidden, N_CLASSES)) * scale2).astype(np.float32),
+        "b2": np.zeros(N_CLASSES, dtype=np.float32),
+    }
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax; subtracting the row max keeps exp() from overflowing."""
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def forward(params: dict[str, np.ndarray], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x (B, 784) -> (probabilities (B, 10), hidden activations (B, H) kept for backward)."""
+    hidden = np.maximum(x @ params["W1"] + params["b1"], 0.0)
+    return softmax(hidden @ params["W2"] + params["b2"]), hidden
+
+
+def cross_entropy(probs: np.ndarray, onehot: np.ndarray) -> float:
+    """Mean categorical cross-entropy; the clip avoids log(0)."""
+    return float(-np.mean(np.sum(onehot * np.log(np.clip(probs, 1e-12, 1.0)), axis=1)))
+
+
+def backward(
+    params: dict[str, np.ndarray], x: np.ndarray, hidden: np.ndarray, probs: np.ndarray, onehot: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Gradients of the mean cross-entropy.
+
+    dL/dz2 = (p - y) / B  (softmax and cross-entropy together)
+    dW2 = h^T dz2,  dh = dz2 W2^T,  dz1 = dh * [z1 > 0],  dW1 = x^T dz1
+    """
+    dz2 = (probs - onehot) / len(x)
+    dz1 = (dz2 @ params["W2"].T) * (hidden > 0)
+    return {"W1": x.T @ dz1, "b1": dz1.sum(axis=0), "W2": hidden.T @ dz2, "b2": dz2.sum(axis=0)}
+
+
+class Optimizer:
+    """SGD, SGD with momentum, or Adam, written out; state is one buffer (two for Adam) per parameter."""
+
+    def __init__(self, kind: str, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        self.kind, self.beta1, self.beta2, self.eps = kind, beta1, beta2, eps
+        self.m: dict[str, np.ndarray] = {}
+        self.v: dict[str, np.ndarray] = {}
+        self.t = 0
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray], lr: float) -> None:
+        """Update `params` in place."""
+        self.t += 1
+        for name, grad in grads.items():
+            if self.kind == "sgd":
+                params[name] -= lr * grad
+                continue
+            m = self.m.setdefault(name, np.zeros_like(grad))
+            m *= self.beta1
+            if self.kind == "momentum":
+                m += grad
+                params[name] -= lr * m
+                continue
+            m += (1 - self.beta1) * grad
+            v = self.v.setdefault(name, np.zeros_like(grad))
+            v *= self.beta2
+            v += (1 - self.beta2) * grad * grad
+            m_hat, v_hat = m / (1 - self.beta1**self.t), v / (1 - self.beta2**self.t)
+            params[name] -= lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def learning_rate(config: NumpyMLPConfig, epoch: int) -> float:
+    """The epoch's rate: constant, or cosine-decayed from the configured rate towards 0."""
+    if config.schedule == "constant":
+        return config.learning_rate
+    return config.learning_rate * 0.5 * (1 + np.cos(np.pi * epoch / config.epochs))
+
+
+class NumpyMLP:
+    """The trained network behind the shared model contract (`predict_proba`)."""
+
+    kind = "numpy"
+
+    def __init__(self, params: dict[str, np.ndarray], config: NumpyMLPConfig):
+        self.params, self.config = params, config
+
+    def predict_proba(self, images: np.ndarray) -> np.ndarray:
+        """(n, 28, 28) float32 in [0, 1] -> (n, 10) probabilities."""
+        return forward(self.params, np.asarray(images, dtype=np.float32).reshape(len(images), N_INPUTS))[0]
+
+    def save(self, path: str | Path) -> None:
+        """Weights and config in one .npz (no pickle), written atomically."""
+        meta = json.dumps({"format_version": FORMAT_VERSION, "config": asdict(self.config)})
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, meta=np.array(meta), **self.params)
+
+    @classmethod
+    def load(cls, path: str | Path) -> NumpyMLP:
+        """Rebuild from a file written by `save`; ValueError if it is not one."""
+        with np.load(path, allow_pickle=False) as npz:
+            meta = json.loads(str(npz["meta"]))
+            if meta.get("format_version") != FORMAT_VERSION:
+                raise ValueError(f"format version {meta.get('format_version')}, expected {FORMAT_VERSION}")
+            params = {name: npz[name].astype(np.float32) for name in ("W1", "b1", "W2", "b2")}
+        config = NumpyMLPConfig(**meta["config"])
+        hidden = config.hidden
+        expected = {"W1": (N_INPUTS, hidden), "b1": (hidden,), "W2": (hidden, N_CLASSES), "b2": (N_CLASSES,)}
+        if any(params[k].shape != shape for k, shape in expected.items()):
+            raise ValueError("weight shapes do not match the stored config")
+        return cls(params, config)
+
+
+def evaluate(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(loss, accuracy) over a whole set, in chunks to bound memory."""
+    probs = np.concatenate([forward(params, x[i : i + 4096])[0] for i in range(0, len(x), 4096)])
+    return cross_entropy(probs, np.eye(N_CLASSES, dtype=np.float32)[y]), float(np.mean(probs.argmax(1) == y))
+
+
+def train(
+    config: NumpyMLPConfig,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    epoch_images: Callable[[int], np.ndarray] | None = None,
+    log: Callable[[str], None] = print,
+) -> tuple[NumpyMLP, dict[str, list[float]]]:
+    """Mini-batch training on float32 images (n, 28, 28) in [0, 1]; returns the model and its history.
+
+    `epoch_images`, when given, supplies each epoch's (distorted) training images, in the order
+    of `y_train`. Deterministic for a seed.
+    """
+    rng = np.random.default_rng(config.seed)
+    params = init_params(config.hidden, config.init, rng)
+    optimizer = Optimizer(config.optimizer, beta1=config.momentum)
+    onehot = np.eye(N_CLASSES, dtype=np.float32)
+    x_val_flat = x_val.reshape(len(x_val), N_INPUTS)
+    history: dict[str, list[float]] = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
+    for epoch in range(config.epochs):
+        start, lr = time.perf_counter(), learning_rate(config, epoch)
+        images = epoch_images(epoch) if epoch_images else x_train
+        flat = images.reshape(len(images), N_INPUTS)
+        losses, hits = [], 0
+        for batch in np.array_split(rng.permutation(len(flat)), max(1, len(flat) // config.batch_size)):
+            probs, hidden = forward(params, flat[batch])
+            optimizer.step(params, backward(params, flat[batch], hidden, probs, onehot[y_train[batch]]), lr)
+            losses.append(cross_entropy(probs, onehot[y_train[batch]]) * len(batch))
+            hits += int(np.sum(probs.argmax(1) == y_train[batch]))
+        val_loss, val_acc = evaluate(params, x_val_flat, y_val)
+        history["loss"].append(sum(losses) / len(flat))
+        history["accuracy"].append(hits / len(flat))
+        history["val_loss"].append(val_loss)
+        history["val_accuracy"].append(val_acc)
+        log(
+            f"Epoch {epoch + 1}/{config.epochs} - {time.perf_counter() - start:.1f}s - lr {lr:.5f} - "
+            f"loss {history['loss'][-1]:.4f} - accuracy {history['accuracy'][-1]:.4f} - "
+            f"val_loss {val_loss:.4f} - val_accuracy {val_acc:.4f}"
+        )
+    return NumpyMLP(params, config), history
+
+
+def config_from_overrides(base: NumpyMLPConfig, **overrides) -> NumpyMLPConfig:
+    """A copy of `base` with the non-None overrides applied (for command-line flags)."""
+    return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+PRESETS = {
+    # the model the app ships: wider, He init, Adam with cosine decay, augmented digits
+    "numpy-mlp": NumpyMLPConfig(
+        hidden=512, optimizer="adam", learning_rate=1e-3, batch_size=128, epochs=30, schedule="cosine", augment=True
+    ),
+    # the first source project, as it was: 784-128-10, SGD 0.01, batch 32, 10 epochs
+    "numpy-mlp-source": NumpyMLPConfig(init="small"),
+}

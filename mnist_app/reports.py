@@ -1,0 +1,136 @@
+"""A trained model's reports: what train.py writes and the Diagnostics page reads.
+
+Per model folder: `history.json` (per-epoch loss and accuracy, train and validation),
+`report.json` (test metrics, config, data, versions, time) and `misclassified.npz`
+(the test digits it gets wrong, most confident mistakes first).
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from .artifacts import atomic_path, read_json, write_json
+from .metrics import classification_report, top_confusions
+
+HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+GALLERY_SIZE = 64
+
+
+class ReportMissingError(FileNotFoundError):
+    """A model has no (readable) reports yet."""
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that shaped a model (TensorFlow only if it was imported)."""
+    versions = {"python": platform.python_version(), "numpy": np.__version__}
+    for module in ("keras", "tensorflow", "jax"):
+        if module in sys.modules:
+            versions[module] = getattr(sys.modules[module], "__version__", "unknown")
+    return versions
+
+
+def build_report(
+    name: str, config: dict, y_true: np.ndarray, probs: np.ndarray, data: dict, training_seconds: float
+) -> dict:
+    """Everything the Diagnostics page shows about a model's test results."""
+    return {
+        "model": name,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "test": classification_report(y_true, probs.argmax(axis=1)),
+        "config": config,
+        "data": data,
+        "training_seconds": round(training_seconds, 1),
+        "versions": library_versions(),
+    }
+
+
+def misclassified(images: np.ndarray, y_true: np.ndarray, probs: np.ndarray, limit: int = GALLERY_SIZE) -> dict:
+    """The `limit` test digits the model gets wrong with the most confidence."""
+    predicted = probs.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != y_true)
+    wrong = wrong[np.argsort(-probs[wrong, predicted[wrong]])][:limit]
+    return {
+        "images": images[wrong].astype(np.uint8),
+        "true": y_true[wrong].astype(np.int64),
+        "predicted": predicted[wrong].astype(np.int64),
+        "confidence": probs[wrong, predicted[wrong]].astype(np.float32),
+        "index": wrong.astype(np.int64),
+    }
+
+
+def write_reports(directory: Path, history: dict, report: dict, gallery: dict) -> None:
+    """Write the three report files, each atomically."""
+    write_json(directory / "history.json", {k: history[k] for k in HISTORY_KEYS})
+    with atomic_path(directory / "misclassified.npz") as tmp, open(tmp, "wb") as handle:
+        np.savez_compressed(handle, **gallery)
+    write_json(directory / "report.json", report)
+
+
+def read_history(directory: Path) -> dict[str, list[float]]:
+    history = _read(directory / "history.json")
+    if any(not isinstance(history.get(k), list) for k in HISTORY_KEYS):
+        raise ReportMissingError(f"{directory / 'history.json'}: missing one of {HISTORY_KEYS}")
+    return history
+
+
+def read_report(directory: Path) -> dict:
+    report = _read(directory / "report.json")
+    if "test" not in report or "confusion_matrix" not in report["test"]:
+        raise ReportMissingError(f"{directory / 'report.json'}: no test results in it")
+    return report
+
+
+def read_misclassified(directory: Path) -> dict[str, np.ndarray]:
+    path = directory / "misclassified.npz"
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {key: npz[key] for key in ("images", "true", "predicted", "confidence")}
+    except (OSError, ValueError, KeyError) as exc:
+        raise ReportMissingError(f"{path}: cannot read ({exc})") from exc
+
+
+def _read(path: Path) -> dict:
+    if not path.exists():
+        raise ReportMissingError(f"{path}: not found")
+    try:
+        return read_json(path)
+    except ValueError as exc:
+        raise ReportMissingError(str(exc)) from exc
+
+
+def reported_models(models_dir: Path) -> dict[str, Path]:
+    """Every model folder with a report.json: shipped models first, then comparisons/."""
+    folders = sorted(p.parent for p in models_dir.glob("*/report.json"))
+    folders += sorted(p.parent for p in models_dir.glob("comparisons/*/report.json"))
+    return {folder.name: folder for folder in folders}
+
+
+def per_class_rows(report: dict) -> list[dict]:
+    """The per-class table, then macro and weighted averages, as rows."""
+    test = report["test"]
+    rows = [{"class": k, **v} for k, v in test["per_class"].items()]
+    total = sum(row["support"] for row in rows)
+    rows += [
+        {"class": f"{avg.replace('_avg', '')} avg", **test[avg], "support": total}
+        for avg in ("macro_avg", "weighted_avg")
+    ]
+    return rows
+
+
+def confusion_sentences(matrix: list[list[int]], k: int = 5) -> list[str]:
+    """The most frequent mistakes in words: '4 read as 9: 12 times'."""
+    return [f"{t} read as {p}: {c} time{'s' if c != 1 else ''}" for t, p, c in top_confusions(np.array(matrix), k)]
+
+
+def read_drawn_results(models_dir: Path) -> dict:
+    """The drawn-digit benchmark's results (benchmarks/drawn_digits.py), or {} if it has not been run."""
+    path = models_dir / "drawn-digits.json"
+    try:
+        return read_json(path) if path.exists() else {}
+    except ValueError:
+        return {}

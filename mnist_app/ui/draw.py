@@ -1,0 +1,93 @@
+"""Draw page: a canvas, the chosen model's reading of it, and what the model sees."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from mnist_app import models
+from mnist_app.plots import enlarge
+from mnist_app.preprocess import EmptyCanvasError, canvas_to_mnist
+from mnist_app.ui.state import get_model, models_dir
+
+UNSURE = 0.5  # below this top probability the page says the model is unsure
+
+if "canvas_generation" not in st.session_state:
+    st.session_state.canvas_generation = 0  # bumped by Clear: a new key mounts an empty canvas
+
+
+def clear_canvas() -> None:
+    st.session_state.canvas_generation += 1
+
+
+st.title("Draw a digit")
+names = models.available(models_dir())
+if not names:
+    st.error("No trained model was found. Train them with: python train.py all")
+    st.stop()
+name = st.radio("Model", names, format_func=models.label_of, horizontal=True, key="model")
+
+left, right = st.columns([1, 1], gap="large")
+with left:
+    brush = st.slider("Brush width", min_value=6, max_value=40, value=20, key="brush")
+    canvas = st_canvas(
+        stroke_width=brush,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        width=280,
+        height=280,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=f"canvas-{st.session_state.canvas_generation}",
+    )
+    st.button("Clear", on_click=clear_canvas, key="clear")
+    st.caption("Draw with the mouse, a finger or a pen. The toolbar above the canvas undoes, redoes and resets.")
+
+try:
+    digit = canvas_to_mnist(canvas.image_data) if canvas.image_data is not None else None
+except EmptyCanvasError:
+    digit = None
+
+with right:
+    if digit is None:
+        st.info("Draw a digit (0-9) on the black square: the model reads it after every stroke.")
+        st.stop()
+    model = get_model(name)
+    if isinstance(model, str):
+        st.error(f"{models.label_of(name)} cannot be used: {model}")
+        st.stop()
+    probs = model.predict_proba(digit[None])[0]
+    ranked = np.argsort(-probs)
+    best, runner_up = int(ranked[0]), int(ranked[1])
+    st.subheader(f"Prediction: {best}")
+    st.caption(f"probability {probs[best]:.1%} · {model.label}")
+    if probs[best] < UNSURE:
+        st.warning(f"The model is unsure: {best} ({probs[best]:.0%}), or perhaps {runner_up} ({probs[runner_up]:.0%}).")
+    st.bar_chart(
+        pd.DataFrame({"probability": probs}, index=[str(d) for d in range(10)]),
+        height=220,
+        x_label="digit",
+        y_label="probability",
+    )
+    st.image(enlarge(digit), caption="What the model sees: 28x28, white on black, centred as MNIST", width=224)
+
+if st.toggle("Compare every model on this drawing", key="compare"):
+    rows = []
+    for other in names:
+        loaded = get_model(other)
+        if isinstance(loaded, str):
+            rows.append({"model": models.label_of(other), "prediction": "unavailable", "probability": None})
+            continue
+        p = loaded.predict_proba(digit[None])[0]
+        rows.append({"model": loaded.label, "prediction": str(int(p.argmax())), "probability": float(p.max())})
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        column_config={
+            "probability": st.column_config.ProgressColumn(
+                "probability", min_value=0.0, max_value=1.0, format="percent"
+            )
+        },
+    )

@@ -1,0 +1,43 @@
+"""Shared fixtures: a real-MNIST sample shipped in tests/data, and the full data where MNIST_DATA points."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_app.data import Mnist, load_npz
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = Path(__file__).resolve().parent / "data" / "mnist_sample.npz"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip when a prerequisite is missing here; in CI (CI=true) a missing prerequisite is a failure."""
+    if not condition:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run this test: {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def mnist_sample() -> Mnist:
+    """5,000 training and 1,000 test digits of the real MNIST."""
+    return load_npz(SAMPLE)
+
+
+@pytest.fixture(scope="session")
+def full_mnist() -> Mnist:
+    require(bool(os.environ.get("MNIST_DATA")), "MNIST_DATA is not set (point it at ../shared/mnist)")
+    from mnist_app.data import load_mnist
+
+    return load_mnist()
+
+
+def draw_blob(shape=(280, 280), rows=slice(100, 180), cols=slice(120, 140)) -> np.ndarray:
+    """A white-on-black grey image with one filled rectangle of ink."""
+    image = np.zeros(shape, dtype=np.uint8)
+    image[rows, cols] = 255
+    return image

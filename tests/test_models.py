@@ -1,0 +1,158 @@
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+from mnist_app import models
+from mnist_app.data import to_float
+from mnist_app.numpy_net import FORMAT_VERSION, NumpyMLP, NumpyMLPConfig, init_params
+
+THRESHOLDS = {"numpy-mlp": 0.98, "keras-mlp": 0.985, "keras-cnn": 0.995}
+
+
+@pytest.fixture
+def model_copy(tmp_path):
+    """A writable copy of the shipped models folder (reports and weights)."""
+    shutil.copytree(models.MODELS_DIR, tmp_path / "models")
+    return tmp_path / "models"
+
+
+def test_every_shipped_model_is_available():
+    names = models.available()
+    assert names == list(models.SHIPPED)
+    assert any("numpy" in n for n in names) and any("keras" in n for n in names)
+
+
+@pytest.mark.parametrize("name", models.SHIPPED)
+def test_shipped_model_returns_probabilities(name, mnist_sample):
+    probs = models.load(name).predict_proba(to_float(mnist_sample.x_test[:64]))
+    assert probs.shape == (64, 10)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    assert np.mean(probs.argmax(1) == mnist_sample.y_test[:64]) > 0.95
+
+
+@pytest.mark.parametrize("name", models.SHIPPED)
+def test_shipped_model_reaches_its_accuracy_on_the_mnist_test_set(name, full_mnist):
+    probs = models.load(name).predict_proba(to_float(full_mnist.x_test))
+    accuracy = np.mean(probs.argmax(1) == full_mnist.y_test)
+    report = json.loads((models.model_dir(name) / "report.json").read_text())
+    assert accuracy >= THRESHOLDS[name]
+    assert accuracy == pytest.approx(report["test"]["accuracy"], abs=2e-4)  # the report tells the truth
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.zeros((28, 28)), "shape"),
+        (np.zeros((1, 784)), "shape"),
+        (np.zeros((0, 28, 28)), "shape"),
+        (np.full((1, 28, 28), np.nan), "NaN"),
+        (np.full((1, 28, 28), 255.0), r"\[0, 1\]"),
+        (None, "None"),
+        (np.array([["x"]]), "numbers"),
+    ],
+)
+@pytest.mark.parametrize("name", ["numpy-mlp", "keras-cnn"])
+def test_predict_proba_rejects_bad_input_with_a_message(name, bad, message):
+    with pytest.raises(ValueError, match=message):
+        models.load(name).predict_proba(bad)
+
+
+def test_unknown_name_is_a_model_load_error_with_the_retrain_command():
+    with pytest.raises(models.ModelLoadError, match="python train.py nonsense"):
+        models.load("nonsense")
+
+
+@pytest.mark.parametrize("name", models.SHIPPED)
+def test_missing_file_is_a_model_load_error_naming_it(name, model_copy):
+    models.weights_path(name, model_copy).unlink()
+    with pytest.raises(models.ModelLoadError, match=f"{name}.*python train.py {name}"):
+        models.load(name, model_copy)
+    assert name not in models.available(model_copy)
+
+
+@pytest.mark.parametrize("name", models.SHIPPED)
+def test_corrupt_file_is_a_model_load_error_naming_it(name, model_copy):
+    path = models.weights_path(name, model_copy)
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    with pytest.raises(models.ModelLoadError, match=str(path.name)):
+        models.load(name, model_copy)
+    assert name not in models.available(model_copy)
+
+
+def test_numpy_file_from_another_format_version_is_a_model_load_error(model_copy):
+    path = models.weights_path("numpy-mlp", model_copy)
+    model = NumpyMLP(init_params(8, "he", np.random.default_rng(0)), NumpyMLPConfig(hidden=8))
+    model.save(path)
+    with np.load(path) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(str(arrays["meta"]))
+    meta["format_version"] = FORMAT_VERSION + 1
+    arrays["meta"] = np.array(json.dumps(meta))
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)
+    with pytest.raises(models.ModelLoadError, match="format version"):
+        models.load("numpy-mlp", model_copy)
+
+
+def test_keras_file_with_the_wrong_architecture_is_a_model_load_error(model_copy):
+    import keras
+
+    wrong = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(3)])
+    wrong.save(models.weights_path("keras-mlp", model_copy))
+    with pytest.raises(models.ModelLoadError, match="not \\(n, 28, 28\\) to \\(n, 10\\)"):
+        models.load("keras-mlp", model_copy)
+
+
+def test_keras_file_with_code_is_refused_in_safe_mode(model_copy):
+    path = models.weights_path("keras-mlp", model_copy)
+    with zipfile.ZipFile(path) as archive:
+        files = {n: archive.read(n) for n in archive.namelist()}
+    config = json.loads(files["config.json"])
+    config["config"]["layers"][1] = {
+        "module": "keras.layers",
+        "class_name": "Lambda",
+        "config": {
+            "name": "evil",
+            "function": {
+                "class_name": "__lambda__",
+                "config": {"code": "print('ran code')", "defaults": None, "closure": None},
+            },
+        },
+        "registered_name": None,
+    }
+    files["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    with pytest.raises(models.ModelLoadError):
+        models.load("keras-mlp", model_copy)
+
+
+def test_keras_save_and_load_predict_identically(tmp_path, mnist_sample):
+    from mnist_app.keras_models import PRESETS, KerasClassifier, build_model, save
+
+    model = build_model(PRESETS["keras-cnn"])
+    save(model, tmp_path / "model.keras")
+    images = to_float(mnist_sample.x_test[:16])
+    np.testing.assert_allclose(
+        KerasClassifier.load(tmp_path / "model.keras").predict_proba(images),
+        KerasClassifier(model).predict_proba(images),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    with zipfile.ZipFile(tmp_path / "model.keras") as archive, archive.open("model.weights.h5") as weights:
+        assert b"optimizer" not in weights.read()  # saved without optimizer state
+
+
+def test_loading_the_numpy_model_does_not_import_tensorflow():
+    code = (
+        "import sys, numpy as np; from mnist_app import models; m = models.load('numpy-mlp'); "
+        "m.predict_proba(np.zeros((1, 28, 28), np.float32)); print('tensorflow' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,109 @@
+import sys
+
+import numpy as np
+import pytest
+
+from mnist_app.data import split_validation, to_float
+from mnist_app.numpy_net import (
+    NumpyMLP,
+    NumpyMLPConfig,
+    backward,
+    cross_entropy,
+    forward,
+    init_params,
+    train,
+)
+
+
+def loss_of(params, x, onehot):
+    return cross_entropy(forward(params, x)[0], onehot)
+
+
+def test_gradients_match_finite_differences():
+    rng = np.random.default_rng(0)
+    params = {k: v.astype(np.float64) for k, v in init_params(16, "he", rng).items()}
+    x = rng.uniform(size=(5, 784))
+    onehot = np.eye(10)[rng.integers(0, 10, 5)]
+    probs, hidden = forward(params, x)
+    grads = backward(params, x, hidden, probs, onehot)
+    eps = 1e-6
+    for name, param in params.items():
+        for index in [tuple(rng.integers(0, s) for s in param.shape) for _ in range(6)]:
+            saved = param[index]
+            param[index] = saved + eps
+            plus = loss_of(params, x, onehot)
+            param[index] = saved - eps
+            minus = loss_of(params, x, onehot)
+            param[index] = saved
+            assert grads[name][index] == pytest.approx((plus - minus) / (2 * eps), rel=1e-4, abs=1e-8), name
+
+
+def test_softmax_rows_sum_to_one_even_for_huge_logits():
+    params = init_params(8, "he", np.random.default_rng(0))
+    probs, _ = forward(params, np.full((3, 784), 1e4, np.float32))
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    assert np.isfinite(probs).all()
+
+
+def test_a_short_run_on_5000_real_digits_learns(mnist_sample):
+    x, y = to_float(mnist_sample.x_train), mnist_sample.y_train
+    x_test, y_test = to_float(mnist_sample.x_test), mnist_sample.y_test
+    config = NumpyMLPConfig(epochs=2, hidden=512, optimizer="adam", learning_rate=1e-3, batch_size=32)
+    model, history = train(config, x, y, x_test[:200], y_test[:200], log=lambda _: None)
+    assert history["val_accuracy"][0] >= 0.85  # after one epoch
+    assert np.mean(model.predict_proba(x_test).argmax(1) == y_test) >= 0.90  # after two
+    assert history["loss"][1] < history["loss"][0]
+
+
+def test_the_source_configuration_learns_in_one_epoch(mnist_sample):
+    """784-128-10, SGD 0.01, batch 32, small initial weights: slow, but learning."""
+    x_tr, y_tr, x_val, y_val = split_validation(mnist_sample.x_train, mnist_sample.y_train, 0.1, 0)
+    config = NumpyMLPConfig(epochs=1, init="small")
+    _, history = train(config, to_float(x_tr), y_tr, to_float(x_val), y_val, log=lambda _: None)
+    assert history["val_accuracy"][0] > 0.5
+
+
+def test_training_is_deterministic_for_a_seed(mnist_sample):
+    x, y = to_float(mnist_sample.x_train[:1000]), mnist_sample.y_train[:1000]
+    runs = [
+        train(NumpyMLPConfig(epochs=1, hidden=16, seed=3), x, y, x[:100], y[:100], log=lambda _: None) for _ in range(2)
+    ]
+    np.testing.assert_array_equal(runs[0][0].params["W1"], runs[1][0].params["W1"])
+    assert runs[0][1] == runs[1][1]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_every_optimizer_lowers_the_loss(mnist_sample, optimizer):
+    x, y = to_float(mnist_sample.x_train[:2000]), mnist_sample.y_train[:2000]
+    config = NumpyMLPConfig(
+        epochs=2, hidden=32, optimizer=optimizer, learning_rate=0.05 if optimizer == "sgd" else 1e-3, schedule="cosine"
+    )
+    _, history = train(config, x, y, x[:200], y[:200], log=lambda _: None)
+    assert history["loss"][1] < history["loss"][0]
+
+
+def test_save_and_load_predict_identically(tmp_path, mnist_sample):
+    model = NumpyMLP(init_params(32, "he", np.random.default_rng(1)), NumpyMLPConfig(hidden=32))
+    model.save(tmp_path / "model.npz")
+    loaded = NumpyMLP.load(tmp_path / "model.npz")
+    images = to_float(mnist_sample.x_test[:20])
+    np.testing.assert_array_equal(model.predict_proba(images), loaded.predict_proba(images))
+    assert loaded.config == model.config
+
+
+@pytest.mark.parametrize("bad", [{"optimizer": "lbfgs"}, {"hidden": 0}, {"learning_rate": -1.0}, {"schedule": "x"}])
+def test_invalid_config_is_rejected(bad):
+    with pytest.raises(ValueError):
+        NumpyMLPConfig(**bad)
+
+
+def test_numpy_network_never_imports_tensorflow():
+    # a fresh interpreter: other tests in this process may have imported TensorFlow already
+    import subprocess
+
+    code = (
+        "import sys, numpy as np; from mnist_app import numpy_net, preprocess, data, metrics, augment; "
+        "print('tensorflow' in sys.modules or 'keras' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,161 @@
+"""Train mnist-app's models and write their weights and reports under models/.
+
+python train.py all                     # the shipped models: numpy-mlp, keras-mlp, keras-cnn
+python train.py numpy --epochs 5        # one model, fewer epochs
+python train.py compare                 # the source projects' Keras comparisons (reports only)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+
+from mnist_app import numpy_net
+from mnist_app.augment import EpochAugmenter
+from mnist_app.data import Mnist, MnistDataError, load_mnist, split_validation, to_float
+from mnist_app.models import MODELS_DIR, SHIPPED
+from mnist_app.reports import build_report, misclassified, write_reports
+
+KERAS_NAMES = (
+    "keras-mlp",
+    "keras-cnn",
+    "keras-mlp-rmsprop",
+    "keras-mlp-sigmoid",
+    "keras-mlp-adam",
+    "keras-mlp-sgd",
+    "keras-mlp-dropout",
+    "keras-mlp-batchnorm",
+)
+COMPARISONS = ("numpy-mlp-source",) + KERAS_NAMES[2:]
+ALIASES = {"numpy": ("numpy-mlp",), "all": SHIPPED, "compare": COMPARISONS}
+CHOICES = tuple(numpy_net.PRESETS) + KERAS_NAMES + tuple(ALIASES)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "models", nargs="+", choices=CHOICES, metavar="MODEL", help=f"what to train: {', '.join(CHOICES)}"
+    )
+    parser.add_argument("--epochs", type=int, help="override the preset's number of epochs")
+    parser.add_argument("--batch-size", type=int, help="override the preset's batch size")
+    parser.add_argument("--lr", type=float, help="override the preset's learning rate")
+    parser.add_argument("--hidden", type=int, help="NumPy network: hidden units")
+    parser.add_argument("--optimizer", choices=("sgd", "momentum", "adam", "rmsprop"), help="override the optimizer")
+    parser.add_argument("--no-augment", action="store_true", help="train on the MNIST digits as they are")
+    parser.add_argument("--train-limit", type=int, help="use only the first N training digits (quick runs)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0): same seed, same model")
+    parser.add_argument("--data", help="MNIST folder or mnist.npz (default: $MNIST_DATA, then Keras' cache/download)")
+    parser.add_argument("--out", type=Path, default=MODELS_DIR, help=f"output folder (default {MODELS_DIR})")
+    return parser.parse_args(argv)
+
+
+def expand(names: list[str]) -> list[str]:
+    """Model names with aliases expanded, in order, without repeats."""
+    return list(dict.fromkeys(n for name in names for n in ALIASES.get(name, (name,))))
+
+
+def output_dir(name: str, out: Path) -> Path:
+    """Shipped models go in their own folder; comparisons under comparisons/."""
+    return out / name if name in SHIPPED else out / "comparisons" / name
+
+
+def overrides(args: argparse.Namespace) -> dict:
+    """The command line's hyperparameter overrides, for any model kind."""
+    values = {
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.lr,
+        "optimizer": args.optimizer,
+        "seed": args.seed,
+        "augment": False if args.no_augment else None,
+    }
+    return {k: v for k, v in values.items() if v is not None}
+
+
+@contextmanager
+def augmenter(x_train: np.ndarray, config) -> Iterator[EpochAugmenter | None]:
+    """Each epoch's distorted training digits when the config asks for augmentation, else None."""
+    if not config.augment:
+        yield None
+        return
+    epoch_images = EpochAugmenter(x_train, config.seed)
+    try:
+        yield epoch_images
+    finally:
+        epoch_images.close()
+
+
+def train_numpy(name: str, args: argparse.Namespace, split: tuple) -> tuple:
+    config = replace(numpy_net.PRESETS[name], **overrides(args), **({"hidden": args.hidden} if args.hidden else {}))
+    x_train, y_train, x_val, y_val = split
+    print(f"== {name}: {config}")
+    with augmenter(x_train, config) as epoch_images:
+        model, history = numpy_net.train(config, x_train, y_train, x_val, y_val, epoch_images)
+    directory = output_dir(name, args.out)
+    model.save(directory / "model.npz")
+    return model.predict_proba, history, asdict(config), directory
+
+
+def train_keras(name: str, args: argparse.Namespace, split: tuple) -> tuple:
+    from mnist_app import keras_models  # TensorFlow loads only when a Keras model is asked for
+
+    config = replace(keras_models.PRESETS[name], **overrides(args))
+    print(f"== {name}: {config}")
+    # a progress bar in a terminal, one line per epoch in a log
+    verbose = 1 if sys.stdout.isatty() else 2
+    with tempfile.TemporaryDirectory() as scratch, augmenter(split[0], config) as epoch_images:
+        model, history = keras_models.train(config, *split, Path(scratch) / "checkpoint.keras", epoch_images, verbose)
+    directory = output_dir(name, args.out)
+    keras_models.save(model, directory / "model.keras")
+    return lambda x: model.predict(x, batch_size=1000, verbose=0), history, asdict(config), directory
+
+
+def train_one(name: str, args: argparse.Namespace, mnist: Mnist) -> None:
+    """Train one model, then write its weights and reports."""
+    numpy_config = numpy_net.PRESETS.get(name)
+    val_fraction = numpy_config.val_fraction if numpy_config else _keras_val_fraction(name)
+    images, labels = mnist.x_train[: args.train_limit], mnist.y_train[: args.train_limit]
+    x_train, y_train, x_val, y_val = split_validation(images, labels, val_fraction, args.seed)
+    split = (to_float(x_train), y_train, to_float(x_val), y_val)
+    start = time.perf_counter()
+    predict, history, config, directory = (train_numpy if numpy_config else train_keras)(name, args, split)
+    seconds = time.perf_counter() - start
+    probs = np.asarray(predict(to_float(mnist.x_test)))
+    data = {
+        "train": "MNIST training digits" + (", randomly distorted each epoch" if config["augment"] else ""),
+        "n_train": len(x_train),
+        "n_validation": len(x_val),
+        "n_test": len(mnist.x_test),
+        "source": mnist.source,
+    }
+    report = build_report(name, config, mnist.y_test, probs, data, seconds)
+    write_reports(directory, history, report, misclassified(mnist.x_test, mnist.y_test, probs))
+    print(f"== {name}: test accuracy {report['test']['accuracy']:.4f}, {seconds:.0f}s, written to {directory}")
+
+
+def _keras_val_fraction(name: str) -> float:
+    from mnist_app.keras_models import PRESETS
+
+    return PRESETS[name].val_fraction
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    try:
+        mnist = load_mnist(args.data)
+    except MnistDataError as exc:
+        raise SystemExit(f"train.py: {exc}") from None
+    for name in expand(args.models):
+        train_one(name, args, mnist)
+
+
+if __name__ == "__main__":
+    main()
