@@ -18,7 +18,8 @@ if isinstance(loaded, str):
     st.warning(f"No reports for {models.label_of(name)}: {loaded}. Make them with: `{models.retrain_command(name)}`")
     st.stop()
 history, report, gallery = loaded
-drawn = reports.read_drawn_results(models_dir()).get("models", {}).get(name)
+drawn_results = reports.read_drawn_results(models_dir())
+drawn = drawn_results.get("models", {}).get(name)
 
 columns = st.columns(3)
 columns[0].metric("MNIST test accuracy", f"{report['test']['accuracy']:.2%}")

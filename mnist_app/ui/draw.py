@@ -14,12 +14,14 @@ from mnist_app.ui.state import get_model, models_dir
 
 UNSURE = 0.5  # below this top probability the page says the model is unsure
 
-if "canvas_generation" not in st.session_state:
-    st.session_state.canvas_generation = 0  # bumped by Clear: a new key mounts an empty canvas
+if "clears" not in st.session_state:
+    st.session_state.clears = 0
 
 
 def clear_canvas() -> None:
-    st.session_state.canvas_generation += 1
+    # a changed initial drawing makes the canvas reload it in place: empty, history reset, no remount
+    # (a remount with a new key would drop strokes drawn while the new canvas is still being built)
+    st.session_state.clears += 1
 
 
 st.title("Draw a digit")
@@ -28,6 +30,10 @@ if not names:
     st.error("No trained model was found. Train them with: python train.py all")
     st.stop()
 name = st.radio("Model", names, format_func=models.label_of, horizontal=True, key="model")
+model = get_model(name)
+if isinstance(model, str):  # a broken model: say so kindly; the other choices above still work
+    st.error(f"{models.label_of(name)} cannot be used: {model}")
+    st.stop()
 
 left, right = st.columns([1, 1], gap="large")
 with left:
@@ -40,7 +46,8 @@ with left:
         height=280,
         drawing_mode="freedraw",
         return_image_data=True,
-        key=f"canvas-{st.session_state.canvas_generation}",
+        key="canvas",
+        initial_drawing={"objects": [], "clears": st.session_state.clears},
     )
     st.button("Clear", on_click=clear_canvas, key="clear")
     st.caption("Draw with the mouse, a finger or a pen. The toolbar above the canvas undoes, redoes and resets.")
@@ -53,10 +60,6 @@ except EmptyCanvasError:
 with right:
     if digit is None:
         st.info("Draw a digit (0-9) on the black square: the model reads it after every stroke.")
-        st.stop()
-    model = get_model(name)
-    if isinstance(model, str):
-        st.error(f"{models.label_of(name)} cannot be used: {model}")
         st.stop()
     probs = model.predict_proba(digit[None])[0]
     ranked = np.argsort(-probs)

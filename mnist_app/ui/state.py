@@ -6,8 +6,11 @@ import os
 from pathlib import Path
 
 import streamlit as st
+from streamlit.logger import get_logger
 
 from mnist_app import models, reports
+
+log = get_logger(__name__)
 
 
 def models_dir() -> Path:
@@ -18,7 +21,9 @@ def models_dir() -> Path:
 @st.cache_resource(show_spinner="Loading the model…")
 def load_model(name: str, directory: str) -> models.Model:
     """One instance per model per server process, shared by every session (thread-safe predict_proba)."""
-    return models.load(name, directory)
+    model = models.load(name, directory)
+    log.info("mnist-app loaded model %s from %s", name, directory)  # once per server: the load test counts it
+    return model
 
 
 def get_model(name: str) -> models.Model | str:

@@ -1,0 +1,144 @@
+"""Helpers for the browser tests: a real `streamlit run app.py`, Debian's Chromium, pen digits as mouse drags."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from mnist_app import models, pendigits
+from mnist_app.preprocess import canvas_to_mnist
+from tests.conftest import ROOT, require
+
+CHROMIUM = "/usr/bin/chromium"
+# as root, in a closed network: no sandbox, and none of Chromium's background connections
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CANVAS = 280
+BOX = 200  # the drawn digit's height (or width) on the canvas, in pixels
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(log_path: Path, env: dict | None = None):
+    """`streamlit run app.py` on a free loopback port; yields (url, process)."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, **(env or {})}
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"streamlit did not start: {log_path.read_text()}") from None
+                time.sleep(0.3)
+        yield url, process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@contextmanager
+def chromium():
+    """Debian's Chromium under Playwright (never a downloaded browser)."""
+    require(Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def canvas_strokes(digit: pendigits.PenDigit) -> list[np.ndarray]:
+    """The digit's strokes in canvas pixels: BOX pixels tall (or wide), centred, y flipped."""
+    points = np.concatenate(digit.strokes)
+    low, high = points.min(axis=0), points.max(axis=0)
+    scale, mid = BOX / max(high - low).clip(min=1), (low + high) / 2
+    return [
+        np.column_stack([(s[:, 0] - mid[0]) * scale + CANVAS / 2, (mid[1] - s[:, 1]) * scale + CANVAS / 2])
+        for s in digit.strokes
+    ]
+
+
+def draw(page, canvas_box: dict, strokes: list[np.ndarray]) -> None:
+    """Replay strokes as mouse drags: press, move through every point (interpolated), release."""
+    for stroke in strokes:
+        x0, y0 = canvas_box["x"], canvas_box["y"]
+        page.mouse.move(x0 + stroke[0, 0], y0 + stroke[0, 1])
+        page.mouse.down()
+        for (ax, ay), (bx, by) in zip(stroke[:-1], stroke[1:], strict=True):
+            for t in (1 / 3, 2 / 3, 1.0):
+                page.mouse.move(x0 + ax + (bx - ax) * t, y0 + ay + (by - ay) * t)
+        page.mouse.up()
+
+
+def readable_digits(names: tuple[str, ...], per_label: int = 1, brush: int = 20) -> dict[int, list]:
+    """Held-out pen digits that every named model reads right offline, rendered as the browser test draws them."""
+    require(pendigits.default_path().exists(), f"{pendigits.default_path()} is missing (../shared/pendigits)")
+    loaded = [models.load(n) for n in names]
+    chosen: dict[int, list] = {label: [] for label in range(10)}
+    for digit in pendigits.select_writers(pendigits.load(), "heldout"):
+        if len(chosen[digit.label]) >= per_label:
+            continue
+        image = canvas_to_mnist(pendigits.render(digit, brush=brush, size=BOX / CANVAS))[None]
+        if all(m.predict_proba(image)[0, digit.label] > 0.9 for m in loaded):
+            chosen[digit.label].append(digit)
+        if all(len(v) >= per_label for v in chosen.values()):
+            break
+    return chosen
+
+
+def canvas_box(page) -> dict:
+    """Where the drawing surface (Fabric's upper canvas) is on the page."""
+    canvas = page.locator("canvas").last
+    canvas.wait_for(state="visible")
+    return canvas.bounding_box()
+
+
+def clear(page) -> None:
+    """Press Clear and wait for the empty-canvas prompt."""
+    page.get_by_role("button", name="Clear").click()
+    page.get_by_text("Draw a digit (0-9)").wait_for()

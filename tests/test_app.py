@@ -1,0 +1,98 @@
+"""The pages, run headless by Streamlit's AppTest (the canvas itself is driven in test_browser.py)."""
+
+import shutil
+
+import keras
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mnist_app import models
+from tests.conftest import ROOT
+
+DIAGNOSTICS = "mnist_app/ui/diagnostics.py"
+
+
+def app(monkeypatch, models_dir=None) -> AppTest:
+    if models_dir:
+        monkeypatch.setenv("MNIST_APP_MODELS", str(models_dir))
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+
+
+@pytest.fixture
+def model_copy(tmp_path):
+    shutil.copytree(models.MODELS_DIR, tmp_path / "models")
+    return tmp_path / "models"
+
+
+def test_draw_page_offers_every_shipped_model_and_prompts_for_a_drawing(monkeypatch):
+    at = app(monkeypatch)
+    assert not at.exception
+    labels = at.radio(key="model").options
+    assert labels == [models.label_of(n) for n in models.SHIPPED]
+    assert any("NumPy" in label for label in labels) and any("Keras" in label for label in labels)
+    assert "Draw a digit" in at.info[0].value
+    assert not any("Prediction" in s.value for s in at.subheader)
+
+
+@pytest.mark.parametrize("name", models.SHIPPED)
+def test_each_model_can_be_chosen(monkeypatch, name):
+    at = app(monkeypatch)
+    at.radio(key="model").set_value(name).run()
+    assert not at.exception and not at.error
+    assert at.radio(key="model").value == name
+
+
+def test_a_broken_model_shows_a_kind_error_and_the_others_keep_working(monkeypatch, model_copy):
+    wrong = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(3)])
+    wrong.save(models.weights_path("keras-cnn", model_copy))  # a valid file, but not a digit reader
+    at = app(monkeypatch, model_copy)
+    at.radio(key="model").set_value("keras-cnn").run()
+    assert not at.exception
+    assert "python train.py keras-cnn" in at.error[0].value
+    at.radio(key="model").set_value("numpy-mlp").run()
+    assert not at.exception and not at.error
+
+
+def test_a_missing_model_is_not_offered(monkeypatch, model_copy):
+    models.weights_path("keras-mlp", model_copy).unlink()
+    at = app(monkeypatch, model_copy)
+    assert not at.exception
+    assert models.label_of("keras-mlp") not in at.radio(key="model").options
+
+
+def test_no_models_at_all_says_how_to_train_them(monkeypatch, tmp_path):
+    at = app(monkeypatch, tmp_path)
+    assert not at.exception
+    assert "python train.py all" in at.error[0].value
+
+
+@pytest.mark.parametrize("name", models.SHIPPED + ("keras-mlp-rmsprop",))
+def test_diagnostics_shows_curves_table_matrix_and_mistakes(monkeypatch, name):
+    at = app(monkeypatch)
+    at.switch_page(DIAGNOSTICS).run()
+    at.selectbox(key="diagnostics_model").set_value(name).run()
+    assert not at.exception
+    assert "Diagnostics" in at.title[0].value
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["class", "precision", "recall", "f1", "support"]
+    assert len(table) == 12 and table["support"].iloc[:10].sum() == 10000
+    assert at.metric[0].value.endswith("%")
+    assert any(" read as " in m.value for m in at.markdown)
+    assert len(at.get("image")) >= 4  # curves, confusion matrix, mistakes, the comparison plot
+
+
+def test_diagnostics_compares_the_source_projects_variants(monkeypatch):
+    at = app(monkeypatch)
+    at.switch_page(DIAGNOSTICS).run()
+    table = at.dataframe[1].value
+    assert {"keras-mlp-rmsprop", "keras-mlp-sgd", "keras-mlp-dropout", "keras-mlp-batchnorm"} <= set(table["model"])
+    assert table["test accuracy"].between(0.5, 1.0).all()
+
+
+def test_a_model_without_reports_gets_a_message_and_the_command(monkeypatch, model_copy):
+    (model_copy / "keras-mlp" / "report.json").unlink()
+    at = app(monkeypatch, model_copy)
+    at.switch_page(DIAGNOSTICS).run()
+    at.selectbox(key="diagnostics_model").set_value("keras-mlp").run()
+    assert not at.exception
+    assert "python train.py keras-mlp" in at.warning[0].value

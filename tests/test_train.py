@@ -1,0 +1,137 @@
+"""train.py, run as a user runs it: a subprocess on the real-MNIST sample."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from mnist_app.data import load_npz, to_float
+from mnist_app.numpy_net import NumpyMLP
+from tests.conftest import ROOT, SAMPLE
+
+
+def run_train(*args, env=None, check=True):
+    return subprocess.run(
+        [sys.executable, str(ROOT / "train.py"), *args],
+        capture_output=True,
+        text=True,
+        check=check,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+    )
+
+
+def test_help_lists_the_models_and_options():
+    out = run_train("--help").stdout
+    for word in (
+        "numpy",
+        "keras-cnn",
+        "keras-mlp-rmsprop",
+        "all",
+        "--epochs",
+        "--batch-size",
+        "--lr",
+        "--seed",
+        "--data",
+        "--out",
+    ):
+        assert word in out
+
+
+def test_numpy_model_writes_weights_history_and_report(tmp_path):
+    out = run_train("numpy", "--epochs", "2", "--no-augment", "--data", str(SAMPLE), "--out", str(tmp_path)).stdout
+    assert "Epoch 2/2" in out and "val_accuracy" in out
+    folder = tmp_path / "numpy-mlp"
+    assert {p.name for p in folder.iterdir()} == {"model.npz", "history.json", "report.json", "misclassified.npz"}
+    history = json.loads((folder / "history.json").read_text())
+    assert all(len(history[k]) == 2 for k in ("loss", "accuracy", "val_loss", "val_accuracy"))
+    report = json.loads((folder / "report.json").read_text())
+    assert report["test"]["accuracy"] > 0.85 and report["data"]["n_test"] == 1000
+    assert report["config"]["epochs"] == 2 and "numpy" in report["versions"]
+    assert set(report["test"]["per_class"]) == {str(d) for d in range(10)}
+    assert len(report["test"]["confusion_matrix"]) == 10
+
+
+def test_same_seed_same_model(tmp_path):
+    for run in ("a", "b"):
+        run_train(
+            "numpy",
+            "--epochs",
+            "1",
+            "--hidden",
+            "32",
+            "--train-limit",
+            "2000",
+            "--data",
+            str(SAMPLE),
+            "--out",
+            str(tmp_path / run),
+        )
+    a, b = (NumpyMLP.load(tmp_path / run / "numpy-mlp" / "model.npz") for run in ("a", "b"))
+    np.testing.assert_array_equal(a.params["W1"], b.params["W1"])
+
+
+def test_keras_source_mlp_trains_and_saves_a_loadable_model(tmp_path):
+    run_train("keras-mlp-rmsprop", "--epochs", "3", "--data", str(SAMPLE), "--out", str(tmp_path))
+    from mnist_app import models
+
+    folder = tmp_path / "comparisons"
+    model = models.load("keras-mlp-rmsprop", folder)
+    images = to_float(load_npz(SAMPLE).x_test[:100])
+    report = json.loads((folder / "keras-mlp-rmsprop" / "report.json").read_text())
+    assert model.predict_proba(images).shape == (100, 10)
+    assert report["test"]["accuracy"] > 0.8 and report["config"]["optimizer"] == "rmsprop"
+
+
+def test_no_data_gives_advice_not_a_traceback(tmp_path):
+    result = run_train("numpy", "--data", str(tmp_path / "nowhere"), check=False)
+    assert result.returncode != 0
+    assert "MNIST_DATA" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_run_killed_mid_training_leaves_the_previous_model_intact(tmp_path):
+    run_train("numpy", "--epochs", "1", "--hidden", "32", "--no-augment", "--data", str(SAMPLE), "--out", str(tmp_path))
+    folder = tmp_path / "numpy-mlp"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    images = to_float(load_npz(SAMPLE).x_test[:50])
+    expected = NumpyMLP.load(folder / "model.npz").predict_proba(images)
+
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-u",
+            str(ROOT / "train.py"),
+            "numpy",
+            "--epochs",
+            "200",
+            "--hidden",
+            "32",
+            "--no-augment",
+            "--data",
+            str(SAMPLE),
+            "--out",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    deadline = time.monotonic() + 60
+    while "Epoch 2/200" not in process.stdout.readline() and time.monotonic() < deadline:
+        pass
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    np.testing.assert_array_equal(NumpyMLP.load(folder / "model.npz").predict_proba(images), expected)
+
+
+@pytest.mark.parametrize("model", ["nonsense", "keras-rnn"])
+def test_unknown_model_is_refused_by_the_command_line(model):
+    result = run_train(model, check=False)
+    assert result.returncode == 2 and "invalid choice" in result.stderr
