@@ -24,6 +24,7 @@ from mnist_app.data import Mnist, MnistDataError, load_mnist, split_validation, 
 from mnist_app.models import MODELS_DIR, SHIPPED
 from mnist_app.reports import build_report, misclassified, write_reports
 
+# keras_models.PRESETS' names, written out so that --help does not wait for TensorFlow (a test keeps them equal)
 KERAS_NAMES = (
     "keras-mlp",
     "keras-cnn",

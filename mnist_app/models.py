@@ -120,3 +120,26 @@ def _load_network(name: str, path: Path) -> Predictor:
     if tuple(classifier.model.input_shape[1:]) != (28, 28) or output_shape[1:] != (10,):
         raise ValueError(f"model maps {classifier.model.input_shape} to {output_shape}, not (n, 28, 28) to (n, 10)")
     return classifier
+
+
+UNSURE_BELOW = 0.5  # a top probability under this is reported as unsure, with the runner-up
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the Draw page says about one drawing."""
+
+    digit: int
+    probability: float
+    runner_up: int
+    runner_up_probability: float
+
+    @property
+    def unsure(self) -> bool:
+        return self.probability < UNSURE_BELOW
+
+
+def read(probabilities: np.ndarray) -> Reading:
+    """The top answer and the runner-up of one row of ten probabilities."""
+    best, second = np.argsort(-np.asarray(probabilities))[:2]
+    return Reading(int(best), float(probabilities[best]), int(second), float(probabilities[second]))

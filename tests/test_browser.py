@@ -43,8 +43,9 @@ def test_every_digit_drawn_with_the_mouse_is_read(page):
         draw(page, canvas_box(page), canvas_strokes(digit))
         try:
             expect(page.get_by_text(f"Prediction: {label}", exact=True)).to_be_visible()
-        finally:
-            page.screenshot(path=ROOT / ".pytest_cache" / f"drawn-{label}.png")
+        except AssertionError:
+            page.screenshot(path=ROOT / ".pytest_cache" / f"misread-{label}.png")  # what the page showed
+            raise
         clear(page)
 
 

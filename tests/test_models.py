@@ -156,3 +156,18 @@ def test_loading_the_numpy_model_does_not_import_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_confident_reading_names_the_top_digit():
+    probs = np.full(10, 0.01)
+    probs[7] = 0.91
+    reading = models.read(probs)
+    assert (reading.digit, reading.unsure) == (7, False) and reading.probability == pytest.approx(0.91)
+
+
+def test_a_reading_under_one_half_is_unsure_and_names_the_runner_up():
+    probs = np.zeros(10)
+    probs[[1, 7, 4]] = 0.45, 0.40, 0.15
+    reading = models.read(probs)
+    assert reading.unsure and (reading.digit, reading.runner_up) == (1, 7)
+    assert reading.runner_up_probability == pytest.approx(0.40)

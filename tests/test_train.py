@@ -135,3 +135,32 @@ def test_a_run_killed_mid_training_leaves_the_previous_model_intact(tmp_path):
 def test_unknown_model_is_refused_by_the_command_line(model):
     result = run_train(model, check=False)
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_the_command_line_knows_every_preset_and_only_those():
+    import train
+    from mnist_app import keras_models, numpy_net
+
+    assert set(train.KERAS_NAMES) == set(keras_models.PRESETS)
+    assert set(train.expand(["all"])) == {"numpy-mlp", "keras-mlp", "keras-cnn"}
+    assert set(train.expand(["all", "compare"])) == set(keras_models.PRESETS) | set(numpy_net.PRESETS)
+
+
+def test_same_seed_same_keras_model(tmp_path):
+    for run in ("a", "b"):
+        run_train(
+            "keras-mlp-sgd",
+            "--epochs",
+            "1",
+            "--train-limit",
+            "1000",
+            "--data",
+            str(SAMPLE),
+            "--out",
+            str(tmp_path / run),
+        )
+    reports = [
+        json.loads((tmp_path / run / "comparisons" / "keras-mlp-sgd" / "history.json").read_text())
+        for run in ("a", "b")
+    ]
+    assert reports[0] == reports[1]

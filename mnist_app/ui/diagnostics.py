@@ -8,6 +8,17 @@ import streamlit as st
 from mnist_app import models, plots, reports
 from mnist_app.ui.state import load_reports, models_dir
 
+
+def describe(config: dict) -> str:
+    """The config's own description, or one made from a NumPy network's hyperparameters."""
+    if config.get("description") or "hidden" not in config or not isinstance(config["hidden"], int):
+        return config.get("description", "")
+    return (
+        f"784-{config['hidden']}-10 ReLU/softmax, {config['optimizer']} lr {config['learning_rate']:g} "
+        f"({config['schedule']}), batch {config['batch_size']}, {config['epochs']} epochs"
+    )
+
+
 st.title("Diagnostics")
 folders = reports.reported_models(models_dir())
 names = list(dict.fromkeys([*models.SHIPPED, *folders]))
@@ -29,10 +40,12 @@ columns[1].metric(
     help="benchmarks/drawn_digits.py: real pen-written digits replayed as canvas drawings",
 )
 columns[2].metric("Training time", f"{report['training_seconds']:.0f} s")
-st.caption(
-    f"{report['config'].get('description', '')} · trained on {report['data']['train']} "
-    f"({report['data']['n_train']:,} digits, {report['data']['n_validation']:,} for validation)"
-)
+about = [
+    describe(report["config"]),
+    f"trained on {report['data']['train']}",
+    f"{report['data']['n_train']:,} digits, {report['data']['n_validation']:,} for validation",
+]
+st.caption(" · ".join(part for part in about if part))
 
 st.subheader("Training curves")
 st.pyplot(plots.training_curves(history))

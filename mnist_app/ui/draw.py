@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
@@ -11,8 +10,6 @@ from mnist_app import models
 from mnist_app.plots import enlarge
 from mnist_app.preprocess import EmptyCanvasError, canvas_to_mnist
 from mnist_app.ui.state import get_model, models_dir
-
-UNSURE = 0.5  # below this top probability the page says the model is unsure
 
 if "clears" not in st.session_state:
     st.session_state.clears = 0
@@ -62,12 +59,14 @@ with right:
         st.info("Draw a digit (0-9) on the black square: the model reads it after every stroke.")
         st.stop()
     probs = model.predict_proba(digit[None])[0]
-    ranked = np.argsort(-probs)
-    best, runner_up = int(ranked[0]), int(ranked[1])
-    st.subheader(f"Prediction: {best}")
-    st.caption(f"probability {probs[best]:.1%} · {model.label}")
-    if probs[best] < UNSURE:
-        st.warning(f"The model is unsure: {best} ({probs[best]:.0%}), or perhaps {runner_up} ({probs[runner_up]:.0%}).")
+    reading = models.read(probs)
+    st.subheader(f"Prediction: {reading.digit}")
+    st.caption(f"probability {reading.probability:.1%} · {model.label}")
+    if reading.unsure:
+        st.warning(
+            f"The model is unsure: {reading.digit} ({reading.probability:.0%}), or perhaps "
+            f"{reading.runner_up} ({reading.runner_up_probability:.0%})."
+        )
     st.bar_chart(
         pd.DataFrame({"probability": probs}, index=[str(d) for d in range(10)]),
         height=220,

@@ -1,0 +1,192 @@
+"""How fast is mnist-app? Medians and p95s, printed as a table and saved to benchmarks/results/.
+
+    python benchmarks/speed.py               # everything (about 3 minutes on 2 cores)
+    python benchmarks/speed.py --no-browser  # skip the server and browser timings
+
+Measures: canvas_to_mnist per drawing; predict_proba on one drawing per model (the NumPy
+model first, checking TensorFlow is still not imported); from `streamlit run app.py` to the
+first NumPy and the first Keras prediction in Debian's Chromium; the server's memory with the
+NumPy model only and with every model; and one training epoch of the NumPy trainer against a
+Keras model of the same architecture, batch size and data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mnist_app import models, pendigits  # noqa: E402
+from mnist_app.artifacts import atomic_path, write_json  # noqa: E402
+from mnist_app.preprocess import canvas_to_mnist  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+TARGETS_MS = {
+    "canvas_to_mnist": 3.0,
+    "predict_proba numpy-mlp": 1.0,
+    "predict_proba keras-mlp": 30.0,
+    "predict_proba keras-cnn": 30.0,
+}
+
+
+def timings_ms(function, inputs: list) -> dict:
+    """Median and p95 of one call per input, in milliseconds (after one warm-up call)."""
+    function(inputs[0])
+    times = []
+    for item in inputs:
+        start = time.perf_counter()
+        function(item)
+        times.append((time.perf_counter() - start) * 1000)
+    return {"median_ms": float(np.median(times)), "p95_ms": float(np.percentile(times, 95)), "n": len(times)}
+
+
+def drawings(count: int) -> list[np.ndarray]:
+    digits = pendigits.load()[:count]
+    return [pendigits.random_drawing(d, np.random.default_rng((7, i)))[0] for i, d in enumerate(digits)]
+
+
+def inference(count: int) -> dict:
+    canvases = drawings(count)
+    results = {"canvas_to_mnist": timings_ms(canvas_to_mnist, canvases)}
+    images = [canvas_to_mnist(c)[None] for c in canvases]
+    for name in models.SHIPPED:  # NumPy first: TensorFlow must still be absent while it predicts
+        model = models.load(name)
+        results[f"predict_proba {name}"] = timings_ms(model.predict_proba, images)
+        if name == "numpy-mlp":
+            results["tensorflow imported while the NumPy model predicts"] = "tensorflow" in sys.modules
+    return results
+
+
+def rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        line = next(line for line in status if line.startswith("VmRSS"))
+    return int(line.split()[1]) / 1024
+
+
+def server(tmp: Path) -> dict:
+    """Seconds from `streamlit run` to the first NumPy, then the first Keras, prediction; server memory."""
+    from tests.browser import canvas_box, canvas_strokes, chromium, draw, readable_digits, streamlit_server
+
+    digit = readable_digits(models.SHIPPED)[4][0]
+    start = time.perf_counter()
+    with streamlit_server(tmp / "server.log") as (url, process), chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.set_default_timeout(120_000)
+        page.goto(url)
+        page.get_by_text("Draw a digit (0-9)").wait_for()
+        draw(page, canvas_box(page), canvas_strokes(digit))
+        page.get_by_text("Prediction: 4", exact=True).wait_for()
+        first_numpy = time.perf_counter() - start
+        numpy_only = rss_mib(process.pid)
+        switch = time.perf_counter()
+        page.get_by_text(models.label_of("keras-cnn"), exact=True).click()
+        page.get_by_text(f"· {models.label_of('keras-cnn')}").wait_for()
+        first_keras = time.perf_counter() - start
+        keras_switch = time.perf_counter() - switch
+        page.get_by_text(models.label_of("keras-mlp"), exact=True).click()
+        page.get_by_text(f"· {models.label_of('keras-mlp')}").wait_for()
+        every_model = rss_mib(process.pid)
+    return {
+        "start to first NumPy prediction (s)": first_numpy,
+        "start to first Keras prediction (s)": first_keras,
+        "switch to Keras, first prediction (s)": keras_switch,
+        "server memory, NumPy model only (MiB)": numpy_only,
+        "server memory, every model (MiB)": every_model,
+    }
+
+
+def training(n_digits: int) -> dict:
+    """One epoch (the second, after warm-up) of 784-128-10, SGD 0.01, batch 32, on the same digits."""
+    from mnist_app.data import load_mnist, to_float
+    from mnist_app.numpy_net import NumpyMLPConfig, train
+
+    mnist = load_mnist()
+    x, y = to_float(mnist.x_train[:n_digits]), mnist.y_train[:n_digits]
+    lines: list[str] = []
+    train(NumpyMLPConfig(epochs=2), x, y, x[:1000], y[:1000], log=lines.append)
+    numpy_epoch = float(lines[-1].split(" - ")[1].rstrip("s"))
+
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(128, "relu"),
+            keras.layers.Dense(10, "softmax"),
+        ]
+    )
+    model.compile(keras.optimizers.SGD(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    epoch_times: list[float] = []
+    timer = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda *_: epoch_times.append(time.perf_counter()),
+        on_epoch_end=lambda *_: epoch_times.append(time.perf_counter() - epoch_times.pop()),
+    )
+    model.fit(x, y, batch_size=32, epochs=2, validation_data=(x[:1000], y[:1000]), callbacks=[timer], verbose=0)
+    return {
+        "digits per epoch": n_digits,
+        "NumPy epoch (s)": numpy_epoch,
+        "Keras epoch (s)": epoch_times[-1],
+        "NumPy / Keras time": numpy_epoch / epoch_times[-1],
+    }
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
+    memory = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal")) / 1024**2
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(memory, 1), "python": platform.python_version()}
+
+
+def table(results: dict) -> str:
+    rows = ["| measure | median | p95 | target |", "| --- | --- | --- | --- |"]
+    for key, value in results["inference"].items():
+        if isinstance(value, dict):
+            target = f"<= {TARGETS_MS[key]:g} ms" if key in TARGETS_MS else ""
+            rows.append(f"| {key} | {value['median_ms']:.2f} ms | {value['p95_ms']:.2f} ms | {target} |")
+        else:
+            rows.append(f"| {key} | {value} | | False |")
+    for section in ("server", "training"):
+        for key, value in results.get(section, {}).items():
+            target = "<= 1" if key == "NumPy / Keras time" else ""
+            rows.append(
+                f"| {key} | {value:.2f} | | {target} |" if isinstance(value, float) else f"| {key} | {value} | | |"
+            )
+    m = results["machine"]
+    return (
+        "\n".join(rows)
+        + f"\n\nMeasured on {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}."
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--drawings", type=int, default=300, help="drawings to time (default 300)")
+    parser.add_argument("--train-digits", type=int, default=20000, help="digits per training epoch (default 20000)")
+    parser.add_argument("--no-browser", action="store_true", help="skip the server and browser timings")
+    args = parser.parse_args(argv)
+    results = {"machine": machine(), "inference": inference(args.drawings)}
+    if not args.no_browser:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            results["server"] = server(Path(tmp))
+    results["training"] = training(args.train_digits)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    write_json(RESULTS / "speed.json", results)
+    with atomic_path(RESULTS / "speed.md") as tmp:
+        tmp.write_text(table(results) + "\n")
+    print(table(results))
+    print(json.dumps(results["machine"]))
+
+
+if __name__ == "__main__":
+    main()
