@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pandas as pd
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
@@ -13,12 +16,21 @@ from mnist_app.ui.state import get_model, models_dir
 
 if "clears" not in st.session_state:
     st.session_state.clears = 0
+    st.session_state.shown_drawing = st.session_state.cleared_drawing = None
+
+
+def fingerprint(json_data: dict | None) -> str:
+    """Identifies a drawing by its strokes."""
+    objects = (json_data or {}).get("objects", [])
+    return hashlib.sha1(json.dumps(objects, sort_keys=True).encode()).hexdigest()
 
 
 def clear_canvas() -> None:
-    # a changed initial drawing makes the canvas reload it in place: empty, history reset, no remount
-    # (a remount with a new key would drop strokes drawn while the new canvas is still being built)
+    # A changed initial drawing makes the canvas reload it in place: empty, history reset, no remount (a
+    # remount would drop strokes drawn while the new canvas is built). Until the canvas reports back, the
+    # drawing just cleared may still arrive: it is remembered so that it is never read again.
     st.session_state.clears += 1
+    st.session_state.cleared_drawing = st.session_state.shown_drawing
 
 
 st.title("Draw a digit")
@@ -49,8 +61,10 @@ with left:
     st.button("Clear", on_click=clear_canvas, key="clear")
     st.caption("Draw with the mouse, a finger or a pen. The toolbar above the canvas undoes, redoes and resets.")
 
+st.session_state.shown_drawing = fingerprint(canvas.json_data)
+cleared = st.session_state.shown_drawing == st.session_state.cleared_drawing
 try:
-    digit = canvas_to_mnist(canvas.image_data) if canvas.image_data is not None else None
+    digit = None if cleared or canvas.image_data is None else canvas_to_mnist(canvas.image_data)
 except EmptyCanvasError:
     digit = None
 
