@@ -66,15 +66,9 @@ def inference(count: int) -> dict:
     return results
 
 
-def rss_mib(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as status:
-        line = next(line for line in status if line.startswith("VmRSS"))
-    return int(line.split()[1]) / 1024
-
-
 def server(tmp: Path) -> dict:
     """Seconds from `streamlit run` to the first NumPy, then the first Keras, prediction; server memory."""
-    from tests.browser import canvas_box, canvas_strokes, chromium, draw, readable_digits, streamlit_server
+    from tests.browser import canvas_box, canvas_strokes, chromium, draw, readable_digits, rss_mib, streamlit_server
 
     digit = readable_digits(models.SHIPPED)[4][0]
     start = time.perf_counter()

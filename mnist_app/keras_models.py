@@ -244,8 +244,6 @@ def save(model: keras.Model, path: Path) -> None:
 class KerasClassifier:
     """A saved Keras model behind the shared contract (`predict_proba`)."""
 
-    kind = "keras"
-
     def __init__(self, model: keras.Model):
         self.model = model
         self._lock = threading.Lock()  # Streamlit serves sessions from threads; one call at a time

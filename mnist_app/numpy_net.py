@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -129,8 +129,6 @@ def learning_rate(config: NumpyMLPConfig, epoch: int) -> float:
 class NumpyMLP:
     """The trained network behind the shared model contract (`predict_proba`)."""
 
-    kind = "numpy"
-
     def __init__(self, params: dict[str, np.ndarray], config: NumpyMLPConfig):
         self.params, self.config = params, config
 
@@ -207,11 +205,6 @@ def train(
             f"val_loss {val_loss:.4f} - val_accuracy {val_acc:.4f}"
         )
     return NumpyMLP(params, config), history
-
-
-def config_from_overrides(base: NumpyMLPConfig, **overrides) -> NumpyMLPConfig:
-    """A copy of `base` with the non-None overrides applied (for command-line flags)."""
-    return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
 PRESETS = {

@@ -69,6 +69,20 @@ def load(path: str | Path | None = None) -> list[PenDigit]:
     return parse(path.read_text())
 
 
+def canvas_strokes(
+    digit: PenDigit, size: float = 0.7, centre: tuple[float, float] = (0.5, 0.5), canvas: int = CANVAS
+) -> list[np.ndarray]:
+    """The strokes in canvas pixels (x, y): `size` of the canvas tall (or wide), middle at `centre`."""
+    points = np.concatenate(digit.strokes)
+    low, high = points.min(axis=0), points.max(axis=0)
+    scale, mid = size * canvas / max(high - low).clip(min=1.0), (low + high) / 2
+    # tablet y grows upwards; image rows grow downwards
+    return [
+        np.column_stack([(x - mid[0]) * scale + centre[0] * canvas, (mid[1] - y) * scale + centre[1] * canvas])
+        for x, y in (stroke.T for stroke in digit.strokes)
+    ]
+
+
 def render(
     digit: PenDigit,
     brush: float = 18.0,
@@ -82,25 +96,12 @@ def render(
     `brush` is the stroke width in canvas pixels, `size` the digit's height (or width, if
     wider) as a fraction of the canvas, `centre` where its middle lands (fractions).
     """
-    points = np.concatenate(digit.strokes)
-    low, high = points.min(axis=0), points.max(axis=0)
-    scale = size * canvas / max(high - low).clip(min=1.0)
-    mid = (low + high) / 2
     s = SUPERSAMPLE
     ink = Image.new("L", (canvas * s, canvas * s), 0)
     draw = ImageDraw.Draw(ink)
     radius = brush * s / 2
-    for stroke in digit.strokes:
-        # tablet y grows upwards; image rows grow downwards
-        xy = (
-            np.column_stack(
-                [
-                    (stroke[:, 0] - mid[0]) * scale + centre[0] * canvas,
-                    (mid[1] - stroke[:, 1]) * scale + centre[1] * canvas,
-                ]
-            )
-            * s
-        )
+    for stroke in canvas_strokes(digit, size, centre, canvas):
+        xy = stroke * s
         if len(xy) > 1:
             draw.line([tuple(p) for p in xy], fill=255, width=int(round(brush * s)), joint="curve")
         for x, y in xy:  # round caps and joins, as a canvas brush draws them

@@ -93,14 +93,15 @@ def chromium():
 
 
 def canvas_strokes(digit: pendigits.PenDigit) -> list[np.ndarray]:
-    """The digit's strokes in canvas pixels: BOX pixels tall (or wide), centred, y flipped."""
-    points = np.concatenate(digit.strokes)
-    low, high = points.min(axis=0), points.max(axis=0)
-    scale, mid = BOX / max(high - low).clip(min=1), (low + high) / 2
-    return [
-        np.column_stack([(s[:, 0] - mid[0]) * scale + CANVAS / 2, (mid[1] - s[:, 1]) * scale + CANVAS / 2])
-        for s in digit.strokes
-    ]
+    """The digit's strokes as the browser tests draw them: BOX pixels tall (or wide), centred."""
+    return pendigits.canvas_strokes(digit, size=BOX / CANVAS, canvas=CANVAS)
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process, from /proc."""
+    with open(f"/proc/{pid}/status") as status:
+        line = next(line for line in status if line.startswith("VmRSS"))
+    return int(line.split()[1]) / 1024
 
 
 def draw(page, canvas_box: dict, strokes: list[np.ndarray]) -> None:

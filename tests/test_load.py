@@ -6,17 +6,11 @@ import re
 import pytest
 
 from mnist_app import models
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, canvas_strokes, readable_digits, streamlit_server
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, canvas_strokes, readable_digits, rss_mib, streamlit_server
 from tests.conftest import require
 
 pytestmark = [pytest.mark.load, pytest.mark.browser]
 SESSIONS = 8
-
-
-def rss_mib(pid: int) -> float:
-    """Resident memory of a process, from /proc."""
-    with open(f"/proc/{pid}/status") as status:
-        return int(re.search(r"VmRSS:\s+(\d+)", status.read()).group(1)) / 1024
 
 
 async def draw_async(page, strokes) -> None:
