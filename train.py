@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from mnist_app import numpy_net
-from mnist_app.augment import EpochAugmenter
+from mnist_app.augment import AugmentConfig, EpochAugmenter
 from mnist_app.data import Mnist, MnistDataError, load_mnist, split_validation, to_float
 from mnist_app.models import MODELS_DIR, SHIPPED
 from mnist_app.reports import build_report, misclassified, write_reports
@@ -27,6 +27,7 @@ from mnist_app.reports import build_report, misclassified, write_reports
 # keras_models.PRESETS' names, written out so that --help does not wait for TensorFlow (a test keeps them equal)
 KERAS_NAMES = (
     "keras-mlp",
+    "keras-cnn-mnist",
     "keras-cnn",
     "keras-mlp-rmsprop",
     "keras-mlp-sigmoid",
@@ -35,8 +36,13 @@ KERAS_NAMES = (
     "keras-mlp-dropout",
     "keras-mlp-batchnorm",
 )
-COMPARISONS = ("numpy-mlp-source",) + KERAS_NAMES[2:]
-ALIASES = {"numpy": ("numpy-mlp",), "all": SHIPPED, "compare": COMPARISONS}
+COMPARISONS = ("numpy-mlp-source", "keras-cnn-mnist") + KERAS_NAMES[3:]
+# keras-cnn starts from keras-cnn-mnist's weights, so that one is trained first
+ALIASES = {
+    "numpy": ("numpy-mlp",),
+    "all": ("numpy-mlp", "keras-mlp", "keras-cnn-mnist", "keras-cnn"),
+    "compare": COMPARISONS,
+}
 CHOICES = tuple(numpy_net.PRESETS) + KERAS_NAMES + tuple(ALIASES)
 
 
@@ -51,6 +57,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--hidden", type=int, help="NumPy network: hidden units")
     parser.add_argument("--optimizer", choices=("sgd", "momentum", "adam", "rmsprop"), help="override the optimizer")
     parser.add_argument("--no-augment", action="store_true", help="train on the MNIST digits as they are")
+    parser.add_argument(
+        "--restyle", type=float, metavar="P", help="share of 1s, 7s and 9s redrawn in other writing styles (0..1)"
+    )
     parser.add_argument("--train-limit", type=int, help="use only the first N training digits (quick runs)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0): same seed, same model")
     parser.add_argument("--data", help="MNIST folder or mnist.npz (default: $MNIST_DATA, then Keras' cache/download)")
@@ -77,17 +86,18 @@ def overrides(args: argparse.Namespace) -> dict:
         "optimizer": args.optimizer,
         "seed": args.seed,
         "augment": False if args.no_augment else None,
+        "restyle": args.restyle,
     }
     return {k: v for k, v in values.items() if v is not None}
 
 
 @contextmanager
-def augmenter(x_train: np.ndarray, config) -> Iterator[EpochAugmenter | None]:
+def augmenter(x_train: np.ndarray, y_train: np.ndarray, config) -> Iterator[EpochAugmenter | None]:
     """Each epoch's distorted training digits when the config asks for augmentation, else None."""
     if not config.augment:
         yield None
         return
-    epoch_images = EpochAugmenter(x_train, config.seed)
+    epoch_images = EpochAugmenter(x_train, config.seed, AugmentConfig(restyle=config.restyle), labels=y_train)
     try:
         yield epoch_images
     finally:
@@ -98,7 +108,7 @@ def train_numpy(name: str, args: argparse.Namespace, split: tuple) -> tuple:
     config = replace(numpy_net.PRESETS[name], **overrides(args), **({"hidden": args.hidden} if args.hidden else {}))
     x_train, y_train, x_val, y_val = split
     print(f"== {name}: {config}")
-    with augmenter(x_train, config) as epoch_images:
+    with augmenter(x_train, y_train, config) as epoch_images:
         model, history = numpy_net.train(config, x_train, y_train, x_val, y_val, epoch_images)
     directory = output_dir(name, args.out)
     model.save(directory / "model.npz")
@@ -112,8 +122,14 @@ def train_keras(name: str, args: argparse.Namespace, split: tuple) -> tuple:
     print(f"== {name}: {config}")
     # a progress bar in a terminal, one line per epoch in a log
     verbose = 1 if sys.stdout.isatty() else 2
-    with tempfile.TemporaryDirectory() as scratch, augmenter(split[0], config) as epoch_images:
-        model, history = keras_models.train(config, *split, Path(scratch) / "checkpoint.keras", epoch_images, verbose)
+    initial = None
+    if config.start_from:
+        initial = output_dir(config.start_from, args.out) / "model.keras"
+        if not initial.is_file():
+            raise SystemExit(f"train.py: {name} starts from {config.start_from}: train it first (no {initial})")
+    with tempfile.TemporaryDirectory() as scratch, augmenter(split[0], split[1], config) as epoch_images:
+        checkpoint = Path(scratch) / "checkpoint.keras"
+        model, history = keras_models.train(config, *split, checkpoint, epoch_images, verbose, initial)
     directory = output_dir(name, args.out)
     keras_models.save(model, directory / "model.keras")
     return lambda x: model.predict(x, batch_size=1000, verbose=0), history, asdict(config), directory
@@ -131,7 +147,7 @@ def train_one(name: str, args: argparse.Namespace, mnist: Mnist) -> None:
     seconds = time.perf_counter() - start
     probs = np.asarray(predict(to_float(mnist.x_test)))
     data = {
-        "train": "MNIST training digits" + (", randomly distorted each epoch" if config["augment"] else ""),
+        "train": training_data(config),
         "n_train": len(x_train),
         "n_validation": len(x_val),
         "n_test": len(mnist.x_test),
@@ -140,6 +156,18 @@ def train_one(name: str, args: argparse.Namespace, mnist: Mnist) -> None:
     report = build_report(name, config, mnist.y_test, probs, data, seconds)
     write_reports(directory, history, report, misclassified(mnist.x_test, mnist.y_test, probs))
     print(f"== {name}: test accuracy {report['test']['accuracy']:.4f}, {seconds:.0f}s, written to {directory}")
+
+
+def training_data(config: dict) -> str:
+    """What the model was trained on, in words, for its report."""
+    if not config["augment"]:
+        return "MNIST training digits"
+    words = "MNIST training digits, randomly distorted each epoch"
+    if config.get("restyle"):
+        words += f"; {config['restyle']:.0%} of the 1s, 7s and 9s redrawn as flagged 1s, crossed 7s, hooked 9s"
+    if config.get("start_from"):
+        words += f"; starting from the trained {config['start_from']}"
+    return words
 
 
 def _keras_val_fraction(name: str) -> float:

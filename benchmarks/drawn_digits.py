@@ -13,6 +13,7 @@ any tuning are reported by default.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import time
 from pathlib import Path
@@ -23,17 +24,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mnist_app import models, pendigits  # noqa: E402
-from mnist_app.artifacts import atomic_path, write_json  # noqa: E402
+from mnist_app.artifacts import atomic_path, read_json, write_json  # noqa: E402
 from mnist_app.metrics import classification_report, top_confusions  # noqa: E402
 from mnist_app.preprocess import canvas_to_mnist  # noqa: E402
 
 RESULTS = ROOT / "models" / "drawn-digits.json"
+BASELINES = ("keras-cnn-mnist",)  # MNIST's writing styles only: measured beside the shipped models when present
 PICTURE = ROOT / "benchmarks" / "results" / "drawn_digits_misreads.png"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", help="model names (default: every shipped model that loads)")
+    parser.add_argument(
+        "--models", nargs="+", help="model names (default: every shipped model, and the MNIST-only baseline, present)"
+    )
     parser.add_argument("--writers", default="heldout", choices=("heldout", "tuning", "all"))
     parser.add_argument("--limit", type=int, help="use only the first N digits (quick runs)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the brush, size, position and scheme draws")
@@ -51,6 +55,19 @@ def evaluate(model: models.Model, images: np.ndarray, labels: np.ndarray) -> tup
         {"true": t, "predicted": p, "count": c} for t, p, c in top_confusions(np.array(report["confusion_matrix"]))
     ]
     return report, probs
+
+
+def sha256(path: Path) -> str:
+    """Fingerprint of the weights measured, so anyone can check the published numbers are the shipped model's."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def trained_on(name: str) -> str:
+    """What the model's own report says it was trained on."""
+    try:
+        return read_json(models.model_dir(name) / "report.json")["data"]["train"]
+    except (OSError, ValueError, KeyError):
+        return "unknown (no report)"
 
 
 def save_misreads(path: Path, results: dict, images: np.ndarray, labels: np.ndarray, per_model: int = 16) -> None:
@@ -88,13 +105,15 @@ def main(argv: list[str] | None = None) -> None:
         f"{len(images)} drawings by {len({d.writer for d in digits})} writers ({args.writers}), "
         f"rendered and preprocessed in {time.perf_counter() - start:.0f}s"
     )
-    results = {name: evaluate(models.load(name), images, labels) for name in args.models or models.available()}
+    names = args.models or models.available() + [b for b in BASELINES if models.weights_path(b).is_file()]
+    results = {name: evaluate(models.load(name), images, labels) for name in names}
     summary = {"writers": args.writers, "n_digits": len(images), "seed": args.seed, "models": {}}
     for name, (report, _) in results.items():
         recall = " ".join(f"{k}:{v['recall']:.2f}" for k, v in report["per_class"].items())
         confusions = ", ".join(f"{c['true']}->{c['predicted']} x{c['count']}" for c in report["top_confusions"])
         print(f"{name:12s} accuracy {report['accuracy']:.4f} | recall {recall} | top confusions {confusions}")
-        summary["models"][name] = report
+        weights = models.weights_path(name)
+        summary["models"][name] = {"trained_on": trained_on(name), "weights_sha256": sha256(weights), **report}
     if args.limit is None:  # only a full run may stand as the published number
         write_json(args.json, summary)
     save_misreads(args.picture, results, images, labels)

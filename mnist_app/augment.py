@@ -16,6 +16,7 @@ import numpy as np
 from scipy import ndimage
 
 from .preprocess import BOX, FIELD, EmptyCanvasError, centre_by_mass, crop_to_ink, fit_to_box
+from .styles import restyle
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class AugmentConfig:
     elastic_sigma: float = 4.0  # pixels between the wobble's independent points
     stroke_change: float = 0.5  # probability of a thicker or thinner stroke
     renormalise: bool = True  # re-fit to the 20x20 box and re-centre, as the app's preprocessing does
+    restyle: float = 0.0  # probability of redrawing a 1, 7 or 9 in its other style (styles.py; needs labels)
 
 
 def smooth_noise(rng: np.random.Generator, batch: tuple[int, ...], spacing: float) -> np.ndarray:
@@ -92,9 +94,19 @@ def renormalise(images: np.ndarray) -> np.ndarray:
     return out
 
 
-def augment(images: np.ndarray, rng: np.random.Generator, config: AugmentConfig = AugmentConfig()) -> np.ndarray:
-    """A distorted copy of `images`, float32 (n, 28, 28) in [0, 1]."""
-    out = np.clip(random_warp(images.astype(np.float32), rng, config), 0.0, 1.0)
+def augment(
+    images: np.ndarray,
+    rng: np.random.Generator,
+    config: AugmentConfig = AugmentConfig(),
+    labels: np.ndarray | None = None,
+) -> np.ndarray:
+    """A distorted copy of `images`, float32 (n, 28, 28) in [0, 1]; restyling needs their `labels`."""
+    images = images.astype(np.float32)
+    if config.restyle > 0:
+        if labels is None:
+            raise ValueError("restyling 1s, 7s and 9s needs the digits' labels")
+        images = restyle(images, labels, rng, config.restyle)
+    out = np.clip(random_warp(images, rng, config), 0.0, 1.0)
     if config.stroke_change > 0:
         out = random_stroke_width(out, rng, config.stroke_change)
     return renormalise(out) if config.renormalise else out
@@ -103,8 +115,10 @@ def augment(images: np.ndarray, rng: np.random.Generator, config: AugmentConfig 
 CHUNK = 2048  # digits per task; the seed of a chunk depends on its position only, not on the worker count
 
 
-def _augment_chunk(images: np.ndarray, seed: tuple[int, ...], config: AugmentConfig) -> np.ndarray:
-    return augment(images, np.random.default_rng(seed), config)
+def _augment_chunk(
+    images: np.ndarray, labels: np.ndarray | None, seed: tuple[int, ...], config: AugmentConfig
+) -> np.ndarray:
+    return augment(images, np.random.default_rng(seed), config, labels)
 
 
 class EpochAugmenter:
@@ -113,8 +127,15 @@ class EpochAugmenter:
     Deterministic for a seed, whatever the number of workers. Call with the epoch number.
     """
 
-    def __init__(self, images: np.ndarray, seed: int, config: AugmentConfig = AugmentConfig(), workers: int = 0):
-        self.images, self.seed, self.config = images, seed, config
+    def __init__(
+        self,
+        images: np.ndarray,
+        seed: int,
+        config: AugmentConfig = AugmentConfig(),
+        workers: int = 0,
+        labels: np.ndarray | None = None,
+    ):
+        self.images, self.labels, self.seed, self.config = images, labels, seed, config
         workers = workers or os.cpu_count() or 1
         # spawn, not fork: the trainer may hold TensorFlow or JAX state that must not be copied
         self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
@@ -123,7 +144,13 @@ class EpochAugmenter:
     def _submit(self, epoch: int) -> None:
         if epoch not in self.pending:
             self.pending[epoch] = [
-                self.pool.submit(_augment_chunk, self.images[i : i + CHUNK], (self.seed, epoch, i), self.config)
+                self.pool.submit(
+                    _augment_chunk,
+                    self.images[i : i + CHUNK],
+                    None if self.labels is None else self.labels[i : i + CHUNK],
+                    (self.seed, epoch, i),
+                    self.config,
+                )
                 for i in range(0, len(self.images), CHUNK)
             ]
 

@@ -1,7 +1,7 @@
 """The shipped models behind one contract: `load(name).predict_proba(images)`.
 
-Each model lives in its own folder under `models/`: its weights (`model.npz` or
-`model.keras`), `history.json`, `report.json` and `misclassified.npz`. Keras (and so
+Each model lives in its own folder under `models/` (comparisons under `models/comparisons/`):
+its weights (`model.npz` or `model.keras`), `history.json`, `report.json` and `misclassified.npz`. Keras (and so
 TensorFlow) is imported only when a Keras model is loaded.
 """
 
@@ -20,6 +20,7 @@ LABELS = {
     "numpy-mlp": "NumPy MLP (from scratch)",
     "keras-mlp": "Keras MLP",
     "keras-cnn": "Keras CNN",
+    "keras-cnn-mnist": "Keras CNN (MNIST styles only)",
 }
 
 
@@ -42,6 +43,9 @@ def label_of(name: str) -> str:
 
 
 def model_dir(name: str, directory: str | Path | None = None) -> Path:
+    """A shipped model's folder, or a comparison's (under comparisons/) when no directory is given."""
+    if directory is None and name not in SHIPPED:
+        return MODELS_DIR / "comparisons" / name
     return Path(directory or MODELS_DIR) / name
 
 

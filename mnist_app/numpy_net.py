@@ -36,6 +36,7 @@ class NumpyMLPConfig:
     schedule: str = "constant"  # "constant" or "cosine" (decays the rate to 0 over training)
     init: str = "he"  # "he" (scaled for ReLU) or "small" (N(0, 0.01), the source project's)
     augment: bool = False  # random distortions of the training digits each epoch
+    restyle: float = 0.0  # with augment: share of 1s, 7s and 9s redrawn in other writing styles (styles.py)
     val_fraction: float = 0.1
     seed: int = 0
 
@@ -46,6 +47,8 @@ class NumpyMLPConfig:
             raise ValueError(f"unknown schedule {self.schedule!r} or init {self.init!r}")
         if self.hidden < 1 or self.batch_size < 1 or self.epochs < 1 or self.learning_rate <= 0:
             raise ValueError("hidden, batch_size, epochs and learning_rate must be positive")
+        if not 0.0 <= self.restyle <= 1.0:
+            raise ValueError(f"restyle is a probability, got {self.restyle}")
 
 
 def init_params(hidden: int, init: str, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -208,9 +211,16 @@ def train(
 
 
 PRESETS = {
-    # the model the app ships: wider, He init, Adam with cosine decay, augmented digits
+    # the model the app ships: wider, He init, Adam with cosine decay, augmented digits in both writing styles
     "numpy-mlp": NumpyMLPConfig(
-        hidden=512, optimizer="adam", learning_rate=1e-3, batch_size=128, epochs=30, schedule="cosine", augment=True
+        hidden=512,
+        optimizer="adam",
+        learning_rate=1e-3,
+        batch_size=128,
+        epochs=30,
+        schedule="cosine",
+        augment=True,
+        restyle=0.5,
     ),
     # the first source project, as it was: 784-128-10, SGD 0.01, batch 32, 10 epochs
     "numpy-mlp-source": NumpyMLPConfig(init="small"),

@@ -1,12 +1,13 @@
 """The pages, run headless by Streamlit's AppTest (the canvas itself is driven in test_browser.py)."""
 
+import json
 import shutil
 
 import keras
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mnist_app import models
+from mnist_app import models, reports
 from tests.conftest import ROOT
 
 DIAGNOSTICS = "mnist_app/ui/diagnostics.py"
@@ -79,6 +80,19 @@ def test_diagnostics_shows_curves_table_matrix_and_mistakes(monkeypatch, name):
     assert at.metric[0].value.endswith("%")
     assert any(" read as " in m.value for m in at.markdown)
     assert len(at.get("image")) >= 4  # curves, confusion matrix, mistakes, the comparison plot
+
+
+@pytest.mark.parametrize("name", models.SHIPPED + ("keras-cnn-mnist",))
+def test_diagnostics_shows_drawn_digit_accuracy_beside_mnist(monkeypatch, name):
+    drawn = reports.read_drawn_results(models.MODELS_DIR)["models"][name]
+    mnist = json.loads((models.model_dir(name) / "report.json").read_text())["test"]
+    at = app(monkeypatch)
+    at.switch_page(DIAGNOSTICS).run()
+    at.selectbox(key="diagnostics_model").set_value(name).run()
+    assert at.metric[0].value == f"{mnist['accuracy']:.2%}"
+    assert at.metric[1].value == f"{drawn['accuracy']:.2%}"
+    worst = reports.confusion_sentences(drawn["confusion_matrix"], k=1)[0]  # e.g. '1 read as 7: 195 times'
+    assert any("drawn digits" in c.value and worst in c.value for c in at.caption)
 
 
 def test_diagnostics_compares_the_source_projects_variants(monkeypatch):

@@ -1,3 +1,5 @@
+import dataclasses
+import hashlib
 import json
 import shutil
 import subprocess
@@ -11,7 +13,9 @@ from mnist_app import models
 from mnist_app.data import to_float
 from mnist_app.numpy_net import FORMAT_VERSION, NumpyMLP, NumpyMLPConfig, init_params
 
-THRESHOLDS = {"numpy-mlp": 0.98, "keras-mlp": 0.985, "keras-cnn": 0.995}
+# MNIST floors. The shipped CNN gives up a little MNIST accuracy (99.3%) to read other writing styles;
+# the MNIST-only CNN it starts from holds 99.5% (README, Results).
+THRESHOLDS = {"numpy-mlp": 0.98, "keras-mlp": 0.985, "keras-cnn": 0.99, "keras-cnn-mnist": 0.995}
 
 
 @pytest.fixture
@@ -42,6 +46,41 @@ def test_shipped_model_reaches_its_accuracy_on_the_mnist_test_set(name, full_mni
     report = json.loads((models.model_dir(name) / "report.json").read_text())
     assert accuracy >= THRESHOLDS[name]
     assert accuracy == pytest.approx(report["test"]["accuracy"], abs=2e-4)  # the report tells the truth
+
+
+@pytest.mark.parametrize("name", [*models.SHIPPED, "keras-cnn-mnist"])
+def test_each_model_was_trained_by_its_preset_as_it_stands(name):
+    """train.py NAME remakes the model that ships: its report's config is the preset's."""
+    from mnist_app import keras_models, numpy_net
+
+    preset = {**numpy_net.PRESETS, **keras_models.PRESETS}[name]
+    report = json.loads((models.model_dir(name) / "report.json").read_text())
+    assert report["config"] == json.loads(json.dumps(dataclasses.asdict(preset)))
+
+
+def test_the_mnist_only_cnn_stays_for_comparison_and_the_shipped_one_starts_from_it(full_mnist):
+    baseline, shipped = (
+        json.loads((models.model_dir(n) / "report.json").read_text()) for n in ("keras-cnn-mnist", "keras-cnn")
+    )
+    assert baseline["config"]["restyle"] == 0 and "redrawn" not in baseline["data"]["train"]
+    assert shipped["config"]["start_from"] == "keras-cnn-mnist" and "flagged 1s" in shipped["data"]["train"]
+    probs = models.load("keras-cnn-mnist").predict_proba(to_float(full_mnist.x_test))
+    accuracy = np.mean(probs.argmax(1) == full_mnist.y_test)
+    assert accuracy >= THRESHOLDS["keras-cnn-mnist"]
+    assert accuracy == pytest.approx(baseline["test"]["accuracy"], abs=2e-4)
+
+
+def test_published_drawn_digit_results_are_for_the_weights_that_ship():
+    drawn = json.loads((models.MODELS_DIR / "drawn-digits.json").read_text())
+    assert drawn["writers"] == "heldout" and drawn["n_digits"] > 4000
+    for name in [*models.SHIPPED, "keras-cnn-mnist"]:
+        measured = drawn["models"][name]
+        weights = models.weights_path(name).read_bytes()
+        assert measured["weights_sha256"] == hashlib.sha256(weights).hexdigest(), (
+            f"{name} changed since it was measured"
+        )
+        report = json.loads((models.model_dir(name) / "report.json").read_text())
+        assert measured["trained_on"] == report["data"]["train"]
 
 
 @pytest.mark.parametrize(
@@ -171,3 +210,11 @@ def test_a_reading_under_one_half_is_unsure_and_names_the_runner_up():
     reading = models.read(probs)
     assert reading.unsure and (reading.digit, reading.runner_up) == (1, 7)
     assert reading.runner_up_probability == pytest.approx(0.40)
+
+
+def test_training_cannot_start_from_a_model_of_another_architecture(tmp_path):
+    from mnist_app.keras_models import PRESETS, build_model, save, start_from
+
+    save(build_model(PRESETS["keras-mlp"]), tmp_path / "mlp.keras")
+    with pytest.raises(ValueError, match="different architecture"):
+        start_from(build_model(PRESETS["keras-cnn"]), tmp_path / "mlp.keras")

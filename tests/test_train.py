@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -37,6 +38,7 @@ def test_help_lists_the_models_and_options():
         "--batch-size",
         "--lr",
         "--seed",
+        "--restyle",
         "--data",
         "--out",
     ):
@@ -76,6 +78,18 @@ def test_same_seed_same_model(tmp_path):
     np.testing.assert_array_equal(a.params["W1"], b.params["W1"])
 
 
+def test_the_report_says_what_the_model_was_trained_on(tmp_path):
+    common = ("numpy", "--epochs", "1", "--hidden", "32", "--train-limit", "1000", "--data", str(SAMPLE))
+    run_train(*common, "--restyle", "0.5", "--out", str(tmp_path / "styled"))
+    run_train(*common, "--no-augment", "--out", str(tmp_path / "plain"))
+    styled, plain = (
+        json.loads((tmp_path / run / "numpy-mlp" / "report.json").read_text()) for run in ("styled", "plain")
+    )
+    assert styled["config"]["restyle"] == 0.5
+    assert "distorted" in styled["data"]["train"] and "flagged 1s" in styled["data"]["train"]
+    assert plain["data"]["train"] == "MNIST training digits"
+
+
 def test_keras_source_mlp_trains_and_saves_a_loadable_model(tmp_path):
     run_train("keras-mlp-rmsprop", "--epochs", "3", "--data", str(SAMPLE), "--out", str(tmp_path))
     from mnist_app import models
@@ -86,6 +100,25 @@ def test_keras_source_mlp_trains_and_saves_a_loadable_model(tmp_path):
     report = json.loads((folder / "keras-mlp-rmsprop" / "report.json").read_text())
     assert model.predict_proba(images).shape == (100, 10)
     assert report["test"]["accuracy"] > 0.8 and report["config"]["optimizer"] == "rmsprop"
+
+
+def test_fine_tuning_starts_from_the_trained_model(tmp_path):
+    """keras-cnn is keras-cnn-mnist fine-tuned: one short epoch on 500 digits keeps it near its accuracy."""
+    from mnist_app import models
+
+    shutil.copytree(models.model_dir("keras-cnn-mnist"), tmp_path / "comparisons" / "keras-cnn-mnist")
+    common = ("--epochs", "1", "--train-limit", "500", "--data", str(SAMPLE), "--out", str(tmp_path))
+    run_train("keras-cnn", *common)
+    report = json.loads((tmp_path / "keras-cnn" / "report.json").read_text())
+    assert report["config"]["start_from"] == "keras-cnn-mnist"
+    assert report["test"]["accuracy"] > 0.97  # from random weights, 450 digits once would give far less
+
+
+def test_fine_tuning_without_its_starting_model_says_what_to_train_first(tmp_path):
+    result = run_train("keras-cnn", "--epochs", "1", "--data", str(SAMPLE), "--out", str(tmp_path), check=False)
+    assert result.returncode != 0
+    assert "train it first" in result.stderr and "keras-cnn-mnist" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_no_data_gives_advice_not_a_traceback(tmp_path):
@@ -142,7 +175,9 @@ def test_the_command_line_knows_every_preset_and_only_those():
     from mnist_app import keras_models, numpy_net
 
     assert set(train.KERAS_NAMES) == set(keras_models.PRESETS)
-    assert set(train.expand(["all"])) == {"numpy-mlp", "keras-mlp", "keras-cnn"}
+    everything = train.expand(["all"])  # the shipped models, and the MNIST-only CNN the shipped one starts from
+    assert set(everything) == {"numpy-mlp", "keras-mlp", "keras-cnn-mnist", "keras-cnn"}
+    assert everything.index("keras-cnn-mnist") < everything.index("keras-cnn")
     assert set(train.expand(["all", "compare"])) == set(keras_models.PRESETS) | set(numpy_net.PRESETS)
 
 

@@ -46,6 +46,9 @@ about = [
     f"{report['data']['n_train']:,} digits, {report['data']['n_validation']:,} for validation",
 ]
 st.caption(" · ".join(part for part in about if part))
+if drawn:
+    misreads = reports.confusion_sentences(drawn["confusion_matrix"], k=3)
+    st.caption(f"Commonest misreads of the {drawn_results['n_digits']:,} drawn digits: " + "; ".join(misreads))
 
 st.subheader("Training curves")
 st.pyplot(plots.training_curves(history))
@@ -66,7 +69,7 @@ st.pyplot(plots.misclassified_grid(gallery))
 comparisons = {n: load_reports(str(folders[n])) for n in folders if n not in models.SHIPPED}
 comparisons = {n: r for n, r in comparisons.items() if not isinstance(r, str)}
 if comparisons:
-    st.subheader("The source projects' comparisons")
+    st.subheader("Comparisons: the source projects' variants and the MNIST-only CNN")
     st.pyplot(plots.comparison_curves({n: h for n, (h, _, _) in comparisons.items()}))
     st.dataframe(
         pd.DataFrame(
