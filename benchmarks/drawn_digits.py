@@ -23,8 +23,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mnist_app import models, pendigits  # noqa: E402
-from mnist_app.artifacts import atomic_path, read_json, write_json  # noqa: E402
+from mnist_app import models, pendigits, reports  # noqa: E402
+from mnist_app.artifacts import atomic_path, write_json  # noqa: E402
 from mnist_app.metrics import classification_report, top_confusions  # noqa: E402
 from mnist_app.preprocess import canvas_to_mnist  # noqa: E402
 
@@ -65,8 +65,8 @@ def sha256(path: Path) -> str:
 def trained_on(name: str) -> str:
     """What the model's own report says it was trained on."""
     try:
-        return read_json(models.model_dir(name) / "report.json")["data"]["train"]
-    except (OSError, ValueError, KeyError):
+        return reports.read_report(models.model_dir(name))["data"]["train"]
+    except (reports.ReportMissingError, KeyError):
         return "unknown (no report)"
 
 

@@ -251,11 +251,10 @@ def train(
 
 def start_from(model: keras.Model, path: Path) -> None:
     """Copy a saved model's weights into `model`; ValueError if the architectures differ."""
-    saved = keras.saving.load_model(path, compile=False, safe_mode=True)
-    shapes = [w.shape for w in saved.get_weights()]
-    if shapes != [tuple(w.shape) for w in model.get_weights()]:
+    weights = keras.saving.load_model(path, compile=False, safe_mode=True).get_weights()
+    if [w.shape for w in weights] != [tuple(w.shape) for w in model.get_weights()]:
         raise ValueError(f"{path} holds a different architecture; cannot start training from it")
-    model.set_weights(saved.get_weights())
+    model.set_weights(weights)
 
 
 def _history(raw: dict) -> dict[str, list[float]]:

@@ -127,5 +127,6 @@ def restyle(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator, pr
         strokes = STYLES.get(int(labels[i]))
         if strokes is not None and (images[i] > INK).any():
             segments, width = strokes(images[i], rng)
-            out[i] = draw_strokes(images[i], segments, width) if segments else images[i]
+            if segments:
+                out[i] = draw_strokes(images[i], segments, width)
     return out
