@@ -1,6 +1,6 @@
 """Train mnist-app's models and write their weights and reports under models/.
 
-python train.py all                     # the shipped models: numpy-mlp, keras-mlp, keras-cnn
+python train.py all                     # the shipped models: numpy-mlp, keras-mlp, keras-cnn, ensemble
 python train.py numpy --epochs 5        # one model, fewer epochs
 python train.py compare                 # the source projects' Keras comparisons (reports only)
 """
@@ -18,11 +18,18 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_app import numpy_net
+from mnist_app import ensemble, numpy_net
 from mnist_app.augment import AugmentConfig, EpochAugmenter
 from mnist_app.data import Mnist, MnistDataError, load_mnist, split_validation, to_float
-from mnist_app.models import MODELS_DIR, SHIPPED
-from mnist_app.reports import build_report, misclassified, write_reports
+from mnist_app.models import MODELS_DIR, SHIPPED, load
+from mnist_app.reports import (
+    HISTORY_KEYS,
+    ReportMissingError,
+    build_report,
+    misclassified,
+    read_report,
+    write_reports,
+)
 
 # keras_models.PRESETS' names, written out so that --help does not wait for TensorFlow (a test keeps them equal)
 KERAS_NAMES = (
@@ -37,13 +44,13 @@ KERAS_NAMES = (
     "keras-mlp-batchnorm",
 )
 COMPARISONS = ("numpy-mlp-source", "keras-cnn-mnist") + KERAS_NAMES[3:]
-# keras-cnn starts from keras-cnn-mnist's weights, so that one is trained first
+# keras-cnn starts from keras-cnn-mnist's weights, and the ensemble averages trained models: order matters
 ALIASES = {
     "numpy": ("numpy-mlp",),
-    "all": ("numpy-mlp", "keras-mlp", "keras-cnn-mnist", "keras-cnn"),
+    "all": ("numpy-mlp", "keras-mlp", "keras-cnn-mnist", "keras-cnn", "ensemble"),
     "compare": COMPARISONS,
 }
-CHOICES = tuple(numpy_net.PRESETS) + KERAS_NAMES + tuple(ALIASES)
+CHOICES = tuple(numpy_net.PRESETS) + KERAS_NAMES + tuple(ensemble.PRESETS) + tuple(ALIASES)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -137,6 +144,8 @@ def train_keras(name: str, args: argparse.Namespace, split: tuple) -> tuple:
 
 def train_one(name: str, args: argparse.Namespace, mnist: Mnist) -> None:
     """Train one model, then write its weights and reports."""
+    if name in ensemble.PRESETS:
+        return assemble(name, args, mnist)
     numpy_config = numpy_net.PRESETS.get(name)
     val_fraction = numpy_config.val_fraction if numpy_config else _keras_val_fraction(name)
     images, labels = mnist.x_train[: args.train_limit], mnist.y_train[: args.train_limit]
@@ -156,6 +165,25 @@ def train_one(name: str, args: argparse.Namespace, mnist: Mnist) -> None:
     report = build_report(name, config, mnist.y_test, probs, data, seconds)
     write_reports(directory, history, report, misclassified(mnist.x_test, mnist.y_test, probs))
     print(f"== {name}: test accuracy {report['test']['accuracy']:.4f}, {seconds:.0f}s, written to {directory}")
+
+
+def assemble(name: str, args: argparse.Namespace, mnist: Mnist) -> None:
+    """An ensemble trains nothing: write its config, and its reports from its members' test predictions."""
+    config = ensemble.PRESETS[name]
+    directory = output_dir(name, args.out)
+    try:
+        members = [read_report(output_dir(m, args.out)) for m in config.members]
+    except ReportMissingError as exc:
+        raise SystemExit(f"train.py: {name} averages {', '.join(config.members)}: train them first ({exc})") from None
+    ensemble.save_config(config, directory / "ensemble.json")
+    probs = load(name, args.out).predict_proba(to_float(mnist.x_test))
+    readings = f"{' and '.join(config.members)} at {len(config.rotations)} rotations"
+    data = {**members[0]["data"], "train": f"nothing of its own: it averages {readings}"}
+    seconds = sum(r["training_seconds"] for r in members)  # what it took to train its members
+    report = build_report(name, asdict(config), mnist.y_test, probs, data, seconds)
+    history = {key: [] for key in HISTORY_KEYS}  # no epochs of its own
+    write_reports(directory, history, report, misclassified(mnist.x_test, mnist.y_test, probs))
+    print(f"== {name}: test accuracy {report['test']['accuracy']:.4f}, written to {directory}")
 
 
 def training_data(config: dict) -> str:

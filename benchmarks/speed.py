@@ -35,6 +35,7 @@ TARGETS_MS = {
     "predict_proba numpy-mlp": 1.0,
     "predict_proba keras-mlp": 30.0,
     "predict_proba keras-cnn": 30.0,
+    "predict_proba ensemble": 30.0,
 }
 
 
@@ -86,8 +87,9 @@ def server(tmp: Path) -> dict:
         page.get_by_text(f"· {models.label_of('keras-cnn')}").wait_for()
         first_keras = time.perf_counter() - start
         keras_switch = time.perf_counter() - switch
-        page.get_by_text(models.label_of("keras-mlp"), exact=True).click()
-        page.get_by_text(f"· {models.label_of('keras-mlp')}").wait_for()
+        for name in ("keras-mlp", "ensemble"):
+            page.get_by_text(models.label_of(name), exact=True).click()
+            page.get_by_text(f"· {models.label_of(name)}").wait_for()
         every_model = rss_mib(process.pid)
     return {
         "start to first NumPy prediction (s)": first_numpy,

@@ -1,8 +1,8 @@
 """The shipped models behind one contract: `load(name).predict_proba(images)`.
 
 Each model lives in its own folder under `models/` (comparisons under `models/comparisons/`):
-its weights (`model.npz` or `model.keras`), `history.json`, `report.json` and `misclassified.npz`. Keras (and so
-TensorFlow) is imported only when a Keras model is loaded.
+its weights (`model.npz` or `model.keras`; an ensemble's `ensemble.json` names its members), `history.json`,
+`report.json` and `misclassified.npz`. Keras (and so TensorFlow) is imported only when a Keras model is loaded.
 """
 
 from __future__ import annotations
@@ -15,13 +15,15 @@ from typing import Protocol
 import numpy as np
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-SHIPPED = ("numpy-mlp", "keras-mlp", "keras-cnn")
+SHIPPED = ("numpy-mlp", "keras-mlp", "keras-cnn", "ensemble")
 LABELS = {
     "numpy-mlp": "NumPy MLP (from scratch)",
     "keras-mlp": "Keras MLP",
     "keras-cnn": "Keras CNN",
     "keras-cnn-mnist": "Keras CNN (MNIST styles only)",
+    "ensemble": "Ensemble (Keras CNN, 5 views)",
 }
+WEIGHTS_FILE = {"numpy": "model.npz", "keras": "model.keras", "ensemble": "ensemble.json"}
 
 
 class ModelLoadError(Exception):
@@ -33,8 +35,8 @@ class Predictor(Protocol):
 
 
 def kind_of(name: str) -> str:
-    """'numpy' or 'keras', from the model's name."""
-    return "numpy" if name.startswith("numpy") else "keras"
+    """'numpy', 'keras' or 'ensemble', from the model's name."""
+    return next((kind for kind in ("numpy", "ensemble") if name.startswith(kind)), "keras")
 
 
 def label_of(name: str) -> str:
@@ -50,7 +52,7 @@ def model_dir(name: str, directory: str | Path | None = None) -> Path:
 
 
 def weights_path(name: str, directory: str | Path | None = None) -> Path:
-    return model_dir(name, directory) / ("model.npz" if kind_of(name) == "numpy" else "model.keras")
+    return model_dir(name, directory) / WEIGHTS_FILE[kind_of(name)]
 
 
 def retrain_command(name: str) -> str:
@@ -59,7 +61,20 @@ def retrain_command(name: str) -> str:
 
 def available(directory: str | Path | None = None) -> list[str]:
     """The shipped models whose weight files are present and readable (checked without loading Keras)."""
-    return [name for name in SHIPPED if zipfile.is_zipfile(weights_path(name, directory))]
+    return [name for name in SHIPPED if _present(name, directory)]
+
+
+def _present(name: str, directory: str | Path | None) -> bool:
+    """A model's weights look whole; an ensemble's config is readable and its members are present."""
+    path = weights_path(name, directory)
+    if kind_of(name) != "ensemble":
+        return zipfile.is_zipfile(path)
+    from .ensemble import load_config
+
+    try:
+        return all(_present(member, directory) for member in load_config(path).members)
+    except ValueError:
+        return False
 
 
 @dataclass
@@ -106,17 +121,22 @@ def load(name: str, directory: str | Path | None = None) -> Model:
         known = ", ".join(SHIPPED)
         raise ModelLoadError(f"{path}: no such model file (models: {known}). Retrain with: {retrain_command(name)}")
     try:
-        network = _load_network(name, path)
+        network = _load_network(name, path, directory)
     except Exception as exc:  # any reader's failure means the same thing here: this file is unusable
         raise ModelLoadError(f"{path}: cannot load ({exc}). Retrain with: {retrain_command(name)}") from exc
     return Model(name, network)
 
 
-def _load_network(name: str, path: Path) -> Predictor:
+def _load_network(name: str, path: Path, directory: str | Path | None) -> Predictor:
     if kind_of(name) == "numpy":
         from .numpy_net import NumpyMLP
 
         return NumpyMLP.load(path)
+    if kind_of(name) == "ensemble":
+        from .ensemble import Ensemble, load_config
+
+        config = load_config(path)
+        return Ensemble([load(member, directory) for member in config.members], config.rotations)
     from .keras_models import KerasClassifier  # imports TensorFlow: only now, when a Keras model is wanted
 
     classifier = KerasClassifier.load(path)

@@ -7,7 +7,7 @@ import keras
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mnist_app import models, reports
+from mnist_app import ensemble, models, reports
 from tests.conftest import ROOT
 
 DIAGNOSTICS = "mnist_app/ui/diagnostics.py"
@@ -67,7 +67,10 @@ def test_no_models_at_all_says_how_to_train_them(monkeypatch, tmp_path):
     assert "python train.py all" in at.error[0].value
 
 
-@pytest.mark.parametrize("name", models.SHIPPED + ("keras-mlp-rmsprop",))
+TRAINED = tuple(n for n in models.SHIPPED if models.kind_of(n) != "ensemble")
+
+
+@pytest.mark.parametrize("name", TRAINED + ("keras-mlp-rmsprop",))
 def test_diagnostics_shows_curves_table_matrix_and_mistakes(monkeypatch, name):
     at = app(monkeypatch)
     at.switch_page(DIAGNOSTICS).run()
@@ -80,6 +83,18 @@ def test_diagnostics_shows_curves_table_matrix_and_mistakes(monkeypatch, name):
     assert at.metric[0].value.endswith("%")
     assert any(" read as " in m.value for m in at.markdown)
     assert len(at.get("image")) >= 4  # curves, confusion matrix, mistakes, the comparison plot
+
+
+def test_diagnostics_of_the_ensemble_says_it_has_no_curves_of_its_own_and_shows_the_rest(monkeypatch):
+    at = app(monkeypatch)
+    at.switch_page(DIAGNOSTICS).run()
+    at.selectbox(key="diagnostics_model").set_value("ensemble").run()
+    assert not at.exception
+    assert "No epochs of its own" in at.info[0].value
+    members = " and ".join(ensemble.PRESETS["ensemble"].members)
+    assert any(f"averages {members}" in c.value for c in at.caption)
+    assert len(at.dataframe[0].value) == 12 and any(" read as " in m.value for m in at.markdown)
+    assert len(at.get("image")) >= 3  # confusion matrix, mistakes, the comparison plot
 
 
 @pytest.mark.parametrize("name", models.SHIPPED + ("keras-cnn-mnist",))

@@ -58,16 +58,17 @@ def test_eight_sessions_at_once_each_get_their_own_right_answer(tmp_path):
 
     require(Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium")
     digits = readable_digits(models.SHIPPED)
-    jobs = [(models.SHIPPED[i % 3], digits[(2 * i + 1) % 10][0]) for i in range(SESSIONS)]
+    n = len(models.SHIPPED)
+    jobs = [(models.SHIPPED[i % n], digits[(2 * i + 1) % 10][0]) for i in range(SESSIONS)]
     log = tmp_path / "server.log"
     with streamlit_server(log) as (url, server):
-        warm = asyncio.run(many_users(url, jobs[:3]))  # every model loaded once first: the memory baseline
+        warm = asyncio.run(many_users(url, jobs[:n]))  # every model loaded once first: the memory baseline
         baseline = rss_mib(server.pid)
         results = asyncio.run(many_users(url, jobs))
         after = rss_mib(server.pid)
     text = log.read_text()
 
-    assert [answer for answer, _ in warm] == [f"Prediction: {digit.label}" for _, digit in jobs[:3]]
+    assert [answer for answer, _ in warm] == [f"Prediction: {digit.label}" for _, digit in jobs[:n]]
     for (name, digit), (answer, caption) in zip(jobs, results, strict=True):
         assert answer == f"Prediction: {digit.label}"  # its own digit, not another session's
         assert caption.endswith(models.label_of(name))  # its own model choice

@@ -1,5 +1,6 @@
 """train.py, run as a user runs it: a subprocess on the real-MNIST sample."""
 
+import dataclasses
 import json
 import os
 import shutil
@@ -114,6 +115,31 @@ def test_fine_tuning_starts_from_the_trained_model(tmp_path):
     assert report["test"]["accuracy"] > 0.97  # from random weights, 450 digits once would give far less
 
 
+def test_an_ensemble_is_reported_from_its_trained_members(tmp_path):
+    from mnist_app import ensemble, models
+
+    members = ensemble.PRESETS["ensemble"].members
+    for name in members:
+        shutil.copytree(models.model_dir(name), tmp_path / name)
+    run_train("ensemble", "--data", str(SAMPLE), "--out", str(tmp_path))
+    folder = tmp_path / "ensemble"
+    assert {p.name for p in folder.iterdir()} == {"ensemble.json", "history.json", "report.json", "misclassified.npz"}
+    sample = load_npz(SAMPLE)
+    probs = models.load("ensemble", tmp_path).predict_proba(to_float(sample.x_test))
+    report = json.loads((folder / "report.json").read_text())
+    assert report["test"]["accuracy"] == pytest.approx(np.mean(probs.argmax(1) == sample.y_test))
+    assert report["config"] == json.loads(json.dumps(dataclasses.asdict(ensemble.PRESETS["ensemble"])))
+    assert all(name in report["data"]["train"] for name in members)
+    assert json.loads((folder / "history.json").read_text())["loss"] == []  # no epochs of its own
+
+
+def test_an_ensemble_without_its_members_says_what_to_train_first(tmp_path):
+    result = run_train("ensemble", "--data", str(SAMPLE), "--out", str(tmp_path), check=False)
+    assert result.returncode != 0
+    assert "train them first" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "ensemble").exists()
+
+
 def test_fine_tuning_without_its_starting_model_says_what_to_train_first(tmp_path):
     result = run_train("keras-cnn", "--epochs", "1", "--data", str(SAMPLE), "--out", str(tmp_path), check=False)
     assert result.returncode != 0
@@ -176,9 +202,9 @@ def test_the_command_line_knows_every_preset_and_only_those():
 
     assert set(train.KERAS_NAMES) == set(keras_models.PRESETS)
     everything = train.expand(["all"])  # the shipped models, and the MNIST-only CNN the shipped one starts from
-    assert set(everything) == {"numpy-mlp", "keras-mlp", "keras-cnn-mnist", "keras-cnn"}
-    assert everything.index("keras-cnn-mnist") < everything.index("keras-cnn")
-    assert set(train.expand(["all", "compare"])) == set(keras_models.PRESETS) | set(numpy_net.PRESETS)
+    assert set(everything) == {"numpy-mlp", "keras-mlp", "keras-cnn-mnist", "keras-cnn", "ensemble"}
+    assert everything.index("keras-cnn-mnist") < everything.index("keras-cnn") < everything.index("ensemble")
+    assert set(train.expand(["all", "compare"])) == set(keras_models.PRESETS) | set(numpy_net.PRESETS) | {"ensemble"}
 
 
 def test_same_seed_same_keras_model(tmp_path):

@@ -39,7 +39,7 @@ columns[1].metric(
     f"{drawn['accuracy']:.2%}" if drawn else "not measured",
     help="benchmarks/drawn_digits.py: real pen-written digits replayed as canvas drawings",
 )
-columns[2].metric("Training time", f"{report['training_seconds']:.0f} s")
+columns[2].metric("Training time", f"{report['training_seconds']:.0f} s", help="an ensemble's: its members' together")
 about = [
     describe(report["config"]),
     f"trained on {report['data']['train']}",
@@ -51,7 +51,10 @@ if drawn:
     st.caption(f"Commonest misreads of the {drawn_results['n_digits']:,} drawn digits: " + "; ".join(misreads))
 
 st.subheader("Training curves")
-st.pyplot(plots.training_curves(history))
+if history["loss"]:
+    st.pyplot(plots.training_curves(history))
+else:
+    st.info("No epochs of its own: it averages trained models. Their curves are under their names above.")
 
 st.subheader("Per-class report (MNIST test set)")
 st.dataframe(pd.DataFrame(reports.per_class_rows(report)), hide_index=True, key="per_class_table")
