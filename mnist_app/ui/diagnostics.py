@@ -39,7 +39,11 @@ columns[1].metric(
     f"{drawn['accuracy']:.2%}" if drawn else "not measured",
     help="benchmarks/drawn_digits.py: real pen-written digits replayed as canvas drawings",
 )
-columns[2].metric("Training time", f"{report['training_seconds']:.0f} s", help="an ensemble's: its members' together")
+columns[2].metric(
+    "Training time",
+    f"{report['training_seconds']:.0f} s",
+    help="its members', together: an ensemble trains nothing itself" if models.kind_of(name) == "ensemble" else None,
+)
 about = [
     describe(report["config"]),
     f"trained on {report['data']['train']}",
