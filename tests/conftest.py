@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,15 @@ def full_mnist() -> Mnist:
     from mnist_app.data import load_mnist
 
     return load_mnist()
+
+
+@pytest.fixture
+def model_copy(tmp_path) -> Path:
+    """A writable copy of the shipped models folder (weights and reports)."""
+    from mnist_app.models import MODELS_DIR
+
+    shutil.copytree(MODELS_DIR, tmp_path / "models")
+    return tmp_path / "models"
 
 
 def draw_blob(shape=(280, 280), rows=slice(100, 180), cols=slice(120, 140)) -> np.ndarray:

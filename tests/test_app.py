@@ -1,7 +1,6 @@
 """The pages, run headless by Streamlit's AppTest (the canvas itself is driven in test_browser.py)."""
 
 import json
-import shutil
 
 import keras
 import pytest
@@ -17,12 +16,6 @@ def app(monkeypatch, models_dir=None) -> AppTest:
     if models_dir:
         monkeypatch.setenv("MNIST_APP_MODELS", str(models_dir))
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-
-
-@pytest.fixture
-def model_copy(tmp_path):
-    shutil.copytree(models.MODELS_DIR, tmp_path / "models")
-    return tmp_path / "models"
 
 
 def test_draw_page_offers_every_shipped_model_and_prompts_for_a_drawing(monkeypatch):

@@ -1,19 +1,12 @@
 """The ensemble: its members' readings of the digit, upright and turned, averaged behind the model contract."""
 
 import json
-import shutil
 
 import numpy as np
 import pytest
 
 from mnist_app import ensemble, models
 from mnist_app.data import to_float
-
-
-@pytest.fixture
-def model_copy(tmp_path):
-    shutil.copytree(models.MODELS_DIR, tmp_path / "models")
-    return tmp_path / "models"
 
 
 def test_the_ensemble_reads_the_mean_over_its_members_and_rotations(mnist_sample):

@@ -1,7 +1,6 @@
 import dataclasses
 import hashlib
 import json
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -16,13 +15,6 @@ from mnist_app.numpy_net import FORMAT_VERSION, NumpyMLP, NumpyMLPConfig, init_p
 # MNIST floors. The shipped CNN gives up a little MNIST accuracy (99.3%) to read other writing styles;
 # the MNIST-only CNN it starts from, and the ensemble, hold 99.5% (README, Results).
 THRESHOLDS = {"numpy-mlp": 0.98, "keras-mlp": 0.985, "keras-cnn": 0.99, "keras-cnn-mnist": 0.995, "ensemble": 0.995}
-
-
-@pytest.fixture
-def model_copy(tmp_path):
-    """A writable copy of the shipped models folder (reports and weights)."""
-    shutil.copytree(models.MODELS_DIR, tmp_path / "models")
-    return tmp_path / "models"
 
 
 def test_every_shipped_model_is_available():
