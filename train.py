@@ -21,7 +21,7 @@ import numpy as np
 from mnist_app import ensemble, numpy_net
 from mnist_app.augment import AugmentConfig, EpochAugmenter
 from mnist_app.data import Mnist, MnistDataError, load_mnist, split_validation, to_float
-from mnist_app.models import MODELS_DIR, SHIPPED, load
+from mnist_app.models import MODELS_DIR, load, model_dir, weights_path
 from mnist_app.reports import (
     HISTORY_KEYS,
     ReportMissingError,
@@ -79,11 +79,6 @@ def expand(names: list[str]) -> list[str]:
     return list(dict.fromkeys(n for name in names for n in ALIASES.get(name, (name,))))
 
 
-def output_dir(name: str, out: Path) -> Path:
-    """Shipped models go in their own folder; comparisons under comparisons/."""
-    return out / name if name in SHIPPED else out / "comparisons" / name
-
-
 def overrides(args: argparse.Namespace) -> dict:
     """The command line's hyperparameter overrides, for any model kind."""
     values = {
@@ -117,7 +112,7 @@ def train_numpy(name: str, args: argparse.Namespace, split: tuple) -> tuple:
     print(f"== {name}: {config}")
     with augmenter(x_train, y_train, config) as epoch_images:
         model, history = numpy_net.train(config, x_train, y_train, x_val, y_val, epoch_images)
-    directory = output_dir(name, args.out)
+    directory = model_dir(name, args.out)
     model.save(directory / "model.npz")
     return model.predict_proba, history, asdict(config), directory
 
@@ -131,13 +126,13 @@ def train_keras(name: str, args: argparse.Namespace, split: tuple) -> tuple:
     verbose = 1 if sys.stdout.isatty() else 2
     initial = None
     if config.start_from:
-        initial = output_dir(config.start_from, args.out) / "model.keras"
+        initial = weights_path(config.start_from, args.out)
         if not initial.is_file():
             raise SystemExit(f"train.py: {name} starts from {config.start_from}: train it first (no {initial})")
     with tempfile.TemporaryDirectory() as scratch, augmenter(split[0], split[1], config) as epoch_images:
         checkpoint = Path(scratch) / "checkpoint.keras"
         model, history = keras_models.train(config, *split, checkpoint, epoch_images, verbose, initial)
-    directory = output_dir(name, args.out)
+    directory = model_dir(name, args.out)
     keras_models.save(model, directory / "model.keras")
     return lambda x: model.predict(x, batch_size=1000, verbose=0), history, asdict(config), directory
 
@@ -170,9 +165,9 @@ def train_one(name: str, args: argparse.Namespace, mnist: Mnist) -> None:
 def assemble(name: str, args: argparse.Namespace, mnist: Mnist) -> None:
     """An ensemble trains nothing: write its config, and its reports from its members' test predictions."""
     config = ensemble.PRESETS[name]
-    directory = output_dir(name, args.out)
+    directory = model_dir(name, args.out)
     try:
-        members = [read_report(output_dir(m, args.out)) for m in config.members]
+        members = [read_report(model_dir(m, args.out)) for m in config.members]
     except ReportMissingError as exc:
         raise SystemExit(f"train.py: {name} averages {', '.join(config.members)}: train them first ({exc})") from None
     ensemble.save_config(config, directory / "ensemble.json")

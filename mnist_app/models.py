@@ -45,10 +45,8 @@ def label_of(name: str) -> str:
 
 
 def model_dir(name: str, directory: str | Path | None = None) -> Path:
-    """A shipped model's folder, or a comparison's (under comparisons/) when no directory is given."""
-    if directory is None and name not in SHIPPED:
-        return MODELS_DIR / "comparisons" / name
-    return Path(directory or MODELS_DIR) / name
+    """A shipped model's folder in `directory` (default models/), or a comparison's, under its comparisons/."""
+    return Path(directory or MODELS_DIR) / (name if name in SHIPPED else f"comparisons/{name}")
 
 
 def weights_path(name: str, directory: str | Path | None = None) -> Path:

@@ -95,10 +95,9 @@ def test_keras_source_mlp_trains_and_saves_a_loadable_model(tmp_path):
     run_train("keras-mlp-rmsprop", "--epochs", "3", "--data", str(SAMPLE), "--out", str(tmp_path))
     from mnist_app import models
 
-    folder = tmp_path / "comparisons"
-    model = models.load("keras-mlp-rmsprop", folder)
+    model = models.load("keras-mlp-rmsprop", tmp_path)  # a comparison: under the models folder's comparisons/
     images = to_float(load_npz(SAMPLE).x_test[:100])
-    report = json.loads((folder / "keras-mlp-rmsprop" / "report.json").read_text())
+    report = json.loads((tmp_path / "comparisons" / "keras-mlp-rmsprop" / "report.json").read_text())
     assert model.predict_proba(images).shape == (100, 10)
     assert report["test"]["accuracy"] > 0.8 and report["config"]["optimizer"] == "rmsprop"
 
