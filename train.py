@@ -1,67 +1,44 @@
 """Train mnist-app's models and write their weights and reports under models/.
 
-python train.py all                     # the shipped models: numpy-mlp, keras-mlp, keras-cnn, ensemble
+python train.py all                     # the shipped models (see `all` below); about 45 CPU minutes,
+                                        # plus about 100 for keras-cnn-mnist, which keras-cnn starts from
 python train.py numpy --epochs 5        # one model, fewer epochs
-python train.py compare                 # the source projects' Keras comparisons (reports only)
+python train.py compare                 # the source projects' comparisons and the MNIST-only CNN
+python train.py numpy --out /tmp/m      # write somewhere else than models/
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, replace
-from pathlib import Path
+from dataclasses import fields, replace
 
-import numpy as np
-
-from mnist_app import ensemble, numpy_net
-from mnist_app.augment import AugmentConfig, EpochAugmenter
+from mnist_app.contract import TrainingData, in_chunks
 from mnist_app.data import Mnist, MnistDataError, load_mnist, split_validation, to_float
-from mnist_app.models import MODELS_DIR, load, model_dir, weights_path
-from mnist_app.reports import (
-    HISTORY_KEYS,
-    ReportMissingError,
-    build_report,
-    misclassified,
-    read_report,
-    write_reports,
-)
+from mnist_app.kinds import NAMES, kind_of
+from mnist_app.models import MODELS_DIR, SHIPPED, Model, ModelLoadError, load, model_dir
+from mnist_app.reports import build_report, misclassified, write_reports
 
-# keras_models.PRESETS' names, written out so that --help does not wait for TensorFlow (a test keeps them equal)
-KERAS_NAMES = (
-    "keras-mlp",
-    "keras-cnn-mnist",
-    "keras-cnn",
-    "keras-mlp-rmsprop",
-    "keras-mlp-sigmoid",
-    "keras-mlp-adam",
-    "keras-mlp-sgd",
-    "keras-mlp-dropout",
-    "keras-mlp-batchnorm",
-)
-COMPARISONS = ("numpy-mlp-source", "keras-cnn-mnist") + KERAS_NAMES[3:]
 # keras-cnn starts from keras-cnn-mnist's weights, and the ensemble averages trained models: order matters
 ALIASES = {
     "numpy": ("numpy-mlp",),
     "all": ("numpy-mlp", "keras-mlp", "keras-cnn-mnist", "keras-cnn", "ensemble"),
-    "compare": COMPARISONS,
+    "compare": tuple(name for name in NAMES if name not in SHIPPED),
 }
-CHOICES = tuple(numpy_net.PRESETS) + KERAS_NAMES + tuple(ensemble.PRESETS) + tuple(ALIASES)
+CHOICES = NAMES + tuple(ALIASES)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    aliases = "; ".join(f"{alias} = {' '.join(names)}" for alias, names in ALIASES.items())
     parser.add_argument(
-        "models", nargs="+", choices=CHOICES, metavar="MODEL", help=f"what to train: {', '.join(CHOICES)}"
+        "models", nargs="+", choices=CHOICES, metavar="MODEL", help=f"what to train: {', '.join(NAMES)}; {aliases}"
     )
     parser.add_argument("--epochs", type=int, help="override the preset's number of epochs")
     parser.add_argument("--batch-size", type=int, help="override the preset's batch size")
     parser.add_argument("--lr", type=float, help="override the preset's learning rate")
-    parser.add_argument("--hidden", type=int, help="NumPy network: hidden units")
+    parser.add_argument("--hidden", type=int, nargs="+", metavar="N", help="hidden layer widths (NumPy network: one)")
     parser.add_argument("--optimizer", choices=("sgd", "momentum", "adam", "rmsprop"), help="override the optimizer")
     parser.add_argument("--no-augment", action="store_true", help="train on the MNIST digits as they are")
     parser.add_argument(
@@ -70,7 +47,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--train-limit", type=int, help="use only the first N training digits (quick runs)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0): same seed, same model")
     parser.add_argument("--data", help="MNIST folder or mnist.npz (default: $MNIST_DATA, then Keras' cache/download)")
-    parser.add_argument("--out", type=Path, default=MODELS_DIR, help=f"output folder (default {MODELS_DIR})")
+    parser.add_argument("--out", default=str(MODELS_DIR), help=f"output models folder (default {MODELS_DIR})")
     return parser.parse_args(argv)
 
 
@@ -79,8 +56,8 @@ def expand(names: list[str]) -> list[str]:
     return list(dict.fromkeys(n for name in names for n in ALIASES.get(name, (name,))))
 
 
-def overrides(args: argparse.Namespace) -> dict:
-    """The command line's hyperparameter overrides, for any model kind."""
+def configure(config, args: argparse.Namespace):
+    """The preset with the command line's overrides, for the fields this kind of model has."""
     values = {
         "epochs": args.epochs,
         "batch_size": args.batch_size,
@@ -89,124 +66,51 @@ def overrides(args: argparse.Namespace) -> dict:
         "seed": args.seed,
         "augment": False if args.no_augment else None,
         "restyle": args.restyle,
+        "hidden": args.hidden and (args.hidden[0] if isinstance(getattr(config, "hidden", ()), int) else args.hidden),
     }
-    return {k: v for k, v in values.items() if v is not None}
-
-
-@contextmanager
-def augmenter(x_train: np.ndarray, y_train: np.ndarray, config) -> Iterator[EpochAugmenter | None]:
-    """Each epoch's distorted training digits when the config asks for augmentation, else None."""
-    if not config.augment:
-        yield None
-        return
-    epoch_images = EpochAugmenter(x_train, config.seed, AugmentConfig(restyle=config.restyle), labels=y_train)
+    known = {field.name for field in fields(config)}
     try:
-        yield epoch_images
-    finally:
-        epoch_images.close()
+        return replace(config, **{k: v for k, v in values.items() if v is not None and k in known})
+    except ValueError as exc:  # the config's own validation: an override it cannot take
+        raise SystemExit(f"train.py: {exc}") from None
 
 
-def train_numpy(name: str, args: argparse.Namespace, split: tuple) -> tuple:
-    config = replace(numpy_net.PRESETS[name], **overrides(args), **({"hidden": args.hidden} if args.hidden else {}))
-    x_train, y_train, x_val, y_val = split
-    print(f"== {name}: {config}")
-    with augmenter(x_train, y_train, config) as epoch_images:
-        model, history = numpy_net.train(config, x_train, y_train, x_val, y_val, epoch_images)
-    directory = model_dir(name, args.out)
-    model.save(directory / "model.npz")
-    return model.predict_proba, history, asdict(config), directory
-
-
-def train_keras(name: str, args: argparse.Namespace, split: tuple) -> tuple:
-    from mnist_app import keras_models  # TensorFlow loads only when a Keras model is asked for
-
-    config = replace(keras_models.PRESETS[name], **overrides(args))
-    print(f"== {name}: {config}")
-    # a progress bar in a terminal, one line per epoch in a log
-    verbose = 1 if sys.stdout.isatty() else 2
-    initial = None
-    if config.start_from:
-        initial = weights_path(config.start_from, args.out)
-        if not initial.is_file():
-            raise SystemExit(f"train.py: {name} starts from {config.start_from}: train it first (no {initial})")
-    with tempfile.TemporaryDirectory() as scratch, augmenter(split[0], split[1], config) as epoch_images:
-        checkpoint = Path(scratch) / "checkpoint.keras"
-        model, history = keras_models.train(config, *split, checkpoint, epoch_images, verbose, initial)
-    directory = model_dir(name, args.out)
-    keras_models.save(model, directory / "model.keras")
-    return lambda x: model.predict(x, batch_size=1000, verbose=0), history, asdict(config), directory
+def training_data(mnist: Mnist, config, args: argparse.Namespace) -> TrainingData:
+    """The training digits (the first --train-limit), with a seeded validation split carved out of them."""
+    images, labels = mnist.x_train[: args.train_limit], mnist.y_train[: args.train_limit]
+    x_train, y_train, x_val, y_val = split_validation(images, labels, config.val_fraction, args.seed)
+    return TrainingData(to_float(x_train), y_train, to_float(x_val), y_val)
 
 
 def train_one(name: str, args: argparse.Namespace, mnist: Mnist) -> None:
-    """Train one model, then write its weights and reports."""
-    if name in ensemble.PRESETS:
-        return assemble(name, args, mnist)
-    numpy_config = numpy_net.PRESETS.get(name)
-    val_fraction = numpy_config.val_fraction if numpy_config else _keras_val_fraction(name)
-    images, labels = mnist.x_train[: args.train_limit], mnist.y_train[: args.train_limit]
-    x_train, y_train, x_val, y_val = split_validation(images, labels, val_fraction, args.seed)
-    split = (to_float(x_train), y_train, to_float(x_val), y_val)
+    """Train one model (or assemble one that trains nothing itself), then write its weights and reports."""
+    kind = kind_of(name)
+    config = configure(kind.presets[name], args)
+    data = training_data(mnist, config, args) if config.trains_itself else None
+    print(f"== {name}: {config}")
     start = time.perf_counter()
-    predict, history, config, directory = (train_numpy if numpy_config else train_keras)(name, args, split)
+    verbose = 1 if sys.stdout.isatty() else 2  # Keras: a progress bar in a terminal, one line per epoch in a log
+    network, history = kind.code().train_network(config, data, lambda member: load(member, args.out), verbose)
     seconds = time.perf_counter() - start
-    probs = np.asarray(predict(to_float(mnist.x_test)))
-    data = {
-        "train": training_data(config),
-        "n_train": len(x_train),
-        "n_validation": len(x_val),
-        "n_test": len(mnist.x_test),
-        "source": mnist.source,
-    }
-    report = build_report(name, config, mnist.y_test, probs, data, seconds)
+    directory = model_dir(name, args.out)
+    network.save(directory / kind.weights_file)
+    probs = in_chunks(Model(name, network).predict_proba, to_float(mnist.x_test))
+    about = {"train": config.trained_on(), "n_test": len(mnist.x_test), "source": mnist.source}
+    if data is not None:
+        about |= {"n_train": len(data.x_train), "n_validation": len(data.x_val)}
+    report = build_report(name, config, mnist.y_test, probs, about, seconds)
     write_reports(directory, history, report, misclassified(mnist.x_test, mnist.y_test, probs))
     print(f"== {name}: test accuracy {report['test']['accuracy']:.4f}, {seconds:.0f}s, written to {directory}")
-
-
-def assemble(name: str, args: argparse.Namespace, mnist: Mnist) -> None:
-    """An ensemble trains nothing: write its config, and its reports from its members' test predictions."""
-    config = ensemble.PRESETS[name]
-    directory = model_dir(name, args.out)
-    try:
-        members = [read_report(model_dir(m, args.out)) for m in config.members]
-    except ReportMissingError as exc:
-        raise SystemExit(f"train.py: {name} averages {', '.join(config.members)}: train them first ({exc})") from None
-    ensemble.save_config(config, directory / "ensemble.json")
-    probs = load(name, args.out).predict_proba(to_float(mnist.x_test))
-    readings = f"{' and '.join(config.members)} at {len(config.rotations)} rotations"
-    data = {**members[0]["data"], "train": f"nothing of its own: it averages {readings}"}
-    seconds = sum(r["training_seconds"] for r in members)  # what it took to train its members
-    report = build_report(name, asdict(config), mnist.y_test, probs, data, seconds)
-    history = {key: [] for key in HISTORY_KEYS}  # no epochs of its own
-    write_reports(directory, history, report, misclassified(mnist.x_test, mnist.y_test, probs))
-    print(f"== {name}: test accuracy {report['test']['accuracy']:.4f}, written to {directory}")
-
-
-def training_data(config: dict) -> str:
-    """What the model was trained on, in words, for its report."""
-    if not config["augment"]:
-        return "MNIST training digits"
-    words = "MNIST training digits, randomly distorted each epoch"
-    if config.get("restyle"):
-        words += f"; {config['restyle']:.0%} of the 1s, 7s and 9s redrawn as flagged 1s, crossed 7s, hooked 9s"
-    if config.get("start_from"):
-        words += f"; starting from the trained {config['start_from']}"
-    return words
-
-
-def _keras_val_fraction(name: str) -> float:
-    from mnist_app.keras_models import PRESETS
-
-    return PRESETS[name].val_fraction
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     try:
         mnist = load_mnist(args.data)
-    except MnistDataError as exc:
+        for name in expand(args.models):
+            train_one(name, args, mnist)
+    except (MnistDataError, ModelLoadError) as exc:
         raise SystemExit(f"train.py: {exc}") from None
-    for name in expand(args.models):
-        train_one(name, args, mnist)
 
 
 if __name__ == "__main__":

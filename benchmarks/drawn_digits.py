@@ -14,20 +14,17 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from mnist_app import models, pendigits, reports
+from mnist_app.artifacts import atomic_path, write_json
+from mnist_app.metrics import classification_report, top_confusions
+from mnist_app.preprocess import canvas_to_mnist
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from mnist_app import models, pendigits, reports  # noqa: E402
-from mnist_app.artifacts import atomic_path, write_json  # noqa: E402
-from mnist_app.metrics import classification_report, top_confusions  # noqa: E402
-from mnist_app.preprocess import canvas_to_mnist  # noqa: E402
-
 RESULTS = ROOT / "models" / "drawn-digits.json"
 BASELINES = ("keras-cnn-mnist",)  # MNIST's writing styles only: measured beside the shipped models when present
 PICTURE = ROOT / "benchmarks" / "results" / "drawn_digits_misreads.png"

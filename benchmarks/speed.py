@@ -22,13 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_app import models, pendigits
+from mnist_app.artifacts import atomic_path, write_json
+from mnist_app.preprocess import canvas_to_mnist
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from mnist_app import models, pendigits  # noqa: E402
-from mnist_app.artifacts import atomic_path, write_json  # noqa: E402
-from mnist_app.preprocess import canvas_to_mnist  # noqa: E402
-
 RESULTS = ROOT / "benchmarks" / "results"
 TARGETS_MS = {
     "canvas_to_mnist": 3.0,
@@ -69,7 +67,7 @@ def inference(count: int) -> dict:
 
 def server(tmp: Path) -> dict:
     """Seconds from `streamlit run` to the first NumPy, then the first Keras, prediction; server memory."""
-    from tests.browser import canvas_box, canvas_strokes, chromium, draw, readable_digits, rss_mib, streamlit_server
+    from mnist_app.testing import canvas_box, canvas_strokes, chromium, draw, readable_digits, rss_mib, streamlit_server
 
     digit = readable_digits(models.SHIPPED)[4][0]
     start = time.perf_counter()

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
 
-from .preprocess import BOX, FIELD, EmptyCanvasError, centre_by_mass, crop_to_ink, fit_to_box
-from .styles import restyle
+from .handwriting import restyle
+from .preprocess import FIELD, EmptyCanvasError, normalise
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class AugmentConfig:
     elastic_sigma: float = 4.0  # pixels between the wobble's independent points
     stroke_change: float = 0.5  # probability of a thicker or thinner stroke
     renormalise: bool = True  # re-fit to the 20x20 box and re-centre, as the app's preprocessing does
-    restyle: float = 0.0  # probability of redrawing a 1, 7 or 9 in its other style (styles.py; needs labels)
+    restyle: float = 0.0  # probability of redrawing a 1, 7 or 9 in its other style (handwriting.py; needs labels)
 
 
 def smooth_noise(rng: np.random.Generator, batch: tuple[int, ...], spacing: float) -> np.ndarray:
@@ -88,7 +90,7 @@ def renormalise(images: np.ndarray) -> np.ndarray:
     out = np.zeros_like(images)
     for i, image in enumerate(images):
         try:
-            out[i] = centre_by_mass(fit_to_box(crop_to_ink(image), BOX), FIELD)
+            out[i] = normalise(image)
         except EmptyCanvasError:
             pass  # distorted out of the frame: leave it blank rather than fail the batch
     return out
@@ -161,3 +163,30 @@ class EpochAugmenter:
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)
+
+
+def describe_training(augmented: bool, restyle: float = 0.0, start_from: str = "") -> str:
+    """What a model was trained on, in words, for its report and the Diagnostics page."""
+    if not augmented:
+        words = "MNIST training digits"
+    else:
+        words = "MNIST training digits, randomly distorted each epoch"
+        if restyle:
+            words += f"; {restyle:.0%} of the 1s, 7s and 9s redrawn as flagged 1s, crossed 7s, hooked 9s"
+    return words + (f"; starting from the trained {start_from}" if start_from else "")
+
+
+@contextmanager
+def epoch_augmenter(images: np.ndarray, labels: np.ndarray, config) -> Iterator[EpochAugmenter | None]:
+    """Each epoch's distorted training digits when the model's config asks for augmentation, else None.
+
+    `config` is any model config with `augment`, `restyle` and `seed`; the worker processes stop afterwards.
+    """
+    if not config.augment:
+        yield None
+        return
+    augmenter = EpochAugmenter(images, config.seed, AugmentConfig(restyle=config.restyle), labels=labels)
+    try:
+        yield augmenter
+    finally:
+        augmenter.close()

@@ -10,32 +10,33 @@ This module never imports TensorFlow.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar
 
 import numpy as np
 from PIL import Image
 
 from .artifacts import read_json, write_json
+from .contract import LoadModel, Predictor, TrainingData, empty_history, in_chunks
 
 FORMAT_VERSION = 1
 CHUNK = 500  # digits per call: a whole test set's views at once would not fit in memory
 MAX_ROTATION = 30  # degrees: a view of the same digit, about as slanted as MNIST's writers wrote
 
 
-class Predictor(Protocol):
-    def predict_proba(self, images: np.ndarray) -> np.ndarray: ...
-
-
 @dataclass(frozen=True)
 class EnsembleConfig:
     """Which models an ensemble averages, and at which rotations; saved as its `ensemble.json`."""
 
+    kind: ClassVar[str] = "ensemble"
+    trains_itself: ClassVar[bool] = False
+
     members: tuple[str, ...]
     rotations: tuple[float, ...] = (0.0,)  # degrees, counter-clockwise; 0 is the digit as drawn
     description: str = ""
+    label: str = ""  # what the app calls the model
 
     def __post_init__(self) -> None:
         members, rotations = tuple(self.members), tuple(float(r) for r in self.rotations)
@@ -52,6 +53,12 @@ class EnsembleConfig:
         if len(set(rotations)) != len(rotations) or any(abs(r) > MAX_ROTATION for r in rotations):
             raise ValueError(f"rotations must differ and lie within ±{MAX_ROTATION} degrees, got {rotations}")
 
+    def describe(self) -> str:
+        return self.description
+
+    def trained_on(self) -> str:
+        return f"nothing of its own: it averages {' and '.join(self.members)} at {len(self.rotations)} rotations"
+
 
 PRESETS = {
     # chosen on the tuning writers (1-10) of the drawn-digit benchmark, reported on the others: README, Results
@@ -59,6 +66,7 @@ PRESETS = {
         members=("keras-cnn",),
         rotations=(0.0, -4.0, 4.0, -8.0, 8.0),
         description="keras-cnn reading each digit upright and turned 4 and 8 degrees each way, averaged",
+        label="Ensemble (Keras CNN, 5 views)",
     ),
 }
 
@@ -74,16 +82,21 @@ def rotated(images: np.ndarray, degrees: float) -> np.ndarray:
 class Ensemble:
     """Several readings behind the shared model contract (`predict_proba`)."""
 
-    def __init__(self, members: Sequence[Predictor], rotations: Sequence[float] = (0.0,)):
-        self.members, self.rotations = list(members), tuple(rotations)
+    def __init__(self, members: Sequence[Predictor], config: EnsembleConfig):
+        if len(members) != len(config.members):
+            raise ValueError(f"{len(members)} models given for the members {config.members}")
+        self.members, self.config = list(members), config
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         """(n, 28, 28) float32 in [0, 1] -> (n, 10): the mean over members and rotations."""
-        return np.concatenate([self._mean(images[i : i + CHUNK]) for i in range(0, len(images), CHUNK)])
+        return in_chunks(self._mean, images, CHUNK)
+
+    def save(self, path: str | Path) -> None:
+        save_config(self.config, path)
 
     def _mean(self, images: np.ndarray) -> np.ndarray:
         n = len(images)
-        views = np.concatenate([rotated(images, r) for r in self.rotations])  # every view in one call per member
+        views = np.concatenate([rotated(images, r) for r in self.config.rotations])  # every view in one call per member
         readings = [np.asarray(m.predict_proba(views), dtype=np.float64).reshape(-1, n, 10) for m in self.members]
         return np.concatenate(readings).mean(axis=0)
 
@@ -102,3 +115,27 @@ def load_config(path: str | Path) -> EnsembleConfig:
         return EnsembleConfig(**meta["config"])
     except (KeyError, TypeError) as exc:
         raise ValueError(f"{path}: not an ensemble config ({exc})") from exc
+
+
+def load_network(path: Path, load_model: LoadModel) -> Ensemble:
+    """The kind's loader (kinds.py): its members come through `load_model`, so a cache holds each model once."""
+    return assemble(load_config(path), load_model)
+
+
+def looks_whole(path: Path, present: Callable[[str], bool]) -> bool:
+    """Its config reads and every member is present."""
+    try:
+        return all(present(member) for member in load_config(path).members)
+    except ValueError:
+        return False
+
+
+def train_network(
+    config: EnsembleConfig, data: TrainingData, load_model: LoadModel, verbose: bool = True
+) -> tuple[Ensemble, dict[str, list[float]]]:
+    """The kind's trainer (kinds.py): nothing to fit; the members must be trained already."""
+    return assemble(config, load_model), empty_history()
+
+
+def assemble(config: EnsembleConfig, load_model: LoadModel) -> Ensemble:
+    return Ensemble([load_model(member) for member in config.members], config)

@@ -1,128 +1,24 @@
-"""Keras models: the source projects' MLPs, their comparison variants, and a CNN.
+"""Keras models: build, train, save and load the configurations of keras_config.py.
 
-Importing this module imports Keras (and so TensorFlow): only `models.load` and the
-trainers do, so the NumPy model never waits for it.
+Importing this module imports Keras (and so TensorFlow): only loading or training a Keras
+model does (kinds.py), so the NumPy model never waits for it.
 """
 
 from __future__ import annotations
 
+import tempfile
 import threading
+import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from .artifacts import atomic_path
-
-
-@dataclass(frozen=True)
-class KerasConfig:
-    """One Keras model's hyperparameters, saved beside its weights in report.json."""
-
-    architecture: str = "mlp"  # "mlp" or "cnn"
-    hidden: tuple[int, ...] = (512, 256, 128)  # MLP layer widths
-    activation: str = "relu"
-    loss: str = "categorical_crossentropy"  # or "binary_crossentropy" (with sigmoid outputs)
-    optimizer: str = "rmsprop"  # "rmsprop", "adam" or "sgd"
-    learning_rate: float = 1e-3
-    schedule: str = "constant"  # "constant" or "cosine"
-    batch_size: int = 128
-    epochs: int = 15
-    val_fraction: float = 0.2
-    dropout: float = 0.0
-    batch_norm: bool = False
-    early_stopping: int = 0  # patience in epochs; 0 = off
-    augment: bool = False
-    restyle: float = 0.0  # with augment: share of 1s, 7s and 9s redrawn in other writing styles (styles.py)
-    start_from: str = ""  # fine-tune: the preset whose trained weights training starts from ("" = random init)
-    seed: int = 0
-    description: str = ""
-
-    def __post_init__(self) -> None:
-        if self.architecture not in ("mlp", "cnn") or self.optimizer not in ("rmsprop", "adam", "sgd"):
-            raise ValueError(f"unknown architecture {self.architecture!r} or optimizer {self.optimizer!r}")
-        if self.loss not in ("categorical_crossentropy", "binary_crossentropy"):
-            raise ValueError(f"unknown loss {self.loss!r}")
-        if not 0.0 <= self.restyle <= 1.0:
-            raise ValueError(f"restyle is a probability, got {self.restyle}")
-
-
-CNN_MNIST = KerasConfig(
-    architecture="cnn",
-    optimizer="adam",
-    schedule="cosine",
-    epochs=30,
-    val_fraction=0.1,
-    dropout=0.3,
-    batch_norm=True,
-    augment=True,
-    description="CNN 2x(conv32) 2x(conv64) dense 128, BatchNorm, augmented MNIST digits",
-)
-SOURCE_MLP = KerasConfig(description="512-256-128 ReLU, RMSprop 1e-3, batch 128, 15 epochs (source: 98.18%)")
-PRESETS: dict[str, KerasConfig] = {
-    # the model the app ships: the source MLP made sturdier with dropout, a schedule and augmentation
-    "keras-mlp": replace(
-        SOURCE_MLP,
-        optimizer="adam",
-        schedule="cosine",
-        dropout=0.2,
-        epochs=30,
-        val_fraction=0.1,
-        augment=True,
-        restyle=0.5,
-        description="512-256-128 ReLU MLP, Adam + cosine decay, dropout 0.2, augmented digits in both writing styles",
-    ),
-    # the MNIST-only CNN, kept for comparison and as the starting point of the shipped one
-    "keras-cnn-mnist": CNN_MNIST,
-    # the model the app ships: the MNIST-only CNN, fine-tuned on digits in both writing styles
-    "keras-cnn": replace(
-        CNN_MNIST,
-        learning_rate=1e-4,
-        epochs=3,
-        restyle=0.5,
-        start_from="keras-cnn-mnist",
-        description="keras-cnn-mnist fine-tuned for 3 epochs on augmented digits in both writing styles",
-    ),
-    # the source projects, as they were
-    "keras-mlp-rmsprop": SOURCE_MLP,
-    "keras-mlp-sigmoid": KerasConfig(
-        hidden=(512, 128),
-        activation="sigmoid",
-        loss="binary_crossentropy",
-        description="512-128 sigmoid, binary cross-entropy (source: 97.96%)",
-    ),
-    "keras-mlp-adam": KerasConfig(
-        hidden=(512, 256),
-        optimizer="adam",
-        epochs=50,
-        early_stopping=5,
-        description="512-256 Adam, EarlyStopping(patience 5, best weights restored), ModelCheckpoint",
-    ),
-    # the source projects' comparisons: one change each against keras-mlp-adam
-    "keras-mlp-sgd": KerasConfig(
-        hidden=(512, 256),
-        optimizer="sgd",
-        learning_rate=0.01,
-        epochs=15,
-        description="512-256, SGD 0.01 (vs Adam)",
-    ),
-    "keras-mlp-dropout": KerasConfig(
-        hidden=(512, 256),
-        optimizer="adam",
-        epochs=15,
-        dropout=0.3,
-        description="512-256 Adam + Dropout 0.3",
-    ),
-    "keras-mlp-batchnorm": KerasConfig(
-        hidden=(512, 256),
-        optimizer="adam",
-        epochs=15,
-        batch_norm=True,
-        description="512-256 Adam + BatchNorm",
-    ),
-}
+from .augment import epoch_augmenter
+from .contract import HISTORY_KEYS, LoadModel, TrainingData
+from .keras_config import KerasConfig
 
 
 def build_model(config: KerasConfig) -> keras.Model:
@@ -203,12 +99,12 @@ def train(
     checkpoint: Path,
     epoch_images: Callable[[int], np.ndarray] | None = None,
     verbose: int | str = "auto",
-    initial_weights: Path | None = None,
+    initial_weights: keras.Model | None = None,
 ) -> tuple[keras.Model, dict[str, list[float]]]:
     """Compile and fit; returns the trained model and the per-epoch history.
 
     `epoch_images`, when given, supplies each epoch's (distorted) training images.
-    `initial_weights`, a saved .keras model of the same architecture, is where training starts (fine-tuning).
+    `initial_weights`, a trained model of the same architecture, is where training starts (fine-tuning).
     """
     keras.utils.set_random_seed(config.seed)
     if keras.backend.backend() == "tensorflow":
@@ -249,16 +145,16 @@ def train(
     return model, _history(history.history)
 
 
-def start_from(model: keras.Model, path: Path) -> None:
-    """Copy a saved model's weights into `model`; ValueError if the architectures differ."""
-    weights = keras.saving.load_model(path, compile=False, safe_mode=True).get_weights()
+def start_from(model: keras.Model, trained: keras.Model) -> None:
+    """Copy a trained model's weights into `model`; ValueError if the architectures differ."""
+    weights = trained.get_weights()
     if [w.shape for w in weights] != [tuple(w.shape) for w in model.get_weights()]:
-        raise ValueError(f"{path} holds a different architecture; cannot start training from it")
+        raise ValueError(f"{trained.name} has a different architecture; cannot start training from it")
     model.set_weights(weights)
 
 
 def _history(raw: dict) -> dict[str, list[float]]:
-    return {key: [float(v) for v in raw[key]] for key in ("loss", "accuracy", "val_loss", "val_accuracy")}
+    return {key: [float(v) for v in raw[key]] for key in HISTORY_KEYS}
 
 
 def save(model: keras.Model, path: Path) -> None:
@@ -278,8 +174,14 @@ class KerasClassifier:
 
     @classmethod
     def load(cls, path: Path) -> KerasClassifier:
-        """Load in safe mode (no arbitrary code), without compiling."""
-        return cls(keras.saving.load_model(path, compile=False, safe_mode=True))
+        """Load in safe mode (no arbitrary code), without compiling; ValueError unless it maps digits to ten."""
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        if tuple(model.input_shape[1:]) != (28, 28) or tuple(model.output_shape)[1:] != (10,):
+            raise ValueError(f"model maps {model.input_shape} to {model.output_shape}, not (n, 28, 28) to (n, 10)")
+        return cls(model)
+
+    def save(self, path: Path) -> None:
+        save(self.model, path)
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         """(n, 28, 28) float32 in [0, 1] -> (n, 10) probabilities summing to 1.
@@ -290,3 +192,24 @@ class KerasClassifier:
         with self._lock:
             raw = np.asarray(self.model.predict_on_batch(np.asarray(images, dtype=np.float32)), dtype=np.float64)
         return raw / raw.sum(axis=1, keepdims=True)  # sigmoid outputs (binary cross-entropy) do not sum to 1
+
+
+def load_network(path: Path, load_model: LoadModel | None = None) -> KerasClassifier:
+    """The kind's loader (kinds.py)."""
+    return KerasClassifier.load(path)
+
+
+def looks_whole(path: Path, present: Callable[[str], bool] | None = None) -> bool:
+    """A .keras file is a zip archive: a cheap check, without TensorFlow's loader, that it is not truncated."""
+    return zipfile.is_zipfile(path)
+
+
+def train_network(
+    config: KerasConfig, data: TrainingData, load_model: LoadModel, verbose: int | str = "auto"
+) -> tuple[KerasClassifier, dict[str, list[float]]]:
+    """The kind's trainer (kinds.py): fits on `data`, starting from `config.start_from`'s weights if it names one."""
+    initial = load_model(config.start_from).network.model if config.start_from else None
+    split = (data.x_train, data.y_train, data.x_val, data.y_val)
+    with tempfile.TemporaryDirectory() as scratch, epoch_augmenter(data.x_train, data.y_train, config) as images:
+        model, history = train(config, *split, Path(scratch) / "checkpoint.keras", images, verbose, initial)
+    return KerasClassifier(model), history

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import json
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
 from .artifacts import atomic_path
+from .augment import describe_training, epoch_augmenter
+from .contract import HISTORY_KEYS, LoadModel, TrainingData, empty_history, in_chunks
 
 FORMAT_VERSION = 1
 N_INPUTS, N_CLASSES = 784, 10
@@ -27,18 +31,22 @@ N_INPUTS, N_CLASSES = 784, 10
 class NumpyMLPConfig:
     """Hyperparameters; the defaults are the source project's (SGD 0.01, batch 32, 10 epochs)."""
 
+    kind: ClassVar[str] = "numpy"
+    trains_itself: ClassVar[bool] = True
+
     hidden: int = 128
     learning_rate: float = 0.01
     batch_size: int = 32
     epochs: int = 10
     optimizer: str = "sgd"  # "sgd", "momentum" or "adam"
-    momentum: float = 0.9  # momentum's beta, Adam's beta1
+    beta1: float = 0.9  # decay of the gradient's running mean: momentum's beta, Adam's beta1
     schedule: str = "constant"  # "constant" or "cosine" (decays the rate to 0 over training)
     init: str = "he"  # "he" (scaled for ReLU) or "small" (N(0, 0.01), the source project's)
     augment: bool = False  # random distortions of the training digits each epoch
     restyle: float = 0.0  # with augment: share of 1s, 7s and 9s redrawn in other writing styles (styles.py)
     val_fraction: float = 0.1
     seed: int = 0
+    label: str = ""  # what the app calls the model
 
     def __post_init__(self) -> None:
         if self.optimizer not in ("sgd", "momentum", "adam"):
@@ -49,6 +57,15 @@ class NumpyMLPConfig:
             raise ValueError("hidden, batch_size, epochs and learning_rate must be positive")
         if not 0.0 <= self.restyle <= 1.0:
             raise ValueError(f"restyle is a probability, got {self.restyle}")
+
+    def describe(self) -> str:
+        return (
+            f"784-{self.hidden}-10 ReLU/softmax, hand-written backprop, {self.optimizer} lr {self.learning_rate:g} "
+            f"({self.schedule}), batch {self.batch_size}, {self.epochs} epochs"
+        )
+
+    def trained_on(self) -> str:
+        return describe_training(self.augment, self.restyle)
 
 
 def init_params(hidden: int, init: str, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -153,7 +170,10 @@ class NumpyMLP:
             if meta.get("format_version") != FORMAT_VERSION:
                 raise ValueError(f"format version {meta.get('format_version')}, expected {FORMAT_VERSION}")
             params = {name: npz[name].astype(np.float32) for name in ("W1", "b1", "W2", "b2")}
-        config = NumpyMLPConfig(**meta["config"])
+        fields = meta["config"]
+        if "momentum" in fields:  # files written before the field was named for what it is
+            fields["beta1"] = fields.pop("momentum")
+        config = NumpyMLPConfig(**fields)
         hidden = config.hidden
         expected = {"W1": (N_INPUTS, hidden), "b1": (hidden,), "W2": (hidden, N_CLASSES), "b2": (N_CLASSES,)}
         if any(params[k].shape != shape for k, shape in expected.items()):
@@ -163,7 +183,7 @@ class NumpyMLP:
 
 def evaluate(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """(loss, accuracy) over a whole set, in chunks to bound memory."""
-    probs = np.concatenate([forward(params, x[i : i + 4096])[0] for i in range(0, len(x), 4096)])
+    probs = in_chunks(lambda batch: forward(params, batch)[0], x, 4096)
     return cross_entropy(probs, np.eye(N_CLASSES, dtype=np.float32)[y]), float(np.mean(probs.argmax(1) == y))
 
 
@@ -183,10 +203,10 @@ def train(
     """
     rng = np.random.default_rng(config.seed)
     params = init_params(config.hidden, config.init, rng)
-    optimizer = Optimizer(config.optimizer, beta1=config.momentum)
+    optimizer = Optimizer(config.optimizer, beta1=config.beta1)
     onehot = np.eye(N_CLASSES, dtype=np.float32)
     x_val_flat = x_val.reshape(len(x_val), N_INPUTS)
-    history: dict[str, list[float]] = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
+    history = empty_history()
     for epoch in range(config.epochs):
         start, lr = time.perf_counter(), learning_rate(config, epoch)
         images = epoch_images(epoch) if epoch_images else x_train
@@ -198,10 +218,9 @@ def train(
             losses.append(cross_entropy(probs, onehot[y_train[batch]]) * len(batch))
             hits += int(np.sum(probs.argmax(1) == y_train[batch]))
         val_loss, val_acc = evaluate(params, x_val_flat, y_val)
-        history["loss"].append(sum(losses) / len(flat))
-        history["accuracy"].append(hits / len(flat))
-        history["val_loss"].append(val_loss)
-        history["val_accuracy"].append(val_acc)
+        epoch_scores = (sum(losses) / len(flat), hits / len(flat), val_loss, val_acc)
+        for key, value in zip(HISTORY_KEYS, epoch_scores, strict=True):
+            history[key].append(value)
         log(
             f"Epoch {epoch + 1}/{config.epochs} - {time.perf_counter() - start:.1f}s - lr {lr:.5f} - "
             f"loss {history['loss'][-1]:.4f} - accuracy {history['accuracy'][-1]:.4f} - "
@@ -221,7 +240,26 @@ PRESETS = {
         schedule="cosine",
         augment=True,
         restyle=0.5,
+        label="NumPy MLP (from scratch)",
     ),
     # the first source project, as it was: 784-128-10, SGD 0.01, batch 32, 10 epochs
-    "numpy-mlp-source": NumpyMLPConfig(init="small"),
+    "numpy-mlp-source": NumpyMLPConfig(init="small", label="NumPy MLP, the source project's (784-128-10, SGD)"),
 }
+
+
+def load_network(path: Path, load_model: LoadModel | None = None) -> NumpyMLP:
+    """The kind's loader (kinds.py): a NumPy network needs no other model."""
+    return NumpyMLP.load(path)
+
+
+def looks_whole(path: Path, present: Callable[[str], bool] | None = None) -> bool:
+    """An .npz is a zip archive: a cheap check that the file is not missing or truncated."""
+    return zipfile.is_zipfile(path)
+
+
+def train_network(
+    config: NumpyMLPConfig, data: TrainingData, load_model: LoadModel | None = None, verbose: bool = True
+) -> tuple[NumpyMLP, dict[str, list[float]]]:
+    """The kind's trainer (kinds.py): (network, history) from a TrainingData split."""
+    with epoch_augmenter(data.x_train, data.y_train, config) as epoch_images:
+        return train(config, data.x_train, data.y_train, data.x_val, data.y_val, epoch_images)

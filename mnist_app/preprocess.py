@@ -30,9 +30,16 @@ def canvas_to_mnist(image: np.ndarray) -> np.ndarray:
     or (H, W, 3) RGB; uint8 0..255 or float 0..1. Raises EmptyCanvasError when nothing is
     drawn and ValueError for unusable input.
     """
-    ink = ink_map(image)
-    digit = fit_to_box(crop_to_ink(ink), BOX)
-    return centre_by_mass(digit, FIELD)
+    return normalise(ink_map(image))
+
+
+def normalise(ink: np.ndarray) -> np.ndarray:
+    """Ink strength (H, W) in [0, 1] -> (28, 28) float32: cropped, fitted into 20x20 and centred by mass, as MNIST.
+
+    The one place this recipe lives: training distortions and redrawn styles re-fit their digits through it too.
+    Raises EmptyCanvasError when there is no ink.
+    """
+    return centre_by_mass(fit_to_box(crop_to_ink(ink), BOX), FIELD)
 
 
 def ink_map(image: np.ndarray) -> np.ndarray:

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import platform
 import sys
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from .artifacts import atomic_path, read_json, write_json
+from .contract import HISTORY_KEYS
+from .kinds import NAMES
 from .metrics import classification_report, top_confusions
+from .models import model_dir
 
-HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 GALLERY_SIZE = 64
+DRAWN_RESULTS = "drawn-digits.json"  # benchmarks/drawn_digits.py's results, in the models folder
 
 
 class ReportMissingError(FileNotFoundError):
@@ -34,15 +38,24 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def build_report(
-    name: str, config: dict, y_true: np.ndarray, probs: np.ndarray, data: dict, training_seconds: float
-) -> dict:
-    """Everything the Diagnostics page shows about a model's test results."""
+@dataclass(frozen=True)
+class Reports:
+    """What train.py wrote about one model."""
+
+    history: dict[str, list[float]]  # per-epoch lists, HISTORY_KEYS; empty for a model that trains nothing itself
+    report: dict  # test metrics, config, data, versions, time
+    gallery: dict[str, np.ndarray]  # the test digits it gets wrong, most confident first
+
+
+def build_report(name: str, config, y_true: np.ndarray, probs: np.ndarray, data: dict, training_seconds: float) -> dict:
+    """Everything the Diagnostics page shows about a model's test results; `config` is its config dataclass."""
     return {
         "model": name,
+        "kind": config.kind,
+        "trains_itself": config.trains_itself,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "test": classification_report(y_true, probs.argmax(axis=1)),
-        "config": config,
+        "config": {**asdict(config), "description": config.describe()},
         "data": data,
         "training_seconds": round(training_seconds, 1),
         "versions": library_versions(),
@@ -69,6 +82,11 @@ def write_reports(directory: Path, history: dict, report: dict, gallery: dict) -
     with atomic_path(directory / "misclassified.npz") as tmp, open(tmp, "wb") as handle:
         np.savez_compressed(handle, **gallery)
     write_json(directory / "report.json", report)
+
+
+def read(directory: Path) -> Reports:
+    """A model folder's three report files; ReportMissingError names the first one missing or unreadable."""
+    return Reports(read_history(directory), read_report(directory), read_misclassified(directory))
 
 
 def read_history(directory: Path) -> dict[str, list[float]]:
@@ -103,11 +121,10 @@ def _read(path: Path) -> dict:
         raise ReportMissingError(str(exc)) from exc
 
 
-def reported_models(models_dir: Path) -> dict[str, Path]:
-    """Every model folder with a report.json: shipped models first, then comparisons/."""
-    folders = sorted(p.parent for p in models_dir.glob("*/report.json"))
-    folders += sorted(p.parent for p in models_dir.glob("comparisons/*/report.json"))
-    return {folder.name: folder for folder in folders}
+def reported_models(models_dir: Path, names: tuple[str, ...] = NAMES) -> dict[str, Path]:
+    """Every model (of `names`, in that order) whose folder holds a report.json."""
+    folders = {name: model_dir(name, models_dir) for name in names}
+    return {name: folder for name, folder in folders.items() if (folder / "report.json").is_file()}
 
 
 def per_class_rows(report: dict) -> list[dict]:
@@ -129,7 +146,7 @@ def confusion_sentences(matrix: list[list[int]], k: int = 5) -> list[str]:
 
 def read_drawn_results(models_dir: Path) -> dict:
     """The drawn-digit benchmark's results (benchmarks/drawn_digits.py), or {} if it has not been run."""
-    path = models_dir / "drawn-digits.json"
+    path = models_dir / DRAWN_RESULTS
     try:
         return read_json(path) if path.exists() else {}
     except ValueError:

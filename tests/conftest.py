@@ -6,21 +6,10 @@ import os
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from mnist_app.data import Mnist, load_npz
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = Path(__file__).resolve().parent / "data" / "mnist_sample.npz"
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip when a prerequisite is missing here; in CI (CI=true) a missing prerequisite is a failure."""
-    if not condition:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run this test: {reason}")
-        pytest.skip(reason)
+from mnist_app.testing import SAMPLE, require
 
 
 @pytest.fixture(scope="session")
@@ -44,10 +33,3 @@ def model_copy(tmp_path) -> Path:
 
     shutil.copytree(MODELS_DIR, tmp_path / "models")
     return tmp_path / "models"
-
-
-def draw_blob(shape=(280, 280), rows=slice(100, 180), cols=slice(120, 140)) -> np.ndarray:
-    """A white-on-black grey image with one filled rectangle of ink."""
-    image = np.zeros(shape, dtype=np.uint8)
-    image[rows, cols] = 255
-    return image

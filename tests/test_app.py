@@ -7,7 +7,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mnist_app import ensemble, models, reports
-from tests.conftest import ROOT
+from mnist_app.kinds import preset
+from mnist_app.testing import ROOT
 
 DIAGNOSTICS = "mnist_app/ui/diagnostics.py"
 
@@ -60,7 +61,7 @@ def test_no_models_at_all_says_how_to_train_them(monkeypatch, tmp_path):
     assert "python train.py all" in at.error[0].value
 
 
-TRAINED = tuple(n for n in models.SHIPPED if models.kind_of(n) != "ensemble")
+TRAINED = tuple(n for n in models.SHIPPED if preset(n).trains_itself)
 
 
 @pytest.mark.parametrize("name", TRAINED + ("keras-mlp-rmsprop",))

@@ -5,8 +5,7 @@ from pathlib import Path
 import pytest
 
 from mnist_app import models
-from tests.browser import canvas_box, canvas_strokes, chromium, clear, draw, readable_digits, streamlit_server
-from tests.conftest import ROOT
+from mnist_app.testing import ROOT, canvas_box, canvas_strokes, chromium, clear, draw, readable_digits, streamlit_server
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = ROOT / "docs" / "screenshots"

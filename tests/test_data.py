@@ -14,7 +14,7 @@ from mnist_app.data import (
     read_idx_gz,
     split_validation,
 )
-from tests.conftest import SAMPLE
+from mnist_app.testing import SAMPLE
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

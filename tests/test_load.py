@@ -6,8 +6,15 @@ import re
 import pytest
 
 from mnist_app import models
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, canvas_strokes, readable_digits, rss_mib, streamlit_server
-from tests.conftest import require
+from mnist_app.testing import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    canvas_strokes,
+    readable_digits,
+    require,
+    rss_mib,
+    streamlit_server,
+)
 
 pytestmark = [pytest.mark.load, pytest.mark.browser]
 SESSIONS = 8

@@ -3,7 +3,7 @@ import pytest
 
 from mnist_app import pendigits
 from mnist_app.preprocess import canvas_to_mnist
-from tests.conftest import require
+from mnist_app.testing import require
 
 UNIPEN = """.SEGMENT DIGIT    0 ? "7"
 .COMMENT 7 12  224

@@ -12,7 +12,7 @@ from streamlit_drawable_canvas import st_canvas
 from mnist_app import models
 from mnist_app.plots import enlarge
 from mnist_app.preprocess import EmptyCanvasError, canvas_to_mnist
-from mnist_app.ui.state import get_model, models_dir
+from mnist_app.ui.cache import load_model, models_dir
 
 if "clears" not in st.session_state:
     st.session_state.clears = 0
@@ -39,9 +39,10 @@ if not names:
     st.error("No trained model was found. Train them with: python train.py all")
     st.stop()
 name = st.radio("Model", names, format_func=models.label_of, horizontal=True, key="model")
-model = get_model(name)
-if isinstance(model, str):  # a broken model: say so kindly; the other choices above still work
-    st.error(f"{models.label_of(name)} cannot be used: {model}")
+try:
+    model = load_model(name)
+except models.ModelLoadError as exc:  # a broken model: say so kindly; the other choices above still work
+    st.error(f"{models.label_of(name)} cannot be used: {exc}")
     st.stop()
 
 left, right = st.columns([1, 1], gap="large")
@@ -92,12 +93,12 @@ with right:
 if st.toggle("Compare every model on this drawing", key="compare"):
     rows = []
     for other in names:
-        loaded = get_model(other)
-        if isinstance(loaded, str):
+        try:
+            p = load_model(other).predict_proba(digit[None])[0]
+        except models.ModelLoadError:
             rows.append({"model": models.label_of(other), "prediction": "unavailable", "probability": None})
             continue
-        p = loaded.predict_proba(digit[None])[0]
-        rows.append({"model": loaded.label, "prediction": str(int(p.argmax())), "probability": float(p.max())})
+        rows.append({"model": models.label_of(other), "prediction": str(int(p.argmax())), "probability": p.max()})
     st.dataframe(
         pd.DataFrame(rows),
         hide_index=True,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .preprocess import BOX, FIELD, EmptyCanvasError, centre_by_mass, crop_to_ink, fit_to_box
+from .preprocess import FIELD, EmptyCanvasError, normalise
 
 Segment = tuple[float, float, float, float]  # (row0, col0, row1, col1) in the image's pixel coordinates
 Strokes = tuple[list[Segment], float]  # segments to draw, and their width in pixels
@@ -58,7 +58,7 @@ def draw_strokes(image: np.ndarray, segments: list[Segment], width: float) -> np
     canvas = np.pad(image, PAD)
     canvas = np.maximum(canvas, strokes * image.max())
     try:
-        return centre_by_mass(fit_to_box(crop_to_ink(canvas), BOX), FIELD)
+        return normalise(canvas)
     except EmptyCanvasError:
         return image
 

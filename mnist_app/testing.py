@@ -1,4 +1,7 @@
-"""Helpers for the browser tests: a real `streamlit run app.py`, Debian's Chromium, pen digits as mouse drags."""
+"""Helpers for the tests and benchmarks: a real `streamlit run app.py`, Debian's Chromium, pen digits as mouse drags.
+
+Playwright and pytest are test requirements: they are imported inside the functions that need them.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_app import models, pendigits
-from mnist_app.preprocess import canvas_to_mnist
-from tests.conftest import ROOT, require
+from . import models, pendigits
+from .preprocess import canvas_to_mnist
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "tests" / "data" / "mnist_sample.npz"  # the first 5,000 training and 1,000 test digits of MNIST
 
 CHROMIUM = "/usr/bin/chromium"
 # as root, in a closed network: no sandbox, and none of Chromium's background connections
@@ -29,6 +34,18 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 CANVAS = 280
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip when a prerequisite is missing here; in CI (CI=true) a missing prerequisite is a failure."""
+    import pytest
+
+    if not condition:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run this test: {reason}")
+        pytest.skip(reason)
+
+
 BOX = 200  # the drawn digit's height (or width) on the canvas, in pixels
 
 

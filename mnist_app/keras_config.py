@@ -1,0 +1,140 @@
+"""Keras models' hyperparameters and presets: the source projects' MLPs, their comparison variants, and a CNN.
+
+This module never imports Keras, so train.py and the pages can read the presets without waiting for TensorFlow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import ClassVar
+
+from .augment import describe_training
+
+
+@dataclass(frozen=True)
+class KerasConfig:
+    """One Keras model's hyperparameters, saved beside its weights in report.json."""
+
+    kind: ClassVar[str] = "keras"
+    trains_itself: ClassVar[bool] = True
+
+    architecture: str = "mlp"  # "mlp" or "cnn"
+    hidden: tuple[int, ...] = (512, 256, 128)  # MLP layer widths
+    activation: str = "relu"
+    loss: str = "categorical_crossentropy"  # or "binary_crossentropy" (with sigmoid outputs)
+    optimizer: str = "rmsprop"  # "rmsprop", "adam" or "sgd"
+    learning_rate: float = 1e-3
+    schedule: str = "constant"  # "constant" or "cosine"
+    batch_size: int = 128
+    epochs: int = 15
+    val_fraction: float = 0.2
+    dropout: float = 0.0
+    batch_norm: bool = False
+    early_stopping: int = 0  # patience in epochs; 0 = off
+    augment: bool = False
+    restyle: float = 0.0  # with augment: share of 1s, 7s and 9s redrawn in other writing styles (styles.py)
+    start_from: str = ""  # fine-tune: the preset whose trained weights training starts from ("" = random init)
+    seed: int = 0
+    description: str = ""
+    label: str = ""  # what the app calls the model
+
+    def __post_init__(self) -> None:
+        if self.architecture not in ("mlp", "cnn") or self.optimizer not in ("rmsprop", "adam", "sgd"):
+            raise ValueError(f"unknown architecture {self.architecture!r} or optimizer {self.optimizer!r}")
+        if self.loss not in ("categorical_crossentropy", "binary_crossentropy"):
+            raise ValueError(f"unknown loss {self.loss!r}")
+        if not 0.0 <= self.restyle <= 1.0:
+            raise ValueError(f"restyle is a probability, got {self.restyle}")
+
+    def describe(self) -> str:
+        return self.description
+
+    def trained_on(self) -> str:
+        return describe_training(self.augment, self.restyle, self.start_from)
+
+
+CNN_MNIST = KerasConfig(
+    architecture="cnn",
+    optimizer="adam",
+    schedule="cosine",
+    epochs=30,
+    val_fraction=0.1,
+    dropout=0.3,
+    batch_norm=True,
+    augment=True,
+    description="CNN 2x(conv32) 2x(conv64) dense 128, BatchNorm, augmented MNIST digits",
+    label="Keras CNN (MNIST styles only)",
+)
+SOURCE_MLP = KerasConfig(
+    description="512-256-128 ReLU, RMSprop 1e-3, batch 128, 15 epochs (source: 98.18%)",
+    label="Keras MLP, RMSprop (source)",
+)
+PRESETS: dict[str, KerasConfig] = {
+    # the model the app ships: the source MLP made sturdier with dropout, a schedule and augmentation
+    "keras-mlp": replace(
+        SOURCE_MLP,
+        optimizer="adam",
+        schedule="cosine",
+        dropout=0.2,
+        epochs=30,
+        val_fraction=0.1,
+        augment=True,
+        restyle=0.5,
+        description="512-256-128 ReLU MLP, Adam + cosine decay, dropout 0.2, augmented digits in both writing styles",
+        label="Keras MLP",
+    ),
+    # the MNIST-only CNN, kept for comparison and as the starting point of the shipped one
+    "keras-cnn-mnist": CNN_MNIST,
+    # the model the app ships: the MNIST-only CNN, fine-tuned on digits in both writing styles
+    "keras-cnn": replace(
+        CNN_MNIST,
+        learning_rate=1e-4,
+        epochs=3,
+        restyle=0.5,
+        start_from="keras-cnn-mnist",
+        description="keras-cnn-mnist fine-tuned for 3 epochs on augmented digits in both writing styles",
+        label="Keras CNN",
+    ),
+    # the source projects, as they were
+    "keras-mlp-rmsprop": SOURCE_MLP,
+    "keras-mlp-sigmoid": KerasConfig(
+        hidden=(512, 128),
+        activation="sigmoid",
+        loss="binary_crossentropy",
+        description="512-128 sigmoid, binary cross-entropy (source: 97.96%)",
+        label="Keras MLP, sigmoid + binary cross-entropy (source)",
+    ),
+    "keras-mlp-adam": KerasConfig(
+        hidden=(512, 256),
+        optimizer="adam",
+        epochs=50,
+        early_stopping=5,
+        description="512-256 Adam, EarlyStopping(patience 5, best weights restored), ModelCheckpoint",
+        label="Keras MLP, Adam + early stopping (source)",
+    ),
+    # the source projects' comparisons: one change each against keras-mlp-adam
+    "keras-mlp-sgd": KerasConfig(
+        hidden=(512, 256),
+        optimizer="sgd",
+        learning_rate=0.01,
+        epochs=15,
+        description="512-256, SGD 0.01 (vs Adam)",
+        label="Keras MLP, SGD (comparison)",
+    ),
+    "keras-mlp-dropout": KerasConfig(
+        hidden=(512, 256),
+        optimizer="adam",
+        epochs=15,
+        dropout=0.3,
+        description="512-256 Adam + Dropout 0.3",
+        label="Keras MLP, Dropout (comparison)",
+    ),
+    "keras-mlp-batchnorm": KerasConfig(
+        hidden=(512, 256),
+        optimizer="adam",
+        epochs=15,
+        batch_norm=True,
+        description="512-256 Adam + BatchNorm",
+        label="Keras MLP, BatchNorm (comparison)",
+    ),
+}

@@ -1,0 +1,51 @@
+"""Keras models: built from their configs, saved without optimizer state, reloaded in safe mode."""
+
+import zipfile
+
+import numpy as np
+import pytest
+
+from mnist_app.data import to_float
+from mnist_app.keras_config import PRESETS, KerasConfig
+from mnist_app.keras_models import KerasClassifier, build_model, save, start_from
+
+
+def test_keras_save_and_load_predict_identically(tmp_path, mnist_sample):
+    model = build_model(PRESETS["keras-cnn"])
+    save(model, tmp_path / "model.keras")
+    images = to_float(mnist_sample.x_test[:16])
+    np.testing.assert_allclose(
+        KerasClassifier.load(tmp_path / "model.keras").predict_proba(images),
+        KerasClassifier(model).predict_proba(images),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    with zipfile.ZipFile(tmp_path / "model.keras") as archive, archive.open("model.weights.h5") as weights:
+        assert b"optimizer" not in weights.read()  # saved without optimizer state
+
+
+def test_training_cannot_start_from_a_model_of_another_architecture():
+    with pytest.raises(ValueError, match="different architecture"):
+        start_from(build_model(PRESETS["keras-cnn"]), build_model(PRESETS["keras-mlp"]))
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_builds_a_model_from_digits_to_ten_probabilities(name):
+    model = build_model(PRESETS[name])
+    assert tuple(model.input_shape[1:]) == (28, 28) and tuple(model.output_shape[1:]) == (10,)
+
+
+def test_a_config_refuses_an_unknown_optimizer_or_a_restyle_outside_zero_to_one():
+    with pytest.raises(ValueError, match="optimizer"):
+        KerasConfig(optimizer="adagrad")
+    with pytest.raises(ValueError, match="restyle"):
+        KerasConfig(restyle=1.5)
+
+
+def test_reading_the_presets_does_not_import_tensorflow():
+    import subprocess
+    import sys
+
+    code = "import sys; from mnist_app import keras_config, kinds; print('tensorflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

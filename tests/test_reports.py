@@ -1,0 +1,62 @@
+"""Report files: what train.py writes is what the Diagnostics page reads."""
+
+import numpy as np
+import pytest
+
+from mnist_app import reports
+from mnist_app.contract import empty_history
+from mnist_app.kinds import NAMES, preset
+from mnist_app.models import MODELS_DIR, model_dir
+
+
+@pytest.fixture
+def written(tmp_path, mnist_sample):
+    """Reports of a pretend model that reads the sample's test digits right except every tenth."""
+    y = mnist_sample.y_test.astype(np.int64)
+    probs = np.eye(10)[np.where(np.arange(len(y)) % 10 == 0, (y + 1) % 10, y)]
+    config = preset("numpy-mlp")
+    history = {**empty_history(), "loss": [1.0, 0.5], "accuracy": [0.8, 0.9], "val_loss": [0.9, 0.6]}
+    history["val_accuracy"] = [0.85, 0.88]
+    report = reports.build_report("numpy-mlp", config, y, probs, {"train": "MNIST"}, 12.3)
+    reports.write_reports(tmp_path, history, report, reports.misclassified(mnist_sample.x_test, y, probs))
+    return tmp_path, y, probs
+
+
+def test_reports_round_trip_as_one_typed_object(written):
+    folder, y, probs = written
+    shown = reports.read(folder)
+    assert shown.history["loss"] == [1.0, 0.5]
+    assert shown.report["test"]["accuracy"] == pytest.approx(0.9)
+    assert shown.report["kind"] == "numpy" and shown.report["config"]["description"] == preset("numpy-mlp").describe()
+    assert len(shown.gallery["images"]) == min(reports.GALLERY_SIZE, int(np.sum(probs.argmax(1) != y)))
+    assert (shown.gallery["true"] != shown.gallery["predicted"]).all()
+
+
+@pytest.mark.parametrize("missing", ["history.json", "report.json", "misclassified.npz"])
+def test_a_missing_report_file_is_a_report_missing_error_naming_it(written, missing):
+    folder, _, _ = written
+    (folder / missing).unlink()
+    with pytest.raises(reports.ReportMissingError, match=missing):
+        reports.read(folder)
+
+
+def test_the_per_class_rows_end_with_macro_and_weighted_averages(written):
+    rows = reports.per_class_rows(reports.read(written[0]).report)
+    assert [row["class"] for row in rows][-2:] == ["macro avg", "weighted avg"]
+    assert rows[-1]["support"] == sum(row["support"] for row in rows[:10])
+
+
+def test_confusions_in_words_put_the_commonest_first():
+    matrix = np.eye(10, dtype=int) * 50
+    matrix[4, 9], matrix[7, 1], matrix[3, 5] = 12, 1, 3
+    assert reports.confusion_sentences(matrix.tolist(), k=3) == [
+        "4 read as 9: 12 times",
+        "3 read as 5: 3 times",
+        "7 read as 1: 1 time",
+    ]
+
+
+def test_every_shipped_and_comparison_model_folder_is_found_where_models_puts_it():
+    found = reports.reported_models(MODELS_DIR)
+    assert set(found) <= set(NAMES) and {"numpy-mlp", "keras-cnn-mnist"} <= set(found)
+    assert all(folder == model_dir(name) for name, folder in found.items())
