@@ -1,15 +1,21 @@
-"""mnist-app: draw a digit, watch two neural networks read it. Run: streamlit run app.py"""
+"""mnist-app: draw a digit and watch four models read it, then see how they were trained. Run: streamlit run app.py"""
 
 from pathlib import Path
 
 import streamlit as st
 
+from mnist_app.ui.cache import warm_up_models
+
 PAGES = Path(__file__).parent / "mnist_app" / "ui"
 
 st.set_page_config(page_title="mnist-app", page_icon="✏️", layout="wide")
-st.navigation(
+page = st.navigation(
     [
         st.Page(PAGES / "draw.py", title="Draw", icon=":material/draw:", default=True),
         st.Page(PAGES / "diagnostics.py", title="Diagnostics", icon=":material/analytics:"),
     ]
-).run()
+)
+try:
+    page.run()
+finally:  # also after a page's st.stop(): start loading the other models once this page is drawn
+    warm_up_models()

@@ -1,3 +1,1 @@
 """mnist-app: read hand-drawn digits with a from-scratch NumPy network and Keras models."""
-
-__version__ = "0.1.0"

@@ -5,7 +5,10 @@ This module never imports Keras, so train.py and the pages can read the presets 
 
 from __future__ import annotations
 
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import ClassVar
 
 from .augment import describe_training
@@ -138,3 +141,8 @@ PRESETS: dict[str, KerasConfig] = {
         label="Keras MLP, BatchNorm (comparison)",
     ),
 }
+
+
+def looks_whole(path: Path, present: Callable[[str], bool] | None = None) -> bool:
+    """A .keras file is a zip archive: a cheap check, without TensorFlow's loader, that it is not truncated."""
+    return zipfile.is_zipfile(path)

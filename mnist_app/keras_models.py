@@ -6,19 +6,38 @@ model does (kinds.py), so the NumPy model never waits for it.
 
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
-import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-import keras
 import numpy as np
 
 from .artifacts import atomic_path
 from .augment import epoch_augmenter
 from .contract import HISTORY_KEYS, LoadModel, TrainingData
 from .keras_config import KerasConfig
+
+
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence file descriptor 2: TensorFlow's CUDA probe prints there before its own logging is set up."""
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+# A CPU machine has no CUDA: keep "failed call to cuInit" and friends out of the server's log
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+with _quiet_stderr():
+    import keras
 
 
 def build_model(config: KerasConfig) -> keras.Model:
@@ -197,11 +216,6 @@ class KerasClassifier:
 def load_network(path: Path, load_model: LoadModel | None = None) -> KerasClassifier:
     """The kind's loader (kinds.py)."""
     return KerasClassifier.load(path)
-
-
-def looks_whole(path: Path, present: Callable[[str], bool] | None = None) -> bool:
-    """A .keras file is a zip archive: a cheap check, without TensorFlow's loader, that it is not truncated."""
-    return zipfile.is_zipfile(path)
 
 
 def train_network(

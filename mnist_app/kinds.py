@@ -7,14 +7,16 @@ trained (the Keras one imports TensorFlow); its presets come from a module that 
 A kind's module provides:
     load_network(path, load_model) -> Network       load_model(name) loads another model (an ensemble's members)
     train_network(config, data, load_model, verbose) -> (Network, history)
-    looks_whole(path, present) -> bool              cheap check, without TensorFlow, for `models.available`
+and the light module that holds its presets provides:
+    looks_whole(path, present) -> bool              a cheap check, without TensorFlow, for `models.available`
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -27,15 +29,16 @@ class Kind:
     weights_file: str
     module: str  # imported on first use
     presets: Mapping[str, Any]  # model name -> its frozen config dataclass
+    looks_whole: Callable[[Path, Callable[[str], bool]], bool]  # weights file, is-another-model-present
 
     def code(self) -> ModuleType:
         return importlib.import_module(self.module)
 
 
 KINDS = (
-    Kind("numpy", "model.npz", "mnist_app.numpy_net", numpy_net.PRESETS),
-    Kind("keras", "model.keras", "mnist_app.keras_models", keras_config.PRESETS),
-    Kind("ensemble", "ensemble.json", "mnist_app.ensemble", ensemble.PRESETS),
+    Kind("numpy", "model.npz", "mnist_app.numpy_net", numpy_net.PRESETS, numpy_net.looks_whole),
+    Kind("keras", "model.keras", "mnist_app.keras_models", keras_config.PRESETS, keras_config.looks_whole),
+    Kind("ensemble", "ensemble.json", "mnist_app.ensemble", ensemble.PRESETS, ensemble.looks_whole),
 )
 NAMES = tuple(name for kind in KINDS for name in kind.presets)  # every model train.py can make
 

@@ -52,7 +52,7 @@ def available(directory: str | Path | None = None) -> list[str]:
 def present(name: str, directory: str | Path | None = None) -> bool:
     """A model's weights look whole (an ensemble's: its config reads and its members are present)."""
     path = weights_path(name, directory)
-    return path.is_file() and kind_of(name).code().looks_whole(path, lambda member: present(member, directory))
+    return path.is_file() and kind_of(name).looks_whole(path, lambda member: present(member, directory))
 
 
 @dataclass

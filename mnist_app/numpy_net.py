@@ -10,12 +10,13 @@ This module never imports TensorFlow.
 from __future__ import annotations
 
 import json
+import sys
 import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TextIO
 
 import numpy as np
 
@@ -195,11 +196,13 @@ def train(
     y_val: np.ndarray,
     epoch_images: Callable[[int], np.ndarray] | None = None,
     log: Callable[[str], None] = print,
+    progress: Callable[[int, int, float], None] | None = None,
 ) -> tuple[NumpyMLP, dict[str, list[float]]]:
     """Mini-batch training on float32 images (n, 28, 28) in [0, 1]; returns the model and its history.
 
     `epoch_images`, when given, supplies each epoch's (distorted) training images, in the order
-    of `y_train`. Deterministic for a seed.
+    of `y_train`. `progress(batches done, batches in the epoch, mean loss so far)` follows each batch.
+    Deterministic for a seed.
     """
     rng = np.random.default_rng(config.seed)
     params = init_params(config.hidden, config.init, rng)
@@ -212,11 +215,14 @@ def train(
         images = epoch_images(epoch) if epoch_images else x_train
         flat = images.reshape(len(images), N_INPUTS)
         losses, hits = [], 0
-        for batch in np.array_split(rng.permutation(len(flat)), max(1, len(flat) // config.batch_size)):
+        batches = np.array_split(rng.permutation(len(flat)), max(1, len(flat) // config.batch_size))
+        for done, batch in enumerate(batches, start=1):
             probs, hidden = forward(params, flat[batch])
             optimizer.step(params, backward(params, flat[batch], hidden, probs, onehot[y_train[batch]]), lr)
             losses.append(cross_entropy(probs, onehot[y_train[batch]]) * len(batch))
             hits += int(np.sum(probs.argmax(1) == y_train[batch]))
+            if progress:
+                progress(done, len(batches), sum(losses) / sum(len(b) for b in batches[:done]))
         val_loss, val_acc = evaluate(params, x_val_flat, y_val)
         epoch_scores = (sum(losses) / len(flat), hits / len(flat), val_loss, val_acc)
         for key, value in zip(HISTORY_KEYS, epoch_scores, strict=True):
@@ -258,8 +264,26 @@ def looks_whole(path: Path, present: Callable[[str], bool] | None = None) -> boo
 
 
 def train_network(
-    config: NumpyMLPConfig, data: TrainingData, load_model: LoadModel | None = None, verbose: bool = True
+    config: NumpyMLPConfig, data: TrainingData, load_model: LoadModel | None = None, verbose: int = 1
 ) -> tuple[NumpyMLP, dict[str, list[float]]]:
-    """The kind's trainer (kinds.py): (network, history) from a TrainingData split."""
+    """The kind's trainer (kinds.py): (network, history) from a TrainingData split.
+
+    `verbose` as Keras': 1 draws a per-batch progress bar (in a terminal), 2 prints one line per epoch.
+    """
+    bar = progress_bar(sys.stdout) if verbose == 1 else None
     with epoch_augmenter(data.x_train, data.y_train, config) as epoch_images:
-        return train(config, data.x_train, data.y_train, data.x_val, data.y_val, epoch_images)
+        return train(config, data.x_train, data.y_train, data.x_val, data.y_val, epoch_images, progress=bar)
+
+
+def progress_bar(stream: TextIO, width: int = 30) -> Callable[[int, int, float], None]:
+    """A Keras-style bar, redrawn in place about a hundred times an epoch; the epoch's log line replaces it."""
+
+    def show(done: int, total: int, loss: float) -> None:
+        if done % max(1, total // 100) and done != total:
+            return
+        filled = width * done // total
+        stream.write(f"\r{done}/{total} [{'=' * filled}{'.' * (width - filled)}] - loss {loss:.4f}")
+        stream.write("\r" if done == total else "")
+        stream.flush()
+
+    return show

@@ -1,10 +1,13 @@
-"""Figures for the Diagnostics page. Plain matplotlib Figures (no pyplot state): safe in threads."""
+"""Figures and images for the pages. Plain matplotlib Figures (no pyplot state): safe in Streamlit's threads."""
 
 from __future__ import annotations
+
+import io
 
 import numpy as np
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def training_curves(history: dict[str, list[float]]) -> Figure:
@@ -15,6 +18,7 @@ def training_curves(history: dict[str, list[float]]) -> Figure:
         ax.plot(epochs, history[metric], marker=".", label="train")
         ax.plot(epochs, history[f"val_{metric}"], marker=".", label="validation")
         ax.set(xlabel="epoch", ylabel=metric, title=metric.capitalize())
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.grid(alpha=0.3)
         ax.legend()
     return fig
@@ -33,10 +37,11 @@ def confusion_heatmap(matrix: list[list[int]] | np.ndarray) -> Figure:
         cmap="Blues",
         cbar=False,
         ax=ax,
-        annot_kws={"size": 7},
+        annot_kws={"size": 9},
         vmax=max(int(errors.max() or 1) * 2, 1),
     )
-    ax.set(xlabel="predicted", ylabel="true", title="Confusion matrix (test set)")
+    ax.set(xlabel="read as", ylabel="true digit", title="Confusion matrix (test set)")
+    ax.tick_params(axis="y", labelrotation=0)
     return fig
 
 
@@ -53,15 +58,28 @@ def misclassified_grid(gallery: dict[str, np.ndarray], limit: int = 32, columns:
     return fig
 
 
-def comparison_curves(histories: dict[str, dict[str, list[float]]]) -> Figure:
-    """Validation accuracy and loss of several models on one pair of axes."""
-    fig = Figure(figsize=(9, 3.2), layout="constrained")
-    for ax, metric in zip(fig.subplots(1, 2), ("val_accuracy", "val_loss"), strict=True):
-        for name, history in histories.items():
-            ax.plot(np.arange(1, len(history[metric]) + 1), history[metric], label=name)
-        ax.set(xlabel="epoch", ylabel=metric.replace("_", " "), title=metric.replace("val_", "Validation "))
+def comparison_curves(histories: dict[str, dict[str, list[float]]], losses: dict[str, str]) -> Figure:
+    """Validation accuracy of several models on one plot, and their losses, one plot per kind of loss.
+
+    `losses` names each model's loss: cross-entropies of different kinds are not on one scale.
+    """
+    kinds = sorted(set(losses.values()))
+    fig = Figure(figsize=(11, 3.6), layout="constrained")
+    axes = fig.subplots(1, 1 + len(kinds))
+    colours = dict(zip(histories, sns.color_palette("tab10", len(histories)), strict=True))
+    for name, history in histories.items():
+        epochs = np.arange(1, len(history["val_accuracy"]) + 1)
+        axes[0].plot(epochs, history["val_accuracy"], label=name, color=colours[name])
+        loss_axis = axes[1 + kinds.index(losses[name])]
+        loss_axis.plot(epochs, history["val_loss"], color=colours[name])
+    axes[0].set(ylabel="validation accuracy", title="Validation accuracy")
+    for loss, ax in zip(kinds, axes[1:], strict=True):
+        ax.set(ylabel="validation loss", title=loss.replace("_", " ").capitalize())
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-    fig.axes[0].legend(fontsize=7)
+    fig.legend(loc="outside lower center", ncols=4, fontsize=9)
     return fig
 
 
@@ -71,3 +89,10 @@ def enlarge(digit: np.ndarray, factor: int = 8) -> np.ndarray:
     big[::factor, :] = np.maximum(big[::factor, :], 0.15)
     big[:, ::factor] = np.maximum(big[:, ::factor], 0.15)
     return (big * 255).astype(np.uint8)
+
+
+def to_png(fig: Figure, dpi: int = 110) -> bytes:
+    """A figure rendered once, as PNG bytes: the pages cache these instead of redrawing on every rerun."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()

@@ -168,3 +168,26 @@ def clear(page) -> None:
     """Press Clear and wait for the empty-canvas prompt."""
     page.get_by_role("button", name="Clear").click()
     page.get_by_text("Draw a digit (0-9)").wait_for()
+
+
+SETTLED = """(quietMs) => {
+    const running = document.querySelector("[data-testid='stStatusWidget']");
+    const text = document.querySelector("[data-testid='stMain']")?.innerText ?? "";
+    const now = Date.now();
+    if (running || text !== window.__settleText) {
+        window.__settleText = text;
+        window.__settleSince = now;
+        return false;
+    }
+    return now - window.__settleSince >= quietMs;
+}"""
+
+
+def settle(page, quiet_ms: int = 1000) -> None:
+    """Wait until Streamlit is idle and the page's text has not changed for `quiet_ms`.
+
+    The app reads after every stroke: a reading taken before the last stroke's rerun has finished is a
+    reading of half a digit.
+    """
+    page.evaluate("window.__settleText = undefined")
+    page.wait_for_function(SETTLED, arg=quiet_ms, polling=100)

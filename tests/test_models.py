@@ -165,9 +165,9 @@ def test_keras_file_with_code_is_refused_in_safe_mode(model_copy):
         models.load("keras-mlp", model_copy)
 
 
-def test_loading_the_numpy_model_does_not_import_tensorflow():
+def test_listing_the_models_and_loading_the_numpy_one_does_not_import_tensorflow():
     code = (
-        "import sys, numpy as np; from mnist_app import models; m = models.load('numpy-mlp'); "
+        "import sys, numpy as np; from mnist_app import models; models.available(); m = models.load('numpy-mlp'); "
         "m.predict_proba(np.zeros((1, 28, 28), np.float32)); print('tensorflow' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,14 +1,19 @@
-"""Cached loaders for the pages: one model per server process, reports as copies. Errors are raised, typed."""
+"""Cached loaders for the pages: one model per server process, reports and figures as copies. Errors are raised, typed.
+
+Reports and figures are keyed by their files' modification times, so a model retrained while the server runs
+is shown afresh, and switching back to a model already seen costs no drawing.
+"""
 
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import streamlit as st
 from streamlit.logger import get_logger
 
-from mnist_app import models, reports
+from mnist_app import models, plots, reports
 
 log = get_logger(__name__)
 
@@ -18,7 +23,7 @@ def models_dir() -> Path:
     return Path(os.environ.get("MNIST_APP_MODELS") or models.MODELS_DIR)
 
 
-@st.cache_resource(show_spinner="Loading the model…")
+@st.cache_resource(show_spinner=False)  # the pages show their own spinner; the warm-up thread shows none
 def _load_model(name: str, directory: str) -> models.Model:
     """One instance per model per server process, shared by every session (thread-safe predict_proba).
 
@@ -34,7 +39,70 @@ def load_model(name: str) -> models.Model:
     return _load_model(name, str(models_dir()))
 
 
-@st.cache_data(show_spinner=False)
-def load_reports(name: str, directory: str) -> reports.Reports:
-    """A model's history, report and gallery; ReportMissingError if they are missing or unreadable."""
+@st.cache_resource(show_spinner=False)
+def _warm_up(directory: str) -> threading.Thread:
+    """Load every available model in a background thread, once per server, lightest first."""
+
+    def load_all() -> None:
+        for name in models.available(directory):
+            try:
+                _load_model(name, directory)
+            except models.ModelLoadError as exc:  # the page says so when this model is chosen
+                log.warning("mnist-app could not warm up %s: %s", name, exc)
+
+    thread = threading.Thread(target=load_all, name="mnist-app-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def warm_up_models() -> None:
+    """Start loading the Keras models (TensorFlow takes seconds to import) before anyone asks for one.
+
+    Called after a page has rendered, so the first page never waits for it; a NumPy reading never does either.
+    """
+    _warm_up(str(models_dir()))
+
+
+def _stamp(name: str) -> float:
+    """When a model's reports last changed (0 if they are missing): part of every cache key below."""
+    folder = models.model_dir(name, models_dir())
+    return max((p.stat().st_mtime for p in folder.glob("*.*") if p.is_file()), default=0.0)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _read_reports(name: str, directory: str, stamp: float) -> reports.Reports:
     return reports.read(models.model_dir(name, directory))
+
+
+def load_reports(name: str) -> reports.Reports:
+    """A model's history, report and gallery; ReportMissingError if they are missing or unreadable."""
+    return _read_reports(name, str(models_dir()), _stamp(name))
+
+
+FIGURES = {
+    "curves": lambda shown: plots.training_curves(shown.history),
+    "confusion": lambda shown: plots.confusion_heatmap(shown.report["test"]["confusion_matrix"]),
+    "mistakes": lambda shown: plots.misclassified_grid(shown.gallery),
+}
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _figure(which: str, name: str, directory: str, stamp: float) -> bytes:
+    return plots.to_png(FIGURES[which](_read_reports(name, directory, stamp)))
+
+
+def figure(which: str, name: str) -> bytes:
+    """One of a model's Diagnostics figures (FIGURES) as PNG bytes, drawn once per report version."""
+    return _figure(which, name, str(models_dir()), _stamp(name))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _comparison_figure(names: tuple[str, ...], directory: str, stamps: tuple[float, ...]) -> bytes:
+    shown = {name: _read_reports(name, directory, stamp) for name, stamp in zip(names, stamps, strict=True)}
+    losses = {name: r.report["config"].get("loss", "categorical_crossentropy") for name, r in shown.items()}
+    return plots.to_png(plots.comparison_curves({name: r.history for name, r in shown.items()}, losses))
+
+
+def comparison_figure(names: list[str]) -> bytes:
+    """The comparisons' validation curves on shared axes, as PNG bytes."""
+    return _comparison_figure(tuple(names), str(models_dir()), tuple(_stamp(name) for name in names))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mnist_app import models, plots, reports
-from mnist_app.ui.cache import load_reports, models_dir
+from mnist_app import models, reports
+from mnist_app.ui.cache import comparison_figure, figure, load_reports, models_dir
+
+PERCENT = st.column_config.NumberColumn(format="%.1f%%")
 
 st.title("Diagnostics")
 folders = reports.reported_models(models_dir())
@@ -14,7 +16,7 @@ names = list(dict.fromkeys([*models.SHIPPED, *folders]))
 name = st.selectbox("Model", names, format_func=models.label_of, key="diagnostics_model")
 
 try:
-    shown = load_reports(name, str(models_dir()))
+    shown = load_reports(name)
 except reports.ReportMissingError as exc:
     st.warning(f"No reports for {models.label_of(name)}: {exc}. Make them with: `{models.retrain_command(name)}`")
     st.stop()
@@ -43,35 +45,47 @@ if drawn:
 
 st.subheader("Training curves")
 if shown.history["loss"]:
-    st.pyplot(plots.training_curves(shown.history))
+    st.image(figure("curves", name))
+    if report["config"].get("augment"):
+        st.caption(
+            "Validation beats training here: the training digits are distorted afresh every epoch (harder), "
+            "the validation digits are MNIST's own."
+        )
 else:
     st.info("No epochs of its own: it reads with trained models. Their curves are under their names above.")
 
 st.subheader("Per-class report (MNIST test set)")
-st.dataframe(pd.DataFrame(reports.per_class_rows(report)), hide_index=True, key="per_class_table")
+rows = pd.DataFrame(reports.per_class_rows(report))
+rows[["precision", "recall", "f1"]] *= 100
+st.dataframe(
+    rows,
+    hide_index=True,
+    key="per_class_table",
+    height=35 * (len(rows) + 1) + 3,  # every row, the averages included, without scrolling
+    column_config={"precision": PERCENT, "recall": PERCENT, "f1": PERCENT},
+)
 
 left, right = st.columns([3, 2])
 with left:
-    st.pyplot(plots.confusion_heatmap(report["test"]["confusion_matrix"]))
+    st.image(figure("confusion", name))
 with right:
     st.markdown("**Most confused**")
     st.markdown("\n".join(f"- {s}" for s in reports.confusion_sentences(report["test"]["confusion_matrix"])))
 
 st.subheader("Digits it gets wrong")
-st.pyplot(plots.misclassified_grid(shown.gallery))
+st.caption("Each title: the true digit → what the model read, and how sure it was. Most confident mistakes first.")
+st.image(figure("mistakes", name))
 
-comparisons = {}
-for other in folders:
-    if other not in models.SHIPPED:
-        try:
-            comparisons[other] = load_reports(other, str(models_dir()))
-        except reports.ReportMissingError:
-            continue
+comparisons = [other for other in folders if other not in models.SHIPPED]
 if comparisons:
-    st.subheader("Comparisons: the source projects' variants and the MNIST-only CNN")
-    st.pyplot(plots.comparison_curves({n: r.history for n, r in comparisons.items()}))
-    rows = [
-        {"model": n, "what": r.report["config"].get("description", ""), "test accuracy": r.report["test"]["accuracy"]}
-        for n, r in comparisons.items()
+    st.subheader("Comparisons: the source projects' variants and the MNIST-only models")
+    st.image(comparison_figure(comparisons))
+    table = [
+        {
+            "model": models.label_of(other),
+            "what": load_reports(other).report["config"].get("description", ""),
+            "test accuracy": 100 * load_reports(other).report["test"]["accuracy"],
+        }
+        for other in comparisons
     ]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="comparison_table")
+    st.dataframe(pd.DataFrame(table), hide_index=True, key="comparison_table", column_config={"test accuracy": PERCENT})

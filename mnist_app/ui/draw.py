@@ -31,6 +31,7 @@ def clear_canvas() -> None:
     # drawing just cleared may still arrive: it is remembered so that it is never read again.
     st.session_state.clears += 1
     st.session_state.cleared_drawing = st.session_state.shown_drawing
+    st.session_state.compare = False  # a comparison belongs to the drawing just cleared
 
 
 st.title("Draw a digit")
@@ -40,11 +41,13 @@ if not names:
     st.stop()
 name = st.radio("Model", names, format_func=models.label_of, horizontal=True, key="model")
 try:
-    model = load_model(name)
+    with st.spinner("Loading the model…"):
+        model = load_model(name)
 except models.ModelLoadError as exc:  # a broken model: say so kindly; the other choices above still work
     st.error(f"{models.label_of(name)} cannot be used: {exc}")
     st.stop()
 
+headline = st.container()  # the reading goes above the canvas, so that a phone shows it without scrolling
 left, right = st.columns([1, 1], gap="large")
 with left:
     brush = st.slider("Brush width", min_value=6, max_value=40, value=20, key="brush")
@@ -60,7 +63,12 @@ with left:
         initial_drawing={"objects": [], "clears": st.session_state.clears},
     )
     st.button("Clear", on_click=clear_canvas, key="clear")
-    st.caption("Draw with the mouse, a finger or a pen. The toolbar above the canvas undoes, redoes and resets.")
+    st.caption(
+        "Draw with the mouse, a finger or a pen; Clear starts again. Hover over the canvas for its toolbar: undo, "
+        "redo and reset. Its pencil button switches to moving strokes instead of drawing (press it again to draw); "
+        "send backward only reorders strokes."
+    )
+    compare = st.toggle("Compare every model on this drawing", key="compare")
 
 st.session_state.shown_drawing = fingerprint(canvas.json_data)
 cleared = st.session_state.shown_drawing == st.session_state.cleared_drawing
@@ -69,14 +77,17 @@ try:
 except EmptyCanvasError:
     digit = None
 
-with right:
+with headline:
     if digit is None:
-        st.info("Draw a digit (0-9) on the black square: the model reads it after every stroke.")
+        st.subheader("Nothing drawn yet")
+        st.caption("Draw a digit (0-9) on the black square: the model reads it after every stroke.")
         st.stop()
     probs = model.predict_proba(digit[None])[0]
     reading = models.read(probs)
     st.subheader(f"Prediction: {reading.digit}")
     st.caption(f"probability {reading.probability:.1%} · {model.label}")
+
+with right:
     if reading.unsure:
         st.warning(
             f"The model is unsure: {reading.digit} ({reading.probability:.0%}), or perhaps "
@@ -90,7 +101,7 @@ with right:
     )
     st.image(enlarge(digit), caption="What the model sees: 28x28, white on black, centred as MNIST", width=224)
 
-if st.toggle("Compare every model on this drawing", key="compare"):
+if compare:
     rows = []
     for other in names:
         try:
