@@ -6,6 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mnist_app.data import Mnist, load_npz
@@ -16,6 +17,12 @@ from mnist_app.testing import SAMPLE, require
 def mnist_sample() -> Mnist:
     """5,000 training and 1,000 test digits of the real MNIST."""
     return load_npz(SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def digits(mnist_sample) -> tuple[np.ndarray, np.ndarray]:
+    """400 real MNIST training digits as float32 in [0, 1], and their labels."""
+    return mnist_sample.x_train[:400].astype(np.float32) / 255, mnist_sample.y_train[:400]
 
 
 @pytest.fixture(scope="session")

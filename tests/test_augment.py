@@ -7,17 +7,6 @@ from mnist_app.augment import AugmentConfig, EpochAugmenter, augment
 from mnist_app.preprocess import centre_of_mass
 
 
-@pytest.fixture(scope="module")
-def digits(mnist_sample):
-    x, y = mnist_sample.x_train[:400].astype(np.float32) / 255, mnist_sample.y_train[:400]
-    return x, y
-
-
-def first(digits, label: int, count: int = 20) -> np.ndarray:
-    x, y = digits
-    return x[y == label][:count]
-
-
 def test_augment_is_deterministic_for_a_seed_and_keeps_mnist_format(digits):
     x, y = digits
     config = AugmentConfig(restyle=0.5)

@@ -9,12 +9,6 @@ from mnist_app import handwriting as styles
 from mnist_app.preprocess import centre_of_mass
 
 
-@pytest.fixture(scope="module")
-def digits(mnist_sample):
-    x, y = mnist_sample.x_train[:400].astype(np.float32) / 255, mnist_sample.y_train[:400]
-    return x, y
-
-
 def first(digits, label: int, count: int = 20) -> np.ndarray:
     x, y = digits
     return x[y == label][:count]
