@@ -11,6 +11,8 @@ app servers can share one PostgreSQL database (`MNIST_APP_DB=postgresql+psycopg:
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
+from PIL import Image
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -182,11 +185,24 @@ class DrawingStore:
         drawn = self.dataset()
         return drawn.images, drawn.labels
 
-    def dataset(self) -> DrawnSet:
-        """Every drawing's id, image, label and session id as arrays, oldest first."""
+    def block_revisions(self, size: int) -> dict[int, tuple[int, int]]:
+        """{block: (count, last id)} of the ids in [block * size, (block + 1) * size): a block's revision changes
+        only when a drawing in it is added or deleted, so work cached per block is redone only there."""
+        query = sa.select((DRAWINGS.c.id // size).label("b"), sa.func.count(), sa.func.max(DRAWINGS.c.id))
+        with self._errors("read"), self._engine.connect() as conn:
+            rows = conn.execute(query.group_by("b").order_by("b")).all()
+        return {int(b): (int(count), int(last)) for b, count, last in rows}
+
+    def dataset(self, first_id: int | None = None, last_id: int | None = None) -> DrawnSet:
+        """Every drawing's id, image, label and session id as arrays, oldest first (ids in [first, last] if given)."""
         columns = (DRAWINGS.c.id, DRAWINGS.c.digit, DRAWINGS.c.label, DRAWINGS.c.session_id)
+        query = sa.select(*columns).order_by(DRAWINGS.c.id)
+        if first_id is not None:
+            query = query.where(DRAWINGS.c.id >= int(first_id))
+        if last_id is not None:
+            query = query.where(DRAWINGS.c.id <= int(last_id))
         with self._errors("export the drawings from"), self._engine.connect() as conn:
-            rows = conn.execute(sa.select(*columns).order_by(DRAWINGS.c.id)).all()
+            rows = conn.execute(query).all()
         return DrawnSet(
             ids=np.array([r.id for r in rows], dtype=np.int64),
             images=np.stack([_digit(r.digit) for r in rows]) if rows else np.zeros((0, FIELD, FIELD), np.float32),
@@ -415,3 +431,44 @@ def _explain(exc: Exception, doing: str, url: str) -> str:
         hint = "Set MNIST_APP_DB to another SQLAlchemy URL to use another store."
     end = "" if reason.endswith((".", "?", "!")) else "."
     return f"cannot {doing} the drawing store at {url}: {reason}{end} {hint}"
+
+
+def canvas_png(image: np.ndarray) -> bytes:
+    """The canvas as drawn ((H, W, 4) RGBA or (H, W) grey, uint8) as PNG bytes."""
+    array = np.asarray(image)
+    if array.dtype != np.uint8 or array.ndim not in (2, 3):
+        raise ValueError(f"canvas must be a uint8 (H, W) or (H, W, C) image, got {array.dtype} {array.shape}")
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def split_by_session(session_ids: np.ndarray, val_fraction: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(train indices, validation indices): whole sessions go to one side, so that validation never sees
+    a hand that training saw. About `val_fraction` of the sessions (at least one, when there are two or more)."""
+    sessions = np.unique(np.asarray(session_ids, dtype=str))
+    rng = np.random.default_rng(seed)
+    n_val = min(len(sessions) - 1, max(1, round(len(sessions) * val_fraction))) if len(sessions) > 1 else 0
+    held = set(rng.permutation(sessions)[:n_val].tolist())
+    in_val = np.array([s in held for s in np.asarray(session_ids, dtype=str)], dtype=bool)
+    return np.flatnonzero(~in_val), np.flatnonzero(in_val)
+
+
+def npz_bytes(drawn: DrawnSet) -> bytes:
+    """The drawings as an .npz (images (n, 28, 28) float32, labels (n,) int64, ids, session_ids), no pickle."""
+    buffer = io.BytesIO()
+    np.savez_compressed(
+        buffer, images=drawn.images, labels=drawn.labels, ids=drawn.ids, session_ids=drawn.session_ids.astype("U")
+    )
+    return buffer.getvalue()
+
+
+def csv_text(drawn: DrawnSet) -> str:
+    """One line per drawing: id, label, session id, then the 784 pixels (0-255, row by row), as MNIST's CSVs."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["id", "label", "session_id", *(f"pixel{i}" for i in range(FIELD * FIELD))])
+    pixels = np.rint(drawn.images.reshape(len(drawn.ids), -1) * 255).astype(np.uint8)
+    for drawing_id, label, session, row in zip(drawn.ids, drawn.labels, drawn.session_ids, pixels, strict=True):
+        writer.writerow([int(drawing_id), int(label), session, *row.tolist()])
+    return out.getvalue()
