@@ -5,7 +5,9 @@ Playwright and pytest are test requirements: they are imported inside the functi
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -168,3 +170,47 @@ def clear(page) -> None:
     """Press Clear and wait for the empty-canvas prompt."""
     page.get_by_role("button", name="Clear").click()
     page.get_by_text("Draw a digit (0-9)").wait_for()
+
+
+async def draw_async(page, strokes) -> None:
+    box = await page.locator("canvas").last.bounding_box()
+    for stroke in strokes:
+        await page.mouse.move(box["x"] + stroke[0, 0], box["y"] + stroke[0, 1])
+        await page.mouse.down()
+        for x, y in stroke[1:]:
+            await page.mouse.move(box["x"] + x, box["y"] + y, steps=3)
+        await page.mouse.up()
+
+
+async def one_user(browser, url: str, name: str, digit, save: bool = False) -> tuple[str, str]:
+    """A fresh browser context (its own Streamlit session): choose a model, draw, read the answer (and save it)."""
+    from playwright.async_api import expect
+
+    context = await browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = await context.new_page()
+    await page.goto(url)
+    await page.get_by_text("Draw a digit (0-9)").wait_for(timeout=120_000)
+    await page.get_by_text(models.label_of(name), exact=True).click()
+    await expect(page.get_by_text(f"· {models.label_of(name)}")).to_have_count(0, timeout=60_000)
+    await draw_async(page, canvas_strokes(digit))
+    await expect(page.get_by_text(f"Prediction: {digit.label}", exact=True)).to_be_visible(timeout=120_000)
+    await expect(page.get_by_text(f"· {models.label_of(name)}")).to_be_visible(timeout=60_000)
+    answer = await page.get_by_role("heading", name=re.compile("Prediction")).inner_text()
+    caption = await page.get_by_text(re.compile("probability .* · ")).inner_text()
+    if save:
+        await page.get_by_role("button", name=f"Save as {digit.label}").click()
+        await expect(page.get_by_role("button", name=f"Saved as {digit.label}")).to_be_visible(timeout=120_000)
+    await context.close()
+    return answer, caption
+
+
+async def many_users(url: str, jobs: list, save: bool = False) -> list:
+    """Every (model name, pen digit) job as its own browser session, all at once; their (answer, caption)."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            return await asyncio.gather(*(one_user(browser, url, name, digit, save) for name, digit in jobs))
+        finally:
+            await browser.close()

@@ -30,7 +30,8 @@ if revision[0] == 0:
     st.stop()
 
 counts = store.counts()
-st.caption(f"{revision[0]:,} drawings saved in {store.url}, each with the digit its author said it is.")
+plural = "" if revision[0] == 1 else "s"
+st.caption(f"{revision[0]:,} drawing{plural} saved in {store.url}, each with the digit its author said it is.")
 st.bar_chart(pd.DataFrame({"drawings": counts.values()}, index=[str(d) for d in counts]), height=200, x_label="digit")
 
 st.subheader("Today's models on the saved drawings")
