@@ -6,13 +6,15 @@
 Measures: canvas_to_mnist per drawing; predict_proba on one drawing per model (the NumPy
 model first, checking TensorFlow is still not imported); from `streamlit run app.py` to the
 first NumPy and the first Keras prediction in Debian's Chromium; the server's memory with the
-NumPy model only and with every model; and one training epoch of the NumPy trainer against a
-Keras model of the same architecture, batch size and data.
+NumPy model only, with every model, and after 16 sessions at once drew, read and saved a digit;
+and one training epoch of the NumPy trainer against a Keras model of the same architecture, batch
+size and data.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import platform
@@ -28,6 +30,7 @@ from mnist_app.preprocess import canvas_to_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
+LOAD_SESSIONS = 16  # browser sessions at once, as tests/test_load.py
 TARGETS_MS = {
     "canvas_to_mnist": 3.0,
     "predict_proba numpy-mlp": 1.0,
@@ -67,11 +70,26 @@ def inference(count: int) -> dict:
 
 def server(tmp: Path) -> dict:
     """Seconds from `streamlit run` to the first NumPy, then the first Keras, prediction; server memory."""
-    from mnist_app.testing import canvas_box, canvas_strokes, chromium, draw, readable_digits, rss_mib, streamlit_server
+    from mnist_app.testing import load_jobs, many_users, readable_digits, rss_mib, streamlit_server
 
-    digit = readable_digits(models.SHIPPED)[4][0]
+    digits = readable_digits(models.SHIPPED, per_label=2)
+    digit = digits[4][0]
     start = time.perf_counter()
-    with streamlit_server(tmp / "server.log") as (url, process), chromium() as browser:
+    store = {"MNIST_APP_DB": f"sqlite:///{tmp / 'drawings.sqlite'}"}  # never the user's own drawings
+    with streamlit_server(tmp / "server.log", store) as (url, process):
+        measured = first_readings(url, process, digit, start)
+        sessions = time.perf_counter()
+        asyncio.run(many_users(url, load_jobs(digits, LOAD_SESSIONS), save=True))
+        measured[f"{LOAD_SESSIONS} sessions at once draw, read and save (s)"] = time.perf_counter() - sessions
+        measured[f"server memory after {LOAD_SESSIONS} sessions saved (MiB)"] = rss_mib(process.pid)
+    return measured
+
+
+def first_readings(url: str, process, digit, start: float) -> dict:
+    """One browser: the first NumPy and Keras predictions since `start` (the server's), and its memory."""
+    from mnist_app.testing import canvas_box, canvas_strokes, chromium, draw, rss_mib
+
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.set_default_timeout(120_000)
         page.goto(url)

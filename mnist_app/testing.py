@@ -214,3 +214,10 @@ async def many_users(url: str, jobs: list, save: bool = False) -> list:
             return await asyncio.gather(*(one_user(browser, url, name, digit, save) for name, digit in jobs))
         finally:
             await browser.close()
+
+
+def load_jobs(digits: dict[int, list], sessions: int) -> list[tuple]:
+    """(model name, pen digit) for each of many sessions: the models in turn, the digits spread over 0-9
+    (readable_digits with per_label=2 covers 20 sessions)."""
+    n = len(models.SHIPPED)
+    return [(models.SHIPPED[i % n], digits[(2 * i + 1 + i // 5) % 10][i // 10]) for i in range(sessions)]

@@ -7,7 +7,7 @@ import pytest
 
 from mnist_app import models
 from mnist_app.drawings import DrawingStore
-from mnist_app.testing import CHROMIUM, many_users, readable_digits, require, rss_mib, streamlit_server
+from mnist_app.testing import CHROMIUM, load_jobs, many_users, readable_digits, require, rss_mib, streamlit_server
 
 pytestmark = [pytest.mark.load, pytest.mark.browser]
 SESSIONS = 16
@@ -17,7 +17,7 @@ def test_sixteen_sessions_at_once_each_get_their_own_right_answer_and_every_save
     require(Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium")
     digits = readable_digits(models.SHIPPED, per_label=2)
     n = len(models.SHIPPED)
-    jobs = [(models.SHIPPED[i % n], digits[(2 * i + 1 + i // 5) % 10][i // 10]) for i in range(SESSIONS)]
+    jobs = load_jobs(digits, SESSIONS)
     log, store_url = tmp_path / "server.log", f"sqlite:///{tmp_path / 'drawings.sqlite'}"
     with streamlit_server(log, env={"MNIST_APP_DB": store_url}) as (url, server):
         warm = asyncio.run(many_users(url, jobs[:n]))  # every model loaded once first: the memory baseline
