@@ -21,10 +21,10 @@ if not collecting():
     st.stop()
 try:
     store = get_store()
+    revision = store.revision()
 except StoreError as exc:
     st.error(f"The drawing store cannot be used: {exc}")
     st.stop()
-revision = store.revision()
 if revision[0] == 0:
     st.info("No drawings are saved yet: draw a digit on the Draw page, pick the digit it is and press Save.")
     st.stop()
