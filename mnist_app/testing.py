@@ -59,7 +59,8 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit_server(log_path: Path, env: dict | None = None):
-    """`streamlit run app.py` on a free loopback port; yields (url, process)."""
+    """`streamlit run app.py` on a free loopback port; yields (url, process). Drawings are saved beside the log
+    unless `env` names a store (MNIST_APP_DB): a test never writes to the user's own store."""
     port = free_port()
     command = [
         sys.executable,
@@ -78,7 +79,11 @@ def streamlit_server(log_path: Path, env: dict | None = None):
     ]
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, **(env or {})}
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env={**os.environ, "MNIST_APP_DB": f"sqlite:///{log_path.parent / 'drawings.sqlite'}", **(env or {})},
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -188,6 +193,7 @@ async def one_user(browser, url: str, name: str, digit, save: bool = False) -> t
 
     context = await browser.new_context(viewport={"width": 1280, "height": 1000})
     page = await context.new_page()
+    page.set_default_timeout(180_000)  # 16 sessions starting at once on 2 busy cores: each waits its turn
     await page.goto(url)
     await page.get_by_text("Draw a digit (0-9)").wait_for(timeout=120_000)
     await page.get_by_text(models.label_of(name), exact=True).click()
@@ -197,7 +203,8 @@ async def one_user(browser, url: str, name: str, digit, save: bool = False) -> t
     await expect(page.get_by_text(f"· {models.label_of(name)}")).to_be_visible(timeout=60_000)
     answer = await page.get_by_role("heading", name=re.compile("Prediction")).inner_text()
     caption = await page.get_by_text(re.compile("probability .* · ")).inner_text()
-    if save:
+    if save:  # once the app is idle: the canvas has sent its last stroke, the button belongs to the whole drawing
+        await expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=180_000)
         await page.get_by_role("button", name=f"Save as {digit.label}").click()
         await expect(page.get_by_role("button", name=f"Saved as {digit.label}")).to_be_visible(timeout=120_000)
     await context.close()

@@ -53,3 +53,9 @@ def postgres_url() -> str:
         engine.dispose()
     require(reachable, "the PostgreSQL server in MNIST_APP_TEST_PG does not answer")
     return url
+
+
+@pytest.fixture(autouse=True)
+def private_drawing_store(tmp_path, monkeypatch):
+    """Every test saves drawings in a store of its own (MNIST_APP_DB), never in the user's."""
+    monkeypatch.setenv("MNIST_APP_DB", f"sqlite:///{tmp_path / 'drawings.sqlite'}")

@@ -24,6 +24,7 @@ def test_a_drawing_saved_on_the_draw_page_appears_on_the_drawings_page(tmp_path)
         expect(page.get_by_text("nothing about you")).to_be_visible()
         assert DrawingStore(store_url).count() == 0  # nothing is saved without a click
 
+        expect(page.get_by_test_id("stStatusWidget")).to_have_count(0)  # idle: the canvas sent its last stroke
         page.get_by_role("button", name="Save as 5").click()
         expect(page.get_by_text("Saved as 5 (drawing #1)")).to_be_visible()  # the toast
         expect(page.get_by_role("button", name="Saved as 5")).to_be_disabled()

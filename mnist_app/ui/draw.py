@@ -90,7 +90,7 @@ with right:
         except StoreError as exc:  # saving is off, reading goes on
             st.caption(f"Saving drawings is off: {exc}")
         else:
-            drawing = st.session_state.shown_drawing
+            drawing = hashlib.sha1(digit.tobytes()).hexdigest()  # what is saved: the same digit is the same drawing
             if st.session_state.get("save_label_for") != drawing:  # a new drawing: the picker starts at the reading
                 st.session_state.save_label, st.session_state.save_label_for = reading.digit, drawing
             saved = st.session_state.get("saved", {}).get(drawing)
