@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,11 +20,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from mnist_app.data import load_mnist  # noqa: E402
-from mnist_app.drawings import DrawingStore, canvas_png  # noqa: E402
+from mnist_app.data import load_mnist
+from mnist_app.drawings import DrawingStore, canvas_png
+from mnist_app.testing import ROOT
 
 
 def fill(store: DrawingStore, count: int) -> None:
