@@ -203,10 +203,12 @@ async def one_user(browser, url: str, name: str, digit, save: bool = False) -> t
     await expect(page.get_by_text(f"· {models.label_of(name)}")).to_be_visible(timeout=60_000)
     answer = await page.get_by_role("heading", name=re.compile("Prediction")).inner_text()
     caption = await page.get_by_text(re.compile("probability .* · ")).inner_text()
-    if save:  # once the app is idle: the canvas has sent its last stroke, the button belongs to the whole drawing
+    if save:  # once the app is idle, so that the button most likely belongs to the whole drawing
         await expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=180_000)
         await page.get_by_role("button", name=f"Save as {digit.label}").click()
-        await expect(page.get_by_role("button", name=f"Saved as {digit.label}")).to_be_visible(timeout=120_000)
+        # the toast confirms this click's save (a stroke the canvas sends late would make a new, unsaved drawing)
+        toast = page.get_by_text(re.compile(rf"Saved as {digit.label} \(drawing #\d+\)"))
+        await expect(toast).to_be_visible(timeout=180_000)
     await context.close()
     return answer, caption
 

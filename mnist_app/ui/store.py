@@ -1,7 +1,8 @@
 """Cached access to the drawing store for the pages: one store per server, a failure remembered, not retried per rerun.
 
 Saving is on unless MNIST_APP_COLLECT=off (for public deployments). The models' re-reading of the saved
-drawings is cached per model and per store revision (count, last id), so the Drawings page stays fast.
+drawings is cached per model and per block of 1,000 ids with that block's revision (count, last id): a save
+or a delete re-reads one block, so the Drawings page stays fast with many drawings.
 """
 
 from __future__ import annotations
