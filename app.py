@@ -13,6 +13,7 @@ page = st.navigation(
     [
         st.Page(PAGES / "draw.py", title="Draw", icon=":material/draw:", default=True),
         st.Page(PAGES / "diagnostics.py", title="Diagnostics", icon=":material/analytics:"),
+        st.Page(PAGES / "drawings.py", title="Drawings", icon=":material/gesture:"),
     ]
 )
 try:

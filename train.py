@@ -5,6 +5,7 @@ python train.py all                     # the shipped models (see `all` below); 
 python train.py numpy --epochs 5        # one model, fewer epochs
 python train.py compare                 # the source projects' comparisons and the MNIST-only CNN
 python train.py numpy --out /tmp/m      # write somewhere else than models/
+python train.py keras-cnn --drawings sqlite:///$HOME/.local/share/mnist-app/drawings.sqlite   # + saved drawings
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ import sys
 import time
 from dataclasses import fields, replace
 
+import numpy as np
+
 from mnist_app.contract import TrainingData, in_chunks
 from mnist_app.data import Mnist, MnistDataError, load_mnist, split_validation, to_float
+from mnist_app.drawings import DrawingStore, DrawnSet, StoreError, split_by_session
 from mnist_app.kinds import NAMES, kind_of
 from mnist_app.models import MODELS_DIR, SHIPPED, Model, ModelLoadError, load, model_dir
 from mnist_app.reports import build_report, misclassified, write_reports
@@ -48,6 +52,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0): same seed, same model")
     parser.add_argument("--data", help="MNIST folder or mnist.npz (default: $MNIST_DATA, then Keras' cache/download)")
     parser.add_argument("--out", default=str(MODELS_DIR), help=f"output models folder (default {MODELS_DIR})")
+    parser.add_argument(
+        "--drawings",
+        metavar="URL",
+        help="also learn from the drawings saved in the app (a store URL, e.g. sqlite:///path or $MNIST_APP_DB), "
+        "split by session: validation never shares a session with training",
+    )
     return parser.parse_args(argv)
 
 
@@ -82,11 +92,53 @@ def training_data(mnist: Mnist, config, args: argparse.Namespace) -> TrainingDat
     return TrainingData(to_float(x_train), y_train, to_float(x_val), y_val)
 
 
-def train_one(name: str, args: argparse.Namespace, mnist: Mnist) -> None:
-    """Train one model (or assemble one that trains nothing itself), then write its weights and reports."""
+def saved_drawings(url: str) -> tuple[DrawnSet, str]:
+    """Every drawing saved in the store, and the store's URL with any password hidden."""
+    try:
+        store = DrawingStore(url)
+        drawn = store.dataset()
+        store.close()
+    except StoreError as exc:
+        raise SystemExit(f"train.py: {exc}") from None
+    if not len(drawn.ids):
+        raise SystemExit(f"train.py: no drawings are saved in {store.url}: nothing to add")
+    return drawn, store.url
+
+
+def add_drawings(data: TrainingData, drawn: DrawnSet, store: str, val_fraction: float, seed: int) -> tuple:
+    """The training data with the saved drawings added, whole sessions to training or to validation, never both;
+    and what was used, for the report."""
+    train, val = split_by_session(drawn.session_ids, val_fraction, seed)
+    joined = TrainingData(
+        np.concatenate([data.x_train, drawn.images[train]]),
+        np.concatenate([data.y_train, drawn.labels[train]]).astype(data.y_train.dtype),
+        np.concatenate([data.x_val, drawn.images[val]]),
+        np.concatenate([data.y_val, drawn.labels[val]]).astype(data.y_val.dtype),
+    )
+    used = {
+        "store": store,
+        "n_train": len(train),
+        "n_validation": len(val),
+        "sessions_train": len(set(drawn.session_ids[train].tolist())),
+        "sessions_validation": len(set(drawn.session_ids[val].tolist())),
+        "last_id": int(drawn.ids.max()),
+    }
+    print(
+        f"== drawings from {store}: {used['n_train']} for training ({used['sessions_train']} sessions), "
+        f"{used['n_validation']} for validation ({used['sessions_validation']} other sessions)"
+    )
+    return joined, used
+
+
+def train_one(name: str, args: argparse.Namespace, mnist: Mnist, drawings: tuple | None = None) -> None:
+    """Train one model (or assemble one that trains nothing itself), then write its weights and reports.
+    `drawings` (DrawnSet, store URL) adds saved drawings to its training and validation digits."""
     kind = kind_of(name)
     config = configure(kind.presets[name], args)
     data = training_data(mnist, config, args) if config.trains_itself else None
+    used = None
+    if data is not None and drawings is not None:
+        data, used = add_drawings(data, *drawings, config.val_fraction, args.seed)
     print(f"== {name}: {config}")
     start = time.perf_counter()
     verbose = 1 if sys.stdout.isatty() else 2  # Keras: a progress bar in a terminal, one line per epoch in a log
@@ -98,6 +150,12 @@ def train_one(name: str, args: argparse.Namespace, mnist: Mnist) -> None:
     about = {"train": config.trained_on(), "n_test": len(mnist.x_test), "source": mnist.source}
     if data is not None:
         about |= {"n_train": len(data.x_train), "n_validation": len(data.x_val)}
+    if used is not None:
+        about["train"] += (
+            f"; {used['n_train']} drawings saved in the app ({used['sessions_train']} sessions; "
+            f"{used['n_validation']} from {used['sessions_validation']} other sessions in validation)"
+        )
+        about["drawings"] = used
     report = build_report(name, config, mnist.y_test, probs, about, seconds)
     write_reports(directory, history, report, misclassified(mnist.x_test, mnist.y_test, probs))
     print(f"== {name}: test accuracy {report['test']['accuracy']:.4f}, {seconds:.0f}s, written to {directory}")
@@ -107,8 +165,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     try:
         mnist = load_mnist(args.data)
+        drawings = saved_drawings(args.drawings) if args.drawings else None
         for name in expand(args.models):
-            train_one(name, args, mnist)
+            train_one(name, args, mnist, drawings)
     except (MnistDataError, ModelLoadError) as exc:
         raise SystemExit(f"train.py: {exc}") from None
 

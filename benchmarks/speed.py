@@ -8,13 +8,15 @@ model first, checking TensorFlow is still not imported); the memory an ensemble 
 its member with the page's own copy; in Debian's Chromium against `streamlit run app.py`: the
 first NumPy reading after start, the first Keras reading once the page has been up 10 s, the first
 comparison of every model, the switch to the Diagnostics page and between its models (each timed
-until Streamlit is idle), and the server's memory; and one training epoch of the NumPy trainer
-against a Keras model of the same architecture, batch size and data.
+until Streamlit is idle), the server's memory with every model and after 16 sessions at once drew,
+read and saved a digit; and one training epoch of the NumPy trainer against a Keras model of the
+same architecture, batch size and data.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import platform
@@ -38,6 +40,7 @@ TARGETS_S = {
     "Diagnostics: switch to keras-mlp (s)": 1.0,
     "Diagnostics: switch back to keras-cnn (s)": 1.0,
 }
+LOAD_SESSIONS = 16  # browser sessions at once, as tests/test_load.py
 TARGETS_MS = {
     "canvas_to_mnist": 3.0,
     "predict_proba numpy-mlp": 1.0,
@@ -76,21 +79,27 @@ def inference(count: int) -> dict:
 
 
 def server(tmp: Path) -> dict:
-    """What a person feels in Chromium: start-up, the first readings, page and model switches; server memory."""
-    from mnist_app.testing import (
-        canvas_box,
-        canvas_strokes,
-        chromium,
-        draw,
-        readable_digits,
-        rss_mib,
-        settle,
-        streamlit_server,
-    )
+    """What a person feels in Chromium: start-up, first readings, page and model switches; memory under load."""
+    from mnist_app.testing import load_jobs, many_users, readable_digits, rss_mib, streamlit_server
 
-    digit = readable_digits(models.SHIPPED)[4][0]
+    digits = readable_digits(models.SHIPPED, per_label=2)
+    digit = digits[4][0]
     start = time.perf_counter()
-    with streamlit_server(tmp / "server.log") as (url, process), chromium() as browser:
+    store = {"MNIST_APP_DB": f"sqlite:///{tmp / 'drawings.sqlite'}"}  # never the user's own drawings
+    with streamlit_server(tmp / "server.log", store) as (url, process):
+        measured = first_readings(url, process, digit, start)
+        sessions = time.perf_counter()
+        asyncio.run(many_users(url, load_jobs(digits, LOAD_SESSIONS), save=True))
+        measured[f"{LOAD_SESSIONS} sessions at once draw, read and save (s)"] = time.perf_counter() - sessions
+        measured[f"server memory after {LOAD_SESSIONS} sessions saved (MiB)"] = rss_mib(process.pid)
+    return measured
+
+
+def first_readings(url: str, process, digit, start: float) -> dict:
+    """One browser: the first readings since `start` (the server's), page and model switches, and memory."""
+    from mnist_app.testing import canvas_box, canvas_strokes, chromium, draw, rss_mib, settle
+
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.set_default_timeout(120_000)
         page.goto(url)

@@ -5,7 +5,9 @@ Playwright and pytest are test requirements: they are imported inside the functi
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -57,7 +59,8 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit_server(log_path: Path, env: dict | None = None):
-    """`streamlit run app.py` on a free loopback port; yields (url, process)."""
+    """`streamlit run app.py` on a free loopback port; yields (url, process). Drawings are saved beside the log
+    unless `env` names a store (MNIST_APP_DB): a test never writes to the user's own store."""
     port = free_port()
     command = [
         sys.executable,
@@ -76,7 +79,11 @@ def streamlit_server(log_path: Path, env: dict | None = None):
     ]
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, **(env or {})}
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env={**os.environ, "MNIST_APP_DB": f"sqlite:///{log_path.parent / 'drawings.sqlite'}", **(env or {})},
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -191,3 +198,58 @@ def settle(page, quiet_ms: int = 1000) -> None:
     """
     page.evaluate("window.__settleText = undefined")
     page.wait_for_function(SETTLED, arg=quiet_ms, polling=100)
+
+
+async def draw_async(page, strokes) -> None:
+    box = await page.locator("canvas").last.bounding_box()
+    for stroke in strokes:
+        await page.mouse.move(box["x"] + stroke[0, 0], box["y"] + stroke[0, 1])
+        await page.mouse.down()
+        for x, y in stroke[1:]:
+            await page.mouse.move(box["x"] + x, box["y"] + y, steps=3)
+        await page.mouse.up()
+
+
+async def one_user(browser, url: str, name: str, digit, save: bool = False) -> tuple[str, str]:
+    """A fresh browser context (its own Streamlit session): choose a model, draw, read the answer (and save it)."""
+    from playwright.async_api import expect
+
+    context = await browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = await context.new_page()
+    page.set_default_timeout(180_000)  # 16 sessions starting at once on 2 busy cores: each waits its turn
+    await page.goto(url)
+    await page.get_by_text("Draw a digit (0-9)").wait_for(timeout=120_000)
+    await page.get_by_text(models.label_of(name), exact=True).click()
+    await expect(page.get_by_text(f"· {models.label_of(name)}")).to_have_count(0, timeout=60_000)
+    await draw_async(page, canvas_strokes(digit))
+    await expect(page.get_by_text(f"Prediction: {digit.label}", exact=True)).to_be_visible(timeout=120_000)
+    await expect(page.get_by_text(f"· {models.label_of(name)}")).to_be_visible(timeout=60_000)
+    answer = await page.get_by_role("heading", name=re.compile("Prediction")).inner_text()
+    caption = await page.get_by_text(re.compile("probability .* · ")).inner_text()
+    if save:  # once the app is idle, so that the button most likely belongs to the whole drawing
+        await expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=180_000)
+        await page.get_by_role("button", name=f"Save as {digit.label}").click()
+        # the toast confirms this click's save (a stroke the canvas sends late would make a new, unsaved drawing)
+        toast = page.get_by_text(re.compile(rf"Saved as {digit.label} \(drawing #\d+\)"))
+        await expect(toast).to_be_visible(timeout=180_000)
+    await context.close()
+    return answer, caption
+
+
+async def many_users(url: str, jobs: list, save: bool = False) -> list:
+    """Every (model name, pen digit) job as its own browser session, all at once; their (answer, caption)."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            return await asyncio.gather(*(one_user(browser, url, name, digit, save) for name, digit in jobs))
+        finally:
+            await browser.close()
+
+
+def load_jobs(digits: dict[int, list], sessions: int) -> list[tuple]:
+    """(model name, pen digit) for each of many sessions: the models in turn, the digits spread over 0-9
+    (readable_digits with per_label=2 covers 20 sessions)."""
+    n = len(models.SHIPPED)
+    return [(models.SHIPPED[i % n], digits[(2 * i + 1 + i // 5) % 10][i // 10]) for i in range(sessions)]

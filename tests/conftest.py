@@ -40,3 +40,29 @@ def model_copy(tmp_path) -> Path:
 
     shutil.copytree(MODELS_DIR, tmp_path / "models")
     return tmp_path / "models"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """$MNIST_APP_TEST_PG, a PostgreSQL server the tests may create schemas in (.ci/start-postgres starts one)."""
+    url = os.environ.get("MNIST_APP_TEST_PG", "")
+    require(bool(url), "MNIST_APP_TEST_PG is not set (start a server: .ci/start-postgres prints the URL)")
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        reachable = True
+    except sa.exc.OperationalError:
+        reachable = False
+    finally:
+        engine.dispose()
+    require(reachable, "the PostgreSQL server in MNIST_APP_TEST_PG does not answer")
+    return url
+
+
+@pytest.fixture(autouse=True)
+def private_drawing_store(tmp_path, monkeypatch):
+    """Every test saves drawings in a store of its own (MNIST_APP_DB), never in the user's."""
+    monkeypatch.setenv("MNIST_APP_DB", f"sqlite:///{tmp_path / 'drawings.sqlite'}")

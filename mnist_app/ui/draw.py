@@ -10,9 +10,11 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from mnist_app import models
+from mnist_app.drawings import StoreError
 from mnist_app.plots import enlarge
 from mnist_app.preprocess import EmptyCanvasError, canvas_to_mnist
 from mnist_app.ui.cache import load_model, models_dir
+from mnist_app.ui.store import collecting, get_store, save_drawing
 
 if "clears" not in st.session_state:
     st.session_state.clears = 0
@@ -93,6 +95,31 @@ with right:
             f"The model is unsure: {reading.digit} ({reading.probability:.0%}), or perhaps "
             f"{reading.runner_up} ({reading.runner_up_probability:.0%})."
         )
+    if collecting():
+        try:
+            store = get_store()
+        except StoreError as exc:  # saving is off, reading goes on
+            st.caption(f"Saving drawings is off: {exc}")
+        else:
+            drawing = hashlib.sha1(digit.tobytes()).hexdigest()  # what is saved: the same digit is the same drawing
+            if st.session_state.get("save_label_for") != drawing:  # a new drawing: the picker starts at the reading
+                st.session_state.save_label, st.session_state.save_label_for = reading.digit, drawing
+            saved = st.session_state.get("saved", {}).get(drawing)
+            pick, press = st.columns([1, 1], vertical_alignment="bottom")
+            label = pick.selectbox("It is a", range(10), key="save_label", disabled=saved is not None)
+            press.button(
+                f"Saved as {saved[1]}" if saved else f"Save as {label}",
+                key="save",
+                disabled=saved is not None,
+                on_click=save_drawing,
+                args=(store, digit, canvas.image_data, name, brush, drawing),
+            )
+            if error := st.session_state.pop("save_error", None):
+                st.error(f"Not saved: {error}")
+            st.caption(
+                "Saving keeps the drawing, the digit you pick, each model's reading, the brush width, the time and a "
+                "random id of this visit: nothing about you."
+            )
     st.bar_chart(
         pd.DataFrame({"probability": probs}, index=[str(d) for d in range(10)]),
         height=220,
