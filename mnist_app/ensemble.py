@@ -100,6 +100,37 @@ class Ensemble:
         readings = [np.asarray(m.predict_proba(views), dtype=np.float64).reshape(-1, n, 10) for m in self.members]
         return np.concatenate(readings).mean(axis=0)
 
+    def input_gradient(self, images: np.ndarray, targets: np.ndarray, quantity: str) -> np.ndarray:
+        """The mean of its members' input gradients over its views, each turned back onto the drawing.
+
+        A view is the drawing turned by r degrees; turning its gradient back by -r is (near enough, for a
+        bilinear turn) the transpose of that turn: the chain rule from the view back to the drawing.
+        """
+        n, targets = len(images), np.asarray(targets)
+        views = np.concatenate([rotated(images, r) for r in self.config.rotations])
+        every_view = np.tile(targets, len(self.config.rotations))
+        maps = [
+            _explainable(m).input_gradient(views, every_view, quantity).reshape(-1, n, 28, 28) for m in self.members
+        ]
+        return np.mean([turned(m[i], -r) for m in maps for i, r in enumerate(self.config.rotations)], axis=0)
+
+    def focus(self, image: np.ndarray, target: int) -> list[tuple[str, np.ndarray, bool]]:
+        """What its members look at: heat maps (Grad-CAM) averaged over the views, each turned back; signed
+        panels (a NumPy network's units) cannot be averaged across views, so those are the upright view's."""
+        panels, upright = [], self.config.rotations.index(0.0) if 0.0 in self.config.rotations else 0
+        for member in self.members:
+            views = [_explainable(member).focus(rotated(image[None], r)[0], target) for r in self.config.rotations]
+            if any(signed for _, _, signed in views[upright]):
+                panels += views[upright]
+                continue
+            for k, (title, _, _) in enumerate(views[upright]):
+                heat = np.mean(
+                    [turned(view[k][1][None], -r)[0] for view, r in zip(views, self.config.rotations, strict=True)],
+                    axis=0,
+                )
+                panels.append((f"{title}, mean of {len(views)} views", heat / max(float(heat.max()), 1e-12), False))
+        return panels
+
 
 def save_config(config: EnsembleConfig, path: str | Path) -> None:
     """Write `ensemble.json`, atomically."""
@@ -139,3 +170,24 @@ def train_network(
 
 def assemble(config: EnsembleConfig, load_model: LoadModel) -> Ensemble:
     return Ensemble([load_model(member) for member in config.members], config)
+
+
+def turned(maps: np.ndarray, degrees: float) -> np.ndarray:
+    """(n, 28, 28) signed maps turned counter-clockwise about their centre (bilinear), unclipped, float64."""
+    if degrees == 0:
+        return np.asarray(maps, dtype=np.float64)
+    turn = [
+        Image.fromarray(m.astype(np.float32), mode="F").rotate(degrees, resample=Image.Resampling.BILINEAR)
+        for m in maps
+    ]
+    return np.stack([np.asarray(t, dtype=np.float64) for t in turn])
+
+
+def _explainable(member: Predictor):
+    """A member's network (a loaded model's, or the member itself); ExplainError if it cannot be explained."""
+    network = getattr(member, "network", member)
+    if not hasattr(network, "input_gradient"):
+        from .explain import ExplainError
+
+        raise ExplainError(f"the ensemble's member {type(network).__name__} cannot be explained")
+    return network

@@ -212,6 +212,86 @@ class KerasClassifier:
             raw = np.asarray(self.model.predict_on_batch(np.asarray(images, dtype=np.float32)), dtype=np.float64)
         return raw / raw.sum(axis=1, keepdims=True)  # sigmoid outputs (binary cross-entropy) do not sum to 1
 
+    def input_gradient(self, images: np.ndarray, targets: np.ndarray, quantity: str) -> np.ndarray:
+        """d(target's logit or log-probability)/d(pixels): (n, 28, 28) float64, by tf.GradientTape.
+
+        The tape runs in a compiled tf.function (one trace per quantity): eager, one drawing took about 3x as long.
+        """
+        x = np.asarray(images, dtype=np.float32)
+        with self._lock:
+            gradient = self._compiled_gradient(quantity)(x, np.asarray(targets, dtype=np.int32))
+        return np.asarray(gradient, dtype=np.float64)
+
+    def _compiled_gradient(self, quantity: str):
+        import tensorflow as tf
+
+        compiled = self.__dict__.setdefault("_gradients", {})
+        if quantity not in compiled:
+            signature = [tf.TensorSpec((None, 28, 28), tf.float32), tf.TensorSpec((None,), tf.int32)]
+
+            def gradient(x, targets):
+                with tf.GradientTape() as tape:
+                    tape.watch(x)
+                    _, chosen = self._target_scores(x, targets, quantity)
+                return tape.gradient(chosen, x)
+
+            compiled[quantity] = tf.function(gradient, input_signature=signature)
+        return compiled[quantity]
+
+    def focus(self, image: np.ndarray, target: int) -> list[tuple[str, np.ndarray, bool]]:
+        """What it looks at: the Grad-CAM heat map of its last convolution, (28, 28) in [0, 1], for `target`.
+
+        Grad-CAM weighs each feature map of that convolution by the mean gradient of the target's logit over
+        it, sums them and keeps the positive part: where the features that raise the answer fire.
+        """
+        import tensorflow as tf
+
+        if self._last_convolution() is None:
+            from .explain import ExplainError
+
+            raise ExplainError("this network has no convolution, so it has no Grad-CAM view (the CNN has one)")
+        x = tf.convert_to_tensor(np.asarray(image, dtype=np.float32)[None])
+        with self._lock:
+            with tf.GradientTape() as tape:
+                features, chosen = self._target_scores(x, [target], "logit")
+            grads = np.asarray(tape.gradient(chosen, features))[0]
+        cam = np.maximum((np.asarray(features)[0] * grads.mean(axis=(0, 1))).sum(axis=-1), 0.0)
+        from PIL import Image
+
+        heat = np.asarray(Image.fromarray(cam.astype(np.float32), mode="F").resize((28, 28), Image.Resampling.BILINEAR))
+        return [(f"Grad-CAM of its last convolution for {target}", heat / max(float(heat.max()), 1e-12), False)]
+
+    def _target_scores(self, x, targets, quantity: str):
+        """(the last convolution's output or None, each row's target logit or log-probability), inside a tape."""
+        import tensorflow as tf
+
+        outputs = self._explainer()(x, training=False)
+        features, penultimate = outputs if isinstance(outputs, (list, tuple)) else (None, outputs)
+        last = self.model.layers[-1]  # the output layer: its pre-activation is the logits
+        logits = tf.matmul(penultimate, last.kernel) + (last.bias if last.use_bias else 0.0)
+        scores = tf.nn.log_softmax(logits) if quantity == "log_probability" else logits
+        return features, tf.gather(scores, tf.cast(targets, tf.int32), axis=1, batch_dims=1)
+
+    def _explainer(self) -> keras.Model:
+        """The same layers, answering (last convolution's output, the output layer's input); built once."""
+        if getattr(self, "_explaining", None) is None:
+            convolution = self._last_convolution()
+            penultimate = self.model.layers[-1].input
+            outputs = [convolution.output, penultimate] if convolution is not None else penultimate
+            self._explaining = keras.Model(self.model.inputs, outputs)
+        return self._explaining
+
+    def _last_convolution(self) -> keras.layers.Layer | None:
+        """The layer after the last Conv2D and its BatchNorm and ReLU (its feature maps), or None for an MLP."""
+        layers = self.model.layers
+        found = [i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.Conv2D)]
+        if not found:
+            return None
+        i = found[-1]
+        while isinstance(layers[i + 1], (keras.layers.BatchNormalization, keras.layers.Activation)):
+            i += 1
+        return layers[i]
+
 
 def load_network(path: Path, load_model: LoadModel | None = None) -> KerasClassifier:
     """The kind's loader (kinds.py)."""

@@ -181,6 +181,35 @@ class NumpyMLP:
             raise ValueError("weight shapes do not match the stored config")
         return cls(params, config)
 
+    def input_gradient(self, images: np.ndarray, targets: np.ndarray, quantity: str) -> np.ndarray:
+        """d(target's logit or log-probability)/d(pixels): (n, 28, 28) float64, by the same backprop as training.
+
+        z = h W2 + b2;  d log p_t / dz = onehot_t - p  (d z_t / dz = onehot_t);  dh = dz W2^T,  dx = (dh * [h > 0]) W1^T
+        """
+        x = np.asarray(images, dtype=np.float64).reshape(len(images), N_INPUTS)
+        W1, b1, W2, b2 = (self.params[k].astype(np.float64) for k in ("W1", "b1", "W2", "b2"))
+        hidden = np.maximum(x @ W1 + b1, 0.0)
+        dz = np.eye(N_CLASSES)[np.asarray(targets)]
+        if quantity == "log_probability":
+            dz = dz - softmax(hidden @ W2 + b2)
+        return (((dz @ W2.T) * (hidden > 0)) @ W1.T).reshape(len(images), 28, 28)
+
+    def focus(self, image: np.ndarray, target: int, count: int = 4) -> list[tuple[str, np.ndarray, bool]]:
+        """What it looks at: the `count` hidden units most active for this drawing, as (title, incoming weights
+        (28, 28), signed). A unit's share is its part h_j W2[j, t] of the target's logit z_t - b2_t."""
+        x = np.asarray(image, dtype=np.float32).reshape(N_INPUTS)
+        hidden = np.maximum(x @ self.params["W1"] + self.params["b1"], 0.0)
+        parts = hidden * self.params["W2"][:, target]
+        total = float(parts.sum()) or 1.0  # the logit z_t less its bias: the units' shares add up to 100%
+        return [
+            (
+                f"unit {j}: {parts[j] / total:+.0%} of the {target}'s logit",
+                self.params["W1"][:, j].reshape(28, 28),
+                True,
+            )
+            for j in np.argsort(-hidden)[:count]
+        ]
+
 
 def evaluate(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """(loss, accuracy) over a whole set, in chunks to bound memory."""

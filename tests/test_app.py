@@ -123,3 +123,25 @@ def test_a_model_without_reports_gets_a_message_and_the_command(monkeypatch, mod
     at.selectbox(key="diagnostics_model").set_value("keras-mlp").run()
     assert not at.exception
     assert "python train.py keras-mlp" in at.warning[0].value
+
+
+def explanation_script(name: str) -> None:
+    """The Draw page's explanation of one real MNIST test digit, as the page calls it."""
+    from mnist_app import models
+    from mnist_app.data import load_npz, to_float
+    from mnist_app.testing import SAMPLE
+    from mnist_app.ui import explanation
+
+    model = models.load(name)
+    digit = to_float(load_npz(SAMPLE).x_test[:1])[0]
+    explanation.show(model, digit, models.read(model.predict_proba(digit[None])[0]))
+
+
+@pytest.mark.parametrize("name, figures", [("numpy-mlp", 3), ("keras-mlp", 2), ("keras-cnn", 3), ("ensemble", 3)])
+def test_the_explanation_renders_for_each_model(name, figures):
+    at = AppTest.from_function(explanation_script, args=(name,), default_timeout=120).run()
+    assert not at.exception and not at.error
+    assert len(at.get("image")) == figures  # the map, the contrast with the runner-up, what it looks at
+    assert any("runner-up" in c.value for c in at.caption)
+    if figures == 2:  # an MLP has no convolution to show: it says so, and the other two views stay
+        assert "no convolution" in at.info[0].value

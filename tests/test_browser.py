@@ -104,6 +104,25 @@ def test_every_model_side_by_side_and_clear_takes_the_table_away(page, three):
     expect(table).to_have_count(0)
 
 
+def test_the_explanation_opens_in_one_click_and_lays_the_map_over_the_drawing(page):
+    from playwright.sync_api import expect
+
+    draw(page, canvas_box(page), canvas_strokes(readable_digits(models.SHIPPED)[6][0]))
+    settle(page)
+    expect(page.get_by_text("Prediction: 6", exact=True)).to_be_visible()
+    images = page.locator("[data-testid='stImage'] img")
+    before = images.count()
+    page.get_by_text("Explain this reading").click()
+    expect(page.get_by_text("Red ink pushed the model towards 6")).to_be_visible()
+    expect(page.get_by_text("Red ink speaks for 6 over")).to_be_visible()
+    expect(images).to_have_count(before + 3)  # the map over the drawing, the contrast, the units
+    page.get_by_text(models.label_of("keras-mlp"), exact=True).click()  # it follows the chosen model
+    settle(page)
+    expect(page.get_by_text("no convolution")).to_be_visible()  # no Grad-CAM for an MLP: it says why
+    expect(page.get_by_text("Red ink pushed the model towards 6")).to_be_visible()
+    expect(page.get_by_text("Prediction: 6", exact=True)).to_be_visible()  # and the reading still works
+
+
 def test_clear_empties_the_canvas(page, three):
     from playwright.sync_api import expect
 

@@ -13,6 +13,7 @@ from mnist_app import models
 from mnist_app.drawings import StoreError
 from mnist_app.plots import enlarge
 from mnist_app.preprocess import EmptyCanvasError, canvas_to_mnist
+from mnist_app.ui import explanation
 from mnist_app.ui.cache import load_model, models_dir
 from mnist_app.ui.store import collecting, get_store, save_drawing
 
@@ -127,6 +128,10 @@ with right:
         y_label="probability",
     )
     st.image(enlarge(digit), caption="What the model sees: 28x28, white on black, centred as MNIST", width=224)
+    explaining = st.toggle("Explain this reading", key="explain", help="What in the drawing made the model say it")
+
+if explaining:
+    explanation.show(model, digit, reading)
 
 if compare:
     rows = []
