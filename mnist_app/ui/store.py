@@ -80,7 +80,7 @@ class Rereading:
         return self.predicted != self.labels
 
 
-@st.cache_resource(show_spinner=False, max_entries=512)
+@st.cache_resource(show_spinner="Today's models are reading the saved drawings (once per 1,000)…", max_entries=512)
 def _reread_block(name: str, directory: str, url: str, block: int, revision: tuple[int, int]) -> Rereading:
     drawn = _drawn_block(url, block, revision)
     predicted = load_model(name).predict_proba(drawn.images).argmax(axis=1)
