@@ -18,10 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_app import ensemble, numpy_net
+from mnist_app import calibration, ensemble, numpy_net, pen_training
+from mnist_app.artifacts import write_json
 from mnist_app.augment import AugmentConfig, EpochAugmenter
 from mnist_app.data import Mnist, MnistDataError, load_mnist, split_validation, to_float
-from mnist_app.models import MODELS_DIR, load, model_dir, weights_path
+from mnist_app.models import MODELS_DIR, SHIPPED, load, model_dir, weights_path
 from mnist_app.reports import (
     HISTORY_KEYS,
     ReportMissingError,
@@ -34,6 +35,7 @@ from mnist_app.reports import (
 # keras_models.PRESETS' names, written out so that --help does not wait for TensorFlow (a test keeps them equal)
 KERAS_NAMES = (
     "keras-mlp",
+    "keras-mlp-mnist",
     "keras-cnn-mnist",
     "keras-cnn",
     "keras-mlp-rmsprop",
@@ -43,13 +45,24 @@ KERAS_NAMES = (
     "keras-mlp-dropout",
     "keras-mlp-batchnorm",
 )
-COMPARISONS = ("numpy-mlp-source", "keras-cnn-mnist") + KERAS_NAMES[3:]
-# keras-cnn starts from keras-cnn-mnist's weights, and the ensemble averages trained models: order matters
+COMPARISONS = ("numpy-mlp-source", "numpy-mlp-mnist", "keras-mlp-mnist", "keras-cnn-mnist") + KERAS_NAMES[4:]
+# each shipped model starts from its MNIST-only comparison's weights, and the ensemble averages trained models:
+# order matters
 ALIASES = {
     "numpy": ("numpy-mlp",),
-    "all": ("numpy-mlp", "keras-mlp", "keras-cnn-mnist", "keras-cnn", "ensemble"),
+    "all": (
+        "numpy-mlp-mnist",
+        "numpy-mlp",
+        "keras-mlp-mnist",
+        "keras-mlp",
+        "keras-cnn-mnist",
+        "keras-cnn",
+        "ensemble",
+    ),
     "compare": COMPARISONS,
 }
+CALIBRATION_VARIANTS, CALIBRATION_SEED = 3, 1  # drawings per digit of the calibration writers; not training's seed
+SURE_TARGET = 0.995  # a reading the app calls sure should be right this often (issue 12)
 CHOICES = tuple(numpy_net.PRESETS) + KERAS_NAMES + tuple(ensemble.PRESETS) + tuple(ALIASES)
 
 
@@ -71,6 +84,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0): same seed, same model")
     parser.add_argument("--data", help="MNIST folder or mnist.npz (default: $MNIST_DATA, then Keras' cache/download)")
     parser.add_argument("--out", type=Path, default=MODELS_DIR, help=f"output folder (default {MODELS_DIR})")
+    parser.add_argument(
+        "--calibrate-only", action="store_true", help="refit the trained models' calibration, without training"
+    )
     return parser.parse_args(argv)
 
 
@@ -110,8 +126,14 @@ def train_numpy(name: str, args: argparse.Namespace, split: tuple) -> tuple:
     config = replace(numpy_net.PRESETS[name], **overrides(args), **({"hidden": args.hidden} if args.hidden else {}))
     x_train, y_train, x_val, y_val = split
     print(f"== {name}: {config}")
+    initial = None
+    if config.start_from:
+        path = weights_path(config.start_from, args.out)
+        if not path.is_file():
+            raise SystemExit(f"train.py: {name} starts from {config.start_from}: train it first (no {path})")
+        initial = numpy_net.NumpyMLP.load(path).params
     with augmenter(x_train, y_train, config) as epoch_images:
-        model, history = numpy_net.train(config, x_train, y_train, x_val, y_val, epoch_images)
+        model, history = numpy_net.train(config, x_train, y_train, x_val, y_val, epoch_images, initial=initial)
     directory = model_dir(name, args.out)
     model.save(directory / "model.npz")
     return model.predict_proba, history, asdict(config), directory
@@ -147,12 +169,14 @@ def train_one(name: str, args: argparse.Namespace, mnist: Mnist) -> None:
     x_train, y_train, x_val, y_val = split_validation(images, labels, val_fraction, args.seed)
     split = (to_float(x_train), y_train, to_float(x_val), y_val)
     start = time.perf_counter()
+    split = with_pen_drawings(split, numpy_config or _keras_preset(name))
     predict, history, config, directory = (train_numpy if numpy_config else train_keras)(name, args, split)
     seconds = time.perf_counter() - start
     probs = np.asarray(predict(to_float(mnist.x_test)))
     data = {
         "train": training_data(config),
-        "n_train": len(x_train),
+        "n_train": len(split[0]),
+        "pen_writers": list(getattr(numpy_config or _keras_preset(name), "pen_writers", ())),
         "n_validation": len(x_val),
         "n_test": len(mnist.x_test),
         "source": mnist.source,
@@ -174,6 +198,7 @@ def assemble(name: str, args: argparse.Namespace, mnist: Mnist) -> None:
     probs = load(name, args.out).predict_proba(to_float(mnist.x_test))
     readings = f"{' and '.join(config.members)} at {len(config.rotations)} rotations"
     data = {**members[0]["data"], "train": f"nothing of its own: it averages {readings}"}
+    data["pen_writers"] = sorted({w for m in members for w in m["data"].get("pen_writers", ())})
     seconds = sum(r["training_seconds"] for r in members)  # what it took to train its members
     report = build_report(name, asdict(config), mnist.y_test, probs, data, seconds)
     history = {key: [] for key in HISTORY_KEYS}  # no epochs of its own
@@ -190,13 +215,29 @@ def training_data(config: dict) -> str:
         words += f"; {config['restyle']:.0%} of the 1s, 7s and 9s redrawn as flagged 1s, crossed 7s, hooked 9s"
     if config.get("start_from"):
         words += f"; starting from the trained {config['start_from']}"
+    if config.get("pen_variants"):
+        words += f"; {pen_training.describe(config['pen_writers'], config['pen_variants'])}"
     return words
 
 
-def _keras_val_fraction(name: str) -> float:
+def with_pen_drawings(split: tuple, config) -> tuple:
+    """The training digits followed by the config's drawn pen digits (trainable writers only), when it asks."""
+    if not getattr(config, "pen_variants", 0):
+        return split
+    x_train, y_train, x_val, y_val = split
+    images, labels, _ = pen_training.cached_drawings(config.pen_writers, config.pen_variants, config.seed)
+    print(f"   + {len(images)} drawn pen digits of writers {min(config.pen_writers)}-{max(config.pen_writers)}")
+    return np.concatenate([x_train, images]), np.concatenate([y_train, labels]), x_val, y_val
+
+
+def _keras_preset(name: str):
     from mnist_app.keras_models import PRESETS
 
-    return PRESETS[name].val_fraction
+    return PRESETS[name]
+
+
+def _keras_val_fraction(name: str) -> float:
+    return _keras_preset(name).val_fraction
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -206,7 +247,40 @@ def main(argv: list[str] | None = None) -> None:
     except MnistDataError as exc:
         raise SystemExit(f"train.py: {exc}") from None
     for name in expand(args.models):
-        train_one(name, args, mnist)
+        if not args.calibrate_only:
+            train_one(name, args, mnist)
+        if name in SHIPPED:
+            calibrate(name, args)
+
+
+def calibrate(name: str, args: argparse.Namespace) -> None:
+    """Fit the model's temperature and unsure-threshold on drawn pen digits of writers it never trained on;
+    write calibration.json, and the fit (ECE before and after, reliability) into its report.json."""
+    directory = model_dir(name, args.out)
+    report = read_report(directory)
+    writers = pen_training.CALIBRATION_WRITERS
+    if set(writers) & set(report["data"].get("pen_writers", ())):
+        raise SystemExit(f"train.py: {name} trained on writers {writers}: cannot calibrate on them")
+    images, labels, _ = pen_training.cached_drawings(writers, CALIBRATION_VARIANTS, CALIBRATION_SEED)
+    model = replace(load(name, args.out), temperature=1.0)  # the network's own probabilities
+    raw = model.predict_proba(images)
+    fitted_on = f"{len(images)} drawings: {pen_training.describe(writers, CALIBRATION_VARIANTS)}"
+    fit = calibration.fit(raw, labels, SURE_TARGET, fitted_on)
+    calibration.save(fit, directory)
+    after = calibration.tempered(raw, fit.temperature)
+    report["calibration"] = {
+        **asdict(fit),
+        "at_threshold": calibration.sure_summary(after, labels, fit.unsure_below),
+        "reliability_before": calibration.reliability(raw, labels),
+        "reliability_after": calibration.reliability(after, labels),
+    }
+    write_json(directory / "report.json", report)
+    summary = report["calibration"]["at_threshold"]
+    print(
+        f"== {name}: T {fit.temperature:.2f}, unsure below {fit.unsure_below:.3f}, ECE {fit.ece_before:.4f} -> "
+        f"{fit.ece_after:.4f}; on writers {writers[0]}-{writers[-1]}: accuracy {summary['accuracy']:.4f}, "
+        f"sure {summary['sure_accuracy']:.4f}, flagged {summary['flagged']:.2%}"
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,9 @@ from typing import Protocol
 
 import numpy as np
 
+from .calibration import load as load_calibration
+from .calibration import tempered
+
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 SHIPPED = ("numpy-mlp", "keras-mlp", "keras-cnn", "ensemble")
 LABELS = {
@@ -81,6 +84,8 @@ class Model:
 
     name: str
     network: Predictor
+    temperature: float = 1.0  # calibration.json's: softens (or sharpens) the network's probabilities
+    unsure_below: float = 0.5  # calibration.json's: a top probability under this is reported as unsure
 
     @property
     def kind(self) -> str:
@@ -91,8 +96,12 @@ class Model:
         return label_of(self.name)
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
-        """(n, 28, 28) float32 in [0, 1] -> (n, 10) float64 probabilities, each row summing to 1."""
-        return np.asarray(self.network.predict_proba(validate_images(images)), dtype=np.float64)
+        """(n, 28, 28) float32 in [0, 1] -> (n, 10) float64 probabilities, each row summing to 1.
+
+        The model's calibrated temperature is applied (calibration.py): it changes how sure, never which digit.
+        """
+        raw = np.asarray(self.network.predict_proba(validate_images(images)), dtype=np.float64)
+        return tempered(raw, self.temperature)
 
 
 def validate_images(images: np.ndarray) -> np.ndarray:
@@ -120,9 +129,10 @@ def load(name: str, directory: str | Path | None = None) -> Model:
         raise ModelLoadError(f"{path}: no such model file (models: {known}). Retrain with: {retrain_command(name)}")
     try:
         network = _load_network(name, path, directory)
+        calibration = load_calibration(model_dir(name, directory))
     except Exception as exc:  # any reader's failure means the same thing here: this file is unusable
         raise ModelLoadError(f"{path}: cannot load ({exc}). Retrain with: {retrain_command(name)}") from exc
-    return Model(name, network)
+    return Model(name, network, calibration.temperature, calibration.unsure_below)
 
 
 def _load_network(name: str, path: Path, directory: str | Path | None) -> Predictor:
@@ -155,13 +165,14 @@ class Reading:
     probability: float
     runner_up: int
     runner_up_probability: float
+    unsure_below: float = UNSURE_BELOW
 
     @property
     def unsure(self) -> bool:
-        return self.probability < UNSURE_BELOW
+        return self.probability < self.unsure_below
 
 
-def read(probabilities: np.ndarray) -> Reading:
-    """The top answer and the runner-up of one row of ten probabilities."""
+def read(probabilities: np.ndarray, unsure_below: float = UNSURE_BELOW) -> Reading:
+    """The top answer and the runner-up of one row of ten probabilities; unsure under the model's threshold."""
     best, second = np.argsort(-np.asarray(probabilities))[:2]
-    return Reading(int(best), float(probabilities[best]), int(second), float(probabilities[second]))
+    return Reading(int(best), float(probabilities[best]), int(second), float(probabilities[second]), unsure_below)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +39,12 @@ class NumpyMLPConfig:
     restyle: float = 0.0  # with augment: share of 1s, 7s and 9s redrawn in other writing styles (styles.py)
     val_fraction: float = 0.1
     seed: int = 0
+    start_from: str = ""  # fine-tune: the preset whose trained weights training starts from ("" = random init)
+    pen_writers: tuple[int, ...] = ()  # pen-digit writers (1-20 only) drawn as on the canvas and mixed into training
+    pen_variants: int = 0  # drawings of each of their digits (pen_training.py); 0 = MNIST only
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "pen_writers", tuple(self.pen_writers))  # a JSON list becomes the tuple it was
         if self.optimizer not in ("sgd", "momentum", "adam"):
             raise ValueError(f"unknown optimizer {self.optimizer!r}")
         if self.schedule not in ("constant", "cosine") or self.init not in ("he", "small"):
@@ -175,14 +179,20 @@ def train(
     y_val: np.ndarray,
     epoch_images: Callable[[int], np.ndarray] | None = None,
     log: Callable[[str], None] = print,
+    initial: dict[str, np.ndarray] | None = None,
 ) -> tuple[NumpyMLP, dict[str, list[float]]]:
     """Mini-batch training on float32 images (n, 28, 28) in [0, 1]; returns the model and its history.
 
     `epoch_images`, when given, supplies each epoch's (distorted) training images, in the order
-    of `y_train`. Deterministic for a seed.
+    of `y_train`. `initial`, a trained network's parameters, is where training starts (fine-tuning).
+    Deterministic for a seed.
     """
     rng = np.random.default_rng(config.seed)
     params = init_params(config.hidden, config.init, rng)
+    if initial is not None:
+        if any(initial[k].shape != params[k].shape for k in params):
+            raise ValueError("the starting network's shapes differ from the config's; cannot start training from it")
+        params = {k: initial[k].astype(np.float32).copy() for k in params}
     optimizer = Optimizer(config.optimizer, beta1=config.momentum)
     onehot = np.eye(N_CLASSES, dtype=np.float32)
     x_val_flat = x_val.reshape(len(x_val), N_INPUTS)
@@ -210,18 +220,29 @@ def train(
     return NumpyMLP(params, config), history
 
 
+MNIST_MLP = NumpyMLPConfig(
+    hidden=512,
+    optimizer="adam",
+    learning_rate=1e-3,
+    batch_size=128,
+    epochs=30,
+    schedule="cosine",
+    augment=True,
+    restyle=0.5,
+)
 PRESETS = {
-    # the model the app ships: wider, He init, Adam with cosine decay, augmented digits in both writing styles
-    "numpy-mlp": NumpyMLPConfig(
-        hidden=512,
-        optimizer="adam",
-        learning_rate=1e-3,
-        batch_size=128,
-        epochs=30,
-        schedule="cosine",
-        augment=True,
-        restyle=0.5,
+    # the model the app ships: numpy-mlp-mnist fine-tuned on MNIST and pen digits of writers 1-15 drawn as on the
+    # canvas (writers 16-20 stay out: they choose the ensemble and fit calibration)
+    "numpy-mlp": replace(
+        MNIST_MLP,
+        learning_rate=3e-4,
+        epochs=8,
+        start_from="numpy-mlp-mnist",
+        pen_writers=tuple(range(1, 16)),
+        pen_variants=6,
     ),
+    # wider, He init, Adam with cosine decay, augmented MNIST digits in both writing styles (MNIST only)
+    "numpy-mlp-mnist": MNIST_MLP,
     # the first source project, as it was: 784-128-10, SGD 0.01, batch 32, 10 epochs
     "numpy-mlp-source": NumpyMLPConfig(init="small"),
 }

@@ -210,3 +210,33 @@ def test_training_cannot_start_from_a_model_of_another_architecture(tmp_path):
     save(build_model(PRESETS["keras-mlp"]), tmp_path / "mlp.keras")
     with pytest.raises(ValueError, match="different architecture"):
         start_from(build_model(PRESETS["keras-cnn"]), tmp_path / "mlp.keras")
+
+
+@pytest.mark.parametrize("top, unsure", [(0.79, True), (0.81, False)])
+def test_a_reading_is_unsure_exactly_below_the_models_threshold(top, unsure):
+    probs = np.zeros(10)
+    probs[[3, 8]] = top, 1 - top
+    reading = models.read(probs, unsure_below=0.8)
+    assert reading.unsure is unsure and (reading.digit, reading.runner_up) == (3, 8)
+
+
+def test_a_loaded_model_applies_its_calibration(model_copy, mnist_sample):
+    from mnist_app import calibration
+
+    folder = models.model_dir("numpy-mlp", model_copy)
+    calibration.save(calibration.Calibration(temperature=1.0), folder)
+    images = to_float(mnist_sample.x_test[:32])
+    plain = models.load("numpy-mlp", model_copy).predict_proba(images)
+    calibration.save(calibration.Calibration(temperature=2.5, unsure_below=0.9), folder)
+    model = models.load("numpy-mlp", model_copy)
+    softened = model.predict_proba(images)
+    assert model.unsure_below == 0.9
+    np.testing.assert_array_equal(softened.argmax(1), plain.argmax(1))
+    assert softened.max(axis=1).mean() < plain.max(axis=1).mean()
+    np.testing.assert_allclose(softened, calibration.tempered(plain, 2.5), rtol=1e-6)
+
+
+def test_a_broken_calibration_file_makes_the_model_unusable_with_a_clear_error(model_copy):
+    (models.model_dir("numpy-mlp", model_copy) / "calibration.json").write_text("{broken")
+    with pytest.raises(models.ModelLoadError, match="calibration.json"):
+        models.load("numpy-mlp", model_copy)
