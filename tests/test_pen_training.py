@@ -4,23 +4,7 @@ import numpy as np
 import pytest
 
 from mnist_app import models, pen_training, pendigits
-
-ONE_DIGIT = """.SEGMENT DIGIT    {n} ? "{label}"
-.COMMENT {label} {writer}  {n}
-.PEN_DOWN
- 100  400
- 400  400
- 200  100
-.PEN_UP
-"""
-
-
-def tiny_pen_file(tmp_path, writers=range(1, 31)):
-    """Two digits per writer, in UNIPEN text."""
-    text = "".join(ONE_DIGIT.format(n=2 * w + k, label=(w + k) % 10, writer=w) for w in writers for k in (0, 1))
-    path = tmp_path / "pen.tra"
-    path.write_text(text)
-    return path
+from tests.conftest import tiny_pen_file
 
 
 @pytest.mark.parametrize("writers", [[21], [5, 30], range(1, 31)])
