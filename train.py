@@ -208,15 +208,15 @@ def assemble(name: str, args: argparse.Namespace, mnist: Mnist) -> None:
 
 def training_data(config: dict) -> str:
     """What the model was trained on, in words, for its report."""
-    if not config["augment"]:
-        return "MNIST training digits"
-    words = "MNIST training digits, randomly distorted each epoch"
-    if config.get("restyle"):
-        words += f"; {config['restyle']:.0%} of the 1s, 7s and 9s redrawn as flagged 1s, crossed 7s, hooked 9s"
-    if config.get("start_from"):
-        words += f"; starting from the trained {config['start_from']}"
+    words = "MNIST training digits"
+    if config["augment"]:
+        words += ", randomly distorted each epoch"
+        if config.get("restyle"):
+            words += f"; {config['restyle']:.0%} of the 1s, 7s and 9s redrawn as flagged 1s, crossed 7s, hooked 9s"
     if config.get("pen_variants"):
         words += f"; {pen_training.describe(config['pen_writers'], config['pen_variants'])}"
+    if config.get("start_from"):
+        words += f"; starting from the trained {config['start_from']}"
     return words
 
 

@@ -237,6 +237,8 @@ PRESETS = {
         MNIST_MLP,
         learning_rate=3e-4,
         epochs=8,
+        augment=False,  # the variety comes from the drawn pen digits; distorting 76k digits a epoch costs most
+        restyle=0.0,
         start_from="numpy-mlp-mnist",
         pen_writers=tuple(range(1, 16)),
         pen_variants=6,

@@ -249,3 +249,9 @@ def check_trainable(writers) -> frozenset[int]:
     if not writers <= TUNING_WRITERS:
         raise ValueError(f"writers {sorted(writers - TUNING_WRITERS)} do not exist (trainable: 1-20)")
     return writers
+
+
+def as_varied_drawings(digits: list[PenDigit], seed: int) -> tuple[list[np.ndarray], np.ndarray, list[dict]]:
+    """Every digit as a `varied_drawing` (seeded per digit): (RGBA images, labels, settings). For measuring."""
+    drawn = [varied_drawing(digit, np.random.default_rng((seed, index))) for index, digit in enumerate(digits)]
+    return [image for image, _ in drawn], np.array([d.label for d in digits]), [s for _, s in drawn]

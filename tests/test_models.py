@@ -12,9 +12,9 @@ from mnist_app import models
 from mnist_app.data import to_float
 from mnist_app.numpy_net import FORMAT_VERSION, NumpyMLP, NumpyMLPConfig, init_params
 
-# MNIST floors. The shipped CNN gives up a little MNIST accuracy (99.3%) to read other writing styles;
-# the MNIST-only CNN it starts from, and the ensemble, hold 99.5% (README, Results).
-THRESHOLDS = {"numpy-mlp": 0.98, "keras-mlp": 0.985, "keras-cnn": 0.99, "keras-cnn-mnist": 0.995, "ensemble": 0.995}
+# MNIST floors (issue 12): the NumPy network holds 98.5%, the best model (the ensemble) 99.5%, while they
+# learn to read drawn digits; the MNIST-only CNN the shipped one starts from holds 99.5% (README, Results).
+THRESHOLDS = {"numpy-mlp": 0.985, "keras-mlp": 0.985, "keras-cnn": 0.99, "keras-cnn-mnist": 0.995, "ensemble": 0.995}
 
 
 def test_every_shipped_model_is_available():
@@ -40,7 +40,7 @@ def test_shipped_model_reaches_its_accuracy_on_the_mnist_test_set(name, full_mni
     assert accuracy == pytest.approx(report["test"]["accuracy"], abs=2e-4)  # the report tells the truth
 
 
-@pytest.mark.parametrize("name", [*models.SHIPPED, "keras-cnn-mnist"])
+@pytest.mark.parametrize("name", [*models.SHIPPED, "numpy-mlp-mnist", "keras-mlp-mnist", "keras-cnn-mnist"])
 def test_each_model_was_trained_by_its_preset_as_it_stands(name):
     """train.py NAME remakes the model that ships: its report's config is the preset's."""
     from mnist_app import ensemble, keras_models, numpy_net
@@ -55,7 +55,8 @@ def test_the_mnist_only_cnn_stays_for_comparison_and_the_shipped_one_starts_from
         json.loads((models.model_dir(n) / "report.json").read_text()) for n in ("keras-cnn-mnist", "keras-cnn")
     )
     assert baseline["config"]["restyle"] == 0 and "redrawn" not in baseline["data"]["train"]
-    assert shipped["config"]["start_from"] == "keras-cnn-mnist" and "flagged 1s" in shipped["data"]["train"]
+    assert shipped["config"]["start_from"] == "keras-cnn-mnist" and "pen digits" in shipped["data"]["train"]
+    assert baseline["config"]["pen_variants"] == 0 and "pen digits" not in baseline["data"]["train"]
     probs = models.load("keras-cnn-mnist").predict_proba(to_float(full_mnist.x_test))
     accuracy = np.mean(probs.argmax(1) == full_mnist.y_test)
     assert accuracy >= THRESHOLDS["keras-cnn-mnist"]
