@@ -31,7 +31,7 @@ from mnist_app.metrics import classification_report, top_confusions  # noqa: E40
 from mnist_app.preprocess import canvas_to_mnist  # noqa: E402
 
 RESULTS = ROOT / "models" / "drawn-digits.json"
-BASELINES = ("keras-cnn-mnist",)  # MNIST's writing styles only: measured beside the shipped models when present
+BASELINES = ("numpy-mlp-mnist", "keras-mlp-mnist", "keras-cnn-mnist")  # MNIST only: measured beside, when present
 RECIPES = {"benchmark": pendigits.as_canvas_drawings, "varied": pendigits.as_varied_drawings}
 PICTURE = ROOT / "benchmarks" / "results" / "drawn_digits_misreads.png"
 

@@ -24,6 +24,8 @@ LABELS = {
     "keras-mlp": "Keras MLP",
     "keras-cnn": "Keras CNN",
     "keras-cnn-mnist": "Keras CNN (MNIST styles only)",
+    "numpy-mlp-mnist": "NumPy MLP (MNIST only)",
+    "keras-mlp-mnist": "Keras MLP (MNIST only)",
     "ensemble": "Ensemble (Keras CNN, 5 views)",
 }
 WEIGHTS_FILE = {"numpy": "model.npz", "keras": "model.keras", "ensemble": "ensemble.json"}
