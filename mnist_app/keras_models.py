@@ -83,7 +83,7 @@ PRESETS: dict[str, KerasConfig] = {
         MLP_MNIST,
         learning_rate=3e-4,
         epochs=3,
-        augment=False,  # the variety comes from the drawn pen digits; distorting 76k digits every epoch costs most of the time
+        augment=False,  # variety comes from the pen drawings; distorting 76k digits per epoch was most of the time
         restyle=0.0,
         start_from="keras-mlp-mnist",
         pen_writers=PEN_WRITERS,

@@ -237,7 +237,7 @@ PRESETS = {
         MNIST_MLP,
         learning_rate=3e-4,
         epochs=8,
-        augment=False,  # the variety comes from the drawn pen digits; distorting 76k digits every epoch costs most of the time
+        augment=False,  # variety comes from the pen drawings; distorting 76k digits per epoch was most of the time
         restyle=0.0,
         start_from="numpy-mlp-mnist",
         pen_writers=tuple(range(1, 16)),
