@@ -62,7 +62,10 @@ ALIASES = {
     "compare": COMPARISONS,
 }
 CALIBRATION_VARIANTS, CALIBRATION_SEED = 3, 1  # drawings per digit of the calibration writers; not training's seed
-SURE_TARGET = 0.995  # a reading the app calls sure should be right this often (issue 12)
+# how often a reading the app calls sure should be right, on the calibration writers (issue 12 asks >= 98% of
+# every model, >= 99.5% of the best): with a margin, chosen on writers 16-20 (README, Results)
+SURE_TARGETS = {"ensemble": 0.997}
+SURE_TARGET = 0.99
 CHOICES = tuple(numpy_net.PRESETS) + KERAS_NAMES + tuple(ensemble.PRESETS) + tuple(ALIASES)
 
 
@@ -265,7 +268,7 @@ def calibrate(name: str, args: argparse.Namespace) -> None:
     model = replace(load(name, args.out), temperature=1.0)  # the network's own probabilities
     raw = model.predict_proba(images)
     fitted_on = f"{len(images)} drawings: {pen_training.describe(writers, CALIBRATION_VARIANTS)}"
-    fit = calibration.fit(raw, labels, SURE_TARGET, fitted_on)
+    fit = calibration.fit(raw, labels, SURE_TARGETS.get(name, SURE_TARGET), fitted_on)
     calibration.save(fit, directory)
     after = calibration.tempered(raw, fit.temperature)
     report["calibration"] = {
