@@ -24,7 +24,7 @@ from mnist_app.ensemble import rotated  # noqa: E402
 from mnist_app.preprocess import canvas_to_mnist  # noqa: E402
 
 MEMBERS = ("keras-cnn", "keras-mlp", "numpy-mlp")
-ROTATION_SETS = ((0.0,), (0.0, -6.0, 6.0), (0.0, -4.0, 4.0, -8.0, 8.0))
+ROTATION_SETS = ((0.0,), (0.0, -4.0, 4.0), (0.0, -4.0, 4.0, -8.0, 8.0))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
