@@ -26,7 +26,7 @@ LABELS = {
     "keras-cnn-mnist": "Keras CNN (MNIST styles only)",
     "numpy-mlp-mnist": "NumPy MLP (MNIST only)",
     "keras-mlp-mnist": "Keras MLP (MNIST only)",
-    "ensemble": "Ensemble (Keras CNN, 5 views)",
+    "ensemble": "Ensemble (Keras CNN + MLP, 3 views)",
 }
 WEIGHTS_FILE = {"numpy": "model.npz", "keras": "model.keras", "ensemble": "ensemble.json"}
 
