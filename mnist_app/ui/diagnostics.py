@@ -54,17 +54,6 @@ if drawn:
     misreads = reports.confusion_sentences(drawn["confusion_matrix"], k=3)
     st.caption(f"Commonest misreads of the {drawn_results['n_digits']:,} drawn digits: " + "; ".join(misreads))
 
-st.subheader("Drawn digits and honest confidence")
-st.dataframe(pd.DataFrame(reports.side_by_side(report, drawn)), hide_index=True, key="honesty_table")
-if report.get("calibration"):
-    fit = report["calibration"]
-    st.pyplot(plots.reliability_diagram({"before": fit["reliability_before"], "after": fit["reliability_after"]}))
-    st.caption(
-        f"Temperature {fit['temperature']:.2f}, unsure below {fit['unsure_below']:.0%}: fitted on {fit['fitted_on']}."
-    )
-else:
-    st.info(f"Not calibrated: it says unsure below 50%. Calibrate with: `{models.retrain_command(name)}`")
-
 st.subheader("Training curves")
 if history["loss"]:
     st.pyplot(plots.training_curves(history))
@@ -99,3 +88,14 @@ if comparisons:
         hide_index=True,
         key="comparison_table",
     )
+
+st.subheader("Drawn digits and honest confidence")
+st.dataframe(pd.DataFrame(reports.side_by_side(report, drawn)), hide_index=True, key="honesty_table")
+if report.get("calibration"):
+    fit = report["calibration"]
+    st.pyplot(plots.reliability_diagram({"before": fit["reliability_before"], "after": fit["reliability_after"]}))
+    st.caption(
+        f"Temperature {fit['temperature']:.2f}, unsure below {fit['unsure_below']:.0%}: fitted on {fit['fitted_on']}."
+    )
+else:
+    st.info(f"Not calibrated: it says unsure below 50%. Calibrate with: `{models.retrain_command(name)}`")
