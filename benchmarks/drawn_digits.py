@@ -1,17 +1,19 @@
-"""How well do the models read digits drawn on a canvas? (the product's real measure)
+"""How well do the models read digits drawn on a canvas, and how honest is their confidence? (the product's measure)
 
 Replays ../shared/pendigits (real pen trajectories, 30 writers) as 280 px canvas drawings with
 random brush widths (10-30 px), sizes (a third to 85% of the canvas), positions and colour
 schemes, sends them through the app's own preprocessing, and reports per model: accuracy,
-per-class recall, top confusions, and a picture of the misreads. Only writers held out from
-any tuning are reported by default.
+per-writer accuracy and the worst writer, the accuracy of the readings it is sure of and the share
+it flags unsure (at its calibrated threshold), ECE before and after its temperature, per-class
+recall, top confusions, and a picture of the misreads. Writers 21-30, held out from all training and
+all choices, are measured by default; only that full run is written to models/drawn-digits.json.
 
-    python benchmarks/drawn_digits.py                  # every shipped model, held-out writers
-    python benchmarks/drawn_digits.py --writers all --limit 500
+    python benchmarks/drawn_digits.py                  # every shipped model, held-out writers 21-30
+    python benchmarks/drawn_digits.py --writers 16-20 --json /tmp/choice.json   # to choose: writers 1-20 only
     python benchmarks/drawn_digits.py --drawings sqlite:///$HOME/.local/share/mnist-app/drawings.sqlite
 
-With --drawings, the models are measured on the drawings people saved in the app instead (their own labels),
-and the results go to benchmarks/results/stored_drawings.json unless --json says otherwise.
+With --drawings, the models are measured on the drawings people saved in the app instead (their own labels,
+per visit rather than per writer), and the results go to benchmarks/results/stored_drawings.json.
 """
 
 from __future__ import annotations
@@ -23,14 +25,15 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_app import models, pendigits, reports
+from mnist_app import calibration, models, pendigits, reports
 from mnist_app.artifacts import atomic_path, write_json
 from mnist_app.metrics import classification_report, top_confusions
 from mnist_app.preprocess import canvas_to_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "models" / "drawn-digits.json"
-BASELINES = ("keras-cnn-mnist",)  # MNIST's writing styles only: measured beside the shipped models when present
+RESULTS = models.MODELS_DIR / reports.DRAWN_RESULTS
+BASELINES = ("numpy-mlp-mnist", "keras-mlp-mnist", "keras-cnn-mnist")  # MNIST only: measured beside, when present
+RECIPES = {"benchmark": pendigits.as_canvas_drawings, "varied": pendigits.as_varied_drawings}
 PICTURE = ROOT / "benchmarks" / "results" / "drawn_digits_misreads.png"
 STORED_RESULTS = ROOT / "benchmarks" / "results" / "stored_drawings.json"
 STORED_PICTURE = ROOT / "benchmarks" / "results" / "stored_drawings_misreads.png"
@@ -41,27 +44,75 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--models", nargs="+", help="model names (default: every shipped model, and the MNIST-only baseline, present)"
     )
-    parser.add_argument("--writers", default="heldout", choices=("heldout", "tuning", "all"))
+    parser.add_argument(
+        "--writers", default="heldout", type=writers_arg, help="'heldout' (21-30, default), 'tuning' (1-20), or A-B"
+    )
+    parser.add_argument(
+        "--recipe",
+        default="benchmark",
+        choices=RECIPES,
+        help="benchmark: brush 10-30 px, size, position, scheme (default; the published numbers); "
+        "varied: the training recipe (brush 6-40 px, slant, aspect, wobble, uneven spacing, stroke order)",
+    )
     parser.add_argument("--limit", type=int, help="use only the first N digits (quick runs)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the brush, size, position and scheme draws")
     parser.add_argument("--data", help="pendigits-orig.tra (default: $PENDIGITS or ../shared/pendigits)")
     parser.add_argument("--drawings", metavar="URL", help="measure on the drawings saved in this store instead")
-    parser.add_argument("--json", type=Path, help=f"where to write the results (default {RESULTS})")
+    parser.add_argument("--json", type=Path, help=f"where to write the results (default {RESULTS}, held-out runs only)")
     parser.add_argument("--picture", type=Path, help=f"where to save the misreads picture (default {PICTURE})")
     args = parser.parse_args(argv)
-    args.json = args.json or (STORED_RESULTS if args.drawings else RESULTS)
     args.picture = args.picture or (STORED_PICTURE if args.drawings else PICTURE)
     return args
 
 
-def evaluate(model: models.Model, images: np.ndarray, labels: np.ndarray) -> tuple[dict, np.ndarray]:
+def writers_arg(text: str) -> str | tuple[int, int]:
+    """'heldout', 'tuning', 'all', or a range of writer ids 'A-B'."""
+    if text in ("heldout", "tuning", "all"):
+        return text
+    low, _, high = text.partition("-")
+    if not (low.isdigit() and high.isdigit()):
+        raise argparse.ArgumentTypeError(f"expected heldout, tuning, all or A-B, got {text!r}")
+    return int(low), int(high)
+
+
+def pick_writers(digits: list, which: str | tuple[int, int]) -> list:
+    if isinstance(which, tuple):
+        return [d for d in digits if which[0] <= d.writer <= which[1]]
+    return pendigits.select_writers(digits, which)
+
+
+def evaluate(
+    model: models.Model, images: np.ndarray, labels: np.ndarray, writers: np.ndarray
+) -> tuple[dict, np.ndarray]:
     """The model's report on the drawn digits, and its predicted probabilities."""
     probs = np.concatenate([model.predict_proba(images[i : i + 512]) for i in range(0, len(images), 512)])
-    report = classification_report(labels, probs.argmax(axis=1))
+    report = {**honesty(model, probs, labels), **per_writer(probs, labels, writers)}
+    report.update(classification_report(labels, probs.argmax(axis=1)))
     report["top_confusions"] = [
         {"true": t, "predicted": p, "count": c} for t, p, c in top_confusions(np.array(report["confusion_matrix"]))
     ]
     return report, probs
+
+
+def honesty(model: models.Model, probs: np.ndarray, labels: np.ndarray) -> dict:
+    """Sure-reading accuracy and the share flagged at the model's threshold; ECE with and without its temperature."""
+    raw = calibration.tempered(probs, 1 / model.temperature)  # undoes the temperature: softmax(T log p / T) = p
+    return {
+        **calibration.sure_summary(probs, labels, model.unsure_below),
+        "unsure_below": model.unsure_below,
+        "temperature": model.temperature,
+        "ece_before": calibration.expected_calibration_error(raw, labels),
+        "ece_after": calibration.expected_calibration_error(probs, labels),
+    }
+
+
+def per_writer(probs: np.ndarray, labels: np.ndarray, writers: np.ndarray) -> dict:
+    """Accuracy per writer, and the worst writer's."""
+    right = probs.argmax(axis=1) == labels
+    by_writer = {str(w): float(right[writers == w].mean()) for w in np.unique(writers)}
+    worst = min(by_writer, key=by_writer.get)
+    who = int(worst) if worst.isdigit() else worst  # a pen writer's id, or a saved drawing's visit
+    return {"per_writer": by_writer, "worst_writer": {"writer": who, "accuracy": by_writer[worst]}}
 
 
 def sha256(path: Path) -> str:
@@ -102,21 +153,23 @@ def save_misreads(path: Path, results: dict, images: np.ndarray, labels: np.ndar
     plt.close(fig)
 
 
-def pen_digits(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, dict]:
-    """The pen digits of the chosen writers replayed as canvas drawings and preprocessed; what was used."""
-    digits = pendigits.select_writers(pendigits.load(args.data), args.writers)[: args.limit]
+def pen_digits(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """The chosen writers' pen digits replayed as canvas drawings and preprocessed; their writers; what was used."""
+    digits = pick_writers(pendigits.load(args.data), args.writers)[: args.limit]
     start = time.perf_counter()
-    drawings, labels, _ = pendigits.as_canvas_drawings(digits, args.seed)
+    drawings, labels, _ = RECIPES[args.recipe](digits, args.seed)
     images = np.stack([canvas_to_mnist(d) for d in drawings])
     print(
         f"{len(images)} drawings by {len({d.writer for d in digits})} writers ({args.writers}), "
         f"rendered and preprocessed in {time.perf_counter() - start:.0f}s"
     )
-    return images, labels, {"writers": args.writers, "n_digits": len(images), "seed": args.seed}
+    label = args.writers if isinstance(args.writers, str) else f"{args.writers[0]}-{args.writers[1]}"
+    used = {"writers": label, "recipe": args.recipe, "n_digits": len(images), "seed": args.seed}
+    return images, labels, np.array([d.writer for d in digits]), used
 
 
-def stored_drawings(url: str) -> tuple[np.ndarray, np.ndarray, dict]:
-    """The drawings saved in the app, with the labels their authors gave; what was used."""
+def stored_drawings(url: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """The drawings saved in the app, with the labels their authors gave, and their visits; what was used."""
     from mnist_app.drawings import DrawingStore, StoreError
 
     try:
@@ -129,26 +182,47 @@ def stored_drawings(url: str) -> tuple[np.ndarray, np.ndarray, dict]:
     used = {"store": store.url, "n_digits": len(drawn.ids), "sessions": len(set(drawn.session_ids.tolist()))}
     used["last_id"] = int(drawn.ids.max())
     print(f"{used['n_digits']} drawings saved in {store.url} ({used['sessions']} sessions)")
-    return drawn.images, drawn.labels, {"drawings": used, "n_digits": used["n_digits"]}
+    return drawn.images, drawn.labels, drawn.session_ids, {"drawings": used, "n_digits": used["n_digits"]}
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    images, labels, used = stored_drawings(args.drawings) if args.drawings else pen_digits(args)
+    images, labels, writers, used = stored_drawings(args.drawings) if args.drawings else pen_digits(args)
     names = args.models or models.available() + [b for b in BASELINES if models.weights_path(b).is_file()]
-    results = {name: evaluate(models.load(name), images, labels) for name in names}
+    results = {name: evaluate(models.load(name), images, labels, writers) for name in names}
     summary = {**used, "models": {}}
     for name, (report, _) in results.items():
-        recall = " ".join(f"{k}:{v['recall']:.2f}" for k, v in report["per_class"].items())
-        confusions = ", ".join(f"{c['true']}->{c['predicted']} x{c['count']}" for c in report["top_confusions"])
-        print(f"{name:12s} accuracy {report['accuracy']:.4f} | recall {recall} | top confusions {confusions}")
+        print_model(name, report)
         weights = models.weights_path(name)
         summary["models"][name] = {"trained_on": trained_on(name), "weights_sha256": sha256(weights), **report}
-    complete = args.limit is None or args.drawings is not None  # only a full run may stand as the published number
-    if complete:
-        write_json(args.json, summary)
+    print_table(summary["models"])
+    # only a full run on the held-out writers may stand as the published number
+    published = args.writers == "heldout" and args.recipe == "benchmark" and args.limit is None
+    target = args.json or (STORED_RESULTS if args.drawings else RESULTS if published else None)
+    if target:
+        write_json(target, summary)
     save_misreads(args.picture, results, images, labels)
-    print(f"results: {args.json if complete else '(not written: --limit)'}; misreads: {args.picture}")
+    print(f"results: {target or '(not written: pass --json)'}; misreads: {args.picture}")
+
+
+def print_model(name: str, report: dict) -> None:
+    recall = " ".join(f"{k}:{v['recall']:.2f}" for k, v in report["per_class"].items())
+    confusions = ", ".join(f"{c['true']}->{c['predicted']} x{c['count']}" for c in report["top_confusions"])
+    writers = " ".join(f"{w}:{a:.3f}" for w, a in report["per_writer"].items())
+    print(f"{name:12s} accuracy {report['accuracy']:.4f} | recall {recall} | top confusions {confusions}")
+    print(f"{'':12s} per writer {writers}")
+
+
+def print_table(results: dict) -> None:
+    """One line per model: the numbers issue 12 sets goals for."""
+    print("| model | drawn | worst writer | sure readings right | flagged unsure | ECE before -> after |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, r in results.items():
+        worst = r["worst_writer"]
+        print(
+            f"| {name} | {r['accuracy']:.2%} | {worst['accuracy']:.2%} (writer {worst['writer']}) | "
+            f"{r['sure_accuracy']:.2%} | {r['flagged']:.2%} | {r['ece_before']:.4f} -> {r['ece_after']:.4f} |"
+        )
 
 
 if __name__ == "__main__":

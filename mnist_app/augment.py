@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from . import pen_training
 from .handwriting import restyle
 from .preprocess import FIELD, EmptyCanvasError, normalise
 
@@ -165,14 +166,21 @@ class EpochAugmenter:
         self.pool.shutdown(cancel_futures=True)
 
 
-def describe_training(augmented: bool, restyle: float = 0.0, start_from: str = "") -> str:
+def describe_training(
+    augmented: bool,
+    restyle: float = 0.0,
+    start_from: str = "",
+    pen_writers: tuple[int, ...] = (),
+    pen_variants: int = 0,
+) -> str:
     """What a model was trained on, in words, for its report and the Diagnostics page."""
-    if not augmented:
-        words = "MNIST training digits"
-    else:
-        words = "MNIST training digits, randomly distorted each epoch"
+    words = "MNIST training digits"
+    if augmented:
+        words += ", randomly distorted each epoch"
         if restyle:
             words += f"; {restyle:.0%} of the 1s, 7s and 9s redrawn as flagged 1s, crossed 7s, hooked 9s"
+    if pen_variants:
+        words += f"; {pen_training.describe(pen_writers, pen_variants)}"
     return words + (f"; starting from the trained {start_from}" if start_from else "")
 
 

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .calibration import FLOOR as UNSURE_BELOW
+from .calibration import load as load_calibration
+from .calibration import tempered
 from .contract import LoadModel, Network, validate_images
 from .kinds import UnknownModelError, kind_of, preset
 
@@ -61,14 +64,20 @@ class Model:
 
     name: str
     network: Network
+    temperature: float = 1.0  # calibration.json's: softens (or sharpens) the network's probabilities
+    unsure_below: float = UNSURE_BELOW  # calibration.json's: a top probability under this is reported as unsure
 
     @property
     def label(self) -> str:
         return label_of(self.name)
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
-        """(n, 28, 28) float32 in [0, 1] -> (n, 10) float64 probabilities, each row summing to 1."""
-        return np.asarray(self.network.predict_proba(validate_images(images)), dtype=np.float64)
+        """(n, 28, 28) float32 in [0, 1] -> (n, 10) float64 probabilities, each row summing to 1.
+
+        The model's calibrated temperature is applied (calibration.py): it changes how sure, never which digit.
+        """
+        raw = np.asarray(self.network.predict_proba(validate_images(images)), dtype=np.float64)
+        return tempered(raw, self.temperature)
 
 
 def load(name: str, directory: str | Path | None = None, load_member: LoadModel | None = None) -> Model:
@@ -85,14 +94,12 @@ def load(name: str, directory: str | Path | None = None, load_member: LoadModel 
         raise ModelLoadError(f"{path}: no such model file. Retrain with: {retrain_command(name)}")
     try:
         network = kind.code().load_network(path, load_member or (lambda member: load(member, directory)))
+        calibration = load_calibration(model_dir(name, directory))
     except ModelLoadError:
         raise  # a member's own error already names its file and command
     except Exception as exc:  # any reader's failure means the same thing here: this file is unusable
         raise ModelLoadError(f"{path}: cannot load ({exc}). Retrain with: {retrain_command(name)}") from exc
-    return Model(name, network)
-
-
-UNSURE_BELOW = 0.5  # a top probability under this is reported as unsure, with the runner-up
+    return Model(name, network, calibration.temperature, calibration.unsure_below)
 
 
 @dataclass(frozen=True)
@@ -103,13 +110,14 @@ class Reading:
     probability: float
     runner_up: int
     runner_up_probability: float
+    unsure_below: float = UNSURE_BELOW
 
     @property
     def unsure(self) -> bool:
-        return self.probability < UNSURE_BELOW
+        return self.probability < self.unsure_below
 
 
-def read(probabilities: np.ndarray) -> Reading:
-    """The top answer and the runner-up of one row of ten probabilities."""
+def read(probabilities: np.ndarray, unsure_below: float = UNSURE_BELOW) -> Reading:
+    """The top answer and the runner-up of one row of ten probabilities; unsure under the threshold."""
     best, second = np.argsort(-np.asarray(probabilities))[:2]
-    return Reading(int(best), float(probabilities[best]), int(second), float(probabilities[second]))
+    return Reading(int(best), float(probabilities[best]), int(second), float(probabilities[second]), unsure_below)

@@ -14,7 +14,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import ClassVar, TextIO
 
@@ -46,10 +46,14 @@ class NumpyMLPConfig:
     augment: bool = False  # random distortions of the training digits each epoch
     restyle: float = 0.0  # with augment: share of 1s, 7s and 9s redrawn in other writing styles (styles.py)
     val_fraction: float = 0.1
+    start_from: str = ""  # fine-tune: the preset whose trained weights training starts from ("" = random init)
+    pen_writers: tuple[int, ...] = ()  # pen-digit writers (1-20 only) drawn as on the canvas and mixed into training
+    pen_variants: int = 0  # drawings of each of their digits (pen_training.py); 0 = MNIST only
     seed: int = 0
     label: str = ""  # what the app calls the model
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "pen_writers", tuple(self.pen_writers))  # a JSON list becomes the tuple it was
         if self.optimizer not in ("sgd", "momentum", "adam"):
             raise ValueError(f"unknown optimizer {self.optimizer!r}")
         if self.schedule not in ("constant", "cosine") or self.init not in ("he", "small"):
@@ -66,7 +70,7 @@ class NumpyMLPConfig:
         )
 
     def trained_on(self) -> str:
-        return describe_training(self.augment, self.restyle)
+        return describe_training(self.augment, self.restyle, self.start_from, self.pen_writers, self.pen_variants)
 
 
 def init_params(hidden: int, init: str, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -226,15 +230,20 @@ def train(
     epoch_images: Callable[[int], np.ndarray] | None = None,
     log: Callable[[str], None] = print,
     progress: Callable[[int, int, float], None] | None = None,
+    initial: dict[str, np.ndarray] | None = None,
 ) -> tuple[NumpyMLP, dict[str, list[float]]]:
     """Mini-batch training on float32 images (n, 28, 28) in [0, 1]; returns the model and its history.
 
     `epoch_images`, when given, supplies each epoch's (distorted) training images, in the order
     of `y_train`. `progress(batches done, batches in the epoch, mean loss so far)` follows each batch.
-    Deterministic for a seed.
+    `initial`, a trained network's parameters, is where training starts (fine-tuning). Deterministic for a seed.
     """
     rng = np.random.default_rng(config.seed)
     params = init_params(config.hidden, config.init, rng)
+    if initial is not None:
+        if any(initial[k].shape != params[k].shape for k in params):
+            raise ValueError("the starting network's shapes differ from the config's; cannot start training from it")
+        params = {k: initial[k].astype(np.float32).copy() for k in params}
     optimizer = Optimizer(config.optimizer, beta1=config.beta1)
     onehot = np.eye(N_CLASSES, dtype=np.float32)
     x_val_flat = x_val.reshape(len(x_val), N_INPUTS)
@@ -264,19 +273,33 @@ def train(
     return NumpyMLP(params, config), history
 
 
+MNIST_MLP = NumpyMLPConfig(
+    hidden=512,
+    optimizer="adam",
+    learning_rate=1e-3,
+    batch_size=128,
+    epochs=30,
+    schedule="cosine",
+    augment=True,
+    restyle=0.5,
+    label="NumPy MLP (MNIST only)",
+)
 PRESETS = {
-    # the model the app ships: wider, He init, Adam with cosine decay, augmented digits in both writing styles
-    "numpy-mlp": NumpyMLPConfig(
-        hidden=512,
-        optimizer="adam",
-        learning_rate=1e-3,
-        batch_size=128,
-        epochs=30,
-        schedule="cosine",
-        augment=True,
-        restyle=0.5,
+    # the model the app ships: numpy-mlp-mnist fine-tuned on MNIST and pen digits of writers 1-15 drawn as on the
+    # canvas (writers 16-20 stay out: they choose the ensemble and fit calibration)
+    "numpy-mlp": replace(
+        MNIST_MLP,
+        learning_rate=3e-4,
+        epochs=8,
+        augment=False,  # variety comes from the pen drawings; distorting 76k digits per epoch was most of the time
+        restyle=0.0,
+        start_from="numpy-mlp-mnist",
+        pen_writers=tuple(range(1, 16)),
+        pen_variants=6,
         label="NumPy MLP (from scratch)",
     ),
+    # wider, He init, Adam with cosine decay, augmented MNIST digits in both writing styles (MNIST only)
+    "numpy-mlp-mnist": MNIST_MLP,
     # the first source project, as it was: 784-128-10, SGD 0.01, batch 32, 10 epochs
     "numpy-mlp-source": NumpyMLPConfig(init="small", label="NumPy MLP, the source project's (784-128-10, SGD)"),
 }
@@ -300,8 +323,9 @@ def train_network(
     `verbose` as Keras': 1 draws a per-batch progress bar (in a terminal), 2 prints one line per epoch.
     """
     bar = progress_bar(sys.stdout) if verbose == 1 else None
+    initial = load_model(config.start_from).network.params if config.start_from else None
     with epoch_augmenter(data.x_train, data.y_train, config) as epoch_images:
-        return train(config, data.x_train, data.y_train, data.x_val, data.y_val, epoch_images, progress=bar)
+        return train(config, data.x_train, data.y_train, data.x_val, data.y_val, epoch_images, None, bar, initial)
 
 
 def progress_bar(stream: TextIO, width: int = 30) -> Callable[[int, int, float], None]:

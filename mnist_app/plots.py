@@ -143,3 +143,22 @@ def focus_panels(image: np.ndarray, panels: list) -> Figure:
         ax.set_title("\n".join(textwrap.wrap(panel.title, 24)), fontsize=7)
         ax.axis("off")
     return fig
+
+
+def reliability_diagram(curves: dict[str, dict]) -> Figure:
+    """Accuracy against confidence per bin (calibration.reliability), one line per curve; the diagonal is honest.
+
+    Points above the diagonal: the model was right more often than it claimed; below: over-confident.
+    """
+    fig = Figure(figsize=(4.6, 4.2), layout="constrained")
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="honest")
+    for name, curve in curves.items():
+        points = [(c, a) for c, a in zip(curve["confidence"], curve["accuracy"], strict=True) if c is not None]
+        confidence, accuracy = zip(*points, strict=True) if points else ((), ())
+        ax.plot(confidence, accuracy, marker="o", markersize=4, label=f"{name} (ECE {curve['ece']:.3f})")
+    ax.set(xlabel="confidence (top probability)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1.02))
+    ax.set_title("Reliability on drawn digits", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left")
+    return fig

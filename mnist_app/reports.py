@@ -151,3 +151,39 @@ def read_drawn_results(models_dir: Path) -> dict:
         return read_json(path) if path.exists() else {}
     except ValueError:
         return {}
+
+
+def side_by_side(report: dict, drawn: dict | None) -> list[dict]:
+    """MNIST accuracy, drawn-digit accuracy, worst writer and calibration as rows of (measure, value, where)."""
+    fit = report.get("calibration") or {}
+    rows = [{"measure": "MNIST test accuracy", "value": f"{report['test']['accuracy']:.2%}", "on": "MNIST test set"}]
+    if drawn:
+        held_out = "drawn digits, held-out writers (benchmarks/drawn_digits.py)"
+        worst = drawn.get("worst_writer")
+        rows += [
+            {"measure": "drawn accuracy", "value": f"{drawn['accuracy']:.2%}", "on": held_out},
+            {
+                "measure": "worst writer",
+                "value": f"{worst['accuracy']:.2%} (writer {worst['writer']})" if worst else "not measured",
+                "on": held_out,
+            },
+        ]
+        if "sure_accuracy" in drawn:
+            rows += [
+                {"measure": "sure readings right", "value": f"{drawn['sure_accuracy']:.2%}", "on": held_out},
+                {"measure": "flagged unsure", "value": f"{drawn['flagged']:.2%}", "on": held_out},
+                {
+                    "measure": "ECE before -> after",
+                    "value": f"{drawn['ece_before']:.4f} -> {drawn['ece_after']:.4f}",
+                    "on": held_out,
+                },
+            ]
+    if fit:
+        rows.append(
+            {
+                "measure": "calibration fit: ECE before -> after",
+                "value": f"{fit['ece_before']:.4f} -> {fit['ece_after']:.4f}",
+                "on": "its calibration drawings: writers 1-20 it never trained on",
+            }
+        )
+    return rows

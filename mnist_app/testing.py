@@ -253,3 +253,26 @@ def load_jobs(digits: dict[int, list], sessions: int) -> list[tuple]:
     (readable_digits with per_label=2 covers 20 sessions)."""
     n = len(models.SHIPPED)
     return [(models.SHIPPED[i % n], digits[(2 * i + 1 + i // 5) % 10][i // 10]) for i in range(sessions)]
+
+
+PEN_DIGIT = """.SEGMENT DIGIT    {n} ? "{label}"
+.COMMENT {label} {writer}  {n}
+.PEN_DOWN
+ 100  400
+ 400  400
+ 200  100
+.PEN_UP
+"""
+
+
+def tiny_pen_file(folder: Path, writers=range(1, 31)) -> Path:
+    """A UNIPEN file of two pen digits (a 7-like stroke) per writer: pen-digit runs in seconds."""
+    text = "".join(PEN_DIGIT.format(n=2 * w + k, label=(w + k) % 10, writer=w) for w in writers for k in (0, 1))
+    path = Path(folder) / "pen.tra"
+    path.write_text(text)
+    return path
+
+
+def tiny_pen_env(folder: Path) -> dict[str, str]:
+    """Environment that points train.py at a tiny pen-digit file and a private drawing cache."""
+    return {"PENDIGITS": str(tiny_pen_file(folder)), "MNIST_APP_CACHE": str(Path(folder) / "cache")}

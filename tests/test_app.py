@@ -145,3 +145,17 @@ def test_the_explanation_renders_for_each_model(name, figures):
     assert any("runner-up" in c.value for c in at.caption)
     if figures == 2:  # an MLP has no convolution to show: it says so, and the other two views stay
         assert "no convolution" in at.info[0].value
+
+
+def test_diagnostics_shows_mnist_drawn_worst_writer_and_calibration_side_by_side(monkeypatch):
+    drawn = reports.read_drawn_results(models.MODELS_DIR)["models"]["ensemble"]
+    at = app(monkeypatch)
+    at.switch_page(DIAGNOSTICS).run()
+    at.selectbox(key="diagnostics_model").set_value("ensemble").run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "measure" in d.value.columns)
+    rows = dict(zip(table["measure"], table["value"], strict=True))
+    assert rows["drawn accuracy"] == f"{drawn['accuracy']:.2%}"
+    assert f"writer {drawn['worst_writer']['writer']}" in rows["worst writer"]
+    assert "ECE before -> after" in rows and "calibration fit: ECE before -> after" in rows
+    assert any("Temperature" in c.value and "unsure below" in c.value for c in at.caption)

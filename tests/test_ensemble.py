@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from mnist_app import ensemble, models
+from mnist_app.calibration import tempered
 from mnist_app.data import to_float
 
 
@@ -15,8 +16,9 @@ def test_the_ensemble_reads_the_mean_over_its_members_and_rotations(mnist_sample
     readings = [
         models.load(m).predict_proba(ensemble.rotated(images, r)) for m in config.members for r in config.rotations
     ]
-    probs = models.load("ensemble").predict_proba(images)
-    np.testing.assert_allclose(probs, np.mean(readings, axis=0), rtol=1e-5)
+    model = models.load("ensemble")
+    probs = model.predict_proba(images)  # the mean, then the ensemble's own calibrated temperature
+    np.testing.assert_allclose(probs, tempered(np.mean(readings, axis=0), model.temperature), rtol=1e-5, atol=1e-9)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-6)
 
 

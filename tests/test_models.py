@@ -12,9 +12,9 @@ from mnist_app import models
 from mnist_app.data import to_float
 from mnist_app.numpy_net import FORMAT_VERSION, NumpyMLP, NumpyMLPConfig, init_params
 
-# MNIST floors. The shipped CNN gives up a little MNIST accuracy (99.3%) to read other writing styles;
-# the MNIST-only CNN it starts from, and the ensemble, hold 99.5% (README, Results).
-THRESHOLDS = {"numpy-mlp": 0.98, "keras-mlp": 0.985, "keras-cnn": 0.99, "keras-cnn-mnist": 0.995, "ensemble": 0.995}
+# MNIST floors (issue 12): the NumPy network holds 98.5%, the best model (the ensemble) 99.5%, while they
+# learn to read drawn digits; the MNIST-only CNN the shipped one starts from holds 99.5% (README, Results).
+THRESHOLDS = {"numpy-mlp": 0.985, "keras-mlp": 0.985, "keras-cnn": 0.99, "keras-cnn-mnist": 0.995, "ensemble": 0.995}
 
 
 def test_every_shipped_model_is_available():
@@ -40,7 +40,7 @@ def test_shipped_model_reaches_its_accuracy_on_the_mnist_test_set(name, full_mni
     assert accuracy == pytest.approx(report["test"]["accuracy"], abs=2e-4)  # the report tells the truth
 
 
-@pytest.mark.parametrize("name", [*models.SHIPPED, "keras-cnn-mnist"])
+@pytest.mark.parametrize("name", [*models.SHIPPED, "numpy-mlp-mnist", "keras-mlp-mnist", "keras-cnn-mnist"])
 def test_each_model_was_trained_by_its_preset_as_it_stands(name):
     """train.py NAME remakes the model that ships: its report's config is the preset's."""
     from mnist_app.kinds import preset
@@ -56,7 +56,8 @@ def test_the_mnist_only_cnn_stays_for_comparison_and_the_shipped_one_starts_from
         json.loads((models.model_dir(n) / "report.json").read_text()) for n in ("keras-cnn-mnist", "keras-cnn")
     )
     assert baseline["config"]["restyle"] == 0 and "redrawn" not in baseline["data"]["train"]
-    assert shipped["config"]["start_from"] == "keras-cnn-mnist" and "flagged 1s" in shipped["data"]["train"]
+    assert shipped["config"]["start_from"] == "keras-cnn-mnist" and "pen digits" in shipped["data"]["train"]
+    assert baseline["config"]["pen_variants"] == 0 and "pen digits" not in baseline["data"]["train"]
     probs = models.load("keras-cnn-mnist").predict_proba(to_float(full_mnist.x_test))
     accuracy = np.mean(probs.argmax(1) == full_mnist.y_test)
     assert accuracy >= THRESHOLDS["keras-cnn-mnist"]
@@ -65,7 +66,7 @@ def test_the_mnist_only_cnn_stays_for_comparison_and_the_shipped_one_starts_from
 
 def test_published_drawn_digit_results_are_for_the_weights_that_ship():
     drawn = json.loads((models.MODELS_DIR / "drawn-digits.json").read_text())
-    assert drawn["writers"] == "heldout" and drawn["n_digits"] > 4000
+    assert drawn["writers"] == "heldout" and drawn["recipe"] == "benchmark" and drawn["n_digits"] > 2400  # 21-30
     for name in [*models.SHIPPED, "keras-cnn-mnist"]:
         measured = drawn["models"][name]
         weights = models.weights_path(name).read_bytes()
@@ -187,3 +188,33 @@ def test_a_reading_under_one_half_is_unsure_and_names_the_runner_up():
     reading = models.read(probs)
     assert reading.unsure and (reading.digit, reading.runner_up) == (1, 7)
     assert reading.runner_up_probability == pytest.approx(0.40)
+
+
+@pytest.mark.parametrize("top, unsure", [(0.79, True), (0.81, False)])
+def test_a_reading_is_unsure_exactly_below_the_models_threshold(top, unsure):
+    probs = np.zeros(10)
+    probs[[3, 8]] = top, 1 - top
+    reading = models.read(probs, unsure_below=0.8)
+    assert reading.unsure is unsure and (reading.digit, reading.runner_up) == (3, 8)
+
+
+def test_a_loaded_model_applies_its_calibration(model_copy, mnist_sample):
+    from mnist_app import calibration
+
+    folder = models.model_dir("numpy-mlp", model_copy)
+    calibration.save(calibration.Calibration(temperature=1.0), folder)
+    images = to_float(mnist_sample.x_test[:32])
+    plain = models.load("numpy-mlp", model_copy).predict_proba(images)
+    calibration.save(calibration.Calibration(temperature=2.5, unsure_below=0.9), folder)
+    model = models.load("numpy-mlp", model_copy)
+    softened = model.predict_proba(images)
+    assert model.unsure_below == 0.9
+    np.testing.assert_array_equal(softened.argmax(1), plain.argmax(1))
+    assert softened.max(axis=1).mean() < plain.max(axis=1).mean()
+    np.testing.assert_allclose(softened, calibration.tempered(plain, 2.5), rtol=1e-6)
+
+
+def test_a_broken_calibration_file_makes_the_model_unusable_with_a_clear_error(model_copy):
+    (models.model_dir("numpy-mlp", model_copy) / "calibration.json").write_text("{broken")
+    with pytest.raises(models.ModelLoadError, match="calibration.json"):
+        models.load("numpy-mlp", model_copy)

@@ -13,7 +13,7 @@ import pytest
 
 from mnist_app.data import load_npz, to_float
 from mnist_app.numpy_net import NumpyMLP
-from mnist_app.testing import ROOT, SAMPLE
+from mnist_app.testing import ROOT, SAMPLE, tiny_pen_env
 
 
 def run_train(*args, env=None, check=True):
@@ -46,9 +46,11 @@ def test_help_lists_the_models_and_options():
 
 
 def test_numpy_model_writes_weights_history_and_report(tmp_path):
-    out = run_train("numpy", "--epochs", "2", "--no-augment", "--data", str(SAMPLE), "--out", str(tmp_path)).stdout
+    out = run_train(
+        "numpy-mlp-mnist", "--epochs", "2", "--no-augment", "--data", str(SAMPLE), "--out", str(tmp_path)
+    ).stdout
     assert "Epoch 2/2" in out and "val_accuracy" in out
-    folder = tmp_path / "numpy-mlp"
+    folder = tmp_path / "comparisons" / "numpy-mlp-mnist"
     assert {p.name for p in folder.iterdir()} == {"model.npz", "history.json", "report.json", "misclassified.npz"}
     history = json.loads((folder / "history.json").read_text())
     assert all(len(history[k]) == 2 for k in ("loss", "accuracy", "val_loss", "val_accuracy"))
@@ -62,7 +64,7 @@ def test_numpy_model_writes_weights_history_and_report(tmp_path):
 def test_same_seed_same_model(tmp_path):
     for run in ("a", "b"):
         run_train(
-            "numpy",
+            "numpy-mlp-mnist",
             "--epochs",
             "1",
             "--hidden",
@@ -74,16 +76,17 @@ def test_same_seed_same_model(tmp_path):
             "--out",
             str(tmp_path / run),
         )
-    a, b = (NumpyMLP.load(tmp_path / run / "numpy-mlp" / "model.npz") for run in ("a", "b"))
+    a, b = (NumpyMLP.load(tmp_path / run / "comparisons" / "numpy-mlp-mnist" / "model.npz") for run in ("a", "b"))
     np.testing.assert_array_equal(a.params["W1"], b.params["W1"])
 
 
 def test_the_report_says_what_the_model_was_trained_on(tmp_path):
-    common = ("numpy", "--epochs", "1", "--hidden", "32", "--train-limit", "1000", "--data", str(SAMPLE))
+    common = ("numpy-mlp-mnist", "--epochs", "1", "--hidden", "32", "--train-limit", "1000", "--data", str(SAMPLE))
     run_train(*common, "--restyle", "0.5", "--out", str(tmp_path / "styled"))
     run_train(*common, "--no-augment", "--out", str(tmp_path / "plain"))
     styled, plain = (
-        json.loads((tmp_path / run / "numpy-mlp" / "report.json").read_text()) for run in ("styled", "plain")
+        json.loads((tmp_path / run / "comparisons" / "numpy-mlp-mnist" / "report.json").read_text())
+        for run in ("styled", "plain")
     )
     assert styled["config"]["restyle"] == 0.5
     assert "distorted" in styled["data"]["train"] and "flagged 1s" in styled["data"]["train"]
@@ -107,7 +110,7 @@ def test_fine_tuning_starts_from_the_trained_model(tmp_path):
 
     shutil.copytree(models.model_dir("keras-cnn-mnist"), tmp_path / "comparisons" / "keras-cnn-mnist")
     common = ("--epochs", "1", "--train-limit", "500", "--data", str(SAMPLE), "--out", str(tmp_path))
-    run_train("keras-cnn", *common)
+    run_train("keras-cnn", *common, env=tiny_pen_env(tmp_path))
     report = json.loads((tmp_path / "keras-cnn" / "report.json").read_text())
     assert report["config"]["start_from"] == "keras-cnn-mnist"
     assert report["test"]["accuracy"] > 0.97  # from random weights, 450 digits once would give far less
@@ -119,9 +122,10 @@ def test_an_ensemble_is_reported_from_its_trained_members(tmp_path):
     members = ensemble.PRESETS["ensemble"].members
     for name in members:
         shutil.copytree(models.model_dir(name), tmp_path / name)
-    run_train("ensemble", "--data", str(SAMPLE), "--out", str(tmp_path))
+    run_train("ensemble", "--data", str(SAMPLE), "--out", str(tmp_path), env=tiny_pen_env(tmp_path))
     folder = tmp_path / "ensemble"
-    assert {p.name for p in folder.iterdir()} == {"ensemble.json", "history.json", "report.json", "misclassified.npz"}
+    files = {"ensemble.json", "history.json", "report.json", "misclassified.npz", "calibration.json"}
+    assert {p.name for p in folder.iterdir()} == files
     sample = load_npz(SAMPLE)
     probs = models.load("ensemble", tmp_path).predict_proba(to_float(sample.x_test))
     report = json.loads((folder / "report.json").read_text())
@@ -152,8 +156,19 @@ def test_no_data_gives_advice_not_a_traceback(tmp_path):
 
 
 def test_a_run_killed_mid_training_leaves_the_previous_model_intact(tmp_path):
-    run_train("numpy", "--epochs", "1", "--hidden", "32", "--no-augment", "--data", str(SAMPLE), "--out", str(tmp_path))
-    folder = tmp_path / "numpy-mlp"
+    run_train(
+        "numpy-mlp-mnist",
+        "--epochs",
+        "1",
+        "--hidden",
+        "32",
+        "--no-augment",
+        "--data",
+        str(SAMPLE),
+        "--out",
+        str(tmp_path),
+    )
+    folder = tmp_path / "comparisons" / "numpy-mlp-mnist"
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     images = to_float(load_npz(SAMPLE).x_test[:50])
     expected = NumpyMLP.load(folder / "model.npz").predict_proba(images)
@@ -163,7 +178,7 @@ def test_a_run_killed_mid_training_leaves_the_previous_model_intact(tmp_path):
             sys.executable,
             "-u",
             str(ROOT / "train.py"),
-            "numpy",
+            "numpy-mlp-mnist",
             "--epochs",
             "200",
             "--hidden",
@@ -198,11 +213,12 @@ def test_unknown_model_is_refused_by_the_command_line(model):
 
 def test_the_command_line_knows_every_preset_and_only_those():
     import train
-    from mnist_app import ensemble, keras_config, numpy_net
+    from mnist_app import ensemble, keras_config, models, numpy_net
 
-    everything = train.expand(["all"])  # the shipped models, and the MNIST-only CNN the shipped one starts from
-    assert set(everything) == {"numpy-mlp", "keras-mlp", "keras-cnn-mnist", "keras-cnn", "ensemble"}
-    assert everything.index("keras-cnn-mnist") < everything.index("keras-cnn") < everything.index("ensemble")
+    everything = train.expand(["all"])  # the shipped models, and the MNIST-only models they start from
+    assert set(everything) == set(models.SHIPPED) | {"numpy-mlp-mnist", "keras-mlp-mnist", "keras-cnn-mnist"}
+    for name in ("numpy-mlp", "keras-mlp", "keras-cnn"):
+        assert everything.index(f"{name}-mnist") < everything.index(name) < everything.index("ensemble")
     every_preset = set(keras_config.PRESETS) | set(numpy_net.PRESETS) | set(ensemble.PRESETS)
     assert set(train.expand(["all", "compare"])) == every_preset
     assert set(train.CHOICES) == every_preset | set(train.ALIASES)
@@ -226,3 +242,20 @@ def test_same_seed_same_keras_model(tmp_path):
         for run in ("a", "b")
     ]
     assert reports[0] == reports[1]
+
+
+def test_a_shipped_model_fine_tunes_on_drawn_pen_digits_and_is_calibrated_on_other_writers(tmp_path):
+    from mnist_app import calibration, pen_training
+
+    env = tiny_pen_env(tmp_path)  # 2 digits per writer: writers 1-15 give 30 digits, each drawn 6 times
+    common = ("--epochs", "1", "--train-limit", "1000", "--data", str(SAMPLE), "--out", str(tmp_path))
+    run_train("numpy-mlp-mnist", "--no-augment", *common)
+    out = run_train("numpy-mlp", *common, env=env).stdout
+    report = json.loads((tmp_path / "numpy-mlp" / "report.json").read_text())
+    assert report["config"]["start_from"] == "numpy-mlp-mnist"
+    assert report["data"]["pen_writers"] == list(range(1, 16)) and report["data"]["n_train"] == 900 + 30 * 6
+    assert "writers 1-15" in report["data"]["train"] and "canvas_to_mnist" in report["data"]["train"]
+    fitted = calibration.load(tmp_path / "numpy-mlp")
+    assert "writers 16-20" in fitted.fitted_on and fitted.temperature != 1.0
+    assert report["calibration"]["ece_before"] == fitted.ece_before and "ECE" in out
+    assert set(pen_training.CALIBRATION_WRITERS).isdisjoint(report["data"]["pen_writers"])

@@ -83,6 +83,12 @@ FIGURES = {
     "curves": lambda shown: plots.training_curves(shown.history),
     "confusion": lambda shown: plots.confusion_heatmap(shown.report["test"]["confusion_matrix"]),
     "mistakes": lambda shown: plots.misclassified_grid(shown.gallery),
+    "reliability": lambda shown: plots.reliability_diagram(
+        {
+            "before": shown.report["calibration"]["reliability_before"],
+            "after": shown.report["calibration"]["reliability_after"],
+        }
+    ),
 }
 
 

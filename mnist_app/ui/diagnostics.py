@@ -89,3 +89,14 @@ if comparisons:
         for other in comparisons
     ]
     st.dataframe(pd.DataFrame(table), hide_index=True, key="comparison_table", column_config={"test accuracy": PERCENT})
+
+st.subheader("Drawn digits and honest confidence")
+st.dataframe(pd.DataFrame(reports.side_by_side(report, drawn)), hide_index=True, key="honesty_table")
+if report.get("calibration"):
+    fit = report["calibration"]
+    st.image(figure("reliability", name))
+    st.caption(
+        f"Temperature {fit['temperature']:.2f}, unsure below {fit['unsure_below']:.0%}: fitted on {fit['fitted_on']}."
+    )
+else:
+    st.info(f"Not calibrated: it says unsure below 50%. Calibrate with: `{models.retrain_command(name)}`")

@@ -86,7 +86,7 @@ with headline:
         st.caption("Draw a digit (0-9) on the black square: the model reads it after every stroke.")
         st.stop()
     probs = model.predict_proba(digit[None])[0]
-    reading = models.read(probs)
+    reading = models.read(probs, model.unsure_below)
     st.subheader(f"Prediction: {reading.digit}")
     st.caption(f"probability {reading.probability:.1%} · {model.label}")
 

@@ -1,0 +1,73 @@
+"""Which ensemble should ship? Measured on pen-digit writers the members never trained on (16-20), never 21-30.
+
+Each candidate averages some of the trained models, each reading the digit upright and turned a few
+degrees. One set of readings (model x rotation) serves every candidate. Two renderings of the same
+digits are measured: the drawn-digit benchmark's recipe, and the wider one the models train on.
+
+    python benchmarks/ensemble_choice.py               # writers 16-20; prints a table, best first
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mnist_app import calibration, models, pen_training, pendigits  # noqa: E402
+from mnist_app.ensemble import rotated  # noqa: E402
+from mnist_app.preprocess import canvas_to_mnist  # noqa: E402
+
+MEMBERS = ("keras-cnn", "keras-mlp", "numpy-mlp")
+ROTATION_SETS = ((0.0,), (0.0, -4.0, 4.0), (0.0, -4.0, 4.0, -8.0, 8.0))
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--writers", default="16-20", help="A-B, within the trainable writers 1-20")
+    return parser.parse_args(argv)
+
+
+def drawn_sets(writers: tuple[int, ...]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The writers' digits in the benchmark's rendering and in the training rendering (calibration's set)."""
+    pendigits.check_trainable(writers)
+    digits = [d for d in pendigits.load() if d.writer in writers]
+    drawings, labels, _ = pendigits.as_canvas_drawings(digits, seed=0)
+    varied, varied_labels, _ = pen_training.cached_drawings(writers, 3, 1)
+    return {
+        "benchmark recipe": (np.stack([canvas_to_mnist(d) for d in drawings]), labels),
+        "varied": (varied, varied_labels),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    low, high = (int(w) for w in args.writers.split("-"))
+    sets = drawn_sets(tuple(range(low, high + 1)))
+    angles = sorted({a for r in ROTATION_SETS for a in r})
+    loaded = {name: models.load(name) for name in MEMBERS}
+    rows = []
+    for set_name, (images, labels) in sets.items():
+        views = {a: rotated(images, a) for a in angles}
+        readings = {(m, a): loaded[m].predict_proba(views[a]) for m in MEMBERS for a in angles}
+        for k in range(1, len(MEMBERS) + 1):
+            for members in itertools.combinations(MEMBERS, k):
+                for rotations in ROTATION_SETS:
+                    probs = np.mean([readings[(m, a)] for m in members for a in rotations], axis=0)
+                    right = probs.argmax(1) == labels
+                    ece = calibration.expected_calibration_error(probs, labels)
+                    rows.append((set_name, "+".join(members), rotations, right.mean(), ece))
+    print(f"writers {args.writers}: " + ", ".join(f"{s}: {len(sets[s][1])} drawings" for s in sets))
+    print("| drawings | members | rotations | accuracy | ECE |")
+    print("| --- | --- | --- | --- | --- |")
+    for row in sorted(rows, key=lambda r: (r[0], -r[3])):
+        print(f"| {row[0]} | {row[1]} | {', '.join(f'{a:g}' for a in row[2])} | {row[3]:.2%} | {row[4]:.4f} |")
+
+
+if __name__ == "__main__":
+    main()

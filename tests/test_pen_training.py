@@ -1,0 +1,53 @@
+import json
+
+import numpy as np
+import pytest
+
+from mnist_app import models, pen_training, pendigits
+from mnist_app.testing import tiny_pen_file
+
+
+@pytest.mark.parametrize("writers", [[21], [5, 30], range(1, 31)])
+def test_training_drawings_refuse_any_held_out_writer(tmp_path, writers):
+    digits = pendigits.load(tiny_pen_file(tmp_path))
+    with pytest.raises(ValueError, match="held out"):
+        pen_training.drawings(digits, writers, variants=1, seed=0, workers=1)
+    with pytest.raises(ValueError, match="held out"):
+        pen_training.cached_drawings(writers, 1, 0, tiny_pen_file(tmp_path), cache=tmp_path / "cache")
+
+
+def test_training_drawings_hold_only_the_asked_writers_each_drawn_variants_times(tmp_path):
+    digits = pendigits.load(tiny_pen_file(tmp_path))
+    images, labels, writers = pen_training.drawings(digits, [3, 7], variants=3, seed=0, workers=1)
+    assert images.shape == (12, 28, 28) and images.dtype == np.float32
+    assert set(writers.tolist()) == {3, 7} and np.bincount(writers)[[3, 7]].tolist() == [6, 6]
+    expected = {d.label for d in digits if d.writer in (3, 7)}
+    assert set(labels.tolist()) == expected
+    assert 0.0 <= images.min() and images.max() <= 1.0
+    assert not np.allclose(images[0], images[4])  # the same digit's variants differ
+
+
+def test_cached_drawings_come_back_the_same_from_the_cache(tmp_path):
+    path, cache = tiny_pen_file(tmp_path), tmp_path / "cache"
+    first = pen_training.cached_drawings([1, 2], 2, 0, path, cache)
+    assert len(list(cache.glob("*.npz"))) == 1
+    second = pen_training.cached_drawings([1, 2], 2, 0, path, cache)
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_no_preset_trains_on_held_out_writers_and_calibration_writers_are_kept_out():
+    from mnist_app import keras_models, numpy_net
+
+    for name, preset in {**numpy_net.PRESETS, **keras_models.PRESETS}.items():
+        pendigits.check_trainable(preset.pen_writers)  # raises for a held-out writer
+        assert set(preset.pen_writers).isdisjoint(pen_training.CALIBRATION_WRITERS), name
+    assert set(pen_training.CALIBRATION_WRITERS) <= pendigits.TUNING_WRITERS
+
+
+@pytest.mark.parametrize("name", models.SHIPPED)
+def test_shipped_models_report_training_writers_that_are_not_held_out(name):
+    report = json.loads((models.model_dir(name) / "report.json").read_text())
+    trained = set(report["data"]["pen_writers"])
+    assert trained and trained.isdisjoint(pendigits.HELD_OUT_WRITERS)
+    assert "pen digits" in report["data"]["train"] or "averages" in report["data"]["train"]
