@@ -117,9 +117,15 @@ class Ensemble:
     def focus(self, image: np.ndarray, target: int) -> list[tuple[str, np.ndarray, bool]]:
         """What its members look at: heat maps (Grad-CAM) averaged over the views, each turned back; signed
         panels (a NumPy network's units) cannot be averaged across views, so those are the upright view's."""
-        panels, upright = [], self.config.rotations.index(0.0) if 0.0 in self.config.rotations else 0
+        from .explain import ExplainError
+
+        panels, upright, reasons = [], self.config.rotations.index(0.0) if 0.0 in self.config.rotations else 0, []
         for member in self.members:
-            views = [_explainable(member).focus(rotated(image[None], r)[0], target) for r in self.config.rotations]
+            try:
+                views = [_explainable(member).focus(rotated(image[None], r)[0], target) for r in self.config.rotations]
+            except ExplainError as exc:  # a member with no such view (an MLP has no Grad-CAM): the others show theirs
+                reasons.append(str(exc))
+                continue
             if any(signed for _, _, signed in views[upright]):
                 panels += views[upright]
                 continue
@@ -129,6 +135,8 @@ class Ensemble:
                     axis=0,
                 )
                 panels.append((f"{title}, mean of {len(views)} views", heat / max(float(heat.max()), 1e-12), False))
+        if not panels:
+            raise ExplainError("; ".join(reasons))
         return panels
 
 
