@@ -6,6 +6,7 @@ A network answers `predict_proba((n, 28, 28) float32 in [0, 1]) -> (n, 10)` and 
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,11 @@ class Predictor(Protocol):
 
 class Network(Predictor, Protocol):
     def save(self, path: str | Path) -> None: ...
+
+
+def zip_looks_whole(path: Path, present: Callable[[str], bool] | None = None) -> bool:
+    """.npz and .keras files are zip archives: a cheap check, without loading them, that one is not truncated."""
+    return zipfile.is_zipfile(path)
 
 
 def empty_history() -> dict[str, list[float]]:

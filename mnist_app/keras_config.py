@@ -5,13 +5,11 @@ This module never imports Keras, so train.py and the pages can read the presets 
 
 from __future__ import annotations
 
-import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import ClassVar
 
 from .augment import describe_training
+from .pen_training import TRAINING_VARIANTS, TRAINING_WRITERS
 
 
 @dataclass(frozen=True)
@@ -75,8 +73,6 @@ SOURCE_MLP = KerasConfig(
     description="512-256-128 ReLU, RMSprop 1e-3, batch 128, 15 epochs (source: 98.18%)",
     label="Keras MLP, RMSprop (source)",
 )
-PEN_WRITERS = tuple(range(1, 16))  # writers 16-20 stay out of training: they choose the ensemble and fit calibration
-PEN_VARIANTS = 6
 MLP_MNIST = replace(
     SOURCE_MLP,
     optimizer="adam",
@@ -98,8 +94,8 @@ PRESETS: dict[str, KerasConfig] = {
         augment=False,  # variety comes from the pen drawings; distorting 76k digits per epoch was most of the time
         restyle=0.0,
         start_from="keras-mlp-mnist",
-        pen_writers=PEN_WRITERS,
-        pen_variants=PEN_VARIANTS,
+        pen_writers=TRAINING_WRITERS,
+        pen_variants=TRAINING_VARIANTS,
         description="keras-mlp-mnist fine-tuned for 3 epochs on MNIST and drawn pen digits (writers 1-15)",
         label="Keras MLP",
     ),
@@ -114,8 +110,8 @@ PRESETS: dict[str, KerasConfig] = {
         epochs=1,
         augment=False,  # the variety comes from the drawn pen digits
         start_from="keras-cnn-mnist",
-        pen_writers=PEN_WRITERS,
-        pen_variants=PEN_VARIANTS,
+        pen_writers=TRAINING_WRITERS,
+        pen_variants=TRAINING_VARIANTS,
         description="keras-cnn-mnist fine-tuned for 1 epoch on MNIST and drawn pen digits (writers 1-15)",
         label="Keras CNN",
     ),
@@ -162,8 +158,3 @@ PRESETS: dict[str, KerasConfig] = {
         label="Keras MLP, BatchNorm (comparison)",
     ),
 }
-
-
-def looks_whole(path: Path, present: Callable[[str], bool] | None = None) -> bool:
-    """A .keras file is a zip archive: a cheap check, without TensorFlow's loader, that it is not truncated."""
-    return zipfile.is_zipfile(path)

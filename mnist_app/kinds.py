@@ -7,8 +7,8 @@ trained (the Keras one imports TensorFlow); its presets come from a module that 
 A kind's module provides:
     load_network(path, load_model) -> Network       load_model(name) loads another model (an ensemble's members)
     train_network(config, data, load_model, verbose) -> (Network, history)
-and the light module that holds its presets provides:
-    looks_whole(path, present) -> bool              a cheap check, without TensorFlow, for `models.available`
+and its row below names a cheap check of its weights file, without TensorFlow, for `models.available`:
+    looks_whole(path, present) -> bool              present(name) says whether another model is there
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from types import ModuleType
 from typing import Any
 
 from . import ensemble, keras_config, numpy_net
+from .contract import zip_looks_whole
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,8 @@ class Kind:
 
 
 KINDS = (
-    Kind("numpy", "model.npz", "mnist_app.numpy_net", numpy_net.PRESETS, numpy_net.looks_whole),
-    Kind("keras", "model.keras", "mnist_app.keras_models", keras_config.PRESETS, keras_config.looks_whole),
+    Kind("numpy", "model.npz", "mnist_app.numpy_net", numpy_net.PRESETS, zip_looks_whole),
+    Kind("keras", "model.keras", "mnist_app.keras_models", keras_config.PRESETS, zip_looks_whole),
     Kind("ensemble", "ensemble.json", "mnist_app.ensemble", ensemble.PRESETS, ensemble.looks_whole),
 )
 NAMES = tuple(name for kind in KINDS for name in kind.presets)  # every model train.py can make

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 from .artifacts import atomic_path
 from .augment import describe_training, epoch_augmenter
 from .contract import HISTORY_KEYS, LoadModel, TrainingData, empty_history, in_chunks
+from .pen_training import TRAINING_VARIANTS, TRAINING_WRITERS
 
 FORMAT_VERSION = 1
 N_INPUTS, N_CLASSES = 784, 10
@@ -294,8 +294,8 @@ PRESETS = {
         augment=False,  # variety comes from the pen drawings; distorting 76k digits per epoch was most of the time
         restyle=0.0,
         start_from="numpy-mlp-mnist",
-        pen_writers=tuple(range(1, 16)),
-        pen_variants=6,
+        pen_writers=TRAINING_WRITERS,
+        pen_variants=TRAINING_VARIANTS,
         label="NumPy MLP (from scratch)",
     ),
     # wider, He init, Adam with cosine decay, augmented MNIST digits in both writing styles (MNIST only)
@@ -308,11 +308,6 @@ PRESETS = {
 def load_network(path: Path, load_model: LoadModel | None = None) -> NumpyMLP:
     """The kind's loader (kinds.py): a NumPy network needs no other model."""
     return NumpyMLP.load(path)
-
-
-def looks_whole(path: Path, present: Callable[[str], bool] | None = None) -> bool:
-    """An .npz is a zip archive: a cheap check that the file is not missing or truncated."""
-    return zipfile.is_zipfile(path)
 
 
 def train_network(

@@ -92,4 +92,6 @@ def describe(writers, variants: int) -> str:
     )
 
 
+TRAINING_WRITERS = tuple(range(1, 16))  # the shipped models' pen writers; writers 16-20 stay out of their training
+TRAINING_VARIANTS = 6  # drawings of each of their digits
 CALIBRATION_WRITERS = tuple(range(16, 21))  # trainable, but kept out of the shipped models' training: calibration

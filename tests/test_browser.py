@@ -185,3 +185,22 @@ def test_held_out_fours_drawn_with_the_mouse_are_read_or_flagged_once_the_page_s
         reading = settled_reading(page)
         assert "Prediction: 4" in reading or "perhaps 4 (" in reading, reading
         clear(page)
+
+
+def test_on_a_phone_the_reading_is_above_the_fold(server, three):
+    from playwright.sync_api import expect
+
+    url, browser, _ = server
+    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone's width
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    page.goto(url)
+    page.get_by_text("Draw a digit (0-9)").wait_for()
+    page.locator("canvas").last.scroll_into_view_if_needed()
+    draw(page, canvas_box(page), canvas_strokes(three))
+    settle(page)
+    heading = page.get_by_role("heading", name="Prediction: 3")
+    expect(heading).to_be_visible()
+    page.evaluate("window.scrollTo(0, 0)")
+    assert heading.bounding_box()["y"] + heading.bounding_box()["height"] <= 844
+    context.close()
