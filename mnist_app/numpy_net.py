@@ -320,7 +320,9 @@ def train_network(
     bar = progress_bar(sys.stdout) if verbose == 1 else None
     initial = load_model(config.start_from).network.params if config.start_from else None
     with epoch_augmenter(data.x_train, data.y_train, config) as epoch_images:
-        return train(config, data.x_train, data.y_train, data.x_val, data.y_val, epoch_images, None, bar, initial)
+        return train(
+            config, data.x_train, data.y_train, data.x_val, data.y_val, epoch_images, progress=bar, initial=initial
+        )
 
 
 def progress_bar(stream: TextIO, width: int = 30) -> Callable[[int, int, float], None]:

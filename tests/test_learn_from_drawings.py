@@ -54,11 +54,11 @@ def run(script: str, *args: str) -> subprocess.CompletedProcess:
 
 def test_train_adds_saved_drawings_split_by_session_and_its_report_says_so(tmp_path, saved):
     result = run(
-        "train.py", "numpy", "--epochs", "1", "--no-augment", "--train-limit", "500", "--data", str(SAMPLE),
+        "train.py", "numpy-mlp-mnist", "--epochs", "1", "--no-augment", "--train-limit", "500", "--data", str(SAMPLE),
         "--out", str(tmp_path / "models"), "--drawings", saved,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    data = json.loads((tmp_path / "models" / "numpy-mlp" / "report.json").read_text())["data"]
+    data = json.loads((tmp_path / "models" / "comparisons" / "numpy-mlp-mnist" / "report.json").read_text())["data"]
     used = data["drawings"]
     assert used["n_train"] + used["n_validation"] == 60
     assert used["sessions_train"] + used["sessions_validation"] == 6 and used["sessions_validation"] >= 1

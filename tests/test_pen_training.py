@@ -37,9 +37,9 @@ def test_cached_drawings_come_back_the_same_from_the_cache(tmp_path):
 
 
 def test_no_preset_trains_on_held_out_writers_and_calibration_writers_are_kept_out():
-    from mnist_app import keras_models, numpy_net
+    from mnist_app import keras_config, numpy_net
 
-    for name, preset in {**numpy_net.PRESETS, **keras_models.PRESETS}.items():
+    for name, preset in {**numpy_net.PRESETS, **keras_config.PRESETS}.items():
         pendigits.check_trainable(preset.pen_writers)  # raises for a held-out writer
         assert set(preset.pen_writers).isdisjoint(pen_training.CALIBRATION_WRITERS), name
     assert set(pen_training.CALIBRATION_WRITERS) <= pendigits.TUNING_WRITERS
