@@ -35,10 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 TARGETS_S = {
     "first Keras reading, page up 10 s (s)": 1.5,
-    "Diagnostics: switch to keras-cnn (s)": 1.0,
-    "Diagnostics: switch to numpy-mlp (s)": 1.0,
-    "Diagnostics: switch to keras-mlp (s)": 1.0,
-    "Diagnostics: switch back to keras-cnn (s)": 1.0,
+    **{
+        f"Diagnostics: switch to {name}, {round_} (s)": 1.0
+        for round_ in ("first view", "seen before")
+        for name in ("keras-cnn", "keras-mlp", "ensemble")
+    },
 }
 LOAD_SESSIONS = 16  # browser sessions at once, as tests/test_load.py
 TARGETS_MS = {
@@ -125,9 +126,9 @@ def first_readings(url: str, process, digit, start: float) -> dict:
         results["switch to the Diagnostics page (s)"] = timed(
             page, lambda: page.get_by_role("link", name="Diagnostics").click()
         )
-        for name in ("keras-cnn", "numpy-mlp", "keras-mlp"):
-            results[f"Diagnostics: switch to {name} (s)"] = timed(page, lambda n=name: pick(page, n))
-        results["Diagnostics: switch back to keras-cnn (s)"] = timed(page, lambda: pick(page, "keras-cnn"))
+        for round_ in ("first view", "seen before"):
+            for name in ("keras-cnn", "keras-mlp", "ensemble"):
+                results[f"Diagnostics: switch to {name}, {round_} (s)"] = timed(page, lambda n=name: pick(page, n))
     return results
 
 

@@ -27,8 +27,8 @@ def test_the_mistakes_grid_titles_each_digit_true_then_predicted():
         "predicted": np.array([9, 1, 7]),
         "confidence": np.array([0.9, 0.8, 0.7], np.float32),
     }
-    titles = [ax.get_title() for ax in plots.misclassified_grid(gallery).axes if ax.get_title()]
-    assert titles[0].startswith("4→9") and len(titles) == 3
+    titles = [text.get_text() for text in plots.misclassified_grid(gallery).axes[0].texts]
+    assert titles == ["4→9 (90%)", "7→1 (80%)", "1→7 (70%)"]
 
 
 def test_an_enlarged_digit_keeps_its_pixels_and_shows_a_grid():

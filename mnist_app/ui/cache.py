@@ -59,6 +59,7 @@ def warm_up_models() -> None:
     """Start loading the Keras models (TensorFlow takes seconds to import) before anyone asks for one.
 
     Called after a page has rendered, so the first page never waits for it; a NumPy reading never does either.
+    Drawing the Diagnostics figures here too was tried: it slowed the first switches it was meant to speed up.
     """
     _warm_up(str(models_dir()))
 
