@@ -140,7 +140,8 @@ def test_diagnostics_page_shows_plots_and_tables(page):
     expect(page.get_by_role("heading", name="Diagnostics")).to_be_visible()
     expect(page.get_by_text("MNIST test accuracy")).to_be_visible()
     expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible()
-    expect(page.locator("[data-testid='stImage'] img")).to_have_count(4)  # curves, matrix, mistakes, comparison
+    # curves, matrix, mistakes, the comparison, the reliability diagram
+    expect(page.locator("[data-testid='stImage'] img")).to_have_count(5)
     expect(page.get_by_text(" read as ").first).to_be_visible()
 
 
