@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
@@ -15,7 +16,7 @@ from mnist_app.plots import enlarge
 from mnist_app.preprocess import EmptyCanvasError, canvas_to_mnist
 from mnist_app.ui import explanation
 from mnist_app.ui.cache import load_model, models_dir
-from mnist_app.ui.store import collecting, get_store, save_drawing
+from mnist_app.ui.store import collecting, every_reading, get_store, save_drawing
 
 if "clears" not in st.session_state:
     st.session_state.clears = 0
@@ -134,14 +135,13 @@ if explaining:
     explanation.show(model, digit, reading)
 
 if compare:
-    rows = []
-    for other in names:
-        try:
-            p = load_model(other).predict_proba(digit[None])[0]
-        except models.ModelLoadError:
-            rows.append({"model": models.label_of(other), "prediction": "unavailable", "probability": None})
-            continue
-        rows.append({"model": models.label_of(other), "prediction": str(int(p.argmax())), "probability": p.max()})
+    readings = every_reading(digit, names)  # a model that cannot be loaded is left out: shown as unavailable
+    rows = [
+        {"model": models.label_of(other), "prediction": str(int(np.argmax(p))), "probability": max(p)}
+        if (p := readings.get(other)) is not None
+        else {"model": models.label_of(other), "prediction": "unavailable", "probability": None}
+        for other in names
+    ]
     st.dataframe(
         pd.DataFrame(rows),
         hide_index=True,
