@@ -57,6 +57,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--restyle", type=float, metavar="P", help="share of 1s, 7s and 9s redrawn in other writing styles (0..1)"
     )
+    parser.add_argument(
+        "--erase-ink", type=float, metavar="P", help="share of training digits with part of their ink erased (0..1)"
+    )
     parser.add_argument("--train-limit", type=int, help="use only the first N training digits (quick runs)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0): same seed, same model")
     parser.add_argument("--data", help="MNIST folder or mnist.npz (default: $MNIST_DATA, then Keras' cache/download)")
@@ -88,6 +91,7 @@ def configure(config, args: argparse.Namespace):
         "seed": args.seed,
         "augment": False if args.no_augment else None,
         "restyle": args.restyle,
+        "erase_ink": args.erase_ink,
         "hidden": args.hidden and (args.hidden[0] if isinstance(getattr(config, "hidden", ()), int) else args.hidden),
     }
     known = {field.name for field in fields(config)}

@@ -17,8 +17,11 @@ SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
 def wait_for_images(page) -> None:
-    """Every image on the page decoded, so the screenshot shows them."""
+    """Every image on the page decoded and every chart drawn, so the screenshot shows them."""
     page.wait_for_function("[...document.images].every(img => img.complete && img.naturalWidth > 0)")
+    page.wait_for_function(
+        "[...document.querySelectorAll(\"[data-testid='stVegaLiteChart']\")].every(c => c.querySelector('canvas, svg'))"
+    )
 
 
 def main() -> None:
@@ -35,7 +38,7 @@ def main() -> None:
             wait_for_images(page)
             page.screenshot(path=SCREENSHOTS / "draw.png", full_page=True)
             page.get_by_role("link", name="Diagnostics").click()
-            page.get_by_text("MNIST test accuracy").wait_for()
+            page.get_by_text("MNIST test accuracy").first.wait_for()
             settle(page)
             wait_for_images(page)
             page.screenshot(path=SCREENSHOTS / "diagnostics.png", full_page=True)

@@ -34,6 +34,7 @@ class KerasConfig:
     early_stopping: int = 0  # patience in epochs; 0 = off
     augment: bool = False
     restyle: float = 0.0  # with augment: share of 1s, 7s and 9s redrawn in other writing styles (styles.py)
+    erase_ink: float = 0.0  # share of training digits that lose part of their ink each batch (augment.erase_ink)
     start_from: str = ""  # fine-tune: the preset whose trained weights training starts from ("" = random init)
     pen_writers: tuple[int, ...] = ()  # pen-digit writers (1-20 only) drawn as on the canvas and mixed into training
     pen_variants: int = 0  # drawings of each of their digits (pen_training.py); 0 = MNIST only
@@ -47,14 +48,16 @@ class KerasConfig:
             raise ValueError(f"unknown architecture {self.architecture!r} or optimizer {self.optimizer!r}")
         if self.loss not in ("categorical_crossentropy", "binary_crossentropy"):
             raise ValueError(f"unknown loss {self.loss!r}")
-        if not 0.0 <= self.restyle <= 1.0:
-            raise ValueError(f"restyle is a probability, got {self.restyle}")
+        if not 0.0 <= self.restyle <= 1.0 or not 0.0 <= self.erase_ink <= 1.0:
+            raise ValueError(f"restyle and erase_ink are probabilities, got {self.restyle} and {self.erase_ink}")
 
     def describe(self) -> str:
         return self.description
 
     def trained_on(self) -> str:
-        return describe_training(self.augment, self.restyle, self.start_from, self.pen_writers, self.pen_variants)
+        return describe_training(
+            self.augment, self.restyle, self.start_from, self.pen_writers, self.pen_variants, self.erase_ink
+        )
 
 
 CNN_MNIST = KerasConfig(

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .artifacts import atomic_path
-from .augment import epoch_augmenter
+from .augment import epoch_augmenter, erase_ink
 from .contract import HISTORY_KEYS, LoadModel, TrainingData
 from .keras_config import KerasConfig
 
@@ -86,11 +86,15 @@ def make_optimizer(config: KerasConfig, steps_per_epoch: int) -> keras.optimizer
 
 
 class EpochData(keras.utils.PyDataset):
-    """Training batches from a fresh set of images each epoch (the distorted digits), reshuffled per epoch."""
+    """Training batches from a fresh set of images each epoch (the distorted digits), reshuffled per epoch,
+    and with part of some digits' ink erased afresh in every batch when `erase_ink` asks for it."""
 
-    def __init__(self, epoch_images: Callable[[int], np.ndarray], y, batch_size: int, epochs: int, seed: int):
+    def __init__(
+        self, epoch_images: Callable[[int], np.ndarray], y, batch_size: int, epochs: int, seed: int, erase: float = 0.0
+    ):
         super().__init__()
         self.epoch_images, self.y, self.batch_size, self.epochs, self.seed = epoch_images, y, batch_size, epochs, seed
+        self.erase = erase
         self._start_epoch(0)
 
     def _start_epoch(self, epoch: int) -> None:
@@ -102,7 +106,10 @@ class EpochData(keras.utils.PyDataset):
 
     def __getitem__(self, index: int):
         batch = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        return self.x[batch], self.y[batch]
+        if not self.erase:
+            return self.x[batch], self.y[batch]
+        rng = np.random.default_rng((self.seed, self.epoch, index))
+        return erase_ink(self.x[batch], rng, self.erase), self.y[batch]
 
     def on_epoch_end(self) -> None:
         if self.epoch + 1 < self.epochs:  # Keras also calls this after the last epoch
@@ -147,8 +154,11 @@ def train(
         callbacks.append(
             keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.early_stopping, restore_best_weights=True)
         )
+    if config.erase_ink and not epoch_images:
+        epoch_images = lambda epoch: x_train  # noqa: E731  (the same digits every epoch, erased afresh per batch)
     if epoch_images:
-        data, labels = EpochData(epoch_images, onehot_train, config.batch_size, config.epochs, config.seed), None
+        batches = EpochData(epoch_images, onehot_train, config.batch_size, config.epochs, config.seed, config.erase_ink)
+        data, labels = batches, None
     else:
         data, labels = x_train, onehot_train
     history = model.fit(

@@ -78,7 +78,9 @@ def test_diagnostics_shows_curves_table_matrix_and_mistakes(monkeypatch, name):
     assert table["recall"].between(0, 100).all() and table["recall"].max() > 1  # percentages
     assert at.metric[0].value.endswith("%")
     assert any(" read as " in m.value for m in at.markdown)
-    assert len(at.get("image")) >= 4  # curves, confusion matrix, mistakes, the comparison plot
+    # loss and accuracy curves, the confusion matrix, the comparisons' accuracy and two kinds of loss
+    assert len(at.get("vega_lite_chart")) >= 6
+    assert len(at.get("image")[0].proto.imgs) == 32  # the mistakes gallery
 
 
 def test_diagnostics_of_the_ensemble_says_it_has_no_curves_of_its_own_and_shows_the_rest(monkeypatch):
@@ -90,7 +92,9 @@ def test_diagnostics_of_the_ensemble_says_it_has_no_curves_of_its_own_and_shows_
     members = " and ".join(ensemble.PRESETS["ensemble"].members)
     assert any(f"averages {members}" in c.value for c in at.caption)
     assert len(at.dataframe[0].value) == 12 and any(" read as " in m.value for m in at.markdown)
-    assert len(at.get("image")) >= 3  # confusion matrix, mistakes, the comparison plot
+    # the confusion matrix, the three comparison charts, the reliability diagram; no curves
+    assert len(at.get("vega_lite_chart")) == 5
+    assert len(at.get("image")[0].proto.imgs) == 32  # the mistakes gallery
 
 
 @pytest.mark.parametrize("name", models.SHIPPED + ("keras-cnn-mnist",))

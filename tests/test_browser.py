@@ -138,10 +138,14 @@ def test_diagnostics_page_shows_plots_and_tables(page):
 
     page.get_by_role("link", name="Diagnostics").click()
     expect(page.get_by_role("heading", name="Diagnostics")).to_be_visible()
-    expect(page.get_by_text("MNIST test accuracy")).to_be_visible()
+    expect(page.get_by_text("MNIST test accuracy").first).to_be_visible()
     expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible()
-    # curves, matrix, mistakes, the comparison, the reliability diagram
-    expect(page.locator("[data-testid='stImage'] img")).to_have_count(5)
+    # loss and accuracy, the matrix, the comparisons' accuracy and two losses, the reliability diagram
+    expect(page.locator("[data-testid='stVegaLiteChart']")).to_have_count(7)
+    expect(page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")).to_have_count(
+        7
+    )  # each drawn by the browser
+    expect(page.locator("[data-testid='stImage'] img")).to_have_count(32)  # the mistakes gallery
     expect(page.get_by_text(" read as ").first).to_be_visible()
 
 

@@ -1,8 +1,8 @@
-"""The Diagnostics page's honesty section: its table rows and its reliability diagram."""
+"""The Diagnostics page's honesty section: its table rows (the reliability diagram: test_charts.py)."""
 
 import numpy as np
 
-from mnist_app import calibration, plots, reports
+from mnist_app import calibration, reports
 
 
 def calibrated_report() -> dict:
@@ -33,11 +33,3 @@ def test_side_by_side_shows_mnist_drawn_worst_writer_and_calibration():
 def test_side_by_side_without_drawn_results_shows_mnist_only():
     rows = reports.side_by_side({"test": {"accuracy": 0.99}}, None)
     assert [r["measure"] for r in rows] == ["MNIST test accuracy"]
-
-
-def test_the_reliability_diagram_draws_the_diagonal_and_one_line_per_curve():
-    fit = calibrated_report()["calibration"]
-    fig = plots.reliability_diagram({"before": fit["reliability_before"], "after": fit["reliability_after"]})
-    lines = fig.axes[0].get_lines()
-    assert len(lines) == 3 and list(lines[0].get_xdata()) == [0, 1]
-    np.testing.assert_allclose(lines[1].get_ydata(), [0.75])  # one bin: 3 of 4 right at confidence 0.82

@@ -1,7 +1,6 @@
-"""Cached loaders for the pages: one model per server process, reports and figures as copies. Errors are raised, typed.
+"""Cached loaders for the pages: one model per server process, reports as copies. Errors are raised, typed.
 
-Reports and figures are keyed by their files' modification times, so a model retrained while the server runs
-is shown afresh, and switching back to a model already seen costs no drawing.
+Reports are keyed by their files' modification times, so a model retrained while the server runs is shown afresh.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.logger import get_logger
 
-from mnist_app import models, plots, reports
+from mnist_app import models, reports
 
 log = get_logger(__name__)
 
@@ -59,7 +58,6 @@ def warm_up_models() -> None:
     """Start loading the Keras models (TensorFlow takes seconds to import) before anyone asks for one.
 
     Called after a page has rendered, so the first page never waits for it; a NumPy reading never does either.
-    Drawing the Diagnostics figures here too was tried: it slowed the first switches it was meant to speed up.
     """
     _warm_up(str(models_dir()))
 
@@ -78,38 +76,3 @@ def _read_reports(name: str, directory: str, stamp: float) -> reports.Reports:
 def load_reports(name: str) -> reports.Reports:
     """A model's history, report and gallery; ReportMissingError if they are missing or unreadable."""
     return _read_reports(name, str(models_dir()), _stamp(name))
-
-
-FIGURES = {
-    "curves": lambda shown: plots.training_curves(shown.history),
-    "confusion": lambda shown: plots.confusion_heatmap(shown.report["test"]["confusion_matrix"]),
-    "mistakes": lambda shown: plots.misclassified_grid(shown.gallery),
-    "reliability": lambda shown: plots.reliability_diagram(
-        {
-            "before": shown.report["calibration"]["reliability_before"],
-            "after": shown.report["calibration"]["reliability_after"],
-        }
-    ),
-}
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _figure(which: str, name: str, directory: str, stamp: float) -> bytes:
-    return plots.to_png(FIGURES[which](_read_reports(name, directory, stamp)))
-
-
-def figure(which: str, name: str) -> bytes:
-    """One of a model's Diagnostics figures (FIGURES) as PNG bytes, drawn once per report version."""
-    return _figure(which, name, str(models_dir()), _stamp(name))
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def _comparison_figure(names: tuple[str, ...], directory: str, stamps: tuple[float, ...]) -> bytes:
-    shown = {name: _read_reports(name, directory, stamp) for name, stamp in zip(names, stamps, strict=True)}
-    losses = {name: r.report["config"].get("loss", "categorical_crossentropy") for name, r in shown.items()}
-    return plots.to_png(plots.comparison_curves({name: r.history for name, r in shown.items()}, losses))
-
-
-def comparison_figure(names: list[str]) -> bytes:
-    """The comparisons' validation curves on shared axes, as PNG bytes."""
-    return _comparison_figure(tuple(names), str(models_dir()), tuple(_stamp(name) for name in names))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mnist_app import models, reports
-from mnist_app.ui.cache import comparison_figure, figure, load_reports, models_dir
+from mnist_app import charts, models, reports
+from mnist_app.ui.cache import load_reports, models_dir
 
 PERCENT = st.column_config.NumberColumn(format="%.1f%%")
 
@@ -45,7 +45,8 @@ if drawn:
 
 st.subheader("Training curves")
 if shown.history["loss"]:
-    st.image(figure("curves", name))
+    for column, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
+        column.altair_chart(charts.training_curves(shown.history, metric), width="stretch")
     if report["config"].get("augment"):
         st.caption(
             "Validation beats training here: the training digits are distorted afresh every epoch (harder), "
@@ -67,26 +68,32 @@ st.dataframe(
 
 left, right = st.columns([3, 2])
 with left:
-    st.image(figure("confusion", name))
+    st.altair_chart(charts.confusion_matrix(report["test"]["confusion_matrix"], "Confusion matrix (test set)"))
 with right:
     st.markdown("**Most confused**")
     st.markdown("\n".join(f"- {s}" for s in reports.confusion_sentences(report["test"]["confusion_matrix"])))
 
 st.subheader("Digits it gets wrong")
-st.caption("Each title: the true digit → what the model read, and how sure it was. Most confident mistakes first.")
-st.image(figure("mistakes", name))
+st.caption("Each caption: the true digit → what the model read, and how sure it was. Most confident mistakes first.")
+tiles, captions = charts.mistake_tiles(shown.gallery)
+st.image(tiles, caption=captions)
 
 comparisons = [other for other in folders if other not in models.SHIPPED]
 if comparisons:
     st.subheader("Comparisons: the source projects' variants and the MNIST-only models")
-    st.image(comparison_figure(comparisons))
+    compared = {models.label_of(other): load_reports(other) for other in comparisons}
+    losses = {label: r.report["config"].get("loss", "categorical_crossentropy") for label, r in compared.items()}
+    accuracy, *loss_curves = charts.comparison_curves({label: r.history for label, r in compared.items()}, losses)
+    st.altair_chart(accuracy, width="stretch")
+    for column, chart in zip(st.columns(len(loss_curves)), loss_curves, strict=True):
+        column.altair_chart(chart, width="stretch")
     table = [
         {
-            "model": models.label_of(other),
-            "what": load_reports(other).report["config"].get("description", ""),
-            "test accuracy": 100 * load_reports(other).report["test"]["accuracy"],
+            "model": label,
+            "what": r.report["config"].get("description", ""),
+            "test accuracy": 100 * r.report["test"]["accuracy"],
         }
-        for other in comparisons
+        for label, r in compared.items()
     ]
     st.dataframe(pd.DataFrame(table), hide_index=True, key="comparison_table", column_config={"test accuracy": PERCENT})
 
@@ -94,7 +101,8 @@ st.subheader("Drawn digits and honest confidence")
 st.dataframe(pd.DataFrame(reports.side_by_side(report, drawn)), hide_index=True, key="honesty_table")
 if report.get("calibration"):
     fit = report["calibration"]
-    st.image(figure("reliability", name))
+    curves = {"before": fit["reliability_before"], "after": fit["reliability_after"]}
+    st.altair_chart(charts.reliability_diagram(curves), width="stretch")
     st.caption(
         f"Temperature {fit['temperature']:.2f}, unsure below {fit['unsure_below']:.0%}: fitted on {fit['fitted_on']}."
     )

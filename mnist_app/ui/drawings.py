@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnist_app import drawings, metrics, models, plots
+from mnist_app import charts, drawings, metrics, models
 from mnist_app.drawings import StoreError
 from mnist_app.plots import enlarge
 from mnist_app.ui.cache import models_dir
@@ -58,9 +58,7 @@ if not readings:
     st.stop()
 chosen = st.selectbox("Confusion matrix of", list(readings), format_func=models.label_of, key="drawings_model")
 matrix = metrics.confusion_matrix(readings[chosen].labels, readings[chosen].predicted)
-figure = plots.confusion_heatmap(matrix)
-figure.axes[0].set_title(f"Confusion matrix (saved drawings, {models.label_of(chosen)})")
-st.pyplot(figure, width=520)
+st.altair_chart(charts.confusion_matrix(matrix, f"Confusion matrix (saved drawings, {models.label_of(chosen)})"))
 
 
 def shown_as(choice: str) -> str:

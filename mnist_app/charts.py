@@ -1,0 +1,140 @@
+"""The Diagnostics and Drawings pages' charts, as Vega-Lite specs (Altair) that the browser draws.
+
+A page sends a few kilobytes of numbers instead of pictures: drawing a model's figures with matplotlib on
+the server took about a second (issue 15 asks a model switch <= 1 s); building these takes milliseconds.
+They also follow the app's light or dark theme and show each value on hover. This module never imports
+streamlit; each function is pure (report data in, chart out).
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+HEIGHT = 300  # pixels, axes and legend included; each chart is as wide as its column
+TOP = alt.Legend(orient="top", title=None)  # one row above the plot, so the plot keeps its height
+DISTINCT = alt.Scale(scheme="tableau10")  # the theme's default starts with two blues that look alike
+EPOCH = alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1, format="d"))  # whole epochs only
+
+
+def training_curves(history: dict[str, list[float]], metric: str) -> alt.Chart:
+    """One metric ("loss" or "accuracy") per epoch, train against validation."""
+    rows = [
+        {"epoch": epoch, "split": split, metric: value}
+        for split, key in (("train", metric), ("validation", f"val_{metric}"))
+        for epoch, value in enumerate(history[key], start=1)
+    ]
+    return (
+        alt.Chart(pd.DataFrame(rows), title=metric.capitalize())
+        .mark_line(point=True)
+        .encode(
+            EPOCH,
+            alt.Y(f"{metric}:Q", scale=alt.Scale(zero=False)),
+            alt.Color("split:N", scale=DISTINCT, legend=TOP),
+            tooltip=["split", "epoch", alt.Tooltip(f"{metric}:Q", format=".4f")],
+        )
+        .properties(height=HEIGHT)
+    )
+
+
+def confusion_matrix(matrix: list[list[int]] | np.ndarray, title: str) -> alt.LayerChart:
+    """Counts of each true digit (down) read as each digit (across), every count written in its cell.
+
+    The colour scale tops out at twice the largest error, so mistakes stand out instead of the diagonal.
+    """
+    matrix = np.asarray(matrix, dtype=int)
+    digits = range(len(matrix))
+    cells = pd.DataFrame([{"true digit": t, "read as": r, "digits": int(matrix[t, r])} for t in digits for r in digits])
+    errors = matrix[~np.eye(len(matrix), dtype=bool)]
+    top = max(2 * int(errors.max(initial=0)), 1)
+    base = alt.Chart(cells, title=title).encode(
+        alt.X("read as:O", axis=alt.Axis(labelAngle=0, orient="top")),
+        alt.Y("true digit:O"),
+    )
+    squares = base.mark_rect().encode(
+        alt.Color("digits:Q", scale=alt.Scale(scheme="blues", domain=[0, top], clamp=True), legend=None),
+        tooltip=["true digit", "read as", "digits"],
+    )
+    counts = base.mark_text(fontSize=11).encode(
+        alt.Text("digits:Q"),
+        color=alt.condition(alt.datum.digits > top / 2, alt.value("white"), alt.value("black")),
+    )
+    return (squares + counts).properties(height=HEIGHT + 40)
+
+
+def reliability_diagram(curves: dict[str, dict]) -> alt.LayerChart:
+    """Accuracy against confidence per bin (calibration.reliability), one line per curve, over the honest diagonal.
+
+    Points above the diagonal: the model was right more often than it claimed; below: over-confident.
+    """
+    rows = [
+        {"curve": f"{name} (ECE {curve['ece']:.3f})", "confidence": c, "accuracy": a, "drawings": n}
+        for name, curve in curves.items()
+        for c, a, n in zip(curve["confidence"], curve["accuracy"], curve["count"], strict=True)
+        if c is not None
+    ]
+    unit = alt.Scale(domain=[0, 1])
+    honest = (
+        alt.Chart(pd.DataFrame({"confidence": [0.0, 1.0], "accuracy": [0.0, 1.0]}))
+        .mark_line(strokeDash=[4, 4], color="grey")
+        .encode(alt.X("confidence:Q", scale=unit), alt.Y("accuracy:Q", scale=unit))
+    )
+    lines = (
+        alt.Chart(pd.DataFrame(rows))
+        .mark_line(point=True)
+        .encode(
+            alt.X("confidence:Q", scale=unit, title="confidence (top probability)"),
+            alt.Y("accuracy:Q", scale=unit),
+            alt.Color("curve:N", scale=DISTINCT, legend=TOP),
+            tooltip=["curve", *(alt.Tooltip(f"{f}:Q", format=".3f") for f in ("confidence", "accuracy")), "drawings"],
+        )
+    )
+    return (honest + lines).properties(title="Reliability on drawn digits", height=HEIGHT + 60)
+
+
+def comparison_curves(histories: dict[str, dict[str, list[float]]], losses: dict[str, str]) -> list[alt.Chart]:
+    """Several models' validation accuracy on one chart, with the legend, then their validation losses, one chart
+    per kind of loss, in the same colours.
+
+    `histories` and `losses` are keyed by what the chart calls each model; cross-entropies of different
+    kinds (categorical, binary) are not on one scale, so they never share an axis.
+    """
+    rows = pd.DataFrame(
+        [
+            {"model": name, "epoch": epoch, "loss kind": losses[name], "accuracy": accuracy, "loss": loss}
+            for name, history in histories.items()
+            for epoch, (accuracy, loss) in enumerate(zip(history["val_accuracy"], history["val_loss"], strict=True), 1)
+        ]
+    )
+    colours = alt.Scale(domain=list(histories), scheme="tableau10")  # a model has one colour on every chart
+
+    def chart(data: pd.DataFrame, field: str, title: str, legend: alt.Legend | None = None) -> alt.Chart:
+        return (
+            alt.Chart(data, title=title)
+            .mark_line()
+            .encode(
+                EPOCH,
+                alt.Y(f"{field}:Q", title=f"validation {field}", scale=alt.Scale(zero=False)),
+                alt.Color("model:N", scale=colours, legend=legend),
+                tooltip=["model", "epoch", alt.Tooltip(f"{field}:Q", format=".4f")],
+            )
+            .properties(height=HEIGHT)
+        )
+
+    kinds = sorted(set(losses.values()))
+    legend = alt.Legend(orient="right", title=None, labelLimit=0)  # full names: the accuracy chart is page-wide
+    return [chart(rows, "accuracy", "Validation accuracy", legend)] + [
+        chart(rows[rows["loss kind"] == kind], "loss", kind.replace("_", " ").capitalize()) for kind in kinds
+    ]
+
+
+def mistake_tiles(gallery: dict[str, np.ndarray], limit: int = 32, zoom: int = 3) -> tuple[list[np.ndarray], list[str]]:
+    """The first `limit` wrongly read digits, each enlarged `zoom` times (whole pixels, no blur), and its caption
+    'true→read (confidence)'; for st.image, which lays a list of images out in rows."""
+    count = min(limit, len(gallery["images"]))
+    tiles = [np.kron(gallery["images"][i], np.ones((zoom, zoom), dtype=np.uint8)) for i in range(count)]
+    captions = [
+        f"{gallery['true'][i]}→{gallery['predicted'][i]} ({gallery['confidence'][i]:.0%})" for i in range(count)
+    ]
+    return tiles, captions

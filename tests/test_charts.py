@@ -1,0 +1,81 @@
+"""The Diagnostics and Drawings charts carry exactly the numbers of the reports they draw."""
+
+import numpy as np
+import pandas as pd
+
+from mnist_app import calibration, charts
+
+HISTORY = {
+    "loss": [1.0, 0.5, 0.4],
+    "accuracy": [0.8, 0.9, 0.92],
+    "val_loss": [0.9, 0.6, 0.5],
+    "val_accuracy": [0.85, 0.88, 0.9],
+}
+
+
+def rows(chart) -> pd.DataFrame:
+    """Every data row the chart's layers draw, as one table (the browser gets these numbers)."""
+    spec = chart.to_dict()
+    return pd.DataFrame([row for values in spec["datasets"].values() for row in values])
+
+
+def test_training_curves_draw_train_and_validation_per_whole_epoch():
+    drawn = rows(charts.training_curves(HISTORY, "loss"))
+    per_split = drawn.groupby("split")["loss"].apply(list).to_dict()
+    assert per_split == {"train": [1.0, 0.5, 0.4], "validation": [0.9, 0.6, 0.5]}
+    assert sorted(set(drawn["epoch"])) == [1, 2, 3]
+    assert charts.training_curves(HISTORY, "accuracy").to_dict()["encoding"]["x"]["axis"]["format"] == "d"
+
+
+def test_the_confusion_matrix_writes_every_count_in_its_cell():
+    matrix = np.arange(100).reshape(10, 10)
+    drawn = rows(charts.confusion_matrix(matrix, "test set")).drop_duplicates()
+    assert len(drawn) == 100
+    cell = drawn[(drawn["true digit"] == 3) & (drawn["read as"] == 7)]
+    assert cell["digits"].tolist() == [37]
+    layers = charts.confusion_matrix(matrix, "t").to_dict()["layer"]
+    assert [layer["mark"]["type"] for layer in layers] == ["rect", "text"]
+
+
+def test_the_confusion_colours_top_out_at_twice_the_largest_error():
+    matrix = np.diag([500] * 10)
+    matrix[4, 9] = 6
+    spec = charts.confusion_matrix(matrix, "t").to_dict()
+    assert spec["layer"][0]["encoding"]["color"]["scale"]["domain"] == [0, 12]
+
+
+def test_the_reliability_diagram_draws_the_diagonal_and_each_curves_filled_bins():
+    probs = np.tile(np.eye(10)[[3]] * 0.8 + 0.02, (4, 1))
+    fit = calibration.reliability(probs, np.array([3, 3, 3, 5]))
+    spec = charts.reliability_diagram({"before": fit, "after": fit}).to_dict()
+    drawn = rows(charts.reliability_diagram({"before": fit, "after": fit}))
+    diagonal = drawn[drawn["curve"].isna()] if "curve" in drawn else drawn
+    assert diagonal[["confidence", "accuracy"]].values.tolist() == [[0.0, 0.0], [1.0, 1.0]]
+    curves = drawn.dropna(subset=["curve"])
+    assert len(curves) == 2 and set(curves["accuracy"]) == {0.75}  # one filled bin each: 3 of 4 right at 0.82
+    assert curves["curve"].str.startswith(("before (ECE", "after (ECE")).all()
+    assert len(spec["layer"]) == 2
+
+
+def test_comparisons_never_put_two_kinds_of_loss_on_one_axis():
+    losses = {"a": "categorical_crossentropy", "b": "binary_crossentropy", "c": "categorical_crossentropy"}
+    curves = charts.comparison_curves(dict.fromkeys(losses, HISTORY), losses)
+    titles = [c.to_dict()["title"] for c in curves]
+    assert titles == ["Validation accuracy", "Binary crossentropy", "Categorical crossentropy"]
+    assert set(rows(curves[0])["model"]) == {"a", "b", "c"}
+    assert set(curves[1].data["model"]) == {"b"} and set(curves[2].data["model"]) == {"a", "c"}
+
+
+def test_the_mistake_tiles_are_whole_pixel_enlargements_captioned_true_then_read():
+    images = np.zeros((40, 28, 28), np.uint8)
+    images[0, 5, 6] = 255
+    gallery = {
+        "images": images,
+        "true": np.arange(40) % 10,
+        "predicted": (np.arange(40) + 1) % 10,
+        "confidence": np.full(40, 0.9, np.float32),
+    }
+    tiles, captions = charts.mistake_tiles(gallery, limit=32, zoom=3)
+    assert len(tiles) == len(captions) == 32
+    assert tiles[0].shape == (84, 84) and tiles[0][15:18, 18:21].min() == 255 and tiles[0].sum() == 9 * 255
+    assert captions[:2] == ["0→1 (90%)", "1→2 (90%)"]
