@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from mnist_app.augment import AugmentConfig, EpochAugmenter, augment
-from mnist_app.preprocess import centre_of_mass
+from mnist_app.augment import AugmentConfig, EpochAugmenter, augment, erase_ink
+from mnist_app.preprocess import INK_THRESHOLD, centre_of_mass
 
 
 def test_augment_is_deterministic_for_a_seed_and_keeps_mnist_format(digits):
@@ -36,3 +36,22 @@ def test_epoch_images_are_the_same_whatever_the_worker_count(digits):
     finally:
         one_worker.close()
         two_workers.close()
+
+
+def test_erasing_ink_blackens_only_ink_and_only_in_the_chosen_share_of_digits(digits):
+    images = digits[0]  # 400 real MNIST digits
+    erased = erase_ink(images, np.random.default_rng(0), share=0.5, most=0.4)
+    ink = images >= INK_THRESHOLD
+    changed = erased != images
+    assert not (changed & ~ink).any() and (erased[changed] == 0).all()  # only ink, and it goes black
+    touched = changed.any(axis=(1, 2))
+    assert 0.4 < touched.mean() < 0.6  # about half the digits
+    lost = changed.sum(axis=(1, 2)) / ink.sum(axis=(1, 2))
+    assert lost.max() <= 0.5 and 0.1 < lost[touched].mean() < 0.3  # up to 40% each, 20% on average
+    np.testing.assert_array_equal(erased, erase_ink(images, np.random.default_rng(0), share=0.5))
+    np.testing.assert_array_equal(erase_ink(images, np.random.default_rng(0), share=0.0), images)
+
+
+def test_erasing_ink_refuses_a_share_that_is_not_a_probability(digits):
+    with pytest.raises(ValueError, match="probabilities"):
+        erase_ink(digits[0][:2], np.random.default_rng(0), share=1.5)

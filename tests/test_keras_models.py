@@ -7,7 +7,7 @@ import pytest
 
 from mnist_app.data import to_float
 from mnist_app.keras_config import PRESETS, KerasConfig
-from mnist_app.keras_models import KerasClassifier, build_model, save, start_from
+from mnist_app.keras_models import EpochData, KerasClassifier, build_model, save, start_from
 
 
 def test_keras_save_and_load_predict_identically(tmp_path, mnist_sample):
@@ -35,11 +35,24 @@ def test_every_preset_builds_a_model_from_digits_to_ten_probabilities(name):
     assert tuple(model.input_shape[1:]) == (28, 28) and tuple(model.output_shape[1:]) == (10,)
 
 
-def test_a_config_refuses_an_unknown_optimizer_or_a_restyle_outside_zero_to_one():
+def test_a_config_refuses_an_unknown_optimizer_or_a_restyle_or_erase_ink_outside_zero_to_one():
     with pytest.raises(ValueError, match="optimizer"):
         KerasConfig(optimizer="adagrad")
     with pytest.raises(ValueError, match="restyle"):
         KerasConfig(restyle=1.5)
+    with pytest.raises(ValueError, match="erase_ink"):
+        KerasConfig(erase_ink=-0.1)
+
+
+def test_training_batches_lose_ink_only_when_the_config_asks(mnist_sample):
+    images = to_float(mnist_sample.x_train[:256])
+    onehot = np.eye(10, dtype=np.float32)[mnist_sample.y_train[:256]]
+    plain = EpochData(lambda epoch: images, onehot, batch_size=128, epochs=2, seed=0)
+    erasing = EpochData(lambda epoch: images, onehot, batch_size=128, epochs=2, seed=0, erase=1.0)
+    (x, y), (erased, same_y) = plain[0], erasing[0]
+    np.testing.assert_array_equal(y, same_y)
+    assert (erased <= x).all() and (erased < x).any(axis=(1, 2)).mean() > 0.8  # nearly every digit lost some ink
+    np.testing.assert_array_equal(erased, erasing[0][0])  # seeded per batch: reproducible
 
 
 def test_reading_the_presets_does_not_import_tensorflow():
