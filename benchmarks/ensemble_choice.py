@@ -5,6 +5,7 @@ degrees. One set of readings (model x rotation) serves every candidate. Two rend
 digits are measured: the drawn-digit benchmark's recipe, and the wider one the models train on.
 
     python benchmarks/ensemble_choice.py               # writers 16-20; prints a table, best first
+    python benchmarks/ensemble_choice.py --models-dir /tmp/m   # candidates from models trained elsewhere
 """
 
 from __future__ import annotations
@@ -30,18 +31,20 @@ ROTATION_SETS = ((0.0,), (0.0, -4.0, 4.0), (0.0, -4.0, 4.0, -8.0, 8.0))
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--writers", default="16-20", help="A-B, within the trainable writers 1-20")
+    parser.add_argument("--models-dir", default=str(models.MODELS_DIR), help="where the trained members are")
     return parser.parse_args(argv)
 
 
-def drawn_sets(writers: tuple[int, ...]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The writers' digits in the benchmark's rendering and in the training rendering (calibration's set)."""
+def drawn_sets(writers: tuple[int, ...]) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The writers' digits in the benchmark's rendering and in the training rendering (calibration's set):
+    images, labels and each drawing's writer."""
     pendigits.check_trainable(writers)
     digits = [d for d in pendigits.load() if d.writer in writers]
     drawings, labels, _ = pendigits.as_canvas_drawings(digits, seed=0)
-    varied, varied_labels, _ = pen_training.cached_drawings(writers, 3, 1)
+    recipe = np.stack([canvas_to_mnist(d) for d in drawings])
     return {
-        "benchmark recipe": (np.stack([canvas_to_mnist(d) for d in drawings]), labels),
-        "varied": (varied, varied_labels),
+        "benchmark recipe": (recipe, labels, np.array([d.writer for d in digits])),
+        "varied": pen_training.cached_drawings(writers, 3, 1),
     }
 
 
@@ -50,9 +53,9 @@ def main(argv: list[str] | None = None) -> None:
     low, high = (int(w) for w in args.writers.split("-"))
     sets = drawn_sets(tuple(range(low, high + 1)))
     angles = sorted({a for r in ROTATION_SETS for a in r})
-    loaded = {name: models.load(name) for name in MEMBERS}
+    loaded = {name: models.load(name, args.models_dir) for name in MEMBERS}
     rows = []
-    for set_name, (images, labels) in sets.items():
+    for set_name, (images, labels, writers) in sets.items():
         views = {a: rotated(images, a) for a in angles}
         readings = {(m, a): loaded[m].predict_proba(views[a]) for m in MEMBERS for a in angles}
         for k in range(1, len(MEMBERS) + 1):
@@ -61,12 +64,14 @@ def main(argv: list[str] | None = None) -> None:
                     probs = np.mean([readings[(m, a)] for m in members for a in rotations], axis=0)
                     right = probs.argmax(1) == labels
                     ece = calibration.expected_calibration_error(probs, labels)
-                    rows.append((set_name, "+".join(members), rotations, right.mean(), ece))
+                    worst = min(right[writers == w].mean() for w in np.unique(writers))
+                    rows.append((set_name, "+".join(members), rotations, right.mean(), worst, ece))
     print(f"writers {args.writers}: " + ", ".join(f"{s}: {len(sets[s][1])} drawings" for s in sets))
-    print("| drawings | members | rotations | accuracy | ECE |")
-    print("| --- | --- | --- | --- | --- |")
+    print("| drawings | members | rotations | accuracy | worst writer | ECE |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for row in sorted(rows, key=lambda r: (r[0], -r[3])):
-        print(f"| {row[0]} | {row[1]} | {', '.join(f'{a:g}' for a in row[2])} | {row[3]:.2%} | {row[4]:.4f} |")
+        rotations = ", ".join(f"{a:g}" for a in row[2])
+        print(f"| {row[0]} | {row[1]} | {rotations} | {row[3]:.2%} | {row[4]:.2%} | {row[5]:.4f} |")
 
 
 if __name__ == "__main__":
