@@ -8,13 +8,18 @@ streamlit; each function is pure (report data in, chart out).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import altair as alt
+import matplotlib
 import numpy as np
 import pandas as pd
+from PIL import Image, ImageDraw, ImageFont
 
 HEIGHT = 300  # pixels, axes and legend included; each chart is as wide as its column
 TOP = alt.Legend(orient="top", title=None)  # one row above the plot, so the plot keeps its height
 DISTINCT = alt.Scale(scheme="tableau10")  # the theme's default starts with two blues that look alike
+CAPTION_FONT = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")  # it has the arrow
 EPOCH = alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1, format="d"))  # whole epochs only
 
 
@@ -129,12 +134,26 @@ def comparison_curves(histories: dict[str, dict[str, list[float]]], losses: dict
     ]
 
 
-def mistake_tiles(gallery: dict[str, np.ndarray], limit: int = 32, zoom: int = 3) -> tuple[list[np.ndarray], list[str]]:
-    """The first `limit` wrongly read digits, each enlarged `zoom` times (whole pixels, no blur), and its caption
-    'true→read (confidence)'; for st.image, which lays a list of images out in rows."""
+def mistake_captions(gallery: dict[str, np.ndarray], count: int) -> list[str]:
+    """'true→read (confidence)' for the first `count` wrongly read digits."""
+    return [f"{gallery['true'][i]}→{gallery['predicted'][i]} ({gallery['confidence'][i]:.0%})" for i in range(count)]
+
+
+def mistakes_sheet(gallery: dict[str, np.ndarray], limit: int = 32, columns: int = 8, zoom: int = 3) -> np.ndarray:
+    """The first `limit` wrongly read digits on one white sheet (uint8), each enlarged `zoom` times in whole
+    pixels and captioned underneath (mistake_captions).
+
+    One picture, not one per digit: the browser fetches and lays out one image, so a model switch stays quick.
+    """
     count = min(limit, len(gallery["images"]))
-    tiles = [np.kron(gallery["images"][i], np.ones((zoom, zoom), dtype=np.uint8)) for i in range(count)]
-    captions = [
-        f"{gallery['true'][i]}→{gallery['predicted'][i]} ({gallery['confidence'][i]:.0%})" for i in range(count)
-    ]
-    return tiles, captions
+    side, caption, gap = 28 * zoom, 18, 8  # pixels: a digit, its caption's line, the space between digits
+    cell_w, cell_h = side + gap, side + caption + gap
+    rows = max(1, -(-count // columns))
+    sheet = Image.new("L", (columns * cell_w, rows * cell_h), 255)
+    pen, font = ImageDraw.Draw(sheet), ImageFont.truetype(CAPTION_FONT, 12)
+    for i, text in enumerate(mistake_captions(gallery, count)):
+        left, top = (i % columns) * cell_w, (i // columns) * cell_h
+        digit = np.kron(gallery["images"][i], np.ones((zoom, zoom), dtype=np.uint8))
+        sheet.paste(Image.fromarray(digit), (left, top))
+        pen.text((left + side // 2, top + side + caption // 2), text, font=font, anchor="mm", fill=0)
+    return np.asarray(sheet)

@@ -66,16 +66,21 @@ def test_comparisons_never_put_two_kinds_of_loss_on_one_axis():
     assert set(curves[1].data["model"]) == {"b"} and set(curves[2].data["model"]) == {"a", "c"}
 
 
-def test_the_mistake_tiles_are_whole_pixel_enlargements_captioned_true_then_read():
+def test_the_mistakes_sheet_shows_each_digit_in_whole_pixels_with_its_caption_underneath():
     images = np.zeros((40, 28, 28), np.uint8)
-    images[0, 5, 6] = 255
+    images[:, 5, 6] = 255  # one lit pixel in every digit
     gallery = {
         "images": images,
         "true": np.arange(40) % 10,
         "predicted": (np.arange(40) + 1) % 10,
         "confidence": np.full(40, 0.9, np.float32),
     }
-    tiles, captions = charts.mistake_tiles(gallery, limit=32, zoom=3)
-    assert len(tiles) == len(captions) == 32
-    assert tiles[0].shape == (84, 84) and tiles[0][15:18, 18:21].min() == 255 and tiles[0].sum() == 9 * 255
-    assert captions[:2] == ["0→1 (90%)", "1→2 (90%)"]
+    sheet = charts.mistakes_sheet(gallery, limit=32, columns=8, zoom=3)
+    side, cell_w, cell_h = 84, 84 + 8, 84 + 18 + 8
+    assert sheet.dtype == np.uint8 and sheet.shape == (4 * cell_h, 8 * cell_w)  # 32 of the 40, in 4 rows of 8
+    for i in range(32):
+        top, left = (i // 8) * cell_h, (i % 8) * cell_w
+        digit = sheet[top : top + side, left : left + side]
+        assert digit[15:18, 18:21].min() == 255 and (digit > 0).sum() == 9  # the pixel, 3x3 and nothing else
+        assert sheet[top + side : top + side + 18, left : left + side].min() < 128  # a caption was written
+    assert charts.mistake_captions(gallery, 2) == ["0→1 (90%)", "1→2 (90%)"]

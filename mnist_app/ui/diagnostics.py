@@ -13,70 +13,89 @@ PERCENT = st.column_config.NumberColumn(format="%.1f%%")
 st.title("Diagnostics")
 folders = reports.reported_models(models_dir())
 names = list(dict.fromkeys([*models.SHIPPED, *folders]))
-name = st.selectbox("Model", names, format_func=models.label_of, key="diagnostics_model")
 
-try:
-    shown = load_reports(name)
-except reports.ReportMissingError as exc:
-    st.warning(f"No reports for {models.label_of(name)}: {exc}. Make them with: `{models.retrain_command(name)}`")
-    st.stop()
-report = shown.report
-drawn_results = reports.read_drawn_results(models_dir())
-drawn = drawn_results.get("models", {}).get(name)
 
-columns = st.columns(3)
-columns[0].metric("MNIST test accuracy", f"{report['test']['accuracy']:.2%}")
-columns[1].metric(
-    "Drawn digits (held-out writers)",
-    f"{drawn['accuracy']:.2%}" if drawn else "not measured",
-    help="benchmarks/drawn_digits.py: real pen-written digits replayed as canvas drawings",
-)
-columns[2].metric(
-    "Training time",
-    f"{report['training_seconds']:.0f} s" if report.get("trains_itself", True) else "none of its own",
-)
-about = [report["config"].get("description", ""), f"trained on {report['data']['train']}"]
-if "n_train" in report["data"]:
-    about.append(f"{report['data']['n_train']:,} digits, {report['data']['n_validation']:,} for validation")
-st.caption(" · ".join(part for part in about if part))
-if drawn:
-    misreads = reports.confusion_sentences(drawn["confusion_matrix"], k=3)
-    st.caption(f"Commonest misreads of the {drawn_results['n_digits']:,} drawn digits: " + "; ".join(misreads))
+@st.fragment
+def chosen_model(names: list[str]) -> None:
+    """Everything about one model. A fragment: switching model reruns this alone, so the browser redraws its
+    charts only, not the comparisons below (benchmarks/speed.py times a switch)."""
+    name = st.selectbox("Model", names, format_func=models.label_of, key="diagnostics_model")
 
-st.subheader("Training curves")
-if shown.history["loss"]:
-    for column, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
-        column.altair_chart(charts.training_curves(shown.history, metric), width="stretch")
-    if report["config"].get("augment"):
-        st.caption(
-            "Validation beats training here: the training digits are distorted afresh every epoch (harder), "
-            "the validation digits are MNIST's own."
-        )
-else:
-    st.info("No epochs of its own: it reads with trained models. Their curves are under their names above.")
+    try:
+        shown = load_reports(name)
+    except reports.ReportMissingError as exc:
+        st.warning(f"No reports for {models.label_of(name)}: {exc}. Make them with: `{models.retrain_command(name)}`")
+        return
+    report = shown.report
+    drawn_results = reports.read_drawn_results(models_dir())
+    drawn = drawn_results.get("models", {}).get(name)
 
-st.subheader("Per-class report (MNIST test set)")
-rows = pd.DataFrame(reports.per_class_rows(report))
-rows[["precision", "recall", "f1"]] *= 100
-st.dataframe(
-    rows,
-    hide_index=True,
-    key="per_class_table",
-    height=35 * (len(rows) + 1) + 3,  # every row, the averages included, without scrolling
-    column_config={"precision": PERCENT, "recall": PERCENT, "f1": PERCENT},
-)
+    columns = st.columns(3)
+    columns[0].metric("MNIST test accuracy", f"{report['test']['accuracy']:.2%}")
+    columns[1].metric(
+        "Drawn digits (held-out writers)",
+        f"{drawn['accuracy']:.2%}" if drawn else "not measured",
+        help="benchmarks/drawn_digits.py: real pen-written digits replayed as canvas drawings",
+    )
+    columns[2].metric(
+        "Training time",
+        f"{report['training_seconds']:.0f} s" if report.get("trains_itself", True) else "none of its own",
+    )
+    about = [report["config"].get("description", ""), f"trained on {report['data']['train']}"]
+    if "n_train" in report["data"]:
+        about.append(f"{report['data']['n_train']:,} digits, {report['data']['n_validation']:,} for validation")
+    st.caption(" · ".join(part for part in about if part))
+    if drawn:
+        misreads = reports.confusion_sentences(drawn["confusion_matrix"], k=3)
+        st.caption(f"Commonest misreads of the {drawn_results['n_digits']:,} drawn digits: " + "; ".join(misreads))
 
-left, right = st.columns([3, 2])
-with left:
-    st.altair_chart(charts.confusion_matrix(report["test"]["confusion_matrix"], "Confusion matrix (test set)"))
-with right:
-    st.markdown("**Most confused**")
-    st.markdown("\n".join(f"- {s}" for s in reports.confusion_sentences(report["test"]["confusion_matrix"])))
+    st.subheader("Training curves")
+    if shown.history["loss"]:
+        for column, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
+            column.altair_chart(charts.training_curves(shown.history, metric), width="stretch")
+        if report["config"].get("augment"):
+            st.caption(
+                "Validation beats training here: the training digits are distorted afresh every epoch (harder), "
+                "the validation digits are MNIST's own."
+            )
+    else:
+        st.info("No epochs of its own: it reads with trained models. Their curves are under their names above.")
 
-st.subheader("Digits it gets wrong")
-st.caption("Each caption: the true digit → what the model read, and how sure it was. Most confident mistakes first.")
-tiles, captions = charts.mistake_tiles(shown.gallery)
-st.image(tiles, caption=captions)
+    st.subheader("Per-class report (MNIST test set)")
+    rows = pd.DataFrame(reports.per_class_rows(report))
+    rows[["precision", "recall", "f1"]] *= 100
+    st.dataframe(
+        rows,
+        hide_index=True,
+        key="per_class_table",
+        height=35 * (len(rows) + 1) + 3,  # every row, the averages included, without scrolling
+        column_config={"precision": PERCENT, "recall": PERCENT, "f1": PERCENT},
+    )
+
+    left, right = st.columns([3, 2])
+    with left:
+        st.altair_chart(charts.confusion_matrix(report["test"]["confusion_matrix"], "Confusion matrix (test set)"))
+    with right:
+        st.markdown("**Most confused**")
+        st.markdown("\n".join(f"- {s}" for s in reports.confusion_sentences(report["test"]["confusion_matrix"])))
+
+    st.subheader("Digits it gets wrong")
+    st.caption("The true digit → what the model read, and how sure it was. Most confident mistakes first.")
+    st.image(charts.mistakes_sheet(shown.gallery))
+
+    st.subheader("Drawn digits and honest confidence")
+    st.dataframe(pd.DataFrame(reports.side_by_side(report, drawn)), hide_index=True, key="honesty_table")
+    if report.get("calibration"):
+        fit = report["calibration"]
+        curves = {"before": fit["reliability_before"], "after": fit["reliability_after"]}
+        st.altair_chart(charts.reliability_diagram(curves), width="stretch")
+        threshold = f"Temperature {fit['temperature']:.2f}, unsure below {fit['unsure_below']:.0%}"
+        st.caption(f"{threshold}: fitted on {fit['fitted_on']}.")
+    else:
+        st.info(f"Not calibrated: it says unsure below 50%. Calibrate with: `{models.retrain_command(name)}`")
+
+
+chosen_model(names)
 
 comparisons = [other for other in folders if other not in models.SHIPPED]
 if comparisons:
@@ -96,15 +115,3 @@ if comparisons:
         for label, r in compared.items()
     ]
     st.dataframe(pd.DataFrame(table), hide_index=True, key="comparison_table", column_config={"test accuracy": PERCENT})
-
-st.subheader("Drawn digits and honest confidence")
-st.dataframe(pd.DataFrame(reports.side_by_side(report, drawn)), hide_index=True, key="honesty_table")
-if report.get("calibration"):
-    fit = report["calibration"]
-    curves = {"before": fit["reliability_before"], "after": fit["reliability_after"]}
-    st.altair_chart(charts.reliability_diagram(curves), width="stretch")
-    st.caption(
-        f"Temperature {fit['temperature']:.2f}, unsure below {fit['unsure_below']:.0%}: fitted on {fit['fitted_on']}."
-    )
-else:
-    st.info(f"Not calibrated: it says unsure below 50%. Calibrate with: `{models.retrain_command(name)}`")
