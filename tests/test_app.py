@@ -113,7 +113,7 @@ def test_diagnostics_shows_drawn_digit_accuracy_beside_mnist(monkeypatch, name):
 def test_diagnostics_compares_the_source_projects_variants(monkeypatch):
     at = app(monkeypatch)
     at.switch_page(DIAGNOSTICS).run()
-    table = at.dataframe[1].value
+    table = next(d.value for d in at.dataframe if "what" in d.value.columns)
     variants = ("keras-mlp-rmsprop", "keras-mlp-sgd", "keras-mlp-dropout", "keras-mlp-batchnorm", "numpy-mlp-source")
     assert {models.label_of(n) for n in variants} <= set(table["model"])
     assert table["test accuracy"].between(50, 100).all()  # percentages, as everywhere on the page
