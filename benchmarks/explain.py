@@ -11,6 +11,7 @@ The writers are picked by id here, whatever pendigits' own split says.
 
     python benchmarks/explain.py                                   # the shipped method, held-out writers
     python benchmarks/explain.py --writers tuning --every 4 --methods all --quantities all
+    python benchmarks/explain.py --writers tuning --every 4 --models-dir /tmp/m   # models trained elsewhere
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ GOAL_RATIO, GOAL_FALL = 3.0, 0.30
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="+", help="model names (default: every shipped model present)")
+    parser.add_argument("--models-dir", default=str(models.MODELS_DIR), help="where the models are")
     parser.add_argument("--writers", default="heldout", choices=tuple(WRITERS))
     parser.add_argument("--methods", nargs="+", default=[explain.METHOD], help=f"{explain.METHODS} or 'all'")
     parser.add_argument("--quantities", nargs="+", default=[explain.QUANTITY], help=f"{explain.QUANTITIES} or 'all'")
@@ -134,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     writers = WRITERS[args.writers]
     images, n_writers = drawings(writers, args.every, args.seed, args.data)
-    names = args.models or models.available()
+    names = args.models or models.available(args.models_dir)
     results = {
         "writers": args.writers,
         "writer_ids": f"{writers.start}-{writers.stop - 1}",
@@ -147,9 +149,13 @@ def main(argv: list[str] | None = None) -> None:
         "models": {},
     }
     for name in names:
-        results["models"][name] = measure(models.load(name), images, args.methods, args.quantities, args.seed)
+        model = models.load(name, args.models_dir)
+        results["models"][name] = measure(model, images, args.methods, args.quantities, args.seed)
         print(f"{name}: done", flush=True)
-    stem = RESULTS / f"explain-{args.writers}"
+    stem = RESULTS / f"explain-{args.writers}" if args.models_dir == str(models.MODELS_DIR) else None
+    if stem is None:  # other models than the shipped ones: printed, never written over the shipped results
+        print(table(results))
+        return
     write_json(stem.with_suffix(".json"), results)
     with atomic_path(stem.with_suffix(".md")) as tmp:
         tmp.write_text(table(results) + "\n")
