@@ -152,10 +152,10 @@ def main(argv: list[str] | None = None) -> None:
         model = models.load(name, args.models_dir)
         results["models"][name] = measure(model, images, args.methods, args.quantities, args.seed)
         print(f"{name}: done", flush=True)
-    stem = RESULTS / f"explain-{args.writers}" if args.models_dir == str(models.MODELS_DIR) else None
-    if stem is None:  # other models than the shipped ones: printed, never written over the shipped results
-        print(table(results))
+    if Path(args.models_dir).resolve() != Path(models.MODELS_DIR).resolve():
+        print(table(results))  # other models than the shipped ones: printed, never written over their results
         return
+    stem = RESULTS / f"explain-{args.writers}"
     write_json(stem.with_suffix(".json"), results)
     with atomic_path(stem.with_suffix(".md")) as tmp:
         tmp.write_text(table(results) + "\n")

@@ -1,9 +1,10 @@
-"""The Diagnostics and Drawings pages' charts, as Vega-Lite specs (Altair) that the browser draws.
+"""The Diagnostics and Drawings pages' charts, as Vega-Lite specs (Altair) that the browser draws, and the
+sheet of misread digits.
 
 A page sends a few kilobytes of numbers instead of pictures: drawing a model's figures with matplotlib on
 the server took about a second (issue 15 asks a model switch <= 1 s); building these takes milliseconds.
 They also follow the app's light or dark theme and show each value on hover. This module never imports
-streamlit; each function is pure (report data in, chart out).
+streamlit; each function is pure (report data in, chart or picture out).
 """
 
 from __future__ import annotations
