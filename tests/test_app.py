@@ -65,35 +65,71 @@ def test_no_models_at_all_says_how_to_train_them(monkeypatch, tmp_path):
 TRAINED = tuple(n for n in models.SHIPPED if preset(n).trains_itself)
 
 
-@pytest.mark.parametrize("name", TRAINED + ("keras-mlp-rmsprop",))
-def test_diagnostics_shows_curves_table_matrix_and_mistakes(monkeypatch, name):
-    at = app(monkeypatch)
+def diagnostics(monkeypatch, name: str, section: str | None = None, models_dir=None) -> AppTest:
+    """The Diagnostics page showing `name`, with one of its sections' tabs open (the first by default)."""
+    at = app(monkeypatch, models_dir)
     at.switch_page(DIAGNOSTICS).run()
     at.selectbox(key="diagnostics_model").set_value(name).run()
+    if section:
+        at.session_state["diagnostics_section"] = section
+        at.run()
+    return at
+
+
+def table_with(at: AppTest, column: str):
+    """The page's table that has this column (AppTest does not give a dataframe's key)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+COMPARISON_CHARTS = 3  # below the chosen model, always: the comparisons' accuracy and two kinds of loss
+
+
+@pytest.mark.parametrize("name", TRAINED + ("keras-mlp-rmsprop",))
+def test_diagnostics_shows_curves_table_matrix_and_mistakes(monkeypatch, name):
+    at = diagnostics(monkeypatch, name, "MNIST test set")
     assert not at.exception
     assert "Diagnostics" in at.title[0].value
-    table = at.dataframe[0].value
+    assert [t.label for t in at.tabs] == ["Drawn digits and confidence", "MNIST test set", "Training curves"]
+    table = table_with(at, "precision")
     assert list(table.columns) == ["class", "precision", "recall", "f1", "support"]
     assert len(table) == 12 and table["support"].iloc[:10].sum() == 10000
     assert table["recall"].between(0, 100).all() and table["recall"].max() > 1  # percentages
     assert at.metric[0].value.endswith("%")
     assert any(" read as " in m.value for m in at.markdown)
-    # loss and accuracy curves, the confusion matrix, the comparisons' accuracy and two kinds of loss
-    assert len(at.get("vega_lite_chart")) >= 6
+    assert len(at.get("vega_lite_chart")) == 1 + COMPARISON_CHARTS  # the confusion matrix
     assert len(at.get("image")) == 1  # the mistakes, on one sheet
+
+    at.session_state["diagnostics_section"] = "Training curves"
+    at.run()
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) == 2 + COMPARISON_CHARTS  # loss and accuracy
+
+
+def test_diagnostics_runs_only_the_open_section(monkeypatch):
+    """A model switch draws one section, not all three (issue 15: a switch <= 1 s)."""
+    at = diagnostics(monkeypatch, "keras-cnn")
+    assert not at.exception
+    assert ["measure" in d.value.columns for d in at.dataframe] == [True, False]  # honesty table, comparisons
+    assert len(at.get("vega_lite_chart")) == 1 + COMPARISON_CHARTS  # the reliability diagram
+    assert not at.get("image")  # the mistakes' sheet is in the closed "MNIST test set" tab
+
+    at.selectbox(key="diagnostics_model").set_value("keras-mlp").run()  # the open tab stays open
+    assert at.session_state["diagnostics_section"] == "Drawn digits and confidence"
+    assert ["measure" in d.value.columns for d in at.dataframe] == [True, False]
 
 
 def test_diagnostics_of_the_ensemble_says_it_has_no_curves_of_its_own_and_shows_the_rest(monkeypatch):
-    at = app(monkeypatch)
-    at.switch_page(DIAGNOSTICS).run()
-    at.selectbox(key="diagnostics_model").set_value("ensemble").run()
+    at = diagnostics(monkeypatch, "ensemble", "Training curves")
     assert not at.exception
     assert "No epochs of its own" in at.info[0].value
     members = " and ".join(ensemble.PRESETS["ensemble"].members)
     assert any(f"averages {members}" in c.value for c in at.caption)
-    assert len(at.dataframe[0].value) == 12 and any(" read as " in m.value for m in at.markdown)
-    # the confusion matrix, the three comparison charts, the reliability diagram; no curves
-    assert len(at.get("vega_lite_chart")) == 5
+    assert len(at.get("vega_lite_chart")) == COMPARISON_CHARTS  # no curves
+
+    at.session_state["diagnostics_section"] = "MNIST test set"
+    at.run()
+    assert len(table_with(at, "precision")) == 12 and any(" read as " in m.value for m in at.markdown)
+    assert len(at.get("vega_lite_chart")) == 1 + COMPARISON_CHARTS  # the confusion matrix
     assert len(at.get("image")) == 1  # the mistakes, on one sheet
 
 
@@ -101,9 +137,7 @@ def test_diagnostics_of_the_ensemble_says_it_has_no_curves_of_its_own_and_shows_
 def test_diagnostics_shows_drawn_digit_accuracy_beside_mnist(monkeypatch, name):
     drawn = reports.read_drawn_results(models.MODELS_DIR)["models"][name]
     mnist = json.loads((models.model_dir(name) / "report.json").read_text())["test"]
-    at = app(monkeypatch)
-    at.switch_page(DIAGNOSTICS).run()
-    at.selectbox(key="diagnostics_model").set_value(name).run()
+    at = diagnostics(monkeypatch, name)
     assert at.metric[0].value == f"{mnist['accuracy']:.2%}"
     assert at.metric[1].value == f"{drawn['accuracy']:.2%}"
     worst = reports.confusion_sentences(drawn["confusion_matrix"], k=1)[0]  # e.g. '1 read as 7: 195 times'
@@ -122,9 +156,7 @@ def test_diagnostics_compares_the_source_projects_variants(monkeypatch):
 
 def test_a_model_without_reports_gets_a_message_and_the_command(monkeypatch, model_copy):
     (model_copy / "keras-mlp" / "report.json").unlink()
-    at = app(monkeypatch, model_copy)
-    at.switch_page(DIAGNOSTICS).run()
-    at.selectbox(key="diagnostics_model").set_value("keras-mlp").run()
+    at = diagnostics(monkeypatch, "keras-mlp", models_dir=model_copy)
     assert not at.exception
     assert "python train.py keras-mlp" in at.warning[0].value
 
@@ -153,11 +185,9 @@ def test_the_explanation_renders_for_each_model(name, figures):
 
 def test_diagnostics_shows_mnist_drawn_worst_writer_and_calibration_side_by_side(monkeypatch):
     drawn = reports.read_drawn_results(models.MODELS_DIR)["models"]["ensemble"]
-    at = app(monkeypatch)
-    at.switch_page(DIAGNOSTICS).run()
-    at.selectbox(key="diagnostics_model").set_value("ensemble").run()
+    at = diagnostics(monkeypatch, "ensemble")  # its first tab
     assert not at.exception
-    table = next(d.value for d in at.dataframe if "measure" in d.value.columns)
+    table = table_with(at, "measure")
     rows = dict(zip(table["measure"], table["value"], strict=True))
     assert rows["drawn accuracy"] == f"{drawn['accuracy']:.2%}"
     assert f"writer {drawn['worst_writer']['writer']}" in rows["worst writer"]

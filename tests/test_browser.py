@@ -136,17 +136,25 @@ def test_clear_empties_the_canvas(page, three):
 def test_diagnostics_page_shows_plots_and_tables(page):
     from playwright.sync_api import expect
 
+    def charts_drawn(count: int) -> None:
+        expect(page.locator("[data-testid='stVegaLiteChart']")).to_have_count(count)
+        drawn = page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
+        expect(drawn).to_have_count(count)  # each drawn by the browser
+
     page.get_by_role("link", name="Diagnostics").click()
     expect(page.get_by_role("heading", name="Diagnostics")).to_be_visible()
     expect(page.get_by_text("MNIST test accuracy").first).to_be_visible()
     expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible()
-    # loss and accuracy, the matrix, the comparisons' accuracy and two losses, the reliability diagram
-    expect(page.locator("[data-testid='stVegaLiteChart']")).to_have_count(7)
-    expect(page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")).to_have_count(
-        7
-    )  # each drawn by the browser
+    charts_drawn(1 + 3)  # the reliability diagram; the comparisons' accuracy and two kinds of loss
+
+    page.get_by_role("tab", name="MNIST test set").click()
+    charts_drawn(1 + 3)  # the confusion matrix
     expect(page.locator("[data-testid='stImage'] img")).to_have_count(1)  # the mistakes, on one sheet
     expect(page.get_by_text(" read as ").first).to_be_visible()
+
+    page.get_by_role("tab", name="Training curves").click()
+    charts_drawn(2 + 3)  # loss and accuracy
+    expect(page.locator("[data-testid='stImage'] img")).to_have_count(0)  # only the open tab is drawn
 
 
 def test_the_server_log_is_free_of_tensorflow_cuda_noise(page, server):

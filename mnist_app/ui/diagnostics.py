@@ -8,6 +8,7 @@ import streamlit as st
 from mnist_app import charts, models, reports
 from mnist_app.ui.cache import load_reports, models_dir
 
+SECTIONS = ["Drawn digits and confidence", "MNIST test set", "Training curves"]  # drawn first: the real measure
 PERCENT = st.column_config.NumberColumn(format="%.1f%%")
 
 st.title("Diagnostics")
@@ -17,8 +18,8 @@ names = list(dict.fromkeys([*models.SHIPPED, *folders]))
 
 @st.fragment
 def chosen_model(names: list[str]) -> None:
-    """Everything about one model. A fragment: switching model reruns this alone, so the browser redraws its
-    charts only, not the comparisons below (benchmarks/speed.py times a switch)."""
+    """Everything about one model. A fragment: switching model reruns this alone, not the comparisons below; and
+    only the open tab runs, so the browser draws one section's charts per switch (benchmarks/speed.py times it)."""
     name = st.selectbox("Model", names, format_func=models.label_of, key="diagnostics_model")
 
     try:
@@ -49,41 +50,20 @@ def chosen_model(names: list[str]) -> None:
         misreads = reports.confusion_sentences(drawn["confusion_matrix"], k=3)
         st.caption(f"Commonest misreads of the {drawn_results['n_digits']:,} drawn digits: " + "; ".join(misreads))
 
-    st.subheader("Training curves")
-    if shown.history["loss"]:
-        for column, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
-            column.altair_chart(charts.training_curves(shown.history, metric), width="stretch")
-        if report["config"].get("augment"):
-            st.caption(
-                "Validation beats training here: the training digits are distorted afresh every epoch (harder), "
-                "the validation digits are MNIST's own."
-            )
-    else:
-        st.info("No epochs of its own: it reads with trained models. Their curves are under their names above.")
-
-    st.subheader("Per-class report (MNIST test set)")
-    rows = pd.DataFrame(reports.per_class_rows(report))
-    rows[["precision", "recall", "f1"]] *= 100
-    st.dataframe(
-        rows,
-        hide_index=True,
-        key="per_class_table",
-        height=35 * (len(rows) + 1) + 3,  # every row, the averages included, without scrolling
-        column_config={"precision": PERCENT, "recall": PERCENT, "f1": PERCENT},
+    drawn_tab, test_tab, training_tab = st.tabs(SECTIONS, key="diagnostics_section", on_change="rerun")
+    sections = (
+        (drawn_tab, lambda: drawn_digits_and_confidence(name, report, drawn)),
+        (test_tab, lambda: mnist_test_set(report, shown.gallery)),
+        (training_tab, lambda: training_curves(report, shown.history)),
     )
+    for tab, section in sections:
+        if tab.open:
+            with tab:
+                section()
 
-    left, right = st.columns([3, 2])
-    with left:
-        st.altair_chart(charts.confusion_matrix(report["test"]["confusion_matrix"], "Confusion matrix (test set)"))
-    with right:
-        st.markdown("**Most confused**")
-        st.markdown("\n".join(f"- {s}" for s in reports.confusion_sentences(report["test"]["confusion_matrix"])))
 
-    st.subheader("Digits it gets wrong")
-    st.caption("The true digit → what the model read, and how sure it was. Most confident mistakes first.")
-    st.image(charts.mistakes_sheet(shown.gallery))
-
-    st.subheader("Drawn digits and honest confidence")
+def drawn_digits_and_confidence(name: str, report: dict, drawn: dict | None) -> None:
+    """MNIST against drawn accuracy, worst writer and calibration side by side, and the reliability diagram."""
     st.dataframe(pd.DataFrame(reports.side_by_side(report, drawn)), hide_index=True, key="honesty_table")
     if report.get("calibration"):
         fit = report["calibration"]
@@ -93,6 +73,42 @@ def chosen_model(names: list[str]) -> None:
         st.caption(f"{threshold}: fitted on {fit['fitted_on']}.")
     else:
         st.info(f"Not calibrated: it says unsure below 50%. Calibrate with: `{models.retrain_command(name)}`")
+
+
+def mnist_test_set(report: dict, gallery: dict) -> None:
+    """Per-class report, confusion matrix and the most confident mistakes, on MNIST's 10,000 test digits."""
+    rows = pd.DataFrame(reports.per_class_rows(report))
+    rows[["precision", "recall", "f1"]] *= 100
+    st.dataframe(
+        rows,
+        hide_index=True,
+        key="per_class_table",
+        height=35 * (len(rows) + 1) + 3,  # every row, the averages included, without scrolling
+        column_config={"precision": PERCENT, "recall": PERCENT, "f1": PERCENT},
+    )
+    left, right = st.columns([3, 2])
+    with left:
+        st.altair_chart(charts.confusion_matrix(report["test"]["confusion_matrix"], "Confusion matrix (test set)"))
+    with right:
+        st.markdown("**Most confused**")
+        st.markdown("\n".join(f"- {s}" for s in reports.confusion_sentences(report["test"]["confusion_matrix"])))
+    st.subheader("Digits it gets wrong")
+    st.caption("The true digit → what the model read, and how sure it was. Most confident mistakes first.")
+    st.image(charts.mistakes_sheet(gallery))
+
+
+def training_curves(report: dict, history: dict) -> None:
+    """Loss and accuracy per epoch, train against validation."""
+    if not history["loss"]:
+        st.info("No epochs of its own: it reads with trained models. Their curves are under their names above.")
+        return
+    for column, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
+        column.altair_chart(charts.training_curves(history, metric), width="stretch")
+    if report["config"].get("augment"):
+        st.caption(
+            "Validation beats training here: the training digits are distorted afresh every epoch (harder), "
+            "the validation digits are MNIST's own."
+        )
 
 
 chosen_model(names)
