@@ -145,12 +145,14 @@ def test_diagnostics_page_shows_plots_and_tables(page):
     expect(page.get_by_role("heading", name="Diagnostics")).to_be_visible()
     expect(page.get_by_text("MNIST test accuracy").first).to_be_visible()
     expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible()
+    expect(page.get_by_text("unsure below").first).to_be_visible()  # the calibration, in the first tab
     charts_drawn(1 + 3)  # the reliability diagram; the comparisons' accuracy and two kinds of loss
 
     page.get_by_role("tab", name="MNIST test set").click()
+    expect(page.get_by_text("Most confused")).to_be_visible()
+    expect(page.get_by_text("unsure below")).to_have_count(0)  # a closed tab is not drawn
     charts_drawn(1 + 3)  # the confusion matrix
     expect(page.locator("[data-testid='stImage'] img")).to_have_count(1)  # the mistakes, on one sheet
-    expect(page.get_by_text(" read as ").first).to_be_visible()
 
     page.get_by_role("tab", name="Training curves").click()
     charts_drawn(2 + 3)  # loss and accuracy
