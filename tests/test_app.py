@@ -1,6 +1,7 @@
 """The pages, run headless by Streamlit's AppTest (the canvas itself is driven in test_browser.py)."""
 
 import json
+import tomllib
 
 import keras
 import pytest
@@ -103,6 +104,13 @@ def test_diagnostics_shows_curves_table_matrix_and_mistakes(monkeypatch, name):
     at.run()
     assert not at.exception
     assert len(at.get("vega_lite_chart")) == 2 + COMPARISON_CHARTS  # loss and accuracy
+
+
+def test_a_rerun_never_waits_for_streamlits_full_garbage_collection():
+    """With TensorFlow and four models loaded, Streamlit's gc.collect(2) after every run took 0.4 s, and each model
+    switch and stroke waited for it (issue 15; benchmarks/speed.py times the switches)."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
 
 
 def test_diagnostics_runs_only_the_open_section(monkeypatch):
