@@ -51,15 +51,15 @@ def chosen_model(names: list[str]) -> None:
         st.caption(f"Commonest misreads of the {drawn_results['n_digits']:,} drawn digits: " + "; ".join(misreads))
 
     drawn_tab, test_tab, training_tab = st.tabs(SECTIONS, key="diagnostics_section", on_change="rerun")
-    sections = (
-        (drawn_tab, lambda: drawn_digits_and_confidence(name, report, drawn)),
-        (test_tab, lambda: mnist_test_set(report, shown.gallery)),
-        (training_tab, lambda: training_curves(report, shown.history)),
-    )
-    for tab, section in sections:
-        if tab.open:
-            with tab:
-                section()
+    if drawn_tab.open:
+        with drawn_tab:
+            drawn_digits_and_confidence(name, report, drawn)
+    if test_tab.open:
+        with test_tab:
+            mnist_test_set(report, shown.gallery)
+    if training_tab.open:
+        with training_tab:
+            training_curves(report, shown.history)
 
 
 def drawn_digits_and_confidence(name: str, report: dict, drawn: dict | None) -> None:
