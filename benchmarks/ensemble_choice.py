@@ -20,6 +20,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from drawn_digits import per_writer  # noqa: E402  (a sibling script: the benchmark's own worst-writer measure)
+
 from mnist_app import calibration, models, pen_training, pendigits  # noqa: E402
 from mnist_app.ensemble import rotated  # noqa: E402
 from mnist_app.preprocess import canvas_to_mnist  # noqa: E402
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
                     probs = np.mean([readings[(m, a)] for m in members for a in rotations], axis=0)
                     right = probs.argmax(1) == labels
                     ece = calibration.expected_calibration_error(probs, labels)
-                    worst = min(right[writers == w].mean() for w in np.unique(writers))
+                    worst = per_writer(probs, labels, writers)["worst_writer"]["accuracy"]
                     rows.append((set_name, "+".join(members), rotations, right.mean(), worst, ece))
     print(f"writers {args.writers}: " + ", ".join(f"{s}: {len(sets[s][1])} drawings" for s in sets))
     print("| drawings | members | rotations | accuracy | worst writer | ECE |")
