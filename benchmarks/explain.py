@@ -32,11 +32,12 @@ RESULTS = ROOT / "benchmarks" / "results"
 WRITERS = {"tuning": range(1, 21), "heldout": range(21, 31)}
 ERASED = 0.25  # the share of each digit's ink erased
 GOAL_RATIO, GOAL_FALL = 3.0, 0.30
+COMPARED = ("keras-cnn-no-erasing",)  # measured beside, when present: the CNN fine-tuned without erased ink
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", help="model names (default: every shipped model present)")
+    parser.add_argument("--models", nargs="+", help="model names (default: the shipped ones present, and COMPARED)")
     parser.add_argument("--models-dir", default=str(models.MODELS_DIR), help="where the models are")
     parser.add_argument("--writers", default="heldout", choices=tuple(WRITERS))
     parser.add_argument("--methods", nargs="+", default=[explain.METHOD], help=f"{explain.METHODS} or 'all'")
@@ -136,7 +137,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     writers = WRITERS[args.writers]
     images, n_writers = drawings(writers, args.every, args.seed, args.data)
-    names = args.models or models.available(args.models_dir)
+    names = args.models or models.available(args.models_dir) + [
+        c for c in COMPARED if models.present(c, args.models_dir)
+    ]
     results = {
         "writers": args.writers,
         "writer_ids": f"{writers.start}-{writers.stop - 1}",

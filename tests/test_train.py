@@ -121,7 +121,7 @@ def test_an_ensemble_is_reported_from_its_trained_members(tmp_path):
 
     members = ensemble.PRESETS["ensemble"].members
     for name in members:
-        shutil.copytree(models.model_dir(name), tmp_path / name)
+        shutil.copytree(models.model_dir(name), models.model_dir(name, tmp_path))
     run_train("ensemble", "--data", str(SAMPLE), "--out", str(tmp_path), env=tiny_pen_env(tmp_path))
     folder = tmp_path / "ensemble"
     files = {"ensemble.json", "history.json", "report.json", "misclassified.npz", "calibration.json"}
@@ -215,10 +215,14 @@ def test_the_command_line_knows_every_preset_and_only_those():
     import train
     from mnist_app import ensemble, keras_config, models, numpy_net
 
-    everything = train.expand(["all"])  # the shipped models, and the MNIST-only models they start from
-    assert set(everything) == set(models.SHIPPED) | {"numpy-mlp-mnist", "keras-mlp-mnist", "keras-cnn-mnist"}
+    everything = train.expand(["all"])  # the shipped models, what they start from, and the ensemble's members
+    members = ensemble.PRESETS["ensemble"].members
+    starting_points = {"numpy-mlp-mnist", "keras-mlp-mnist", "keras-cnn-mnist"}
+    assert set(everything) == set(models.SHIPPED) | set(members) | starting_points
     for name in ("numpy-mlp", "keras-mlp", "keras-cnn"):
-        assert everything.index(f"{name}-mnist") < everything.index(name) < everything.index("ensemble")
+        assert everything.index(f"{name}-mnist") < everything.index(name)
+    assert all(everything.index(member) < everything.index("ensemble") for member in members)
+    assert set(train.CALIBRATED) == set(models.SHIPPED) | set(members)  # the ensemble reads them tempered
     every_preset = set(keras_config.PRESETS) | set(numpy_net.PRESETS) | set(ensemble.PRESETS)
     assert set(train.expand(["all", "compare"])) == every_preset
     assert set(train.CHOICES) == every_preset | set(train.ALIASES)
