@@ -184,6 +184,8 @@ def train_one(name: str, args: argparse.Namespace, mnist: Mnist, drawings: tuple
     about = {"train": config.trained_on(), "n_test": len(mnist.x_test), "source": mnist.source}
     if data is not None:
         about |= {"n_train": len(data.x_train), "n_validation": len(data.x_val), "pen_writers": config.pen_writers}
+    else:  # an ensemble: its readings rest on its members' training
+        about["pen_writers"] = pen_writers_behind(name, args.out)
     if used is not None:
         about["train"] += (
             f"; {used['n_train']} drawings saved in the app ({used['sessions_train']} sessions; "
@@ -201,10 +203,7 @@ def calibrate(name: str, args: argparse.Namespace) -> None:
     directory = model_dir(name, args.out)
     report = read_report(directory)
     writers = pen_training.CALIBRATION_WRITERS
-    trained_on = {
-        w for m in trained_members(name) for w in read_report(model_dir(m, args.out))["data"].get("pen_writers", ())
-    }
-    if set(writers) & trained_on:
+    if set(writers) & set(pen_writers_behind(name, args.out)):
         raise SystemExit(f"train.py: {name} trained on writers {writers}: cannot calibrate on them")
     images, labels, _ = pen_training.cached_drawings(writers, CALIBRATION_VARIANTS, CALIBRATION_SEED)
     model = replace(load(name, args.out), temperature=1.0)  # the network's own probabilities
@@ -231,6 +230,12 @@ def calibrate(name: str, args: argparse.Namespace) -> None:
 def trained_members(name: str) -> tuple[str, ...]:
     """The models whose training a model's readings rest on: itself, or an ensemble's members."""
     return getattr(preset(name), "members", (name,))
+
+
+def pen_writers_behind(name: str, out: str) -> list[int]:
+    """The pen writers a trained model's readings rest on, from its own or its members' reports."""
+    reports = [read_report(model_dir(m, out)) for m in trained_members(name)]
+    return sorted({w for report in reports for w in report["data"].get("pen_writers", ())})
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -132,6 +132,9 @@ def test_an_ensemble_is_reported_from_its_trained_members(tmp_path):
     assert report["test"]["accuracy"] == pytest.approx(np.mean(probs.argmax(1) == sample.y_test))
     assert report["config"]["members"] == list(members) and report["trains_itself"] is False
     assert all(name in report["data"]["train"] for name in members)
+    member_reports = [json.loads((models.model_dir(m, tmp_path) / "report.json").read_text()) for m in members]
+    behind = sorted({w for member in member_reports for w in member["data"]["pen_writers"]})
+    assert behind and report["data"]["pen_writers"] == behind  # it names the pen writers its members trained on
     assert json.loads((folder / "history.json").read_text())["loss"] == []  # no epochs of its own
 
 
