@@ -23,9 +23,8 @@ from mnist_app.artifacts import write_json
 from mnist_app.contract import TrainingData, in_chunks
 from mnist_app.data import Mnist, MnistDataError, load_mnist, split_validation, to_float
 from mnist_app.drawings import DrawingStore, DrawnSet, StoreError, split_by_session
-from mnist_app.ensemble import PRESETS as ENSEMBLES
 from mnist_app.kinds import NAMES, kind_of, preset
-from mnist_app.models import MODELS_DIR, SHIPPED, Model, ModelLoadError, load, model_dir
+from mnist_app.models import ENSEMBLE_MEMBERS_ONLY, MODELS_DIR, SHIPPED, Model, ModelLoadError, load, model_dir
 from mnist_app.reports import build_report, misclassified, read_report, write_reports
 
 # each shipped model starts from its MNIST-only comparison's weights, and the ensemble averages trained models:
@@ -46,7 +45,7 @@ ALIASES = {
 }
 CHOICES = NAMES + tuple(ALIASES)
 # the models the app reads with, and the ensemble's members: their temperatures apply inside the ensemble too
-CALIBRATED = tuple(dict.fromkeys([*SHIPPED, *(m for config in ENSEMBLES.values() for m in config.members)]))
+CALIBRATED = (*SHIPPED, *ENSEMBLE_MEMBERS_ONLY)
 CALIBRATION_VARIANTS, CALIBRATION_SEED = 3, 1  # drawings per digit of the calibration writers; not training's seed
 # how often a reading the app calls sure should be right, on the calibration writers (issue 12 asks >= 98% of
 # every model, >= 99.5% of the best): with a margin, chosen on writers 16-20 (README, Results)

@@ -32,7 +32,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 WRITERS = {"tuning": range(1, 21), "heldout": range(21, 31)}
 ERASED = 0.25  # the share of each digit's ink erased
 GOAL_RATIO, GOAL_FALL = 3.0, 0.30
-COMPARED = ("keras-cnn-no-erasing",)  # measured beside, when present: the CNN fine-tuned without erased ink
+COMPARED = models.ENSEMBLE_MEMBERS_ONLY  # measured beside, when present: the ensemble's CNN without erased ink
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -99,6 +99,7 @@ def test_the_ensembles_map_is_its_members_maps_of_each_view_turned_back(shipped,
     )
 
 
+@pytest.fixture(scope="module")
 def deletion_test():
     """benchmarks/explain.py, whose deletion test the README reports (a script, so loaded from its path)."""
     path = Path(__file__).resolve().parent.parent / "benchmarks" / "explain.py"
@@ -110,11 +111,11 @@ def deletion_test():
 
 @pytest.mark.parametrize("name", models.SHIPPED)
 def test_erasing_the_ink_the_map_ranks_highest_takes_far_more_of_the_answer_than_erasing_at_random(
-    shipped, mnist_sample, name
+    shipped, mnist_sample, deletion_test, name
 ):
     """Issue 13's goal, on 300 real MNIST digits: erasing the quarter of the ink the map ranks highest takes
     >= 0.30 of the answer's probability and >= 3x what a random quarter takes; the same for the contrast."""
-    bench = deletion_test()
+    bench = deletion_test
     (result,) = bench.measure(
         shipped[name], to_float(mnist_sample.x_test[:300]), [explain.METHOD], [explain.QUANTITY], seed=0
     )
