@@ -2,7 +2,7 @@
 
 python train.py all                     # the shipped models and the MNIST-only ones they start from (see `all`
                                         # below): about 2.5 hours on 2 CPU cores, 100 minutes of it keras-cnn-mnist
-python train.py numpy-mlp --calibrate-only   # refit a trained model's calibration (pen writers 16-20)
+python train.py numpy-mlp --calibrate-only   # refit a trained model's calibration (its twin on pen writers 16-20)
 python train.py numpy --epochs 5        # one model, fewer epochs
 python train.py compare                 # the source projects' comparisons and the MNIST-only CNN
 python train.py numpy --out /tmp/m      # write somewhere else than models/
@@ -23,9 +23,18 @@ from mnist_app.artifacts import write_json
 from mnist_app.contract import TrainingData, in_chunks
 from mnist_app.data import Mnist, MnistDataError, load_mnist, split_validation, to_float
 from mnist_app.drawings import DrawingStore, DrawnSet, StoreError, split_by_session
-from mnist_app.kinds import NAMES, kind_of, preset
-from mnist_app.models import ENSEMBLE_MEMBERS_ONLY, MODELS_DIR, SHIPPED, Model, ModelLoadError, load, model_dir
-from mnist_app.reports import build_report, misclassified, read_report, write_reports
+from mnist_app.kinds import NAMES, kind_of
+from mnist_app.models import (
+    ENSEMBLE_MEMBERS_ONLY,
+    MODELS_DIR,
+    SHIPPED,
+    Model,
+    ModelLoadError,
+    load,
+    model_dir,
+    twins_dir,
+)
+from mnist_app.reports import build_report, misclassified, pen_writers_behind, read_report, write_reports
 
 # each shipped model starts from its MNIST-only comparison's weights, and the ensemble averages trained models:
 # order matters
@@ -84,6 +93,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="also learn from the drawings saved in the app (a store URL, e.g. sqlite:///path or $MNIST_APP_DB), "
         "split by session: validation never shares a session with training",
     )
+    parser.set_defaults(pen_writers=None, twin_of=None)  # the preset's pen writers; not a tuning twin (twin_args)
     return parser.parse_args(argv)
 
 
@@ -103,6 +113,7 @@ def configure(config, args: argparse.Namespace):
         "augment": False if args.no_augment else None,
         "restyle": args.restyle,
         "erase_ink": args.erase_ink,
+        "pen_writers": args.pen_writers,
         "hidden": args.hidden and (args.hidden[0] if isinstance(getattr(config, "hidden", ()), int) else args.hidden),
     }
     known = {field.name for field in fields(config)}
@@ -175,7 +186,7 @@ def train_one(name: str, args: argparse.Namespace, mnist: Mnist, drawings: tuple
     print(f"== {name}: {config}")
     start = time.perf_counter()
     verbose = 1 if sys.stdout.isatty() else 2  # Keras: a progress bar in a terminal, one line per epoch in a log
-    network, history = kind.code().train_network(config, data, lambda member: load(member, args.out), verbose)
+    network, history = kind.code().train_network(config, data, starting_points(args), verbose)
     seconds = time.perf_counter() - start
     directory = model_dir(name, args.out)
     network.save(directory / kind.weights_file)
@@ -197,44 +208,60 @@ def train_one(name: str, args: argparse.Namespace, mnist: Mnist, drawings: tuple
 
 
 def calibrate(name: str, args: argparse.Namespace) -> None:
-    """Fit the model's temperature and unsure-threshold on drawn pen digits of writers it never trained on;
-    write calibration.json, and the fit (ECE before and after, reliability) into its report.json."""
-    directory = model_dir(name, args.out)
-    report = read_report(directory)
+    """Fit the temperature and unsure-threshold of the model's tuning twin on drawn pen digits of writers the twin
+    never trained on, and give the fit to both: calibration.json, and the fit (ECE before and after, reliability)
+    in their report.json. The shipped model trained on those writers too, so its own readings of them would flatter it;
+    the twin, the same recipe on fewer writers, reads them as the shipped model reads people it has never seen."""
+    twin = twin_args(args)
     writers = pen_training.CALIBRATION_WRITERS
-    if set(writers) & set(pen_writers_behind(name, args.out)):
-        raise SystemExit(f"train.py: {name} trained on writers {writers}: cannot calibrate on them")
+    if set(writers) & set(pen_writers_behind(name, twin.out)):
+        raise SystemExit(f"train.py: {name}'s tuning twin trained on writers {writers}: cannot calibrate on them")
+    recipe, twin_recipe = (recipe_of(read_report(model_dir(name, out))) for out in (args.out, twin.out))
+    if recipe != twin_recipe:
+        raise SystemExit(f"train.py: {name} and its tuning twin differ in more than their pen writers: retrain both")
     images, labels, _ = pen_training.cached_drawings(writers, CALIBRATION_VARIANTS, CALIBRATION_SEED)
-    model = replace(load(name, args.out), temperature=1.0)  # the network's own probabilities
-    raw = model.predict_proba(images)
-    fitted_on = f"{len(images)} drawings: {pen_training.describe(writers, CALIBRATION_VARIANTS)}"
+    raw = replace(load(name, twin.out), temperature=1.0).predict_proba(images)  # the twin's own probabilities
+    fitted_on = (
+        f"{len(images)} drawings, read by its tuning twin (the same recipe on pen writers "
+        f"{pen_training.TWIN_WRITERS[0]}-{pen_training.TWIN_WRITERS[-1]}): "
+        f"{pen_training.describe(writers, CALIBRATION_VARIANTS)}"
+    )
     fit = calibration.fit(raw, labels, SURE_TARGETS.get(name, SURE_TARGET), fitted_on)
-    calibration.save(fit, directory)
     after = calibration.tempered(raw, fit.temperature)
-    report["calibration"] = {
+    fitted = {
         **asdict(fit),
         "at_threshold": calibration.sure_summary(after, labels, fit.unsure_below),
         "reliability_before": calibration.reliability(raw, labels),
         "reliability_after": calibration.reliability(after, labels),
     }
-    write_json(directory / "report.json", report)
-    summary = report["calibration"]["at_threshold"]
+    for out in (twin.out, args.out):
+        directory = model_dir(name, out)
+        calibration.save(fit, directory)
+        write_json(directory / "report.json", read_report(directory) | {"calibration": fitted})
+    summary = fitted["at_threshold"]
     print(
         f"== {name}: T {fit.temperature:.2f}, unsure below {fit.unsure_below:.3f}, ECE {fit.ece_before:.4f} -> "
-        f"{fit.ece_after:.4f}; on writers {writers[0]}-{writers[-1]}: accuracy {summary['accuracy']:.4f}, "
+        f"{fit.ece_after:.4f}; its twin on writers {writers[0]}-{writers[-1]}: accuracy {summary['accuracy']:.4f}, "
         f"sure {summary['sure_accuracy']:.4f}, flagged {summary['flagged']:.2%}"
     )
 
 
-def trained_members(name: str) -> tuple[str, ...]:
-    """The models whose training a model's readings rest on: itself, or an ensemble's members."""
-    return getattr(preset(name), "members", (name,))
+def twin_args(args: argparse.Namespace) -> argparse.Namespace:
+    """The arguments that train (or read) the tuning twins: the same recipe on pen_training.TWIN_WRITERS, written to
+    the output's twins folder (models.twins_dir)."""
+    twin = {"out": str(twins_dir(args.out)), "twin_of": args.out, "pen_writers": pen_training.TWIN_WRITERS}
+    return argparse.Namespace(**(vars(args) | twin))
 
 
-def pen_writers_behind(name: str, out: str) -> list[int]:
-    """The pen writers a trained model's readings rest on, from its own or its members' reports."""
-    reports = [read_report(model_dir(m, out)) for m in trained_members(name)]
-    return sorted({w for report in reports for w in report["data"].get("pen_writers", ())})
+def recipe_of(report: dict) -> dict:
+    """A report's config without its pen writers: what a model and its tuning twin share."""
+    return {key: value for key, value in report["config"].items() if key != "pen_writers"}
+
+
+def starting_points(args: argparse.Namespace):
+    """Loads the models a model trains from or averages: a tuning twin's ensemble averages the members' twins, and
+    every model starts from the MNIST-only models of the main output folder."""
+    return lambda member: load(member, args.out if member in CALIBRATED else args.twin_of or args.out)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -243,8 +270,9 @@ def main(argv: list[str] | None = None) -> None:
         mnist = load_mnist(args.data)
         drawings = saved_drawings(args.drawings) if args.drawings else None
         for name in expand(args.models):
-            if not args.calibrate_only:
-                train_one(name, args, mnist, drawings)
+            trained = (twin_args(args), args) if name in CALIBRATED else (args,)
+            for each in trained if not args.calibrate_only else ():
+                train_one(name, each, mnist, drawings)
             if name in CALIBRATED:
                 calibrate(name, args)
     except (MnistDataError, ModelLoadError) as exc:

@@ -1,11 +1,14 @@
 """Which ensemble should ship? Measured on pen-digit writers the members never trained on (16-20), never 21-30.
 
+The shipped models train on every trainable writer (1-20), so the candidates are their tuning twins
+(models/tuning: the same recipes on writers 1-15), as the ensemble's calibration is.
+
 Each candidate averages some of the trained models, each reading the digit upright and turned a few
 degrees. One set of readings (model x rotation) serves every candidate. Two renderings of the same
 digits are measured: the drawn-digit benchmark's recipe, and the wider one the models train on.
 
     python benchmarks/ensemble_choice.py               # writers 16-20; prints a table, best first
-    python benchmarks/ensemble_choice.py --models-dir /tmp/m   # candidates from models trained elsewhere
+    python benchmarks/ensemble_choice.py --models-dir /tmp/m/tuning   # candidates trained elsewhere
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from drawn_digits import per_writer  # noqa: E402  (a sibling script: the benchmark's own worst-writer measure)
+from drawn_digits import per_writer, refuse_seen_writers  # noqa: E402  (a sibling script: the benchmark's measures)
 
 from mnist_app import calibration, models, pen_training, pendigits  # noqa: E402
 from mnist_app.ensemble import rotated  # noqa: E402
@@ -34,7 +37,7 @@ ROTATION_SETS = ((0.0,), (0.0, -4.0, 4.0), (0.0, -4.0, 4.0, -8.0, 8.0))
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--writers", default="16-20", help="A-B, within the trainable writers 1-20")
-    parser.add_argument("--models-dir", default=str(models.MODELS_DIR), help="where the trained members are")
+    parser.add_argument("--models-dir", default=str(models.twins_dir()), help="where the trained members are")
     return parser.parse_args(argv)
 
 
@@ -54,9 +57,12 @@ def drawn_sets(writers: tuple[int, ...]) -> dict[str, tuple[np.ndarray, np.ndarr
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     low, high = (int(w) for w in args.writers.split("-"))
-    sets = drawn_sets(tuple(range(low, high + 1)))
+    chosen = tuple(range(low, high + 1))
+    present = [name for name in MEMBERS if models.present(name, args.models_dir)]
+    refuse_seen_writers(present, Path(args.models_dir), set(chosen))
+    sets = drawn_sets(chosen)
     angles = sorted({a for r in ROTATION_SETS for a in r})
-    loaded = {name: models.load(name, args.models_dir) for name in MEMBERS if models.present(name, args.models_dir)}
+    loaded = {name: models.load(name, args.models_dir) for name in present}
     rows = []
     for set_name, (images, labels, writers) in sets.items():
         views = {a: rotated(images, a) for a in angles}

@@ -96,7 +96,7 @@ CNN_FINE_TUNED = replace(
     start_from="keras-cnn-mnist",
     pen_writers=TRAINING_WRITERS,
     pen_variants=TRAINING_VARIANTS,
-    description="keras-cnn-mnist fine-tuned for 1 epoch on MNIST and drawn pen digits (writers 1-15)",
+    description="keras-cnn-mnist fine-tuned for 1 epoch on MNIST and drawn pen digits",
     label="Keras CNN, no erased ink (the ensemble's CNN)",
 )
 PRESETS: dict[str, KerasConfig] = {
@@ -110,7 +110,7 @@ PRESETS: dict[str, KerasConfig] = {
         start_from="keras-mlp-mnist",
         pen_writers=TRAINING_WRITERS,
         pen_variants=TRAINING_VARIANTS,
-        description="keras-mlp-mnist fine-tuned for 3 epochs on MNIST and drawn pen digits (writers 1-15)",
+        description="keras-mlp-mnist fine-tuned for 3 epochs on MNIST and drawn pen digits",
         label="Keras MLP",
     ),
     # the source MLP made sturdier with dropout, a schedule and augmentation: MNIST (and restyled 1s, 7s, 9s) only
@@ -123,7 +123,7 @@ PRESETS: dict[str, KerasConfig] = {
     "keras-cnn": replace(
         CNN_FINE_TUNED,
         erase_ink=0.02,
-        description="keras-cnn-mnist fine-tuned for 1 epoch on MNIST and drawn pen digits (writers 1-15), "
+        description="keras-cnn-mnist fine-tuned for 1 epoch on MNIST and drawn pen digits, "
         "2% of them with part of their ink erased",
         label="Keras CNN",
     ),

@@ -24,6 +24,10 @@ SHIPPED = ("numpy-mlp", "keras-mlp", "keras-cnn", "ensemble")  # offered on the 
 ENSEMBLE_MEMBERS_ONLY = tuple(
     dict.fromkeys(m for name in SHIPPED for m in getattr(preset(name), "members", ()) if m not in SHIPPED)
 )
+# Each model above has a tuning twin: its recipe trained on fewer pen writers (pen_training.TWIN_WRITERS), in this
+# folder of the models folder. The twins read writers that the shipped models trained on as unseen people: the
+# ensemble is chosen and the calibration fitted on those readings.
+TWINS_FOLDER = "tuning"
 
 
 class ModelLoadError(Exception):
@@ -41,6 +45,11 @@ def label_of(name: str) -> str:
 def model_dir(name: str, directory: str | Path | None = None) -> Path:
     """A shipped model's folder in `directory` (default models/), or a comparison's, under its comparisons/."""
     return Path(directory or MODELS_DIR) / (name if name in SHIPPED else f"comparisons/{name}")
+
+
+def twins_dir(directory: str | Path | None = None) -> Path:
+    """The folder of the tuning twins of the models in `directory` (default models/)."""
+    return Path(directory or MODELS_DIR) / TWINS_FOLDER
 
 
 def weights_path(name: str, directory: str | Path | None = None) -> Path:

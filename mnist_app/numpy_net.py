@@ -285,8 +285,8 @@ MNIST_MLP = NumpyMLPConfig(
     label="NumPy MLP (MNIST only)",
 )
 PRESETS = {
-    # the model the app ships: numpy-mlp-mnist fine-tuned on MNIST and pen digits of writers 1-15 drawn as on the
-    # canvas (writers 16-20 stay out: they choose the ensemble and fit calibration)
+    # the model the app ships: numpy-mlp-mnist fine-tuned on MNIST and pen digits of writers 1-20 drawn as on the
+    # canvas (its tuning twin, on writers 1-15, leaves 16-20 to fit its calibration: pen_training.TWIN_WRITERS)
     "numpy-mlp": replace(
         MNIST_MLP,
         learning_rate=3e-4,

@@ -92,6 +92,9 @@ def describe(writers, variants: int) -> str:
     )
 
 
-TRAINING_WRITERS = tuple(range(1, 16))  # the shipped models' pen writers; writers 16-20 stay out of their training
+TRAINING_WRITERS = tuple(sorted(pendigits.TUNING_WRITERS))  # the shipped models' pen writers: every trainable one
 TRAINING_VARIANTS = 6  # drawings of each of their digits
-CALIBRATION_WRITERS = tuple(range(16, 21))  # trainable, but kept out of the shipped models' training: calibration
+# A shipped model's recipe and calibration are chosen through its tuning twin: the same recipe trained on writers
+# 1-15 only (models/tuning/), so that writers 16-20 stay unseen to choose on and to fit its calibration on.
+TWIN_WRITERS = tuple(range(1, 16))
+CALIBRATION_WRITERS = tuple(range(16, 21))

@@ -17,7 +17,7 @@ import numpy as np
 
 from .artifacts import atomic_path, read_json, write_json
 from .contract import HISTORY_KEYS
-from .kinds import NAMES
+from .kinds import NAMES, preset
 from .metrics import classification_report, top_confusions
 from .models import model_dir
 
@@ -101,6 +101,12 @@ def read_report(directory: Path) -> dict:
     if "test" not in report or "confusion_matrix" not in report["test"]:
         raise ReportMissingError(f"{directory / 'report.json'}: no test results in it")
     return report
+
+
+def pen_writers_behind(name: str, directory: str | Path | None = None) -> list[int]:
+    """The pen writers a trained model's readings rest on, from its own report or its ensemble members'."""
+    behind = [read_report(model_dir(m, directory)) for m in getattr(preset(name), "members", (name,))]
+    return sorted({w for report in behind for w in report["data"].get("pen_writers", ())})
 
 
 def read_misclassified(directory: Path) -> dict[str, np.ndarray]:

@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 
+import train
 from mnist_app import models, pen_training, pendigits
 from mnist_app.testing import tiny_pen_file
 
@@ -36,13 +37,24 @@ def test_cached_drawings_come_back_the_same_from_the_cache(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-def test_no_preset_trains_on_held_out_writers_and_calibration_writers_are_kept_out():
+def test_no_preset_trains_on_held_out_writers_and_the_twins_leave_the_calibration_writers_out():
     from mnist_app import keras_config, numpy_net
 
-    for name, preset in {**numpy_net.PRESETS, **keras_config.PRESETS}.items():
+    for preset in {**numpy_net.PRESETS, **keras_config.PRESETS}.values():
         pendigits.check_trainable(preset.pen_writers)  # raises for a held-out writer
-        assert set(preset.pen_writers).isdisjoint(pen_training.CALIBRATION_WRITERS), name
-    assert set(pen_training.CALIBRATION_WRITERS) <= pendigits.TUNING_WRITERS
+    assert set(pen_training.TRAINING_WRITERS) == pendigits.TUNING_WRITERS
+    assert set(pen_training.TWIN_WRITERS) | set(pen_training.CALIBRATION_WRITERS) == pendigits.TUNING_WRITERS
+    assert set(pen_training.TWIN_WRITERS).isdisjoint(pen_training.CALIBRATION_WRITERS)
+
+
+@pytest.mark.parametrize("name", train.CALIBRATED)
+def test_each_calibrated_model_has_a_committed_twin_of_its_recipe_that_never_saw_the_calibration_writers(name):
+    from mnist_app import calibration, reports
+
+    shipped, twin = models.model_dir(name), models.model_dir(name, models.twins_dir())
+    assert reports.pen_writers_behind(name, models.twins_dir()) == list(pen_training.TWIN_WRITERS)
+    assert train.recipe_of(reports.read_report(shipped)) == train.recipe_of(reports.read_report(twin))
+    assert calibration.load(shipped) == calibration.load(twin) != calibration.Calibration()
 
 
 @pytest.mark.parametrize("name", models.SHIPPED)

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,14 @@ import pytest
 from mnist_app.data import load_npz, to_float
 from mnist_app.numpy_net import NumpyMLP
 from mnist_app.testing import ROOT, SAMPLE, tiny_pen_env
+
+
+def copy_with_twin(name: str, folder: Path) -> None:
+    """Copy a shipped model and its tuning twin into a models folder."""
+    from mnist_app import models
+
+    for source, target in ((None, folder), (models.twins_dir(), models.twins_dir(folder))):
+        shutil.copytree(models.model_dir(name, source), models.model_dir(name, target))
 
 
 def run_train(*args, env=None, check=True):
@@ -121,7 +130,7 @@ def test_an_ensemble_is_reported_from_its_trained_members(tmp_path):
 
     members = ensemble.PRESETS["ensemble"].members
     for name in members:
-        shutil.copytree(models.model_dir(name), models.model_dir(name, tmp_path))
+        copy_with_twin(name, tmp_path)
     run_train("ensemble", "--data", str(SAMPLE), "--out", str(tmp_path), env=tiny_pen_env(tmp_path))
     folder = tmp_path / "ensemble"
     files = {"ensemble.json", "history.json", "report.json", "misclassified.npz", "calibration.json"}
@@ -135,6 +144,8 @@ def test_an_ensemble_is_reported_from_its_trained_members(tmp_path):
     member_reports = [json.loads((models.model_dir(m, tmp_path) / "report.json").read_text()) for m in members]
     behind = sorted({w for member in member_reports for w in member["data"]["pen_writers"]})
     assert behind and report["data"]["pen_writers"] == behind  # it names the pen writers its members trained on
+    twin = json.loads((models.model_dir("ensemble", models.twins_dir(tmp_path)) / "report.json").read_text())
+    assert twin["data"]["pen_writers"] == list(range(1, 16))  # its twin averages the members' twins
     assert json.loads((folder / "history.json").read_text())["loss"] == []  # no epochs of its own
 
 
@@ -251,18 +262,48 @@ def test_same_seed_same_keras_model(tmp_path):
     assert reports[0] == reports[1]
 
 
-def test_a_shipped_model_fine_tunes_on_drawn_pen_digits_and_is_calibrated_on_other_writers(tmp_path):
-    from mnist_app import calibration, pen_training
+def test_a_shipped_model_trains_on_writers_1_to_20_and_is_calibrated_through_a_twin_that_never_saw_16_to_20(
+    tmp_path,
+):
+    from mnist_app import calibration, models, pen_training
 
-    env = tiny_pen_env(tmp_path)  # 2 digits per writer: writers 1-15 give 30 digits, each drawn 6 times
+    env = tiny_pen_env(tmp_path)  # 2 digits per writer, each drawn 6 times
     common = ("--epochs", "1", "--train-limit", "1000", "--data", str(SAMPLE), "--out", str(tmp_path))
     run_train("numpy-mlp-mnist", "--no-augment", *common)
     out = run_train("numpy-mlp", *common, env=env).stdout
-    report = json.loads((tmp_path / "numpy-mlp" / "report.json").read_text())
-    assert report["config"]["start_from"] == "numpy-mlp-mnist"
-    assert report["data"]["pen_writers"] == list(range(1, 16)) and report["data"]["n_train"] == 900 + 30 * 6
-    assert "writers 1-15" in report["data"]["train"] and "canvas_to_mnist" in report["data"]["train"]
-    fitted = calibration.load(tmp_path / "numpy-mlp")
-    assert "writers 16-20" in fitted.fitted_on and fitted.temperature != 1.0
-    assert report["calibration"]["ece_before"] == fitted.ece_before and "ECE" in out
-    assert set(pen_training.CALIBRATION_WRITERS).isdisjoint(report["data"]["pen_writers"])
+    shipped, twin = tmp_path / "numpy-mlp", models.twins_dir(tmp_path) / "numpy-mlp"
+    report, twin_report = (json.loads((folder / "report.json").read_text()) for folder in (shipped, twin))
+    assert report["config"]["start_from"] == twin_report["config"]["start_from"] == "numpy-mlp-mnist"
+    assert report["data"]["pen_writers"] == list(range(1, 21)) and report["data"]["n_train"] == 900 + 40 * 6
+    assert twin_report["data"]["pen_writers"] == list(range(1, 16)) and twin_report["data"]["n_train"] == 900 + 30 * 6
+    assert "writers 1-20" in report["data"]["train"] and "canvas_to_mnist" in report["data"]["train"]
+    assert set(pen_training.CALIBRATION_WRITERS).isdisjoint(twin_report["data"]["pen_writers"])
+    fitted = calibration.load(shipped)
+    assert fitted == calibration.load(twin) and fitted.temperature != 1.0
+    assert "writers 16-20" in fitted.fitted_on and "tuning twin" in fitted.fitted_on
+    assert report["calibration"] == twin_report["calibration"] and "ECE" in out
+    assert report["calibration"]["ece_before"] == fitted.ece_before
+
+
+def test_calibration_refuses_a_twin_that_trained_on_the_calibration_writers(tmp_path):
+    from mnist_app import models
+
+    copy_with_twin("numpy-mlp", tmp_path)
+    twin_report = models.model_dir("numpy-mlp", models.twins_dir(tmp_path)) / "report.json"
+    report = json.loads(twin_report.read_text())
+    report["data"]["pen_writers"] = list(range(1, 21))
+    twin_report.write_text(json.dumps(report))
+    result = run_train("numpy-mlp", "--calibrate-only", "--data", str(SAMPLE), "--out", str(tmp_path), check=False)
+    assert result.returncode != 0 and "cannot calibrate on them" in result.stderr
+
+
+def test_calibration_refuses_a_twin_of_another_recipe(tmp_path):
+    from mnist_app import models
+
+    copy_with_twin("numpy-mlp", tmp_path)
+    twin_report = models.model_dir("numpy-mlp", models.twins_dir(tmp_path)) / "report.json"
+    report = json.loads(twin_report.read_text())
+    report["config"]["epochs"] += 1
+    twin_report.write_text(json.dumps(report))
+    result = run_train("numpy-mlp", "--calibrate-only", "--data", str(SAMPLE), "--out", str(tmp_path), check=False)
+    assert result.returncode != 0 and "differ in more than their pen writers" in result.stderr
