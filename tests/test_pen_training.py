@@ -1,11 +1,13 @@
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import train
 from mnist_app import models, pen_training, pendigits
-from mnist_app.testing import tiny_pen_file
+from mnist_app.testing import ROOT, tiny_pen_file
 
 
 @pytest.mark.parametrize("writers", [[21], [5, 30], range(1, 31)])
@@ -63,3 +65,20 @@ def test_shipped_models_report_training_writers_that_are_not_held_out(name):
     trained = set(report["data"]["pen_writers"])
     assert trained and trained.isdisjoint(pendigits.HELD_OUT_WRITERS)
     assert "pen digits" in report["data"]["train"] or "averages" in report["data"]["train"]
+
+
+def test_the_drawn_digit_benchmark_refuses_writers_a_model_trained_on_and_reads_them_through_its_twin(tmp_path):
+    def benchmark(*args):
+        common = ("--writers", "16-20", "--models", "numpy-mlp", "--data", str(tiny_pen_file(tmp_path)))
+        common += ("--json", str(tmp_path / "out.json"), "--picture", str(tmp_path / "misreads.png"))
+        command = [sys.executable, str(ROOT / "benchmarks" / "drawn_digits.py"), *common, *args]
+        return subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+
+    refused = benchmark()
+    assert refused.returncode != 0 and "numpy-mlp on writers [16, 17, 18, 19, 20]" in refused.stderr
+    assert not (tmp_path / "out.json").exists()
+    through_twin = benchmark("--models-dir", str(models.twins_dir()))
+    assert through_twin.returncode == 0, through_twin.stderr
+    assert json.loads((tmp_path / "out.json").read_text())["models"]["numpy-mlp"]["per_writer"].keys() == {
+        "16", "17", "18", "19", "20"
+    }  # fmt: skip
