@@ -9,8 +9,8 @@ recall, top confusions, and a picture of the misreads. Writers 21-30, held out f
 all choices, are measured by default; only that full run is written to models/drawn-digits.json.
 
     python benchmarks/drawn_digits.py                  # every shipped model, held-out writers 21-30
-    python benchmarks/drawn_digits.py --writers 16-20 --models-dir models/tuning --json /tmp/choice.json   # to
-        choose: the tuning twins (models.twins_dir), on writers 16-20 that they never trained on
+    # to choose: the tuning twins (models/tuning), on the writers 16-20 they never trained on
+    python benchmarks/drawn_digits.py --writers 16-20 --models-dir models/tuning --json /tmp/choice.json
     python benchmarks/drawn_digits.py --drawings sqlite:///$HOME/.local/share/mnist-app/drawings.sqlite
 
 With --drawings, the models are measured on the drawings people saved in the app instead (their own labels,
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_app import calibration, models, pendigits, reports
+from mnist_app import calibration, models, pen_training, pendigits, reports
 from mnist_app.artifacts import atomic_path, write_json
 from mnist_app.metrics import classification_report, top_confusions
 from mnist_app.preprocess import canvas_to_mnist
@@ -219,9 +219,10 @@ def refuse_seen_writers(names: list[str], directory: Path, writers: set[int]) ->
     seen = {name: sorted(writers & set(reports.pen_writers_behind(name, directory))) for name in names}
     if any(seen.values()):
         listed = "; ".join(f"{name} on writers {w}" for name, w in seen.items() if w)
+        twins = pen_training.CALIBRATION_WRITERS
         raise SystemExit(
             f"drawn_digits.py: trained on the writers to measure: {listed}. Measure other writers, or the tuning "
-            f"twins (--models-dir {models.twins_dir(directory)}), which never saw writers 16-20."
+            f"twins (--models-dir {models.twins_dir(directory)}), which left writers {twins[0]}-{twins[-1]} out."
         )
 
 

@@ -10,7 +10,7 @@ Writers 1-20 are for choosing the method and quantity; writers 21-30 are held ou
 The writers are picked by id here, whatever pendigits' own split says.
 
     python benchmarks/explain.py                                   # the shipped method, held-out writers
-    python benchmarks/explain.py --writers tuning --every 4 --methods all --quantities all
+    python benchmarks/explain.py --writers tuning --every 4 --methods all --quantities all --models-dir models/tuning
     python benchmarks/explain.py --writers tuning --every 4 --models-dir /tmp/m   # models trained elsewhere
 """
 
