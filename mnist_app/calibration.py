@@ -1,4 +1,4 @@
-"""Honest confidence: a temperature and an unsure-threshold per model, fitted on drawings it never trained on.
+"""Honest confidence: a temperature and an unsure-threshold per model, fitted on drawings its tuning twin never saw.
 
 A network's top probability is not the chance that it is right: the models here are over-confident on
 drawn digits. Temperature scaling (Guo et al., 2017) divides the log-probabilities by one number T fitted

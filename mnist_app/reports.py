@@ -20,6 +20,7 @@ from .contract import HISTORY_KEYS
 from .kinds import NAMES, preset
 from .metrics import classification_report, top_confusions
 from .models import model_dir
+from .pen_training import CALIBRATION_WRITERS, TWIN_WRITERS
 
 GALLERY_SIZE = 64
 DRAWN_RESULTS = "drawn-digits.json"  # benchmarks/drawn_digits.py's results, in the models folder
@@ -185,11 +186,13 @@ def side_by_side(report: dict, drawn: dict | None) -> list[dict]:
                 },
             ]
     if fit:
+        calibrated, twin = CALIBRATION_WRITERS, TWIN_WRITERS
         rows.append(
             {
                 "measure": "calibration fit: ECE before -> after",
                 "value": f"{fit['ece_before']:.4f} -> {fit['ece_after']:.4f}",
-                "on": "its calibration drawings: writers 1-20 it never trained on",
+                "on": f"drawings of writers {calibrated[0]}-{calibrated[-1]}, read by its tuning twin "
+                f"(trained on writers {twin[0]}-{twin[-1]})",
             }
         )
     return rows
