@@ -270,9 +270,9 @@ def main(argv: list[str] | None = None) -> None:
         mnist = load_mnist(args.data)
         drawings = saved_drawings(args.drawings) if args.drawings else None
         for name in expand(args.models):
-            trained = (twin_args(args), args) if name in CALIBRATED else (args,)
-            for each in trained if not args.calibrate_only else ():
-                train_one(name, each, mnist, drawings)
+            if not args.calibrate_only:  # a calibrated model's tuning twin first: its calibration comes from it
+                for run in (twin_args(args), args) if name in CALIBRATED else (args,):
+                    train_one(name, run, mnist, drawings)
             if name in CALIBRATED:
                 calibrate(name, args)
     except (MnistDataError, ModelLoadError) as exc:
