@@ -61,7 +61,8 @@ class EnsembleConfig:
 
 
 PRESETS = {
-    # chosen on pen-digit writers 16-20, which no member trained on (benchmarks/ensemble_choice.py; README, Results)
+    # chosen on pen-digit writers 16-20 through the members' tuning twins, which never trained on them
+    # (benchmarks/ensemble_choice.py; README, Results)
     "ensemble": EnsembleConfig(
         members=("keras-cnn-no-erasing", "keras-mlp"),
         rotations=(0.0, -4.0, 4.0),

@@ -97,4 +97,4 @@ TRAINING_VARIANTS = 6  # drawings of each of their digits
 # A shipped model's recipe and calibration are chosen through its tuning twin: the same recipe trained on writers
 # 1-15 only (models/tuning/), so that writers 16-20 stay unseen to choose on and to fit its calibration on.
 TWIN_WRITERS = tuple(range(1, 16))
-CALIBRATION_WRITERS = tuple(range(16, 21))
+CALIBRATION_WRITERS = tuple(w for w in TRAINING_WRITERS if w not in TWIN_WRITERS)  # 16-20

@@ -285,25 +285,21 @@ def test_a_shipped_model_trains_on_writers_1_to_20_and_is_calibrated_through_a_t
     assert report["calibration"]["ece_before"] == fitted.ece_before
 
 
-def test_calibration_refuses_a_twin_that_trained_on_the_calibration_writers(tmp_path):
+@pytest.mark.parametrize(
+    "twin_differs, refusal",
+    [
+        (lambda report: report["data"].update(pen_writers=list(range(1, 21))), "cannot calibrate on them"),
+        (lambda report: report["config"].update(epochs=report["config"]["epochs"] + 1), "differ in more than"),
+    ],
+    ids=["twin-saw-the-calibration-writers", "twin-of-another-recipe"],
+)
+def test_calibration_refuses_a_twin_that_cannot_stand_for_the_model(tmp_path, twin_differs, refusal):
     from mnist_app import models
 
     copy_with_twin("numpy-mlp", tmp_path)
     twin_report = models.model_dir("numpy-mlp", models.twins_dir(tmp_path)) / "report.json"
     report = json.loads(twin_report.read_text())
-    report["data"]["pen_writers"] = list(range(1, 21))
+    twin_differs(report)
     twin_report.write_text(json.dumps(report))
     result = run_train("numpy-mlp", "--calibrate-only", "--data", str(SAMPLE), "--out", str(tmp_path), check=False)
-    assert result.returncode != 0 and "cannot calibrate on them" in result.stderr
-
-
-def test_calibration_refuses_a_twin_of_another_recipe(tmp_path):
-    from mnist_app import models
-
-    copy_with_twin("numpy-mlp", tmp_path)
-    twin_report = models.model_dir("numpy-mlp", models.twins_dir(tmp_path)) / "report.json"
-    report = json.loads(twin_report.read_text())
-    report["config"]["epochs"] += 1
-    twin_report.write_text(json.dumps(report))
-    result = run_train("numpy-mlp", "--calibrate-only", "--data", str(SAMPLE), "--out", str(tmp_path), check=False)
-    assert result.returncode != 0 and "differ in more than their pen writers" in result.stderr
+    assert result.returncode != 0 and refusal in result.stderr
