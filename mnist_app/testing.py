@@ -200,6 +200,12 @@ def settle(page, quiet_ms: int = 1000) -> None:
     page.wait_for_function(SETTLED, arg=quiet_ms, polling=100)
 
 
+async def settle_async(page, quiet_ms: int = 1000) -> None:
+    """`settle`, for the load test's async pages."""
+    await page.evaluate("window.__settleText = undefined")
+    await page.wait_for_function(SETTLED, arg=quiet_ms, polling=100)
+
+
 async def draw_async(page, strokes) -> None:
     box = await page.locator("canvas").last.bounding_box()
     for stroke in strokes:
@@ -221,6 +227,7 @@ async def one_user(browser, url: str, name: str, digit, save: bool = False) -> t
     await page.get_by_text("Draw a digit (0-9)").wait_for(timeout=120_000)
     await page.get_by_text(models.label_of(name), exact=True).click()
     await expect(page.get_by_text(f"· {models.label_of(name)}")).to_have_count(0, timeout=60_000)
+    await settle_async(page)  # the model's loading spinner gone: until then the canvas moves up when it goes
     await draw_async(page, canvas_strokes(digit))
     await expect(page.get_by_text(f"Prediction: {digit.label}", exact=True)).to_be_visible(timeout=120_000)
     await expect(page.get_by_text(f"· {models.label_of(name)}")).to_be_visible(timeout=60_000)
