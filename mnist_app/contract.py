@@ -57,6 +57,25 @@ def validate_images(images: np.ndarray) -> np.ndarray:
     return array
 
 
+class TrainingListener:
+    """Hears a training run, the same way from every kind: the NumPy trainer calls it directly, Keras through a
+    callback (keras_models.Listening). The default hears nothing and never stops.
+
+    `on_batch` follows every batch with the epoch's running mean loss and accuracy; `on_epoch` follows every
+    epoch with its history row (HISTORY_KEYS). When `stop_requested()` turns true, the trainer ends the run
+    after the current batch and returns the last finished epoch's network (the best epoch's, with early stopping).
+    """
+
+    def on_batch(self, epoch: int, done: int, batches: int, loss: float, accuracy: float) -> None:
+        pass
+
+    def on_epoch(self, epoch: int, scores: dict[str, float]) -> None:
+        pass
+
+    def stop_requested(self) -> bool:
+        return False
+
+
 LoadModel = Callable[[str], Predictor]  # loads another model by name: an ensemble's members, a fine-tune's start
 
 

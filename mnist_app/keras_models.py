@@ -17,7 +17,7 @@ import numpy as np
 
 from .artifacts import atomic_path
 from .augment import epoch_augmenter, erase_ink
-from .contract import HISTORY_KEYS, LoadModel, TrainingData
+from .contract import HISTORY_KEYS, LoadModel, TrainingData, TrainingListener
 from .keras_config import KerasConfig
 
 
@@ -126,11 +126,13 @@ def train(
     epoch_images: Callable[[int], np.ndarray] | None = None,
     verbose: int | str = "auto",
     initial_weights: keras.Model | None = None,
+    listener: TrainingListener | None = None,
 ) -> tuple[keras.Model, dict[str, list[float]]]:
     """Compile and fit; returns the trained model and the per-epoch history.
 
     `epoch_images`, when given, supplies each epoch's (distorted) training images.
     `initial_weights`, a trained model of the same architecture, is where training starts (fine-tuning).
+    `listener` hears every batch and epoch and may stop the run (contract.TrainingListener).
     """
     keras.utils.set_random_seed(config.seed)
     if keras.backend.backend() == "tensorflow":
@@ -154,6 +156,8 @@ def train(
         callbacks.append(
             keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.early_stopping, restore_best_weights=True)
         )
+    listening = Listening(listener, steps, config.early_stopping) if listener else None
+    callbacks += [listening] if listening else []  # last: its rollback on a stop has the final word
     if config.erase_ink and not epoch_images:
         epoch_images = lambda epoch: x_train  # noqa: E731  (the same digits every epoch, erased afresh per batch)
     if epoch_images:
@@ -171,7 +175,43 @@ def train(
         shuffle=True,
         verbose=verbose,
     )
-    return model, _history(history.history)
+    finished = listening.finished if listening else config.epochs  # a stop mid-epoch leaves that epoch out
+    return model, {key: values[:finished] for key, values in _history(history.history).items()}
+
+
+class Listening(keras.callbacks.Callback):
+    """A TrainingListener heard through Keras, as the NumPy trainer calls it: each batch, each finished epoch, and
+    a stop that keeps the last finished epoch's weights (the lowest val_loss's, with early stopping)."""
+
+    def __init__(self, listener: TrainingListener, batches: int, early_stopping: int):
+        super().__init__()
+        self.listener, self.batches, self.best_only = listener, batches, bool(early_stopping)
+        self.epoch, self.done, self.finished, self.best, self.kept = 0, 0, 0, np.inf, None
+
+    def on_train_begin(self, logs=None) -> None:
+        self.kept = self.model.get_weights()
+
+    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+        self.epoch, self.done = epoch, 0
+
+    def on_train_batch_end(self, batch: int, logs=None) -> None:
+        self.done = batch + 1
+        logs = logs or {}
+        self.listener.on_batch(self.epoch, self.done, self.batches, float(logs["loss"]), float(logs["accuracy"]))
+        if self.listener.stop_requested():
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        if self.done < self.batches:  # stopped mid-epoch: Keras still ends the epoch, the run does not keep it
+            return
+        scores = {key: float(logs[key]) for key in HISTORY_KEYS}
+        self.finished += 1
+        if not self.best_only or scores["val_loss"] < self.best:
+            self.kept, self.best = self.model.get_weights(), scores["val_loss"]
+        self.listener.on_epoch(epoch, scores)
+
+    def on_train_end(self, logs=None) -> None:
+        self.model.set_weights(self.kept)
 
 
 def start_from(model: keras.Model, trained: keras.Model) -> None:
@@ -309,11 +349,16 @@ def load_network(path: Path, load_model: LoadModel | None = None) -> KerasClassi
 
 
 def train_network(
-    config: KerasConfig, data: TrainingData, load_model: LoadModel, verbose: int | str = "auto"
+    config: KerasConfig,
+    data: TrainingData,
+    load_model: LoadModel,
+    verbose: int | str = "auto",
+    listener: TrainingListener | None = None,
 ) -> tuple[KerasClassifier, dict[str, list[float]]]:
     """The kind's trainer (kinds.py): fits on `data`, starting from `config.start_from`'s weights if it names one."""
     initial = load_model(config.start_from).network.model if config.start_from else None
     split = (data.x_train, data.y_train, data.x_val, data.y_val)
     with tempfile.TemporaryDirectory() as scratch, epoch_augmenter(data.x_train, data.y_train, config) as images:
-        model, history = train(config, *split, Path(scratch) / "checkpoint.keras", images, verbose, initial)
+        checkpoint = Path(scratch) / "checkpoint.keras"
+        model, history = train(config, *split, checkpoint, images, verbose, initial, listener)
     return KerasClassifier(model), history

@@ -21,7 +21,7 @@ import numpy as np
 
 from .artifacts import atomic_path
 from .augment import describe_training, epoch_augmenter
-from .contract import HISTORY_KEYS, LoadModel, TrainingData, empty_history, in_chunks
+from .contract import HISTORY_KEYS, LoadModel, TrainingData, TrainingListener, empty_history, in_chunks
 from .pen_training import TRAINING_VARIANTS, TRAINING_WRITERS
 
 FORMAT_VERSION = 1
@@ -40,6 +40,7 @@ class NumpyMLPConfig:
     batch_size: int = 32
     epochs: int = 10
     optimizer: str = "sgd"  # "sgd", "momentum" or "adam"
+    early_stopping: int = 0  # patience in epochs (0 = off): stop when val_loss stops falling, keep the best epoch
     beta1: float = 0.9  # decay of the gradient's running mean: momentum's beta, Adam's beta1
     schedule: str = "constant"  # "constant" or "cosine" (decays the rate to 0 over training)
     init: str = "he"  # "he" (scaled for ReLU) or "small" (N(0, 0.01), the source project's)
@@ -60,6 +61,8 @@ class NumpyMLPConfig:
             raise ValueError(f"unknown schedule {self.schedule!r} or init {self.init!r}")
         if self.hidden < 1 or self.batch_size < 1 or self.epochs < 1 or self.learning_rate <= 0:
             raise ValueError("hidden, batch_size, epochs and learning_rate must be positive")
+        if self.early_stopping < 0:
+            raise ValueError(f"early_stopping is a patience in epochs (0 = off), got {self.early_stopping}")
         if not 0.0 <= self.restyle <= 1.0:
             raise ValueError(f"restyle is a probability, got {self.restyle}")
 
@@ -67,6 +70,7 @@ class NumpyMLPConfig:
         return (
             f"784-{self.hidden}-10 ReLU/softmax, hand-written backprop, {self.optimizer} lr {self.learning_rate:g} "
             f"({self.schedule}), batch {self.batch_size}, {self.epochs} epochs"
+            + (f", early stopping (patience {self.early_stopping})" if self.early_stopping else "")
         )
 
     def trained_on(self) -> str:
@@ -229,15 +233,18 @@ def train(
     y_val: np.ndarray,
     epoch_images: Callable[[int], np.ndarray] | None = None,
     log: Callable[[str], None] = print,
-    progress: Callable[[int, int, float], None] | None = None,
+    listener: TrainingListener | None = None,
     initial: dict[str, np.ndarray] | None = None,
 ) -> tuple[NumpyMLP, dict[str, list[float]]]:
     """Mini-batch training on float32 images (n, 28, 28) in [0, 1]; returns the model and its history.
 
     `epoch_images`, when given, supplies each epoch's (distorted) training images, in the order
-    of `y_train`. `progress(batches done, batches in the epoch, mean loss so far)` follows each batch.
+    of `y_train`. `listener` hears every batch and epoch and may stop the run (contract.TrainingListener).
     `initial`, a trained network's parameters, is where training starts (fine-tuning). Deterministic for a seed.
+    With `config.early_stopping`, training ends after that many epochs without a lower validation loss, and
+    the best epoch's weights are returned, as Keras' EarlyStopping(restore_best_weights=True) does.
     """
+    listener = listener or TrainingListener()
     rng = np.random.default_rng(config.seed)
     params = init_params(config.hidden, config.init, rng)
     if initial is not None:
@@ -245,32 +252,52 @@ def train(
             raise ValueError("the starting network's shapes differ from the config's; cannot start training from it")
         params = {k: initial[k].astype(np.float32).copy() for k in params}
     optimizer = Optimizer(config.optimizer, beta1=config.beta1)
-    onehot = np.eye(N_CLASSES, dtype=np.float32)
     x_val_flat = x_val.reshape(len(x_val), N_INPUTS)
-    history = empty_history()
+    history, kept, best = empty_history(), _copy(params), (np.inf, 0)  # kept: the weights a stop returns
     for epoch in range(config.epochs):
         start, lr = time.perf_counter(), learning_rate(config, epoch)
         images = epoch_images(epoch) if epoch_images else x_train
         flat = images.reshape(len(images), N_INPUTS)
-        losses, hits = [], 0
-        batches = np.array_split(rng.permutation(len(flat)), max(1, len(flat) // config.batch_size))
-        for done, batch in enumerate(batches, start=1):
-            probs, hidden = forward(params, flat[batch])
-            optimizer.step(params, backward(params, flat[batch], hidden, probs, onehot[y_train[batch]]), lr)
-            losses.append(cross_entropy(probs, onehot[y_train[batch]]) * len(batch))
-            hits += int(np.sum(probs.argmax(1) == y_train[batch]))
-            if progress:
-                progress(done, len(batches), sum(losses) / sum(len(b) for b in batches[:done]))
-        val_loss, val_acc = evaluate(params, x_val_flat, y_val)
-        epoch_scores = (sum(losses) / len(flat), hits / len(flat), val_loss, val_acc)
+        finished = _epoch(params, optimizer, flat, y_train, rng, config, lr, epoch, listener)
+        if finished is None:  # stopped mid-epoch: the unfinished epoch is dropped
+            break
+        epoch_scores = (*finished, *evaluate(params, x_val_flat, y_val))
         for key, value in zip(HISTORY_KEYS, epoch_scores, strict=True):
             history[key].append(value)
+        listener.on_epoch(epoch, dict(zip(HISTORY_KEYS, epoch_scores, strict=True)))
         log(
             f"Epoch {epoch + 1}/{config.epochs} - {time.perf_counter() - start:.1f}s - lr {lr:.5f} - "
-            f"loss {history['loss'][-1]:.4f} - accuracy {history['accuracy'][-1]:.4f} - "
-            f"val_loss {val_loss:.4f} - val_accuracy {val_acc:.4f}"
+            f"loss {epoch_scores[0]:.4f} - accuracy {epoch_scores[1]:.4f} - "
+            f"val_loss {epoch_scores[2]:.4f} - val_accuracy {epoch_scores[3]:.4f}"
         )
-    return NumpyMLP(params, config), history
+        if not config.early_stopping or epoch_scores[2] < best[0]:
+            kept, best = _copy(params), (epoch_scores[2], epoch)
+        if config.early_stopping and epoch - best[1] >= config.early_stopping:
+            log(f"Early stopping: no lower val_loss for {config.early_stopping} epochs; epoch {best[1] + 1} kept")
+            break
+        if listener.stop_requested():
+            break
+    return NumpyMLP(kept, config), history
+
+
+def _epoch(params, optimizer, flat, y_train, rng, config, lr, epoch, listener) -> tuple[float, float] | None:
+    """One pass over the training digits, updating `params`: (mean loss, accuracy), or None if stopped mid-way."""
+    onehot = np.eye(N_CLASSES, dtype=np.float32)
+    loss_sum, hits, seen = 0.0, 0, 0
+    batches = np.array_split(rng.permutation(len(flat)), max(1, len(flat) // config.batch_size))
+    for done, batch in enumerate(batches, start=1):
+        probs, hidden = forward(params, flat[batch])
+        optimizer.step(params, backward(params, flat[batch], hidden, probs, onehot[y_train[batch]]), lr)
+        loss_sum += cross_entropy(probs, onehot[y_train[batch]]) * len(batch)
+        hits, seen = hits + int(np.sum(probs.argmax(1) == y_train[batch])), seen + len(batch)
+        listener.on_batch(epoch, done, len(batches), loss_sum / seen, hits / seen)
+        if listener.stop_requested() and done < len(batches):
+            return None
+    return loss_sum / seen, hits / seen
+
+
+def _copy(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {name: value.copy() for name, value in params.items()}
 
 
 MNIST_MLP = NumpyMLPConfig(
@@ -311,29 +338,35 @@ def load_network(path: Path, load_model: LoadModel | None = None) -> NumpyMLP:
 
 
 def train_network(
-    config: NumpyMLPConfig, data: TrainingData, load_model: LoadModel | None = None, verbose: int = 1
+    config: NumpyMLPConfig,
+    data: TrainingData,
+    load_model: LoadModel | None = None,
+    verbose: int = 1,
+    listener: TrainingListener | None = None,
 ) -> tuple[NumpyMLP, dict[str, list[float]]]:
     """The kind's trainer (kinds.py): (network, history) from a TrainingData split.
 
-    `verbose` as Keras': 1 draws a per-batch progress bar (in a terminal), 2 prints one line per epoch.
+    `verbose` as Keras': 0 is silent, 1 draws a per-batch progress bar (in a terminal), 2 prints one line per
+    epoch. `listener`, when given, hears the run instead of the bar (contract.TrainingListener).
     """
-    bar = progress_bar(sys.stdout) if verbose == 1 else None
+    listener = listener or (ProgressBar(sys.stdout) if verbose == 1 else None)
+    log = print if verbose else (lambda _: None)
     initial = load_model(config.start_from).network.params if config.start_from else None
     with epoch_augmenter(data.x_train, data.y_train, config) as epoch_images:
-        return train(
-            config, data.x_train, data.y_train, data.x_val, data.y_val, epoch_images, progress=bar, initial=initial
-        )
+        split = (data.x_train, data.y_train, data.x_val, data.y_val)
+        return train(config, *split, epoch_images, log=log, listener=listener, initial=initial)
 
 
-def progress_bar(stream: TextIO, width: int = 30) -> Callable[[int, int, float], None]:
+class ProgressBar(TrainingListener):
     """A Keras-style bar, redrawn in place about a hundred times an epoch; the epoch's log line replaces it."""
 
-    def show(done: int, total: int, loss: float) -> None:
-        if done % max(1, total // 100) and done != total:
-            return
-        filled = width * done // total
-        stream.write(f"\r{done}/{total} [{'=' * filled}{'.' * (width - filled)}] - loss {loss:.4f}")
-        stream.write("\r" if done == total else "")
-        stream.flush()
+    def __init__(self, stream: TextIO, width: int = 30):
+        self.stream, self.width = stream, width
 
-    return show
+    def on_batch(self, epoch: int, done: int, batches: int, loss: float, accuracy: float) -> None:
+        if done % max(1, batches // 100) and done != batches:
+            return
+        filled = self.width * done // batches
+        self.stream.write(f"\r{done}/{batches} [{'=' * filled}{'.' * (self.width - filled)}] - loss {loss:.4f}")
+        self.stream.write("\r" if done == batches else "")
+        self.stream.flush()

@@ -7,7 +7,7 @@ import pytest
 
 from mnist_app import models
 from mnist_app.drawings import DrawingStore
-from mnist_app.testing import CHROMIUM, load_jobs, many_users, readable_digits, require, rss_mib, streamlit_server
+from mnist_app.testing import CHROMIUM, load_jobs, many_users, readable_digits, require, rss_mib, server_log_problems, streamlit_server
 
 pytestmark = [pytest.mark.load, pytest.mark.browser]
 SESSIONS = 16
@@ -36,6 +36,6 @@ def test_sixteen_sessions_at_once_each_get_their_own_right_answer_and_every_save
     assert len({d.session_id for d in saved}) == SESSIONS  # one random id per browser session
     for name in models.SHIPPED:  # each model loaded once for the whole server, not once per session
         assert text.count(f"mnist-app loaded model {name} ") == 1
-    assert "Traceback" not in text and "Error" not in text
+    assert server_log_problems(text) == []
     print(f"server memory: {baseline:.0f} MiB with every model, {after:.0f} MiB after {SESSIONS} sessions saved")
     assert after - baseline < 256, f"{SESSIONS} sessions grew server memory from {baseline:.0f} to {after:.0f} MiB"

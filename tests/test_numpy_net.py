@@ -110,27 +110,11 @@ def test_numpy_network_never_imports_tensorflow():
     assert out.stdout.strip() == "False"
 
 
-def test_training_reports_its_progress_batch_by_batch(mnist_sample):
-    x, y = mnist_sample.x_train[:640].astype(np.float32) / 255, mnist_sample.y_train[:640]
-    seen = []
-    numpy_net.train(
-        numpy_net.NumpyMLPConfig(hidden=16, epochs=1, batch_size=64),
-        x,
-        y,
-        x[:64],
-        y[:64],
-        log=lambda _: None,
-        progress=lambda done, total, loss: seen.append((done, total, loss)),
-    )
-    assert [done for done, _, _ in seen] == list(range(1, 11)) and all(total == 10 for _, total, _ in seen)
-    assert all(np.isfinite(loss) and loss > 0 for _, _, loss in seen)
-
-
 def test_the_progress_bar_redraws_in_place_and_ends_ready_for_the_epoch_line():
     import io
 
     stream = io.StringIO()
-    show = numpy_net.progress_bar(stream, width=10)
+    bar = numpy_net.ProgressBar(stream, width=10)
     for done in range(1, 5):
-        show(done, 4, 0.5)
+        bar.on_batch(0, done, 4, 0.5, 0.9)
     assert stream.getvalue().count("\r") == 5 and "4/4 [==========] - loss 0.5000" in stream.getvalue()
