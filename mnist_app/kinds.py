@@ -6,7 +6,7 @@ trained (the Keras one imports TensorFlow); its presets come from a module that 
 
 A kind's module provides:
     load_network(path, load_model) -> Network       load_model(name) loads another model (an ensemble's members)
-    train_network(config, data, load_model, verbose, listener) -> (Network, history)   listener: contract.TrainingListener
+    train_network(config, data, load_model, verbose, listener) -> (Network, history)   listener hears the run (contract)
 and its row below names a cheap check of its weights file, without TensorFlow, for `models.available`:
     looks_whole(path, present) -> bool              present(name) says whether another model is there
 """

@@ -7,7 +7,16 @@ import pytest
 
 from mnist_app import models
 from mnist_app.drawings import DrawingStore
-from mnist_app.testing import CHROMIUM, load_jobs, many_users, readable_digits, require, rss_mib, server_log_problems, streamlit_server
+from mnist_app.testing import (
+    CHROMIUM,
+    load_jobs,
+    many_users,
+    readable_digits,
+    require,
+    rss_mib,
+    server_log_problems,
+    streamlit_server,
+)
 
 pytestmark = [pytest.mark.load, pytest.mark.browser]
 SESSIONS = 16

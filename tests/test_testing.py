@@ -28,7 +28,7 @@ def test_streamlits_closed_tab_traceback_is_left_out():
 
 
 def test_any_other_traceback_still_shows():
-    other = "Traceback (most recent call last):\n  File \"app.py\", line 3\nValueError: boom\n"
+    other = 'Traceback (most recent call last):\n  File "app.py", line 3\nValueError: boom\n'
     assert server_log_problems(LOADED + other) == ["Traceback (most recent call last):", "ValueError: boom"]
 
 
