@@ -5,17 +5,19 @@ from pathlib import Path
 import streamlit as st
 
 from mnist_app.ui.cache import warm_up_models
+from mnist_app.ui.runs import training_on
 
 PAGES = Path(__file__).parent / "mnist_app" / "ui"
 
 st.set_page_config(page_title="mnist-app", page_icon="✏️", layout="wide")
-page = st.navigation(
-    [
-        st.Page(PAGES / "draw.py", title="Draw", icon=":material/draw:", default=True),
-        st.Page(PAGES / "diagnostics.py", title="Diagnostics", icon=":material/analytics:"),
-        st.Page(PAGES / "drawings.py", title="Drawings", icon=":material/gesture:"),
-    ]
-)
+pages = [
+    st.Page(PAGES / "draw.py", title="Draw", icon=":material/draw:", default=True),
+    st.Page(PAGES / "diagnostics.py", title="Diagnostics", icon=":material/analytics:"),
+    st.Page(PAGES / "drawings.py", title="Drawings", icon=":material/gesture:"),
+]
+if training_on():  # MNIST_APP_TRAINING=off removes the page, for public deployments
+    pages.append(st.Page(PAGES / "train.py", title="Train", icon=":material/model_training:"))
+page = st.navigation(pages)
 try:
     page.run()
 finally:  # also after a page's st.stop(): start loading the other models once this page is drawn

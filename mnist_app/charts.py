@@ -44,6 +44,27 @@ def training_curves(history: dict[str, list[float]], metric: str) -> alt.Chart:
     )
 
 
+def live_curves(trace: list[list[float]], history: dict[str, list[float]], metric: str, epochs: int) -> alt.Chart:
+    """A run in progress: the training `metric` as it goes (the epoch's running mean, at fractional epochs from
+    `trace` rows [epoch, loss, accuracy]) and the validation `metric` after each finished epoch, on an axis of
+    all `epochs`, so that the curve grows across a still chart."""
+    column = 1 if metric == "loss" else 2
+    rows = [{"epoch": row[0], "split": "train", metric: row[column]} for row in trace]
+    rows += [{"epoch": e, "split": "validation", metric: v} for e, v in enumerate(history[f"val_{metric}"], start=1)]
+    data = pd.DataFrame(rows, columns=["epoch", "split", metric])
+    return (
+        alt.Chart(data, title=metric.capitalize())
+        .mark_line(point=alt.OverlayMarkDef(size=20))
+        .encode(
+            alt.X("epoch:Q", title="epoch", scale=alt.Scale(domain=[0, epochs]), axis=alt.Axis(tickMinStep=1)),
+            alt.Y(f"{metric}:Q", scale=alt.Scale(zero=False)),
+            alt.Color("split:N", scale=alt.Scale(domain=["train", "validation"], scheme="tableau10"), legend=TOP),
+            tooltip=["split:N", alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip(f"{metric}:Q", format=".4f")],
+        )
+        .properties(height=HEIGHT - 60)
+    )
+
+
 def confusion_matrix(matrix: list[list[int]] | np.ndarray, title: str) -> alt.LayerChart:
     """Counts of each true digit (down) read as each digit (across), every count written in its cell.
 

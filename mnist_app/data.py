@@ -129,6 +129,23 @@ def load_mnist(path: str | os.PathLike | None = None) -> Mnist:
     return download_with_keras()
 
 
+def local_source() -> Path:
+    """Where load_mnist() would read MNIST on this machine, without reading it: $MNIST_DATA's folder or file, else
+    Keras' cache. MnistDataError, saying how to fix it, when MNIST_DATA points nowhere or there is no local copy."""
+    if os.environ.get("MNIST_DATA"):
+        path = Path(os.environ["MNIST_DATA"]).expanduser()
+        here = path / IDX_FILES["x_train"] if path.is_dir() else path
+        if not here.is_file() and not (path / "mnist.npz").is_file():
+            raise MnistDataError(f"MNIST_DATA is {path}, which holds no MNIST. {HOW_TO_POINT}")
+        return path
+    if keras_cache_path().exists():
+        return keras_cache_path()
+    raise MnistDataError(
+        "MNIST is not on this machine (no MNIST_DATA, no Keras cache at "
+        f"{keras_cache_path()}). {HOW_TO_POINT} Online, python train.py numpy downloads it once."
+    )
+
+
 def download_with_keras() -> Mnist:
     """Download through Keras (a user's machine); explain how to use local files when offline."""
     try:

@@ -30,7 +30,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-SCHEMA_VERSION = 1  # bump with a step in MIGRATIONS whenever the tables change
+SCHEMA_VERSION = 2  # bump with a step in MIGRATIONS whenever the tables change
 FIELD = 28  # the digit's side, as the models read it
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 BUSY_TIMEOUT_MS = 30_000  # SQLite: how long a writer waits for another's lock before giving up
@@ -62,8 +62,28 @@ DRAWINGS = sa.Table(
     sa.Index("drawings_session", "session_id"),
     sqlite_autoincrement=True,  # ids are never reused, so (count, last id) identifies the contents
 )
+# networks trained on the Train page and kept (kept_runs.py): every server sharing the database offers them
+KEPT_RUNS = sa.Table(
+    "kept_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("label", sa.String(256), nullable=False),
+    sa.Column("network", sa.String(32), nullable=False),  # train_settings.NETWORKS
+    sa.Column("kind", sa.String(32), nullable=False),  # kinds.py: which loader reads the weights
+    sa.Column("config", sa.JSON, nullable=False),
+    sa.Column("history", sa.JSON, nullable=False),
+    sa.Column("report", sa.JSON, nullable=False),
+    sa.Column("weights", sa.LargeBinary, nullable=False),  # the kind's weights file (.npz or .keras), as saved
+    sa.Column("weights_sha256", sa.String(64), nullable=False),
+    sa.Column("gallery", sa.LargeBinary),  # misclassified.npz: the test digits it gets wrong
+    sa.Column("session_id", sa.String(MAX_NAME), nullable=False),
+    sqlite_autoincrement=True,
+)
 # schema version N -> N + 1, run inside the transaction that records the new version
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: lambda conn: KEPT_RUNS.create(conn),  # the Train page's kept runs (issue 25)
+}
 
 
 class StoreError(RuntimeError):

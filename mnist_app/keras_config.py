@@ -11,6 +11,8 @@ from typing import ClassVar
 from .augment import describe_training
 from .pen_training import TRAINING_VARIANTS, TRAINING_WRITERS
 
+OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
+
 
 @dataclass(frozen=True)
 class KerasConfig:
@@ -23,7 +25,7 @@ class KerasConfig:
     hidden: tuple[int, ...] = (512, 256, 128)  # MLP layer widths
     activation: str = "relu"
     loss: str = "categorical_crossentropy"  # or "binary_crossentropy" (with sigmoid outputs)
-    optimizer: str = "rmsprop"  # "rmsprop", "adam" or "sgd"
+    optimizer: str = "rmsprop"  # "rmsprop", "adam", "sgd" or "momentum" (SGD with momentum 0.9)
     learning_rate: float = 1e-3
     schedule: str = "constant"  # "constant" or "cosine"
     batch_size: int = 128
@@ -44,7 +46,7 @@ class KerasConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pen_writers", tuple(self.pen_writers))  # JSON lists become the tuples they were
-        if self.architecture not in ("mlp", "cnn") or self.optimizer not in ("rmsprop", "adam", "sgd"):
+        if self.architecture not in ("mlp", "cnn") or self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown architecture {self.architecture!r} or optimizer {self.optimizer!r}")
         if self.loss not in ("categorical_crossentropy", "binary_crossentropy"):
             raise ValueError(f"unknown loss {self.loss!r}")

@@ -80,6 +80,8 @@ def make_optimizer(config: KerasConfig, steps_per_epoch: int) -> keras.optimizer
     rate = config.learning_rate
     if config.schedule == "cosine":
         rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps_per_epoch * config.epochs)
+    if config.optimizer == "momentum":
+        return keras.optimizers.SGD(learning_rate=rate, momentum=0.9)
     return {"rmsprop": keras.optimizers.RMSprop, "adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}[
         config.optimizer
     ](learning_rate=rate)

@@ -79,10 +79,11 @@ class Model:
     network: Network
     temperature: float = 1.0  # calibration.json's: softens (or sharpens) the network's probabilities
     unsure_below: float = UNSURE_BELOW  # calibration.json's: a top probability under this is reported as unsure
+    title: str = ""  # what the app calls a model that is no preset (a run trained on the Train page)
 
     @property
     def label(self) -> str:
-        return label_of(self.name)
+        return self.title or label_of(self.name)
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         """(n, 28, 28) float32 in [0, 1] -> (n, 10) float64 probabilities, each row summing to 1.

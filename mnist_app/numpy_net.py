@@ -26,6 +26,7 @@ from .pen_training import TRAINING_VARIANTS, TRAINING_WRITERS
 
 FORMAT_VERSION = 1
 N_INPUTS, N_CLASSES = 784, 10
+OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class NumpyMLPConfig:
     learning_rate: float = 0.01
     batch_size: int = 32
     epochs: int = 10
-    optimizer: str = "sgd"  # "sgd", "momentum" or "adam"
+    optimizer: str = "sgd"  # "sgd", "momentum", "rmsprop" or "adam"
     early_stopping: int = 0  # patience in epochs (0 = off): stop when val_loss stops falling, keep the best epoch
     beta1: float = 0.9  # decay of the gradient's running mean: momentum's beta, Adam's beta1
     schedule: str = "constant"  # "constant" or "cosine" (decays the rate to 0 over training)
@@ -55,7 +56,7 @@ class NumpyMLPConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pen_writers", tuple(self.pen_writers))  # a JSON list becomes the tuple it was
-        if self.optimizer not in ("sgd", "momentum", "adam"):
+        if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}")
         if self.schedule not in ("constant", "cosine") or self.init not in ("he", "small"):
             raise ValueError(f"unknown schedule {self.schedule!r} or init {self.init!r}")
@@ -119,10 +120,13 @@ def backward(
 
 
 class Optimizer:
-    """SGD, SGD with momentum, or Adam, written out; state is one buffer (two for Adam) per parameter."""
+    """SGD, SGD with momentum, RMSprop or Adam, written out; state is one buffer (two for Adam) per parameter.
 
-    def __init__(self, kind: str, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
-        self.kind, self.beta1, self.beta2, self.eps = kind, beta1, beta2, eps
+    RMSprop divides by a running root-mean-square of the gradient: v = rho v + (1 - rho) g^2, w -= lr g / sqrt(v).
+    """
+
+    def __init__(self, kind: str, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, rho: float = 0.9):
+        self.kind, self.beta1, self.beta2, self.eps, self.rho = kind, beta1, beta2, eps, rho
         self.m: dict[str, np.ndarray] = {}
         self.v: dict[str, np.ndarray] = {}
         self.t = 0
@@ -133,6 +137,12 @@ class Optimizer:
         for name, grad in grads.items():
             if self.kind == "sgd":
                 params[name] -= lr * grad
+                continue
+            if self.kind == "rmsprop":
+                v = self.v.setdefault(name, np.zeros_like(grad))
+                v *= self.rho
+                v += (1 - self.rho) * grad * grad
+                params[name] -= lr * grad / (np.sqrt(v) + self.eps)
                 continue
             m = self.m.setdefault(name, np.zeros_like(grad))
             m *= self.beta1

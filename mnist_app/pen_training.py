@@ -65,9 +65,10 @@ def cache_key(path: Path, writers, variants: int, seed: int) -> str:
 
 
 def cached_drawings(
-    writers, variants: int, seed: int, path: str | Path | None = None, cache: Path | None = None
+    writers, variants: int, seed: int, path: str | Path | None = None, cache: Path | None = None, workers: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`drawings` of the pen data file at `path`, from the cache when there, else drawn and cached."""
+    """`drawings` of the pen data file at `path`, from the cache when there, else drawn (by `workers` processes,
+    default one per core) and cached."""
     pendigits.check_trainable(writers)
     path = Path(path or pendigits.default_path())
     file = Path(cache or default_cache()) / f"pen-drawings-{cache_key(path, writers, variants, seed)}.npz"
@@ -76,7 +77,7 @@ def cached_drawings(
             images, labels, writer_ids = npz["images"], npz["labels"], npz["writers"]
         pendigits.check_trainable(set(writer_ids.tolist()))  # a tampered cache still cannot smuggle one in
         return images.astype(np.float32) / 255, labels, writer_ids
-    images, labels, writer_ids = drawings(pendigits.load(path), writers, variants, seed)
+    images, labels, writer_ids = drawings(pendigits.load(path), writers, variants, seed, workers)
     with atomic_path(file) as tmp, open(tmp, "wb") as handle:
         np.savez_compressed(handle, images=np.round(images * 255).astype(np.uint8), labels=labels, writers=writer_ids)
     return np.round(images * 255).astype(np.float32) / 255, labels, writer_ids  # the same values as a cache hit

@@ -14,8 +14,7 @@ from mnist_app import models
 from mnist_app.drawings import StoreError
 from mnist_app.plots import enlarge
 from mnist_app.preprocess import EmptyCanvasError, canvas_to_mnist
-from mnist_app.ui import explanation
-from mnist_app.ui.cache import load_model, models_dir
+from mnist_app.ui import explanation, runs
 from mnist_app.ui.store import collecting, every_reading, get_store, save_drawing
 
 if "clears" not in st.session_state:
@@ -39,16 +38,16 @@ def clear_canvas() -> None:
 
 
 st.title("Draw a digit")
-names = models.available(models_dir())
+names = runs.offered()
 if not names:
     st.error("No trained model was found. Train them with: python train.py all")
     st.stop()
-name = st.radio("Model", names, format_func=models.label_of, horizontal=True, key="model")
+name = st.radio("Model", names, format_func=runs.label, horizontal=True, key="model")
 try:
     with st.spinner("Loading the model…"):
-        model = load_model(name)
+        model = runs.load(name)
 except models.ModelLoadError as exc:  # a broken model: say so kindly; the other choices above still work
-    st.error(f"{models.label_of(name)} cannot be used: {exc}")
+    st.error(f"{runs.label(name)} cannot be used: {exc}")
     st.stop()
 
 headline = st.container()  # the reading goes above the canvas, so that a phone shows it without scrolling
@@ -135,11 +134,11 @@ if explaining:
     explanation.show(model, digit, reading)
 
 if compare:
-    readings = every_reading(digit, names)  # a model that cannot be loaded is left out: shown as unavailable
+    readings = every_reading(digit, names, runs.load)  # a model that cannot be loaded is shown as unavailable
     rows = [
-        {"model": models.label_of(other), "prediction": str(int(np.argmax(p))), "probability": max(p)}
+        {"model": runs.label(other), "prediction": str(int(np.argmax(p))), "probability": max(p)}
         if (p := readings.get(other)) is not None
-        else {"model": models.label_of(other), "prediction": "unavailable", "probability": None}
+        else {"model": runs.label(other), "prediction": "unavailable", "probability": None}
         for other in names
     ]
     st.dataframe(

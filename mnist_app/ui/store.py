@@ -105,12 +105,12 @@ def session_id() -> str:
     return st.session_state.drawing_session
 
 
-def every_reading(digit: np.ndarray, names: list[str]) -> dict[str, list[float]]:
-    """Each usable model's probabilities for the digit (a broken model is left out)."""
+def every_reading(digit: np.ndarray, names: list[str], load=load_model) -> dict[str, list[float]]:
+    """Each usable model's probabilities for the digit (a broken model is left out); `load` loads one by name."""
     readings = {}
     for name in names:
         try:
-            readings[name] = load_model(name).predict_proba(digit[None])[0].tolist()
+            readings[name] = load(name).predict_proba(digit[None])[0].tolist()
         except models.ModelLoadError:
             continue
     return readings

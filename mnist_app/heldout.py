@@ -1,0 +1,44 @@
+"""The held-out writers' pen digits (21-30), drawn as benchmarks/drawn_digits.py draws them: to measure a model
+trained in the app beside the shipped ones, on the same drawings. Only ever read, never trained or chosen on.
+
+Rendering takes seconds, so the preprocessed digits are cached outside the repository (an .npz of arrays,
+no pickle), keyed by the pen data file and the recipe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from . import pendigits
+from .artifacts import atomic_path
+from .pen_training import default_cache
+from .preprocess import canvas_to_mnist
+
+SEED = 0  # benchmarks/drawn_digits.py's default: the published drawn-digit numbers are of these drawings
+RECIPE_VERSION = 1  # bump when pendigits.as_canvas_drawings changes
+
+
+def drawn_digits(path: str | Path | None = None, cache: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(images (n, 28, 28) float32 in [0, 1], labels (n,)) of writers 21-30, from the cache when there."""
+    path = Path(path or pendigits.default_path())
+    key = hashlib.sha256(f"{hashlib.sha256(path.read_bytes()).hexdigest()}-{SEED}-{RECIPE_VERSION}".encode())
+    file = Path(cache or default_cache()) / f"heldout-drawings-{key.hexdigest()[:20]}.npz"
+    if file.is_file():
+        with np.load(file, allow_pickle=False) as npz:
+            return npz["images"], npz["labels"]
+    digits = pendigits.select_writers(pendigits.load(path), "heldout")
+    drawings, labels, _ = pendigits.as_canvas_drawings(digits, SEED)
+    images = np.stack([canvas_to_mnist(d) for d in drawings]).astype(np.float32)
+    with atomic_path(file) as tmp, open(tmp, "wb") as handle:
+        np.savez_compressed(handle, images=images, labels=labels.astype(np.int64))
+    return images, labels.astype(np.int64)
+
+
+def accuracy(predict_proba, path: str | Path | None = None, cache: Path | None = None) -> dict:
+    """A model's accuracy on the held-out drawings: {'accuracy', 'n_digits'}."""
+    images, labels = drawn_digits(path, cache)
+    predicted = np.concatenate([predict_proba(images[i : i + 512]).argmax(axis=1) for i in range(0, len(images), 512)])
+    return {"accuracy": float(np.mean(predicted == labels)), "n_digits": int(len(labels))}

@@ -1,0 +1,236 @@
+"""The Train page's knobs: which network, the source projects' hyperparameters, the training data, and the limits
+a server enforces on them.
+
+A network is a row of NETWORKS: its kind's config dataclass with the page's defaults, and the knobs it takes.
+`to_config` turns the knobs' values into that config, so a run trains through its kind's own trainer, as
+train.py does. Every value is checked here, on the server, whatever the page sent: SettingsError names the
+knob and its limit. This module imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from .keras_config import KerasConfig
+from .numpy_net import NumpyMLPConfig
+
+MNIST_TRAIN = 60_000
+MIN_DIGITS = 1_000
+MAX_EPOCHS = 50
+MAX_LAYERS, MAX_WIDTH = 4, 2048
+MAX_PARAMETERS = 3_000_000  # about 12 MB of float32 weights: the largest source MLP has 0.57 M
+BATCH_RANGE = (8, 2048)
+RATE_RANGE = (1e-5, 1.0)
+MAX_MINUTES = 15.0  # default wall-clock limit of one run; MNIST_APP_TRAIN_MINUTES changes it
+PEN_VARIANTS = 2  # drawings of each pen digit of writers 1-20, when the run asks for them
+CNN_PARAMETERS = 9 * 32 + 9 * 32 * 32 + 9 * 32 * 64 + 9 * 64 * 64 + 7 * 7 * 64 * 128 + 128 * 10  # about 0.47 M
+
+
+class SettingsError(ValueError):
+    """A knob's value is out of its limits or unusable; the message names the knob and the limit."""
+
+
+@dataclass(frozen=True)
+class Network:
+    """A network the page offers: its label, its kind's config with the page's defaults, and its knobs."""
+
+    label: str
+    base: Any  # NumpyMLPConfig or KerasConfig
+    knobs: tuple[str, ...]
+    about: str
+
+
+COMMON = ("optimizer", "learning_rate", "batch_size", "epochs", "early_stopping")
+NETWORKS: dict[str, Network] = {
+    # the defaults reach >= 97% MNIST test accuracy in seconds on 2 cores (benchmarks/train_page.py)
+    "numpy": Network(
+        "NumPy MLP, written from scratch",
+        NumpyMLPConfig(hidden=128, optimizer="adam", learning_rate=1e-3, batch_size=64, epochs=6, init="he"),
+        ("hidden", *COMMON),
+        "784 inputs, one hidden ReLU layer, ten softmax outputs; hand-written backprop (mnist_app/numpy_net.py)",
+    ),
+    "keras-mlp": Network(
+        "Keras MLP",
+        KerasConfig(hidden=(512, 256, 128), optimizer="rmsprop", epochs=5, val_fraction=0.1),
+        ("hidden", "activation", "loss", *COMMON, "dropout", "batch_norm"),
+        "Dense layers of your widths; the first source project's 512-256-128 RMSprop by default",
+    ),
+    "keras-cnn": Network(
+        "Keras CNN",
+        KerasConfig(architecture="cnn", optimizer="adam", epochs=2, val_fraction=0.1, batch_norm=True),
+        (*COMMON, "dropout", "batch_norm"),
+        "Two 3x3 convolutions of 32 filters, pooling, two of 64, pooling, dense 128: slow on a CPU",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Knob:
+    label: str
+    help: str
+    options: tuple = ()  # a choice's options; empty for a number or a switch
+
+
+KNOBS: dict[str, Knob] = {
+    "hidden": Knob("Hidden layers", "Widths of the hidden layers, comma-separated (the NumPy network has one)."),
+    "activation": Knob("Activation", "What each hidden unit applies to its sum.", ("relu", "sigmoid", "tanh")),
+    "loss": Knob(
+        "Output and loss",
+        "Softmax + cross-entropy picks one digit; sigmoid + binary cross-entropy scores each digit on its own, "
+        "as the third source project did.",
+        ("categorical_crossentropy", "binary_crossentropy"),
+    ),
+    "optimizer": Knob(
+        "Optimizer",
+        "How each step follows the gradient: plain SGD, SGD with momentum 0.9, RMSprop or Adam.",
+        ("sgd", "momentum", "rmsprop", "adam"),
+    ),
+    "learning_rate": Knob("Learning rate", "The step size. Adam and RMSprop like 1e-3; SGD often wants 0.01-0.1."),
+    "batch_size": Knob("Batch size", "Digits per step: smaller is noisier and slower per epoch."),
+    "epochs": Knob("Epochs", "Passes over the training digits."),
+    "early_stopping": Knob(
+        "Early stopping (patience)",
+        "Stop after this many epochs without a lower validation loss and keep the best epoch; 0 is off.",
+    ),
+    "dropout": Knob("Dropout", "Share of hidden units silenced at random in each training step."),
+    "batch_norm": Knob("BatchNorm", "Normalise each layer's inputs per batch."),
+}
+LOSS_LABELS = {"categorical_crossentropy": "softmax + cross-entropy", "binary_crossentropy": "sigmoid + binary CE"}
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    """What a run trains on: the first `digits` MNIST training digits (a tenth of them for validation),
+    optionally distorted afresh each epoch, optionally with the pen drawings of writers 1-20."""
+
+    digits: int = MNIST_TRAIN
+    augment: bool = False
+    pen: bool = False
+
+
+def max_minutes() -> float:
+    """One run's wall-clock limit: MNIST_APP_TRAIN_MINUTES, else MAX_MINUTES."""
+    return float(os.environ.get("MNIST_APP_TRAIN_MINUTES") or MAX_MINUTES)
+
+
+def defaults(network: str) -> dict[str, Any]:
+    """The page's starting value of each of the network's knobs."""
+    base = network_of(network).base
+    return {knob: getattr(base, knob) for knob in network_of(network).knobs}
+
+
+def network_of(name: str) -> Network:
+    if name not in NETWORKS:
+        raise SettingsError(f"unknown network {name!r}; the page offers {', '.join(NETWORKS)}")
+    return NETWORKS[name]
+
+
+def to_config(network: str, values: Mapping[str, Any], data: DataSettings, seed: int = 0, label: str = ""):
+    """The kind's config for these knob values; SettingsError naming the knob and its limit when one is out."""
+    chosen = network_of(network)
+    unknown = set(values) - set(chosen.knobs)
+    if unknown:
+        raise SettingsError(f"{chosen.label} has no knob {', '.join(sorted(unknown))}")
+    checked = {knob: check(knob, value, chosen.base) for knob, value in values.items()}
+    check_data(data)
+    extra = {"augment": data.augment, "seed": seed, "label": label, "val_fraction": 0.1}
+    if data.pen:
+        from .pen_training import TRAINING_WRITERS
+
+        extra |= {"pen_writers": TRAINING_WRITERS, "pen_variants": PEN_VARIANTS}
+    known = {f.name for f in fields(chosen.base)}
+    if "description" in known:
+        extra["description"] = describe(network, checked)
+    try:
+        config = replace(chosen.base, **checked, **{k: v for k, v in extra.items() if k in known})
+    except ValueError as exc:  # the config's own validation
+        raise SettingsError(str(exc)) from None
+    if (count := parameters(config)) > MAX_PARAMETERS:
+        raise SettingsError(f"{count:,} parameters: the limit is {MAX_PARAMETERS:,}; use fewer or narrower layers")
+    return config
+
+
+def check(knob: str, value: Any, base: Any) -> Any:
+    """One knob's value, checked against its limit and converted to the config's type."""
+    if knob == "hidden":
+        return check_hidden(value, one_layer=isinstance(base.hidden, int))
+    if knob in ("activation", "loss", "optimizer"):
+        if value not in KNOBS[knob].options:
+            raise SettingsError(f"{KNOBS[knob].label}: {value!r} is not one of {', '.join(KNOBS[knob].options)}")
+        return value
+    if knob == "batch_norm":
+        return bool(value)
+    if knob == "dropout":
+        return _number(knob, value, float, 0.0, 0.9)
+    if knob == "learning_rate":
+        return _number(knob, value, float, *RATE_RANGE)
+    limits = {"batch_size": BATCH_RANGE, "epochs": (1, MAX_EPOCHS), "early_stopping": (0, MAX_EPOCHS)}
+    return _number(knob, value, int, *limits[knob])
+
+
+def check_hidden(value: Any, one_layer: bool) -> int | tuple[int, ...]:
+    """'512, 256' or a sequence of widths -> a tuple (an int for a one-layer network)."""
+    parts = (
+        value.replace(",", " ").split()
+        if isinstance(value, str)
+        else list(value if not isinstance(value, int) else [value])
+    )
+    try:
+        widths = tuple(int(p) for p in parts)
+    except (TypeError, ValueError):
+        raise SettingsError(f"Hidden layers: {value!r} is not a list of whole numbers like 512, 256") from None
+    most = 1 if one_layer else MAX_LAYERS
+    if not 1 <= len(widths) <= most:
+        raise SettingsError(f"Hidden layers: {len(widths)} layers; this network takes 1 to {most}")
+    if any(not 1 <= w <= MAX_WIDTH for w in widths):
+        raise SettingsError(f"Hidden layers: each width must be 1 to {MAX_WIDTH}, got {value!r}")
+    return widths[0] if one_layer else widths
+
+
+def check_data(data: DataSettings) -> None:
+    if (
+        isinstance(data.digits, bool)
+        or not isinstance(data.digits, int)
+        or not MIN_DIGITS <= data.digits <= MNIST_TRAIN
+    ):
+        raise SettingsError(f"MNIST digits: {data.digits!r}; the limit is {MIN_DIGITS:,} to {MNIST_TRAIN:,}")
+
+
+def _number(knob: str, value: Any, kind: type, low: float, high: float):
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{KNOBS[knob].label}: {value!r} is not a number") from None
+    if isinstance(value, bool) or number != number or not low <= number <= high:  # number != number: NaN
+        raise SettingsError(f"{KNOBS[knob].label}: {value!r} is out of its limits, {low:g} to {high:g}")
+    return number
+
+
+def parameters(config) -> int:
+    """How many weights and biases the network has (BatchNorm's four per unit counted)."""
+    if getattr(config, "architecture", "mlp") == "cnn":
+        return CNN_PARAMETERS
+    widths = (784, *((config.hidden,) if isinstance(config.hidden, int) else config.hidden), 10)
+    norm = 4 * sum(widths[1:-1]) if getattr(config, "batch_norm", False) else 0
+    return sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:], strict=True)) + norm
+
+
+def describe(network: str, values: Mapping[str, Any]) -> str:
+    """A run's recipe in one line, for its report and the run list."""
+    parts = [NETWORKS[network].label]
+    if "hidden" in values:
+        hidden = values["hidden"]
+        parts.append("784-" + "-".join(str(w) for w in ((hidden,) if isinstance(hidden, int) else hidden)) + "-10")
+    parts += [values.get("activation", ""), LOSS_LABELS.get(values.get("loss", ""), "")]
+    parts.append(f"{values.get('optimizer', '')} {values.get('learning_rate', 0):g}")
+    parts.append(f"batch {values.get('batch_size')}, {values.get('epochs')} epochs")
+    if values.get("dropout"):
+        parts.append(f"dropout {values['dropout']:g}")
+    if values.get("batch_norm"):
+        parts.append("BatchNorm")
+    if values.get("early_stopping"):
+        parts.append(f"early stopping {values['early_stopping']}")
+    return ", ".join(p for p in parts if p)

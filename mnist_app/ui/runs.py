@@ -1,0 +1,81 @@
+"""The models the pages offer: the shipped ones, this session's runs from the Train page, and the kept runs of
+every session, each under a name of its own ("run-<job id>", "kept-<id>"), loaded and labelled through here.
+
+Pages ask `offered()`, `label()` and `load()`, and never which of the three a model is.
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from mnist_app import models, training_jobs
+from mnist_app.drawings import StoreError
+from mnist_app.kept_runs import KeptRuns
+from mnist_app.ui.cache import load_model, models_dir
+from mnist_app.ui.store import get_store, session_id
+
+RUN, KEPT = "run-", "kept-"
+
+
+def training_on() -> bool:
+    """False when MNIST_APP_TRAINING is off (or 0, false, no): no Train page, no runs offered."""
+    return os.environ.get("MNIST_APP_TRAINING", "on").strip().lower() not in ("off", "0", "false", "no")
+
+
+def session_jobs() -> list[training_jobs.Job]:
+    """This browser session's runs, oldest first."""
+    return training_jobs.list_jobs(session=session_id()) if training_on() else []
+
+
+def kept_runs() -> list:
+    """Every kept run in the store (none when the store cannot be used: the pages say so where it matters)."""
+    if not training_on():
+        return []
+    try:
+        return KeptRuns(get_store()).all()
+    except StoreError:
+        return []
+
+
+def offered() -> list[str]:
+    """The Draw page's models: the shipped ones that load, then this session's trained runs, then the kept runs."""
+    shipped = models.available(models_dir())
+    runs = [f"{RUN}{job.id}" for job in session_jobs() if job.has_model()]
+    return shipped + runs + [run.name for run in kept_runs()]
+
+
+def label(name: str) -> str:
+    """What the pages call a model."""
+    if name.startswith(RUN):
+        return next((job.label for job in session_jobs() if f"{RUN}{job.id}" == name), name)
+    if name.startswith(KEPT):
+        return next((f"Kept: {run.label}" for run in kept_runs() if run.name == name), name)
+    return models.label_of(name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _load_run(job_id: str, stamp: float) -> models.Model:
+    return training_jobs.load_model(training_jobs.read(training_jobs.jobs_root() / job_id))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _load_kept(url: str, run_id: int) -> models.Model:
+    return KeptRuns(get_store()).load(run_id)
+
+
+def load(name: str) -> models.Model:
+    """Any offered model; ModelLoadError (saying why) when it cannot be loaded."""
+    if name.startswith(RUN):
+        job_id = name.removeprefix(RUN)
+        folder = training_jobs.jobs_root() / job_id / "model"
+        stamp = folder.stat().st_mtime if folder.exists() else 0.0  # a run folder made anew is loaded anew
+        return _load_run(job_id, stamp)
+    if name.startswith(KEPT):
+        try:
+            store = get_store()
+        except StoreError as exc:
+            raise models.ModelLoadError(str(exc)) from exc
+        return _load_kept(store.url, int(name.removeprefix(KEPT)))
+    return load_model(name)

@@ -1,0 +1,246 @@
+"""Train page: set the source projects' knobs, press Train, watch the curves move, then draw with the network.
+
+The knobs sit on the left, the run on the right (TensorFlow Playground's layout). Training runs in a process of
+its own (training_jobs.py); this page only writes a job and reads it back, the live view in a fragment that
+reruns on a timer, so the page itself never sleeps or loops.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from mnist_app import charts, reports, training_jobs
+from mnist_app import train_settings as settings
+from mnist_app.data import MnistDataError, local_source
+from mnist_app.drawings import StoreError
+from mnist_app.kept_runs import KeptRuns
+from mnist_app.models import SHIPPED, ModelLoadError
+from mnist_app.ui import runs
+from mnist_app.ui.cache import load_reports, models_dir
+from mnist_app.ui.report_views import mnist_test_set
+from mnist_app.ui.store import get_store, session_id
+
+LIVE_EVERY_S = 0.5  # the live view rereads the run's progress this often
+RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3)
+BATCHES = (16, 32, 64, 128, 256, 512)
+ACTIVE = (training_jobs.QUEUED, training_jobs.RUNNING)
+
+
+def knob_widget(network: str, knob: str, default):
+    """The widget of one knob, keyed per network so that each network keeps its own values."""
+    about, key = settings.KNOBS[knob], f"knob_{network}_{knob}"
+    if knob == "hidden":
+        text = str(default) if isinstance(default, int) else ", ".join(str(w) for w in default)
+        return st.text_input(about.label, text, help=about.help, key=key)
+    if about.options:
+        names = settings.LOSS_LABELS if knob == "loss" else {}
+        index = about.options.index(default)
+        return st.selectbox(
+            about.label, about.options, index, format_func=lambda o: names.get(o, o), help=about.help, key=key
+        )
+    if knob == "batch_norm":
+        return st.toggle(about.label, default, help=about.help, key=key)
+    if knob in ("learning_rate", "batch_size"):
+        options = RATES if knob == "learning_rate" else BATCHES
+        return st.select_slider(about.label, options, default, format_func=lambda v: f"{v:g}", help=about.help, key=key)
+    if knob == "dropout":
+        return st.slider(about.label, 0.0, 0.7, float(default), 0.05, help=about.help, key=key)
+    top = settings.MAX_EPOCHS if knob == "epochs" else 10
+    return st.slider(about.label, 0 if knob == "early_stopping" else 1, top, int(default), help=about.help, key=key)
+
+
+def knobs() -> tuple[str, dict, settings.DataSettings]:
+    """The chosen network, its knobs' values and the training data, from the left column's widgets."""
+    network = st.radio(
+        "Network", list(settings.NETWORKS), format_func=lambda n: settings.NETWORKS[n].label, key="train_network"
+    )
+    st.caption(settings.NETWORKS[network].about)
+    values = {knob: knob_widget(network, knob, value) for knob, value in settings.defaults(network).items()}
+    st.markdown("**Training data**")
+    digits = st.slider(
+        "MNIST digits",
+        settings.MIN_DIGITS,
+        settings.MNIST_TRAIN,
+        settings.MNIST_TRAIN,
+        1000,
+        help="The first N of MNIST's 60,000 training digits; a tenth of them are kept aside for validation.",
+        key="train_digits",
+    )
+    augment = st.toggle(
+        "Augmentation", help="Distort the digits afresh each epoch (slant, size, stroke).", key="train_augment"
+    )
+    pen = st.toggle(
+        "Pen drawings of writers 1-20",
+        help="Add real pen-written digits drawn as on the canvas (rendered once, about a minute, then cached). "
+        "Writers 21-30 stay unseen: they measure the run.",
+        key="train_pen",
+    )
+    return network, values, settings.DataSettings(digits, augment, pen)
+
+
+def start(network: str, values: dict, data: settings.DataSettings) -> None:
+    """Train button: queue the run (refused, with the limit named, when a setting is out)."""
+    try:
+        job = training_jobs.submit(network, values, data, session_id())
+    except settings.SettingsError as exc:
+        st.session_state.train_error = str(exc)
+        return
+    st.session_state.train_error, st.session_state.shown_run = None, job.id
+
+
+@st.fragment(run_every=LIVE_EVERY_S)
+def live(job_id: str) -> None:
+    """The run while it waits or trains: its place in the queue, or a progress bar and the curves so far."""
+    training_jobs.dispatch()
+    job = training_jobs.read(training_jobs.jobs_root() / job_id)
+    if job.status not in ACTIVE:
+        st.rerun(scope="app")  # ended: the whole page shows its results
+    st.button("Stop", key=f"stop_{job.id}", on_click=training_jobs.request_stop, args=(job,), type="secondary")
+    if job.status == training_jobs.QUEUED:
+        st.info(f"Queued: position {training_jobs.queue_position(job)}. One run trains at a time on this server.")
+        return
+    progress(job.progress)
+
+
+def progress(state: dict) -> None:
+    """The progress bar (epoch, digits per second, time left) and the live loss and accuracy charts."""
+    if not state:
+        st.progress(0.0, text="Starting: loading MNIST…")
+        return
+    epoch, epochs = state["epoch"] + 1, state["epochs"]
+    share = min(1.0, (state["epoch"] + state["done"] / state["batches"]) / epochs)
+    if state.get("phase") == "measuring":
+        text = "Measuring on MNIST's test digits and the held-out writers' drawings…"
+    else:
+        text = f"Epoch {epoch}/{epochs} · {state['digits_per_s']:,} digits/s · {state['eta_s']:.0f} s left"
+    st.progress(share, text=text)
+    for column, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
+        column.altair_chart(charts.live_curves(state["trace"], state["history"], metric, epochs), width="stretch")
+
+
+def results(job: training_jobs.Job) -> None:
+    """How a run ended, and what its network does: MNIST test, drawn digits beside the shipped models, the report."""
+    say = {training_jobs.FINISHED: st.success, training_jobs.STOPPED: st.warning, training_jobs.FAILED: st.error}
+    say[job.status](f"{job.label}: {job.status}. {job.message}")
+    if not job.has_model():
+        return
+    shown = reports.read(job.model_folder)
+    st.markdown(f"**MNIST test accuracy: {shown.report['test']['accuracy']:.2%}**")
+    st.caption(shown.report["config"].get("description", ""))
+    st.dataframe(pd.DataFrame(drawn_beside_shipped(job.label, shown.report)), hide_index=True, key="run_vs_shipped")
+    keep, draw = st.columns(2)
+    keep.button(
+        "Keep", key=f"keep_{job.id}", on_click=keep_run, args=(job,), help="Store it for every session and server."
+    )
+    if draw.button("Draw with it", key=f"draw_{job.id}", type="primary"):
+        st.session_state.model = f"{runs.RUN}{job.id}"
+        st.switch_page("mnist_app/ui/draw.py")
+    with st.expander("Per-class report and confusion matrix"):
+        mnist_test_set(shown.report, shown.gallery)
+
+
+def drawn_beside_shipped(label: str, report: dict) -> list[dict]:
+    """The run's MNIST and held-out drawn-digit accuracy in one table with the shipped models'."""
+    shipped = reports.read_drawn_results(models_dir()).get("models", {})
+    drawn = report.get("drawn") or {}
+    rows = [{"model": label, "MNIST test": report["test"]["accuracy"], "drawn, writers 21-30": drawn.get("accuracy")}]
+    for name in SHIPPED:
+        try:
+            mnist = load_reports(name).report["test"]["accuracy"]
+        except reports.ReportMissingError:
+            continue
+        rows.append(
+            {
+                "model": runs.label(name),
+                "MNIST test": mnist,
+                "drawn, writers 21-30": shipped.get(name, {}).get("accuracy"),
+            }
+        )
+    return [{k: f"{v:.2%}" if isinstance(v, float) else v or "not measured" for k, v in row.items()} for row in rows]
+
+
+def keep_run(job: training_jobs.Job) -> None:
+    try:
+        run_id = KeptRuns(get_store()).keep(job)
+    except (StoreError, ValueError) as exc:
+        st.session_state.train_error = f"Not kept: {exc}"
+        return
+    st.toast(f"Kept as #{run_id}: every session and server now offers it on the Draw page.", icon=":material/check:")
+
+
+def compare(jobs: list[training_jobs.Job]) -> None:
+    """One chart of the validation curves of the chosen runs, shipped models and comparisons."""
+    mine = {f"{runs.RUN}{job.id}": job for job in jobs if job.has_model()}
+    reported = list(reports.reported_models(models_dir()))
+    chosen = st.multiselect(
+        "Compare validation curves",
+        [*mine, *reported],
+        default=list(mine)[-2:],
+        format_func=runs.label,
+        key="compare_runs",
+    )
+    histories, losses = {}, {}
+    for name in chosen:
+        shown = reports.read(mine[name].model_folder) if name in mine else load_reports(name)
+        histories[runs.label(name)] = shown.history
+        losses[runs.label(name)] = shown.report["config"].get("loss", "categorical_crossentropy")
+    if histories:
+        accuracy, *loss_curves = charts.comparison_curves(histories, losses)
+        st.altair_chart(accuracy, width="stretch")
+        for column, chart in zip(st.columns(len(loss_curves)), loss_curves, strict=True):
+            column.altair_chart(chart, width="stretch")
+
+
+def kept(mine: str) -> None:
+    """The kept runs; this session's can be deleted."""
+    try:
+        store_runs = KeptRuns(get_store())
+        stored = store_runs.all()
+    except StoreError as exc:
+        st.caption(f"Keeping runs is off: {exc}")
+        return
+    for run in stored:
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.write(f"#{run.id} {run.label}")
+        if run.session_id == mine and right.button("Delete", key=f"delete_kept_{run.id}"):
+            store_runs.delete(run.id)
+            st.rerun()
+
+
+st.title("Train a network")
+try:
+    local_source()
+except MnistDataError as exc:
+    st.error(f"Training needs MNIST: {exc}")
+    st.stop()
+
+left, right = st.columns([1, 2], gap="large")
+with left:
+    network, values, data = knobs()
+jobs = training_jobs.list_jobs(session=session_id())
+if jobs and st.session_state.get("shown_run") not in [job.id for job in jobs]:
+    st.session_state.shown_run = jobs[-1].id
+shown = next((job for job in jobs if job.id == st.session_state.get("shown_run")), None)
+with right:
+    busy = shown is not None and shown.status in ACTIVE
+    st.button("Train", type="primary", on_click=start, args=(network, values, data), disabled=busy, key="train")
+    if error := st.session_state.get("train_error"):
+        st.error(error)
+    if shown is None:
+        st.info("Set the knobs and press Train: the loss and accuracy curves appear here as it learns.")
+    elif busy:
+        live(shown.id)
+    else:
+        try:
+            results(shown)
+        except (reports.ReportMissingError, ModelLoadError) as exc:
+            st.error(f"{shown.label} cannot be shown: {exc}")
+    if len(jobs) > 1:
+        labels = {job.id: job.label for job in jobs}
+        st.selectbox("Show run", list(labels), format_func=labels.get, key="shown_run")
+
+st.subheader("Compare")
+compare(jobs)
+st.subheader("Kept runs")
+kept(session_id())
