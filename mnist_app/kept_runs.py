@@ -17,7 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from .contract import HISTORY_KEYS
-from .drawings import KEPT_RUNS, DrawingStore, _check_name
+from .drawings import KEPT_RUNS, DrawingStore
 from .kinds import KINDS
 from .models import Model, ModelLoadError
 from .reports import Reports, read, read_misclassified
@@ -55,9 +55,10 @@ class KeptRuns:
         kind = kind_of_config(job.config())
         weights = (job.model_folder / kind.weights_file).read_bytes()
         shown = read(job.model_folder)
+        label = label or f"{job.label}, {shown.report['test']['accuracy']:.2%} on MNIST"
         row = {
             "created_at": datetime.now(UTC),
-            "label": _check_name(label or job.label, "label")[:256],
+            "label": label[:256],
             "network": job.network,
             "kind": kind.name,
             "config": shown.report["config"],
@@ -75,7 +76,7 @@ class KeptRuns:
         """Every kept run, oldest first."""
         with self.store._errors("list the kept runs in"), self.store._engine.connect() as conn:
             rows = conn.execute(sa.select(*SUMMARY).order_by(KEPT_RUNS.c.id)).all()
-        return [KeptRun(r.id, r.created_at, r.label, r.network, r.session_id) for r in rows]
+        return [KeptRun(r.id, _utc(r.created_at), r.label, r.network, r.session_id) for r in rows]
 
     def reports(self, run_id: int) -> Reports:
         """The run's history, report and misread test digits, as the Diagnostics page reads a model's.
@@ -116,3 +117,7 @@ class KeptRuns:
         if row is None:
             raise ModelLoadError(f"kept run #{run_id} is no longer stored (deleted?)")
         return row
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite keeps no zone: it was stored as UTC

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from mnist_app.data import Mnist, load_npz
 from mnist_app.testing import SAMPLE, require
@@ -60,6 +62,24 @@ def postgres_url() -> str:
         engine.dispose()
     require(reachable, "the PostgreSQL server in MNIST_APP_TEST_PG does not answer")
     return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    """A fresh, empty store: an SQLite file, or a schema of its own on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'drawings.sqlite'}"
+        return
+    server = request.getfixturevalue("postgres_url")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    # libpq's options put the store's tables in that schema
+    yield sa.make_url(server).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    admin.dispose()
 
 
 @pytest.fixture(autouse=True)

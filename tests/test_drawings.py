@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -24,24 +23,6 @@ from mnist_app.drawings import DrawingStore, StoreError
 from mnist_app.testing import ROOT, require
 
 SECRET = "s3cret-pw"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, tmp_path) -> str:
-    """A fresh, empty store: an SQLite file, or a schema of its own on the test PostgreSQL server."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'drawings.sqlite'}"
-        return
-    server = request.getfixturevalue("postgres_url")
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    # libpq's options put the store's tables in that schema
-    yield sa.make_url(server).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-    admin.dispose()
 
 
 @pytest.fixture

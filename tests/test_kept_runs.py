@@ -1,0 +1,142 @@
+"""Kept runs: a network trained on the Train page, stored in the drawing store's database (SQLite and
+PostgreSQL), loads as safely as a shipped model, and a damaged one is refused kindly."""
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from mnist_app import drawings, reports
+from mnist_app import training_jobs as jobs
+from mnist_app.drawings import DrawingStore
+from mnist_app.kept_runs import KeptRuns
+from mnist_app.models import ModelLoadError
+from mnist_app.testing import SAMPLE, tiny_pen_env
+from mnist_app.train_settings import DataSettings, defaults
+
+RUNS = {
+    "numpy": defaults("numpy") | {"hidden": 32, "epochs": 2},
+    "keras-mlp": defaults("keras-mlp") | {"hidden": "32", "epochs": 1},
+}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> dict[str, jobs.Job]:
+    """One finished run of each kind of network, trained once for the module."""
+    folder = tmp_path_factory.mktemp("runs")
+    env = tiny_pen_env(folder) | {"MNIST_DATA": str(SAMPLE)}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        started = {
+            network: jobs.submit(network, values, DataSettings(digits=2000), "me", root=folder / "jobs")
+            for network, values in RUNS.items()
+        }
+        deadline = time.monotonic() + 240
+        while any(jobs.read(j.folder).status in (jobs.QUEUED, jobs.RUNNING) for j in started.values()):
+            assert time.monotonic() < deadline, "the runs did not finish"
+            jobs.dispatch(folder / "jobs")
+            time.sleep(0.2)
+    finished = {network: jobs.read(job.folder) for network, job in started.items()}
+    assert all(job.status == jobs.FINISHED for job in finished.values()), [j.message for j in finished.values()]
+    return finished
+
+
+@pytest.fixture
+def kept(store_url):
+    store = DrawingStore(store_url)
+    yield KeptRuns(store)
+    store.close()
+
+
+@pytest.mark.parametrize("network", RUNS)
+def test_a_kept_run_reads_digits_as_the_run_did(kept, trained, network, digits):
+    job = trained[network]
+    run_id = kept.keep(job)
+    images = digits[0][:20]
+    np.testing.assert_allclose(
+        kept.load(run_id).predict_proba(images), jobs.load_model(job).predict_proba(images), atol=1e-6
+    )
+    assert kept.load(run_id).label.startswith(job.label) and kept.load(run_id).name == f"kept-{run_id}"
+
+
+def test_a_kept_run_keeps_its_history_report_and_misread_digits(kept, trained):
+    job = trained["numpy"]
+    run_id = kept.keep(job)
+    stored, original = kept.reports(run_id), reports.read(job.model_folder)
+    assert stored.history == original.history and stored.report == original.report
+    np.testing.assert_array_equal(stored.gallery["images"], original.gallery["images"])
+    [summary] = kept.all()
+    assert (summary.id, summary.network, summary.session_id) == (run_id, "numpy", "me")
+    assert f"{original.report['test']['accuracy']:.2%}" in summary.label
+
+
+def test_every_store_opened_on_the_database_sees_a_kept_run(store_url, trained):
+    first, second = DrawingStore(store_url), DrawingStore(store_url)
+    run_id = KeptRuns(first).keep(trained["numpy"])
+    assert [run.id for run in KeptRuns(second).all()] == [run_id]
+    first.close(), second.close()
+
+
+def test_a_deleted_run_is_gone(kept, trained):
+    run_id = kept.keep(trained["numpy"])
+    assert kept.delete(run_id) and not kept.delete(run_id)
+    assert kept.all() == []
+    with pytest.raises(ModelLoadError, match="no longer stored"):
+        kept.load(run_id)
+
+
+def test_weights_that_do_not_match_their_hash_are_refused_kindly(kept, trained):
+    run_id = kept.keep(trained["numpy"])
+    with kept.store._writing() as conn:
+        conn.execute(sa.update(drawings.KEPT_RUNS).values(weights=b"PK\x03\x04 not a model"))
+    with pytest.raises(ModelLoadError, match=rf"kept run #{run_id} .* is damaged"):
+        kept.load(run_id)
+
+
+@pytest.mark.parametrize("network", RUNS)
+def test_unreadable_weights_are_refused_kindly(kept, trained, network):
+    import hashlib
+
+    run_id = kept.keep(trained[network])
+    junk = b"PK\x03\x04 not a model"
+    with kept.store._writing() as conn:
+        conn.execute(
+            sa.update(drawings.KEPT_RUNS).values(weights=junk, weights_sha256=hashlib.sha256(junk).hexdigest())
+        )
+    with pytest.raises(ModelLoadError, match=rf"kept run #{run_id} .* cannot be loaded"):
+        kept.load(run_id)
+
+
+def test_a_run_without_a_network_cannot_be_kept(kept, trained, tmp_path):
+    job = trained["numpy"]
+    unfinished = jobs.Job(**{**job.__dict__, "status": jobs.STOPPED, "folder": Path(tmp_path)})
+    with pytest.raises(ValueError, match="no trained network to keep"):
+        kept.keep(unfinished)
+
+
+def test_a_store_of_the_last_release_gains_the_kept_runs_table_and_keeps_its_drawings(store_url, digits):
+    from datetime import UTC, datetime
+
+    rows = [
+        {
+            "created_at": datetime.now(UTC),
+            "label": int(label),
+            "digit": digit.astype("<f4").tobytes(),
+            "session_id": "s",
+        }
+        for digit, label in zip(digits[0][:3], digits[1][:3], strict=True)
+    ]
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:  # schema version 1 and its drawings, as the last release wrote them
+        drawings.metadata.create_all(conn, tables=[drawings.META, drawings.DRAWINGS])
+        conn.execute(drawings.META.insert(), {"key": "schema_version", "value": "1"})
+        conn.execute(drawings.DRAWINGS.insert(), rows)
+    engine.dispose()
+    store = DrawingStore(store_url)  # migrates on open
+    assert store.schema_version() == 2 and store.count() == 3
+    np.testing.assert_array_equal(store.dataset().images, digits[0][:3])
+    assert KeptRuns(store).all() == []
+    store.close()
