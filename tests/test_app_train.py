@@ -1,0 +1,154 @@
+"""The Train page's states, run headless by AppTest: idle, queued, training, stopped, finished, failed, training
+off, MNIST missing. Runs are laid out as training_jobs writes them; the finished one is a real run."""
+
+import json
+import os
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mnist_app import training_jobs as jobs
+from mnist_app.testing import ROOT, SAMPLE, tiny_pen_env
+from mnist_app.train_settings import DataSettings, defaults
+
+TRAIN = "mnist_app/ui/train.py"
+ME = "a1b2c3d4e5f60718"
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch):
+    for key, value in tiny_pen_env(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("MNIST_DATA", str(SAMPLE))
+    return tmp_path / "jobs"  # MNIST_APP_JOBS (conftest)
+
+
+def train_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["drawing_session"] = ME  # this browser session's runs
+    at.run()
+    return at.switch_page(TRAIN).run()
+
+
+def job_folder(root, job_id: str, session: str = ME, **files) -> None:
+    """A run as training_jobs lays it out: job.json, and the other files given (name -> JSON)."""
+    folder = root / job_id
+    folder.mkdir(parents=True)
+    record = {
+        "network": "numpy",
+        "values": defaults("numpy"),
+        "data": {"digits": 60000, "augment": False, "pen": False},
+    }
+    record |= {"seed": 0, "session": session, "created": "2026-11-30T00:00:00+00:00", "number": 1}
+    (folder / "job.json").write_text(json.dumps(record))
+    for name, content in files.items():
+        (folder / f"{name}.json").write_text(json.dumps(content))
+
+
+def this_process() -> dict:
+    """started.json of a process that is alive: this one (a run that trains, as far as the page can tell)."""
+    return {"pid": os.getpid(), "start_ticks": jobs._start_ticks(os.getpid()), "started": "now"}
+
+
+def texts(at: AppTest) -> str:
+    parts = [*at.markdown, *at.info, *at.success, *at.warning, *at.error, *at.caption]
+    return " | ".join(str(p.value) for p in parts)
+
+
+def test_idle_the_page_shows_the_knobs_and_invites_a_first_run(root):
+    at = train_page()
+    assert not at.exception
+    assert at.radio(key="train_network").value == "numpy"
+    assert at.text_input(key="knob_numpy_hidden").value == "128"
+    assert "press Train" in texts(at) and not at.button(key="train").disabled
+
+
+def test_the_knobs_follow_the_chosen_network(root):
+    at = train_page()
+    at.radio(key="train_network").set_value("keras-mlp").run()
+    assert at.text_input(key="knob_keras-mlp_hidden").value == "512, 256, 128"
+    assert at.selectbox(key="knob_keras-mlp_loss").value == "categorical_crossentropy"
+    assert at.toggle(key="knob_keras-mlp_batch_norm").value is False
+
+
+def test_queued_the_page_shows_the_place_in_the_queue(root):
+    job_folder(root, "20261130-000000-0-aaaaaa", session="someone-else", started=this_process())
+    job_folder(root, "20261130-000001-0-bbbbbb")
+    at = train_page()
+    assert not at.exception
+    assert "Queued: position 1" in texts(at)
+    assert at.button(key="train").disabled and at.button(key="stop_20261130-000001-0-bbbbbb")
+
+
+def test_training_the_page_shows_progress_and_live_curves(root):
+    progress = {"phase": "training", "epoch": 1, "epochs": 6, "done": 300, "batches": 843, "digits_per_s": 25000}
+    progress |= {"eta_s": 7.5, "trace": [[0.5, 0.6, 0.8], [1.0, 0.3, 0.9], [1.36, 0.25, 0.93]]}
+    progress |= {"history": {"loss": [0.3], "accuracy": [0.9], "val_loss": [0.2], "val_accuracy": [0.94]}}
+    job_folder(root, "20261130-000000-0-aaaaaa", started=this_process(), progress=progress)
+    at = train_page()
+    assert not at.exception
+    bar = at.get("progress")[0]
+    assert "Epoch 2/6 · 25,000 digits/s · 8 s left" in bar.proto.text
+    assert len(at.get("vega_lite_chart")) == 2  # loss and accuracy, live
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "shown_as"),
+    [
+        ("stopped", "stopped by you before its first epoch ended: nothing to keep", "warning"),
+        ("failed", "MNIST_DATA is /nowhere, which holds no MNIST.", "error"),
+        ("stopped", "interrupted: its process ended before the run finished", "warning"),
+    ],
+)
+def test_an_ended_run_says_how_it_ended(root, status, message, shown_as):
+    job_folder(root, "20261130-000000-0-aaaaaa", end={"status": status, "message": message})
+    at = train_page()
+    assert not at.exception
+    assert any(message in element.value for element in getattr(at, shown_as))
+
+
+def test_a_run_that_died_without_a_word_shows_as_stopped_not_running(root):
+    job_folder(root, "20261130-000000-0-aaaaaa", started={"pid": 2**22 + 7, "start_ticks": 1, "started": "then"})
+    at = train_page()
+    assert any("interrupted" in w.value for w in at.warning)
+    assert not at.button(key="train").disabled
+
+
+def test_finished_the_page_shows_the_results_and_offers_keep_and_draw(root):
+    job = jobs.submit("numpy", defaults("numpy") | {"hidden": 32, "epochs": 2}, DataSettings(digits=2000), ME)
+    deadline = time.monotonic() + 120
+    while jobs.read(job.folder).status in (jobs.QUEUED, jobs.RUNNING) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    at = train_page()
+    assert not at.exception
+    assert any(m.value.startswith("**MNIST test accuracy: ") for m in at.markdown)
+    table = at.dataframe[0].value  # the run beside the shipped models
+    assert list(table["model"])[0] == "Run 1: NumPy MLP, written from scratch" and len(table) == 5
+    at.button(key=f"keep_{job.id}").click().run()
+    assert not at.exception and any("#1 Run 1" in m.value for m in at.markdown)
+
+
+def test_a_setting_out_of_its_limits_is_refused_with_the_limit_named(root):
+    at = train_page()
+    at.text_input(key="knob_numpy_hidden").set_value("128, 64").run()
+    at.button(key="train").click().run()
+    assert any("this network takes 1 to 1" in e.value for e in at.error)
+    assert jobs.list_jobs(root) == []
+
+
+def test_training_off_removes_the_page(monkeypatch):
+    monkeypatch.setenv("MNIST_APP_TRAINING", "off")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    with pytest.raises(ValueError, match="Known pages") as refused:
+        at.switch_page(TRAIN)
+    assert "train.py" not in str(refused.value).split("Known pages")[1]
+
+
+def test_without_mnist_the_page_says_how_to_fix_it_and_the_others_still_work(root, monkeypatch):
+    monkeypatch.setenv("MNIST_DATA", str(root.parent / "nowhere"))
+    at = train_page()
+    assert not at.exception
+    assert "Training needs MNIST" in at.error[0].value and "MNIST_DATA" in at.error[0].value
+    at.switch_page("mnist_app/ui/draw.py").run()
+    assert not at.exception and not at.error
