@@ -108,7 +108,7 @@ def server(tmp: Path) -> dict:
 
 def first_readings(url: str, process, digit, start: float) -> dict:
     """One browser: the first readings since `start` (the server's), page and model switches, and memory."""
-    from mnist_app.testing import canvas_box, canvas_strokes, chromium, draw, rss_mib, settle
+    from mnist_app.testing import canvas_box, canvas_strokes, chromium, draw, rss_mib, settle, timed
 
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
@@ -145,17 +145,6 @@ def first_readings(url: str, process, digit, start: float) -> dict:
         results[f"Diagnostics: model switch, median of {len(switches)} (s)"] = float(np.median(switches))
         results[f"Diagnostics: model switch, slowest of {len(switches)} (s)"] = max(switches)
     return results
-
-
-def timed(page, action) -> float:
-    """Seconds from an action until Streamlit is idle again and the page has stopped changing (less the quiet wait)."""
-    from mnist_app.testing import settle
-
-    quiet_ms = 300
-    begin = time.perf_counter()
-    action()
-    settle(page, quiet_ms)
-    return time.perf_counter() - begin - quiet_ms / 1000
 
 
 def choose(page, name: str) -> None:

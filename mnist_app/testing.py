@@ -220,6 +220,15 @@ def settle(page, quiet_ms: int = 1000) -> None:
     page.wait_for_function(SETTLED, arg=quiet_ms, polling=100)
 
 
+def timed(page, action) -> float:
+    """Seconds from an action until Streamlit is idle again and the page has stopped changing (less the quiet wait)."""
+    quiet_ms = 300
+    begin = time.perf_counter()
+    action()
+    settle(page, quiet_ms)
+    return time.perf_counter() - begin - quiet_ms / 1000
+
+
 async def settle_async(page, quiet_ms: int = 1000) -> None:
     """`settle`, for the load test's async pages."""
     await page.evaluate("window.__settleText = undefined")

@@ -54,7 +54,7 @@ NETWORKS: dict[str, Network] = {
     ),
     "keras-mlp": Network(
         "Keras MLP",
-        KerasConfig(hidden=(512, 256, 128), optimizer="rmsprop", epochs=5, val_fraction=0.1),
+        KerasConfig(hidden=(512, 256, 128), optimizer="rmsprop", epochs=15, val_fraction=0.1),
         ("hidden", "activation", "loss", *COMMON, "dropout", "batch_norm"),
         "Dense layers of your widths; the first source project's 512-256-128 RMSprop by default",
     ),

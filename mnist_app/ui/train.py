@@ -7,10 +7,12 @@ reruns on a timer, so the page itself never sleeps or loops.
 
 from __future__ import annotations
 
+import threading
+
 import pandas as pd
 import streamlit as st
 
-from mnist_app import charts, reports, training_jobs
+from mnist_app import charts, heldout, pendigits, reports, training_jobs
 from mnist_app import train_settings as settings
 from mnist_app.data import MnistDataError, local_source
 from mnist_app.drawings import StoreError
@@ -20,6 +22,21 @@ from mnist_app.ui import runs
 from mnist_app.ui.cache import load_reports, models_dir
 from mnist_app.ui.report_views import mnist_test_set
 from mnist_app.ui.store import get_store, session_id
+
+
+@st.cache_resource(show_spinner=False)
+def _render_heldout() -> threading.Thread:
+    """Render the held-out writers' drawings once per server, in the background, so that the first run's results
+    need not wait for them (they are cached on disk after that)."""
+
+    def render() -> None:
+        if pendigits.default_path().is_file():
+            heldout.drawn_digits()
+
+    thread = threading.Thread(target=render, name="mnist-app-heldout", daemon=True)
+    thread.start()
+    return thread
+
 
 LIVE_EVERY_S = 0.5  # the live view rereads the run's progress this often
 RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3)
@@ -215,6 +232,7 @@ except MnistDataError as exc:
     st.error(f"Training needs MNIST: {exc}")
     st.stop()
 
+_render_heldout()
 left, right = st.columns([1, 2], gap="large")
 with left:
     network, values, data = knobs()

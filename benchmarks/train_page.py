@@ -1,0 +1,147 @@
+"""The Train page in Debian's Chromium against `streamlit run app.py`, on this machine (issue 25's goals):
+
+- the default NumPy run, from the click on Train to its results on screen, and its MNIST test accuracy
+  (goal: >= 97% in <= 20 s); the first run on a fresh server and a second one;
+- the first source project's Keras MLP (512-256-128, RMSprop), the same way (goal: >= 98% in <= 90 s);
+- how often the live view changes while a run trains (goal: >= 2 per second);
+- the Draw page's pen-up to reading, in another session, on an idle server and while the Keras run trains
+  (goal: <= 2x idle).
+
+    MNIST_DATA=../shared/mnist python benchmarks/train_page.py      # writes benchmarks/results/train_page.json
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from mnist_app import models
+from mnist_app.artifacts import write_json
+from mnist_app.testing import (
+    canvas_box,
+    canvas_strokes,
+    chromium,
+    clear,
+    draw,
+    readable_digits,
+    settle,
+    streamlit_server,
+)
+
+RESULTS = Path(__file__).resolve().parent / "results" / "train_page.json"
+ACCURACY = re.compile(r"MNIST test accuracy: (\d+\.\d+)%")
+PEN_UPS = 15  # drawings timed per condition
+WATCH_S = 10.0  # how long the live view is watched
+PROGRESS_STATE = """() => {
+    const bar = document.querySelector("[data-testid='stProgress']");
+    return bar ? bar.innerText + "|" + bar.querySelector("[role=progressbar]")?.getAttribute("aria-valuenow") : "";
+}"""
+
+
+def open_page(browser, url: str, path: str = ""):
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.set_default_timeout(300_000)
+    page.goto(f"{url}/{path}")
+    return page
+
+
+def run_from_click(page, network_label: str | None = None) -> dict:
+    """Press Train (after choosing a network), wait for the results; seconds from the click, and the accuracy."""
+    if network_label:
+        page.get_by_text(network_label, exact=True).click()
+        settle(page)
+    start = time.perf_counter()
+    page.get_by_role("button", name="Train", exact=True).click()
+    line = page.get_by_text(ACCURACY)
+    line.wait_for()
+    seconds = time.perf_counter() - start
+    return {"seconds": round(seconds, 2), "mnist_test_accuracy": float(ACCURACY.search(line.inner_text())[1]) / 100}
+
+
+def live_updates_per_second(page) -> float:
+    """Distinct states of the progress bar (its text and its length) seen per second while a run trains."""
+    bar = page.get_by_test_id("stProgress")
+    bar.wait_for()
+    seen, last, start = 0, None, time.perf_counter()
+    while time.perf_counter() - start < WATCH_S:
+        state = page.evaluate(PROGRESS_STATE)
+        if state and state != last:
+            seen, last = seen + 1, state
+        time.sleep(0.02)
+    return seen / WATCH_S
+
+
+def pen_ups(page, digit, count: int) -> list[float]:
+    """Seconds from the last pen-up of a drawing to its reading on screen, `count` drawings."""
+    times = []
+    for i in range(count):
+        clear(page)
+        settle(page, 300)
+        # moved a pixel each time: the page never reads again a drawing with the strokes of the one just cleared
+        draw(page, canvas_box(page), [stroke + i % 5 for stroke in canvas_strokes(digit)])
+        start = time.perf_counter()
+        page.get_by_text(f"Prediction: {digit.label}", exact=True).wait_for()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def record(results: dict, what: str, value) -> None:
+    """Keep a figure and say it at once: the run takes minutes."""
+    results[what] = value
+    print(f"{what}: {value}", flush=True)
+
+
+def summary(times: list[float]) -> dict:
+    return {"median_s": round(float(np.median(times)), 3), "p95_s": round(float(np.percentile(times, 95)), 3)}
+
+
+def main() -> None:
+    digit = readable_digits(("numpy-mlp",))[4][0]
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp, chromium() as browser:
+        env = {"MNIST_APP_JOBS": f"{tmp}/jobs", "MNIST_APP_DB": f"sqlite:///{tmp}/drawings.sqlite"}
+        with streamlit_server(Path(tmp) / "server.log", env) as (url, _):
+            draw_page = open_page(browser, url)
+            draw_page.get_by_text("Draw a digit (0-9)").wait_for()
+            idle = pen_ups(draw_page, digit, PEN_UPS)
+            record(results, "pen-up to reading, idle server", summary(idle))
+
+            train = open_page(browser, url, "train")
+            train.get_by_text("Set the knobs and press Train").wait_for()
+            record(results, "default NumPy run, first on this server", run_from_click(train))
+            record(results, "default NumPy run, again", run_from_click(train))
+
+            keras = open_page(browser, url, "train")
+            keras.get_by_text("Set the knobs and press Train").wait_for()
+            keras.get_by_text("Keras MLP", exact=True).click()
+            settle(keras)
+            start = time.perf_counter()
+            keras.get_by_role("button", name="Train", exact=True).click()
+            keras.get_by_text(re.compile(r"Epoch 1/\d+ · ")).wait_for()
+            record(results, "live view changes per second, Keras MLP run", round(live_updates_per_second(keras), 2))
+            busy = pen_ups(draw_page, digit, PEN_UPS)
+            record(results, "pen-up to reading, while the Keras MLP run trains", summary(busy))
+            line = keras.get_by_text(ACCURACY)
+            line.wait_for()
+            keras_run = {
+                "seconds": round(time.perf_counter() - start, 2),
+                "mnist_test_accuracy": float(ACCURACY.search(line.inner_text())[1]) / 100,
+            }
+            record(results, "Keras MLP run (512-256-128, RMSprop), from the click", keras_run)
+            ratio = summary(busy)["median_s"] / summary(idle)["median_s"]
+            record(results, "pen-up while training / idle (median)", round(ratio, 2))
+    results["machine"] = {
+        "cpus": __import__("os").cpu_count(),
+        "model shown on the Draw page": models.label_of("numpy-mlp"),
+    }
+    write_json(RESULTS, results)
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

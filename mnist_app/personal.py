@@ -1,0 +1,129 @@
+"""Teach a model one person's handwriting: fine-tune a copy of a shipped model on a few of their drawings,
+with MNIST digits replayed beside them so that everyone else's handwriting is not forgotten.
+
+    from mnist_app.personal import fine_tune
+    taught = fine_tune("ensemble", images, labels)   # (n, 28, 28) float32 in [0, 1], (n,) ints -> Model
+    taught.predict_proba(images)                     # the same contract as models.load(...)
+
+The shipped model's files are never written: the copy lives in memory. Each kind trains through its own trainer
+(kinds.py), starting from the shipped weights; an ensemble's members are taught one by one and the ensemble
+rebuilt from them. The recipe (RECIPE) was chosen on the tuning twins with writers 16-20 as the people
+(benchmarks/personal.py); writers 21-30 only measure it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import numpy as np
+
+from .augment import AugmentConfig, augment
+from .contract import TrainingData, TrainingListener, validate_images
+from .data import Mnist, load_mnist, to_float
+from .kinds import kind_of, preset
+from .models import Model, load
+from .pendigits import TUNING_WRITERS
+
+MIN_DRAWINGS, MAX_DRAWINGS = 10, 5000
+VALIDATION = 500  # replayed MNIST digits kept aside for the trainers' per-epoch validation
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a model is taught: its own optimizer and batch size, these epochs and rate, each drawing seen `repeats`
+    times per epoch (lightly distorted), with `replay` MNIST training digits per drawing."""
+
+    epochs: int = 3
+    learning_rate: float = 1e-4
+    repeats: int = 8
+    replay: int = 8
+    distort: bool = True
+    seed: int = 0
+
+
+RECIPE = Recipe()  # chosen on writers 16-20 through the tuning twins: benchmarks/personal.py --choose
+
+
+def check_tuning_writers(writers) -> list[int]:
+    """Writers a recipe may be chosen on: trainable ones (1-20) only; ValueError for a held-out one (21-30)."""
+    chosen = sorted({int(w) for w in writers})
+    held_out = [w for w in chosen if w not in TUNING_WRITERS]
+    if held_out:
+        raise ValueError(f"writers {held_out} are held out (21-30): they measure a recipe, never choose it")
+    return chosen
+
+
+def check_drawings(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 28, 28) float32 in [0, 1] and (n,) int64 digits, 10 <= n <= 5000; ValueError naming the problem."""
+    images = validate_images(images)
+    labels = np.asarray(labels)
+    if labels.shape != (len(images),):
+        raise ValueError(f"labels must be one digit per image ({len(images)}), got shape {labels.shape}")
+    if labels.dtype == bool or not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() > 9:
+        raise ValueError("labels must be whole digits 0-9")
+    if not MIN_DRAWINGS <= len(images) <= MAX_DRAWINGS:
+        raise ValueError(f"{len(images)} drawings: teaching takes {MIN_DRAWINGS} to {MAX_DRAWINGS}")
+    return images, labels.astype(np.int64)
+
+
+def fine_tune(
+    name: str,
+    images: np.ndarray,
+    labels: np.ndarray,
+    recipe: Recipe = RECIPE,
+    directory: str | Path | None = None,
+    mnist: Mnist | None = None,
+    listener: TrainingListener | None = None,
+) -> Model:
+    """A copy of model `name` (from `directory`, default models/) taught these drawings; ValueError for bad input,
+    ModelLoadError when the model cannot be loaded, MnistDataError when MNIST cannot be found."""
+    images, labels = check_drawings(images, labels)
+    mnist = mnist or load_mnist()
+    members = getattr(preset(name), "members", None)
+    if members is None:
+        return _taught(load(name, directory), images, labels, recipe, mnist, listener)
+    base = load(name, directory)
+    taught = [_taught(load(m, directory), images, labels, recipe, mnist, listener) for m in members]
+    network = kind_of(name).code().Ensemble(taught, base.network.config)
+    return replace(base, network=network, title=f"{base.label} + your handwriting")
+
+
+def _taught(base: Model, images, labels, recipe: Recipe, mnist: Mnist, listener) -> Model:
+    """One network fine-tuned from `base` by its kind's own trainer; the base's calibration kept."""
+    config = _config(base.name, recipe)
+    data = _data(images, labels, recipe, mnist)
+    network, _ = kind_of(base.name).code().train_network(config, data, lambda _: base, 0, listener)
+    return replace(base, network=network, title=f"{base.label} + your handwriting")
+
+
+def _config(name: str, recipe: Recipe):
+    """The model's own preset, started from its trained weights, with the recipe's epochs and rate."""
+    changes = {
+        "start_from": name,
+        "epochs": recipe.epochs,
+        "learning_rate": recipe.learning_rate,
+        "schedule": "constant",
+        "augment": False,
+        "restyle": 0.0,
+        "erase_ink": 0.0,
+        "pen_writers": (),
+        "pen_variants": 0,
+        "early_stopping": 0,
+        "seed": recipe.seed,
+    }
+    config = preset(name)
+    known = {f.name for f in fields(config)}
+    return replace(config, **{key: value for key, value in changes.items() if key in known})
+
+
+def _data(images: np.ndarray, labels: np.ndarray, recipe: Recipe, mnist: Mnist) -> TrainingData:
+    """The drawings `repeats` times (distorted afresh each time, when the recipe says so), and MNIST digits
+    replayed beside them; a few more MNIST digits for validation."""
+    rng = np.random.default_rng(recipe.seed)
+    copies = [augment(images, rng, AugmentConfig(restyle=0.0)) if recipe.distort else images for _ in range(recipe.repeats)]
+    picked = rng.choice(len(mnist.x_train), size=recipe.replay * len(images) + VALIDATION, replace=False)
+    replay, val = picked[:-VALIDATION], picked[-VALIDATION:]
+    x = np.concatenate([*copies, to_float(mnist.x_train[replay])]).astype(np.float32)
+    y = np.concatenate([np.tile(labels, recipe.repeats), mnist.y_train[replay].astype(np.int64)])
+    return TrainingData(x, y, to_float(mnist.x_train[val]), mnist.y_train[val].astype(np.int64))
