@@ -3,6 +3,7 @@
 python train.py all                     # the shipped models and the MNIST-only ones they start from (see `all`
                                         # below): about 2.5 hours on 2 CPU cores, 100 minutes of it keras-cnn-mnist
 python train.py numpy-mlp --calibrate-only   # refit a trained model's calibration (its twin on pen writers 16-20)
+python train.py all compare --figures-only   # redraw every model's report.png (and its twin's) from its reports
 python train.py numpy --epochs 5        # one model, fewer epochs
 python train.py compare                 # the source projects' comparisons and the MNIST-only CNN
 python train.py numpy --out /tmp/m      # write somewhere else than models/
@@ -34,7 +35,15 @@ from mnist_app.models import (
     model_dir,
     twins_dir,
 )
-from mnist_app.reports import build_report, misclassified, pen_writers_behind, read_report, write_reports
+from mnist_app.reports import (
+    ReportMissingError,
+    build_report,
+    misclassified,
+    pen_writers_behind,
+    read_report,
+    write_figure,
+    write_reports,
+)
 
 # each shipped model starts from its MNIST-only comparison's weights, and the ensemble averages trained models:
 # order matters
@@ -86,6 +95,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", default=str(MODELS_DIR), help=f"output models folder (default {MODELS_DIR})")
     parser.add_argument(
         "--calibrate-only", action="store_true", help="refit the trained models' calibration, without training"
+    )
+    parser.add_argument(
+        "--figures-only",
+        action="store_true",
+        help="redraw the trained models' report.png (and their tuning twins') from their reports, without training",
     )
     parser.add_argument(
         "--drawings",
@@ -264,18 +278,29 @@ def starting_points(args: argparse.Namespace):
     return lambda member: load(member, args.out if member in CALIBRATED else args.twin_of or args.out)
 
 
+def redraw_figures(names: list[str], args: argparse.Namespace) -> None:
+    """Write each trained model's report.png, and its tuning twin's, from the reports already in its folder."""
+    for name in names:
+        for run in (twin_args(args), args) if name in CALIBRATED else (args,):
+            print(f"== {name}: {write_figure(model_dir(name, run.out))}")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    names = expand(args.models)
     try:
+        if args.figures_only:
+            redraw_figures(names, args)
+            return
         mnist = load_mnist(args.data)
         drawings = saved_drawings(args.drawings) if args.drawings else None
-        for name in expand(args.models):
+        for name in names:
             if not args.calibrate_only:  # a calibrated model's tuning twin first: its calibration comes from it
                 for run in (twin_args(args), args) if name in CALIBRATED else (args,):
                     train_one(name, run, mnist, drawings)
             if name in CALIBRATED:
                 calibrate(name, args)
-    except (MnistDataError, ModelLoadError) as exc:
+    except (MnistDataError, ModelLoadError, ReportMissingError) as exc:
         raise SystemExit(f"train.py: {exc}") from None
 
 

@@ -60,7 +60,8 @@ def test_numpy_model_writes_weights_history_and_report(tmp_path):
     ).stdout
     assert "Epoch 2/2" in out and "val_accuracy" in out
     folder = tmp_path / "comparisons" / "numpy-mlp-mnist"
-    assert {p.name for p in folder.iterdir()} == {"model.npz", "history.json", "report.json", "misclassified.npz"}
+    files = {"model.npz", "history.json", "report.json", "misclassified.npz", "report.png"}
+    assert {p.name for p in folder.iterdir()} == files
     history = json.loads((folder / "history.json").read_text())
     assert all(len(history[k]) == 2 for k in ("loss", "accuracy", "val_loss", "val_accuracy"))
     report = json.loads((folder / "report.json").read_text())
@@ -133,7 +134,7 @@ def test_an_ensemble_is_reported_from_its_trained_members(tmp_path):
         copy_with_twin(name, tmp_path)
     run_train("ensemble", "--data", str(SAMPLE), "--out", str(tmp_path), env=tiny_pen_env(tmp_path))
     folder = tmp_path / "ensemble"
-    files = {"ensemble.json", "history.json", "report.json", "misclassified.npz", "calibration.json"}
+    files = {"ensemble.json", "history.json", "report.json", "misclassified.npz", "calibration.json", "report.png"}
     assert {p.name for p in folder.iterdir()} == files
     sample = load_npz(SAMPLE)
     probs = models.load("ensemble", tmp_path).predict_proba(to_float(sample.x_test))
@@ -161,6 +162,19 @@ def test_fine_tuning_without_its_starting_model_says_what_to_train_first(tmp_pat
     assert result.returncode != 0
     assert "Retrain with: python train.py keras-cnn-mnist" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_figures_only_redraws_report_png_from_the_reports_without_data_or_training(tmp_path):
+    from mnist_app import models
+
+    folder = models.model_dir("numpy-mlp-mnist", tmp_path)
+    shutil.copytree(models.model_dir("numpy-mlp-mnist"), folder)
+    (folder / "report.png").unlink()
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    out = run_train("numpy-mlp-mnist", "--figures-only", "--out", str(tmp_path), env={"MNIST_DATA": "/nowhere"}).stdout
+    assert str(folder / "report.png") in out
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.name != "report.png"} == before
+    assert (folder / "report.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_no_data_gives_advice_not_a_traceback(tmp_path):
