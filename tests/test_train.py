@@ -25,7 +25,7 @@ def copy_with_twin(name: str, folder: Path) -> None:
         shutil.copytree(models.model_dir(name, source), models.model_dir(name, target))
 
 
-def run_train(*args, env=None, check=True):
+def run_train(*args, env=None, check=True, timeout=None):
     return subprocess.run(
         [sys.executable, str(ROOT / "train.py"), *args],
         capture_output=True,
@@ -33,6 +33,7 @@ def run_train(*args, env=None, check=True):
         check=check,
         env={**os.environ, **(env or {})},
         cwd=ROOT,
+        timeout=timeout,
     )
 
 
@@ -175,6 +176,32 @@ def test_figures_only_redraws_report_png_from_the_reports_without_data_or_traini
     assert str(folder / "report.png") in out
     assert {p.name: p.read_bytes() for p in folder.iterdir() if p.name != "report.png"} == before
     assert (folder / "report.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_missing_pen_digit_file_ends_in_one_line_naming_it_before_anything_trains(tmp_path):
+    """numpy-mlp-mnist needs no pen digits, but numpy-mlp after it does: the run stops before either trains."""
+    missing = tmp_path / "nowhere.tra"
+    env = {"PENDIGITS": str(missing), "MNIST_APP_CACHE": str(tmp_path / "cache")}
+    common = ("--epochs", "1", "--data", str(SAMPLE), "--out", str(tmp_path))
+    result = run_train("numpy-mlp-mnist", "numpy-mlp", *common, env=env, check=False, timeout=60)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("train.py: ") and len(result.stderr.strip().splitlines()) == 1
+    assert str(missing) in result.stderr and "PENDIGITS" in result.stderr and "numpy-mlp" in result.stderr
+    assert not (tmp_path / "comparisons").exists() and "==" not in result.stdout
+
+
+def test_a_missing_starting_model_ends_in_one_line_naming_it_before_any_pen_digit_is_drawn(tmp_path):
+    from mnist_app import models
+
+    env = tiny_pen_env(tmp_path)
+    result = run_train(
+        "numpy-mlp", "--epochs", "1", "--data", str(SAMPLE), "--out", str(tmp_path), env=env, check=False
+    )
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("train.py: ") and len(result.stderr.strip().splitlines()) == 1
+    assert str(models.weights_path("numpy-mlp-mnist", tmp_path)) in result.stderr
+    assert "Retrain with: python train.py numpy-mlp-mnist" in result.stderr
+    assert not (tmp_path / "cache").exists()  # no pen digit was drawn for it
 
 
 def test_no_data_gives_advice_not_a_traceback(tmp_path):
