@@ -3,6 +3,7 @@
 python train.py all                     # the shipped models and the MNIST-only ones they start from (see `all`
                                         # below): about 2.5 hours on 2 CPU cores, 100 minutes of it keras-cnn-mnist
 python train.py numpy-mlp --calibrate-only   # refit a trained model's calibration (its twin on pen writers 16-20)
+python train.py all compare --figures-only   # redraw every model's report.png (and its twin's) from its reports
 python train.py numpy --epochs 5        # one model, fewer epochs
 python train.py compare                 # the source projects' comparisons and the MNIST-only CNN
 python train.py numpy --out /tmp/m      # write somewhere else than models/
@@ -12,18 +13,19 @@ python train.py keras-cnn --drawings sqlite:///$HOME/.local/share/mnist-app/draw
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from dataclasses import asdict, fields, replace
 
 import numpy as np
 
-from mnist_app import calibration, pen_training
+from mnist_app import calibration, pen_training, pendigits
 from mnist_app.artifacts import write_json
 from mnist_app.contract import TrainingData, in_chunks
 from mnist_app.data import Mnist, MnistDataError, load_mnist, split_validation, to_float
 from mnist_app.drawings import DrawingStore, DrawnSet, StoreError, split_by_session
-from mnist_app.kinds import NAMES, kind_of
+from mnist_app.kinds import NAMES, kind_of, preset
 from mnist_app.models import (
     ENSEMBLE_MEMBERS_ONLY,
     MODELS_DIR,
@@ -34,7 +36,15 @@ from mnist_app.models import (
     model_dir,
     twins_dir,
 )
-from mnist_app.reports import build_report, misclassified, pen_writers_behind, read_report, write_reports
+from mnist_app.reports import (
+    ReportMissingError,
+    build_report,
+    misclassified,
+    pen_writers_behind,
+    read_report,
+    write_figure,
+    write_reports,
+)
 
 # each shipped model starts from its MNIST-only comparison's weights, and the ensemble averages trained models:
 # order matters
@@ -86,6 +96,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", default=str(MODELS_DIR), help=f"output models folder (default {MODELS_DIR})")
     parser.add_argument(
         "--calibrate-only", action="store_true", help="refit the trained models' calibration, without training"
+    )
+    parser.add_argument(
+        "--figures-only",
+        action="store_true",
+        help="redraw the trained models' report.png (and their tuning twins') from their reports, without training",
     )
     parser.add_argument(
         "--drawings",
@@ -179,6 +194,9 @@ def train_one(name: str, args: argparse.Namespace, mnist: Mnist, drawings: tuple
     `drawings` (DrawnSet, store URL) adds saved drawings to its training and validation digits."""
     kind = kind_of(name)
     config = configure(kind.presets[name], args)
+    load_model = starting_points(args)
+    for needed in starts_from(config):  # fail fast: before the data, whose pen digits take minutes to draw
+        load_model(needed)
     data = training_data(mnist, config, args) if config.trains_itself else None
     used = None
     if data is not None and drawings is not None:
@@ -186,7 +204,7 @@ def train_one(name: str, args: argparse.Namespace, mnist: Mnist, drawings: tuple
     print(f"== {name}: {config}")
     start = time.perf_counter()
     verbose = 1 if sys.stdout.isatty() else 2  # Keras: a progress bar in a terminal, one line per epoch in a log
-    network, history = kind.code().train_network(config, data, starting_points(args), verbose)
+    network, history = kind.code().train_network(config, data, load_model, verbose)
     seconds = time.perf_counter() - start
     directory = model_dir(name, args.out)
     network.save(directory / kind.weights_file)
@@ -259,23 +277,52 @@ def recipe_of(report: dict) -> dict:
 
 
 def starting_points(args: argparse.Namespace):
-    """Loads the models a model trains from or averages: a tuning twin's ensemble averages the members' twins, and
-    every model starts from the MNIST-only models of the main output folder."""
-    return lambda member: load(member, args.out if member in CALIBRATED else args.twin_of or args.out)
+    """Loads the models a model trains from or averages, each once: a tuning twin's ensemble averages the members'
+    twins, and every model starts from the MNIST-only models of the main output folder."""
+    return functools.cache(lambda member: load(member, args.out if member in CALIBRATED else args.twin_of or args.out))
+
+
+def starts_from(config) -> tuple[str, ...]:
+    """The trained models a model needs: the one it is fine-tuned from, or the ones it averages."""
+    return tuple(filter(None, (getattr(config, "start_from", ""),))) + tuple(getattr(config, "members", ()))
+
+
+def check_pen_digits(names: list[str], args: argparse.Namespace) -> None:
+    """Fail fast, in one line, when a model of the run needs the pen-digit file (to train on drawn pen digits, or
+    to fit its calibration on them) and it is missing: not after other models have trained."""
+    needing = [n for n in names if n in CALIBRATED or getattr(configure(preset(n), args), "pen_variants", 0)]
+    path = pendigits.default_path()
+    if needing and not path.is_file():
+        raise SystemExit(
+            f"train.py: {', '.join(needing)} need drawn pen digits, and there is no pen-digit file at {path}: "
+            "set PENDIGITS to UCI pendigits' pendigits-orig.tra (../shared/pendigits)"
+        )
+
+
+def redraw_figures(names: list[str], args: argparse.Namespace) -> None:
+    """Write each trained model's report.png, and its tuning twin's, from the reports already in its folder."""
+    for name in names:
+        for run in (twin_args(args), args) if name in CALIBRATED else (args,):
+            print(f"== {name}: {write_figure(model_dir(name, run.out))}")
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    names = expand(args.models)
     try:
+        if args.figures_only:
+            redraw_figures(names, args)
+            return
         mnist = load_mnist(args.data)
+        check_pen_digits(names, args)
         drawings = saved_drawings(args.drawings) if args.drawings else None
-        for name in expand(args.models):
+        for name in names:
             if not args.calibrate_only:  # a calibrated model's tuning twin first: its calibration comes from it
                 for run in (twin_args(args), args) if name in CALIBRATED else (args,):
                     train_one(name, run, mnist, drawings)
             if name in CALIBRATED:
                 calibrate(name, args)
-    except (MnistDataError, ModelLoadError) as exc:
+    except (MnistDataError, ModelLoadError, ReportMissingError) as exc:
         raise SystemExit(f"train.py: {exc}") from None
 
 

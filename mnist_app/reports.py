@@ -2,7 +2,8 @@
 
 Per model folder: `history.json` (per-epoch loss and accuracy, train and validation),
 `report.json` (test metrics, config, data, versions, time) and `misclassified.npz`
-(the test digits it gets wrong, most confident mistakes first).
+(the test digits it gets wrong, most confident mistakes first); and `report.png`, the same report as one
+picture to download (report_figure.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .models import model_dir
 from .pen_training import CALIBRATION_WRITERS, TWIN_WRITERS
 
 GALLERY_SIZE = 64
+FIGURE = "report.png"  # report_figure.py draws it
 DRAWN_RESULTS = "drawn-digits.json"  # benchmarks/drawn_digits.py's results, in the models folder
 
 
@@ -78,11 +80,20 @@ def misclassified(images: np.ndarray, y_true: np.ndarray, probs: np.ndarray, lim
 
 
 def write_reports(directory: Path, history: dict, report: dict, gallery: dict) -> None:
-    """Write the three report files, each atomically."""
+    """Write the three report files and the report's picture, each atomically."""
     write_json(directory / "history.json", {k: history[k] for k in HISTORY_KEYS})
     with atomic_path(directory / "misclassified.npz") as tmp, open(tmp, "wb") as handle:
         np.savez_compressed(handle, **gallery)
     write_json(directory / "report.json", report)
+    write_figure(directory, history, report)
+
+
+def write_figure(directory: Path, history: dict | None = None, report: dict | None = None) -> Path:
+    """Draw `report.png` from the history and report given, else from the folder's own files (no retraining)."""
+    from . import report_figure  # seaborn (and the pyplot it imports) load only here: the pages never draw it
+
+    history = read_history(directory) if history is None else history
+    return report_figure.write(directory, history, read_report(directory) if report is None else report)
 
 
 def read(directory: Path) -> Reports:

@@ -162,6 +162,19 @@ def test_diagnostics_compares_the_source_projects_variants(monkeypatch):
     assert (table["what"].str.len() > 0).all()  # every variant says what it is
 
 
+def test_diagnostics_offers_the_chosen_models_report_as_a_png_download(monkeypatch):
+    at = diagnostics(monkeypatch, "keras-mlp")
+    assert not at.exception
+    assert at.download_button(key="report_png_keras-mlp").label == "Download the report, PNG"
+
+
+def test_diagnostics_offers_no_report_download_where_the_png_is_missing(monkeypatch, model_copy):
+    (model_copy / "keras-mlp" / reports.FIGURE).unlink()
+    at = diagnostics(monkeypatch, "keras-mlp", models_dir=model_copy)
+    assert not at.exception and at.metric  # the rest of the page is there
+    assert not at.get("download_button")
+
+
 def test_a_model_without_reports_gets_a_message_and_the_command(monkeypatch, model_copy):
     (model_copy / "keras-mlp" / "report.json").unlink()
     at = diagnostics(monkeypatch, "keras-mlp", models_dir=model_copy)

@@ -25,7 +25,7 @@ def copy_with_twin(name: str, folder: Path) -> None:
         shutil.copytree(models.model_dir(name, source), models.model_dir(name, target))
 
 
-def run_train(*args, env=None, check=True):
+def run_train(*args, env=None, check=True, timeout=None):
     return subprocess.run(
         [sys.executable, str(ROOT / "train.py"), *args],
         capture_output=True,
@@ -33,6 +33,7 @@ def run_train(*args, env=None, check=True):
         check=check,
         env={**os.environ, **(env or {})},
         cwd=ROOT,
+        timeout=timeout,
     )
 
 
@@ -60,7 +61,8 @@ def test_numpy_model_writes_weights_history_and_report(tmp_path):
     ).stdout
     assert "Epoch 2/2" in out and "val_accuracy" in out
     folder = tmp_path / "comparisons" / "numpy-mlp-mnist"
-    assert {p.name for p in folder.iterdir()} == {"model.npz", "history.json", "report.json", "misclassified.npz"}
+    files = {"model.npz", "history.json", "report.json", "misclassified.npz", "report.png"}
+    assert {p.name for p in folder.iterdir()} == files
     history = json.loads((folder / "history.json").read_text())
     assert all(len(history[k]) == 2 for k in ("loss", "accuracy", "val_loss", "val_accuracy"))
     report = json.loads((folder / "report.json").read_text())
@@ -133,7 +135,7 @@ def test_an_ensemble_is_reported_from_its_trained_members(tmp_path):
         copy_with_twin(name, tmp_path)
     run_train("ensemble", "--data", str(SAMPLE), "--out", str(tmp_path), env=tiny_pen_env(tmp_path))
     folder = tmp_path / "ensemble"
-    files = {"ensemble.json", "history.json", "report.json", "misclassified.npz", "calibration.json"}
+    files = {"ensemble.json", "history.json", "report.json", "misclassified.npz", "calibration.json", "report.png"}
     assert {p.name for p in folder.iterdir()} == files
     sample = load_npz(SAMPLE)
     probs = models.load("ensemble", tmp_path).predict_proba(to_float(sample.x_test))
@@ -161,6 +163,45 @@ def test_fine_tuning_without_its_starting_model_says_what_to_train_first(tmp_pat
     assert result.returncode != 0
     assert "Retrain with: python train.py keras-cnn-mnist" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_figures_only_redraws_report_png_from_the_reports_without_data_or_training(tmp_path):
+    from mnist_app import models
+
+    folder = models.model_dir("numpy-mlp-mnist", tmp_path)
+    shutil.copytree(models.model_dir("numpy-mlp-mnist"), folder)
+    (folder / "report.png").unlink()
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    out = run_train("numpy-mlp-mnist", "--figures-only", "--out", str(tmp_path), env={"MNIST_DATA": "/nowhere"}).stdout
+    assert str(folder / "report.png") in out
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.name != "report.png"} == before
+    assert (folder / "report.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_missing_pen_digit_file_ends_in_one_line_naming_it_before_anything_trains(tmp_path):
+    """numpy-mlp-mnist needs no pen digits, but numpy-mlp after it does: the run stops before either trains."""
+    missing = tmp_path / "nowhere.tra"
+    env = {"PENDIGITS": str(missing), "MNIST_APP_CACHE": str(tmp_path / "cache")}
+    common = ("--epochs", "1", "--data", str(SAMPLE), "--out", str(tmp_path))
+    result = run_train("numpy-mlp-mnist", "numpy-mlp", *common, env=env, check=False, timeout=60)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("train.py: ") and len(result.stderr.strip().splitlines()) == 1
+    assert str(missing) in result.stderr and "PENDIGITS" in result.stderr and "numpy-mlp" in result.stderr
+    assert not (tmp_path / "comparisons").exists() and "==" not in result.stdout
+
+
+def test_a_missing_starting_model_ends_in_one_line_naming_it_before_any_pen_digit_is_drawn(tmp_path):
+    from mnist_app import models
+
+    env = tiny_pen_env(tmp_path)
+    result = run_train(
+        "numpy-mlp", "--epochs", "1", "--data", str(SAMPLE), "--out", str(tmp_path), env=env, check=False
+    )
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("train.py: ") and len(result.stderr.strip().splitlines()) == 1
+    assert str(models.weights_path("numpy-mlp-mnist", tmp_path)) in result.stderr
+    assert "Retrain with: python train.py numpy-mlp-mnist" in result.stderr
+    assert not (tmp_path / "cache").exists()  # no pen digit was drawn for it
 
 
 def test_no_data_gives_advice_not_a_traceback(tmp_path):
