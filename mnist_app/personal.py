@@ -121,7 +121,9 @@ def _data(images: np.ndarray, labels: np.ndarray, recipe: Recipe, mnist: Mnist) 
     """The drawings `repeats` times (distorted afresh each time, when the recipe says so), and MNIST digits
     replayed beside them; a few more MNIST digits for validation."""
     rng = np.random.default_rng(recipe.seed)
-    copies = [augment(images, rng, AugmentConfig(restyle=0.0)) if recipe.distort else images for _ in range(recipe.repeats)]
+    copies = [
+        augment(images, rng, AugmentConfig(restyle=0.0)) if recipe.distort else images for _ in range(recipe.repeats)
+    ]
     picked = rng.choice(len(mnist.x_train), size=recipe.replay * len(images) + VALIDATION, replace=False)
     replay, val = picked[:-VALIDATION], picked[-VALIDATION:]
     x = np.concatenate([*copies, to_float(mnist.x_train[replay])]).astype(np.float32)

@@ -288,12 +288,14 @@ class JobListener(TrainingListener):
 
     def __init__(self, folder: Path, epochs: int, digits: int, minutes: float):
         self.folder, self.epochs, self.digits = folder, epochs, digits
-        self.parent, self.start, self.deadline = os.getppid(), time.monotonic(), time.monotonic() + 60 * minutes
+        self.parent, self.start, self.deadline = os.getppid(), None, time.monotonic() + 60 * minutes
         self.minutes, self.reason, self.last_write = minutes, "", 0.0
         self.history, self.trace, self.seen = empty_history(), [], 0
-        self.state = {"phase": "training", "epoch": 0, "epochs": epochs, "done": 0, "batches": 1}
+        self.state = {"phase": "preparing", "epoch": 0, "epochs": epochs, "done": 0, "batches": 1}
 
     def on_batch(self, epoch: int, done: int, batches: int, loss: float, accuracy: float) -> None:
+        if self.start is None:  # speed and time left count training alone, not loading data or TensorFlow
+            self.start, self.state["phase"] = time.monotonic() - 1e-3, "training"
         self.seen += 1
         self.state |= {"epoch": epoch, "done": done, "batches": batches, "loss": loss, "accuracy": accuracy}
         if time.monotonic() - self.last_write >= PROGRESS_EVERY_S or done == batches:
@@ -316,7 +318,7 @@ class JobListener(TrainingListener):
         return bool(self.reason)
 
     def write(self, **extra) -> None:
-        elapsed = time.monotonic() - self.start
+        elapsed = time.monotonic() - (self.start or time.monotonic())
         batches_done = self.state["epoch"] * self.state["batches"] + self.state["done"]
         total = self.epochs * self.state["batches"]
         per_batch = elapsed / max(1, self.seen)

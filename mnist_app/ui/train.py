@@ -38,7 +38,7 @@ def _render_heldout() -> threading.Thread:
     return thread
 
 
-LIVE_EVERY_S = 0.5  # the live view rereads the run's progress this often
+LIVE_EVERY_S = 0.3  # the live view rereads the run's progress this often
 RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3)
 BATCHES = (16, 32, 64, 128, 256, 512)
 ACTIVE = (training_jobs.QUEUED, training_jobs.RUNNING)
@@ -122,8 +122,8 @@ def live(job_id: str) -> None:
 
 def progress(state: dict) -> None:
     """The progress bar (epoch, digits per second, time left) and the live loss and accuracy charts."""
-    if not state:
-        st.progress(0.0, text="Starting: loading MNIST…")
+    if state.get("phase", "preparing") == "preparing":
+        st.progress(0.0, text="Starting: loading MNIST and building the network…")
         return
     epoch, epochs = state["epoch"] + 1, state["epochs"]
     share = min(1.0, (state["epoch"] + state["done"] / state["batches"]) / epochs)
