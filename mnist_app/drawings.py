@@ -62,21 +62,18 @@ DRAWINGS = sa.Table(
     sa.Index("drawings_session", "session_id"),
     sqlite_autoincrement=True,  # ids are never reused, so (count, last id) identifies the contents
 )
-# networks trained on the Train page and kept (kept_runs.py): every server sharing the database offers them
+# networks trained on the Train page, or models taught a person's handwriting, that were kept (kept_runs.py):
+# every server sharing the database offers them
 KEPT_RUNS = sa.Table(
     "kept_runs",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("label", sa.String(256), nullable=False),
-    sa.Column("network", sa.String(32), nullable=False),  # train_settings.NETWORKS
-    sa.Column("kind", sa.String(32), nullable=False),  # kinds.py: which loader reads the weights
-    sa.Column("config", sa.JSON, nullable=False),
-    sa.Column("history", sa.JSON, nullable=False),
-    sa.Column("report", sa.JSON, nullable=False),
-    sa.Column("weights", sa.LargeBinary, nullable=False),  # the kind's weights file (.npz or .keras), as saved
-    sa.Column("weights_sha256", sa.String(64), nullable=False),
-    sa.Column("gallery", sa.LargeBinary),  # misclassified.npz: the test digits it gets wrong
+    sa.Column("job", sa.JSON, nullable=False),  # the run's job.json: what was trained or taught, and how
+    sa.Column("report", sa.JSON, nullable=False),  # its report.json
+    sa.Column("archive", sa.LargeBinary, nullable=False),  # its model folder as a zip: weights, calibration, reports
+    sa.Column("archive_sha256", sa.String(64), nullable=False),
     sa.Column("session_id", sa.String(MAX_NAME), nullable=False),
     sqlite_autoincrement=True,
 )

@@ -1,5 +1,6 @@
-"""The held-out writers' pen digits (21-30), drawn as benchmarks/drawn_digits.py draws them: to measure a model
-trained in the app beside the shipped ones, on the same drawings. Only ever read, never trained or chosen on.
+"""Pen writers' digits drawn as benchmarks/drawn_digits.py draws them. The held-out writers' (21-30) measure a
+model trained in the app beside the shipped ones, on the same drawings: only ever read, never trained or chosen
+on. The tuning writers' (1-20) are for choosing (benchmarks/personal.py chooses on 16-20).
 
 Rendering takes seconds, so the preprocessed digits are cached outside the repository (an .npz of arrays,
 no pickle), keyed by the pen data file and the recipe.
@@ -23,18 +24,25 @@ RECIPE_VERSION = 1  # bump when pendigits.as_canvas_drawings changes
 
 def drawn_digits(path: str | Path | None = None, cache: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(images (n, 28, 28) float32 in [0, 1], labels (n,)) of writers 21-30, from the cache when there."""
+    images, labels, _ = drawn_by("heldout", path, cache)
+    return images, labels
+
+
+def drawn_by(which: str, path: str | Path | None = None, cache: Path | None = None) -> tuple[np.ndarray, ...]:
+    """(images, labels, writers) of the 'heldout' (21-30) or 'tuning' (1-20) writers, in the pen file's order."""
     path = Path(path or pendigits.default_path())
-    key = hashlib.sha256(f"{hashlib.sha256(path.read_bytes()).hexdigest()}-{SEED}-{RECIPE_VERSION}".encode())
-    file = Path(cache or default_cache()) / f"heldout-drawings-{key.hexdigest()[:20]}.npz"
+    spec = f"{hashlib.sha256(path.read_bytes()).hexdigest()}-{which}-{SEED}-{RECIPE_VERSION}"
+    file = Path(cache or default_cache()) / f"drawn-{which}-{hashlib.sha256(spec.encode()).hexdigest()[:20]}.npz"
     if file.is_file():
         with np.load(file, allow_pickle=False) as npz:
-            return npz["images"], npz["labels"]
-    digits = pendigits.select_writers(pendigits.load(path), "heldout")
+            return npz["images"], npz["labels"], npz["writers"]
+    digits = pendigits.select_writers(pendigits.load(path), which)
     drawings, labels, _ = pendigits.as_canvas_drawings(digits, SEED)
     images = np.stack([canvas_to_mnist(d) for d in drawings]).astype(np.float32)
+    writers = np.array([d.writer for d in digits], dtype=np.int64)
     with atomic_path(file) as tmp, open(tmp, "wb") as handle:
-        np.savez_compressed(handle, images=images, labels=labels.astype(np.int64))
-    return images, labels.astype(np.int64)
+        np.savez_compressed(handle, images=images, labels=labels.astype(np.int64), writers=writers)
+    return images, labels.astype(np.int64), writers
 
 
 def accuracy(predict_proba, path: str | Path | None = None, cache: Path | None = None) -> dict:

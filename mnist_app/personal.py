@@ -15,18 +15,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
+from . import calibration
 from .augment import AugmentConfig, augment
+from .calibration import Calibration
 from .contract import TrainingData, TrainingListener, validate_images
 from .data import Mnist, load_mnist, to_float
 from .kinds import kind_of, preset
-from .models import Model, load
+from .models import Model, load, model_dir, weights_path
 from .pendigits import TUNING_WRITERS
 
 MIN_DRAWINGS, MAX_DRAWINGS = 10, 5000
 VALIDATION = 500  # replayed MNIST digits kept aside for the trainers' per-epoch validation
+REPLAY_POOL = 55_000  # replay draws from MNIST's first 55,000 training digits: the last 5,000 measure forgetting
+# while a recipe is chosen (benchmarks/personal.py --choose), so that MNIST's test digits never choose it
 
 
 @dataclass(frozen=True)
@@ -34,12 +39,22 @@ class Recipe:
     """How a model is taught: its own optimizer and batch size, these epochs and rate, each drawing seen `repeats`
     times per epoch (lightly distorted), with `replay` MNIST training digits per drawing."""
 
+    kind: ClassVar[str] = "teach"
+    trains_itself: ClassVar[bool] = True
+
     epochs: int = 3
     learning_rate: float = 1e-4
     repeats: int = 8
     replay: int = 8
     distort: bool = True
     seed: int = 0
+
+    def describe(self) -> str:
+        return (
+            f"taught {self.epochs} epochs at {self.learning_rate:g}, each drawing {self.repeats} times per epoch"
+            + (" (distorted)" if self.distort else "")
+            + f", {self.replay} MNIST digits replayed per drawing"
+        )
 
 
 RECIPE = Recipe()  # chosen on writers 16-20 through the tuning twins: benchmarks/personal.py --choose
@@ -79,26 +94,26 @@ def fine_tune(
     """A copy of model `name` (from `directory`, default models/) taught these drawings; ValueError for bad input,
     ModelLoadError when the model cannot be loaded, MnistDataError when MNIST cannot be found."""
     images, labels = check_drawings(images, labels)
-    mnist = mnist or load_mnist()
-    members = getattr(preset(name), "members", None)
-    if members is None:
-        return _taught(load(name, directory), images, labels, recipe, mnist, listener)
+    data = _data(images, labels, recipe, mnist or load_mnist())
+    return _teach(name, data, recipe, directory, listener)
+
+
+def _teach(name: str, data: TrainingData, recipe: Recipe, directory, listener) -> Model:
+    """The model's kind's own trainer, started from the shipped model: a network learns from `data`, an ensemble is
+    assembled from its members, each taught in turn. The shipped calibration is kept."""
     base = load(name, directory)
-    taught = [_taught(load(m, directory), images, labels, recipe, mnist, listener) for m in members]
-    network = kind_of(name).code().Ensemble(taught, base.network.config)
-    return replace(base, network=network, title=f"{base.label} + your handwriting")
+    config = _config(name, recipe)
 
+    def starting_point(other: str) -> Model:  # the model itself, or one of an ensemble's members, taught
+        return base if other == name else _teach(other, data, recipe, directory, listener)
 
-def _taught(base: Model, images, labels, recipe: Recipe, mnist: Mnist, listener) -> Model:
-    """One network fine-tuned from `base` by its kind's own trainer; the base's calibration kept."""
-    config = _config(base.name, recipe)
-    data = _data(images, labels, recipe, mnist)
-    network, _ = kind_of(base.name).code().train_network(config, data, lambda _: base, 0, listener)
+    network, _ = kind_of(name).code().train_network(config, data, starting_point, 0, listener)
     return replace(base, network=network, title=f"{base.label} + your handwriting")
 
 
 def _config(name: str, recipe: Recipe):
-    """The model's own preset, started from its trained weights, with the recipe's epochs and rate."""
+    """The model's own preset, started from its trained weights, with the recipe's epochs and rate (an ensemble's
+    preset has none of these: it stays as it is)."""
     changes = {
         "start_from": name,
         "epochs": recipe.epochs,
@@ -124,8 +139,19 @@ def _data(images: np.ndarray, labels: np.ndarray, recipe: Recipe, mnist: Mnist) 
     copies = [
         augment(images, rng, AugmentConfig(restyle=0.0)) if recipe.distort else images for _ in range(recipe.repeats)
     ]
-    picked = rng.choice(len(mnist.x_train), size=recipe.replay * len(images) + VALIDATION, replace=False)
+    pool = min(REPLAY_POOL, len(mnist.x_train))
+    picked = rng.choice(pool, size=min(pool, recipe.replay * len(images) + VALIDATION), replace=False)
     replay, val = picked[:-VALIDATION], picked[-VALIDATION:]
     x = np.concatenate([*copies, to_float(mnist.x_train[replay])]).astype(np.float32)
     y = np.concatenate([np.tile(labels, recipe.repeats), mnist.y_train[replay].astype(np.int64)])
     return TrainingData(x, y, to_float(mnist.x_train[val]), mnist.y_train[val].astype(np.int64))
+
+
+def save(model: Model, directory: Path) -> None:
+    """Write a taught model as a models folder holds it: its weights and calibration, and its members' in their own
+    folders (an ensemble's), so that `models.load(model.name, directory)` loads it back."""
+    model.network.save(weights_path(model.name, directory))
+    kept = Calibration(model.temperature, model.unsure_below, fitted_on="the shipped model's, kept when it was taught")
+    calibration.save(kept, model_dir(model.name, directory))
+    for member in getattr(model.network, "members", ()):
+        save(member, directory)

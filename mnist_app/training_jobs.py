@@ -27,7 +27,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,14 +37,16 @@ from . import heldout, pen_training, pendigits
 from .artifacts import read_json, write_json
 from .contract import HISTORY_KEYS, TrainingData, TrainingListener, empty_history, in_chunks
 from .kinds import KINDS
-from .models import Model, ModelLoadError, load
+from .models import SHIPPED, Model, ModelLoadError, label_of, load
 from .train_settings import DataSettings, SettingsError, max_minutes, network_of, to_config
 
 QUEUED, RUNNING, FINISHED, STOPPED, FAILED = "queued", "running", "finished", "stopped", "failed"
+TRAIN, TEACH = "train", "teach"
 NICE = 10  # below the server, which keeps answering the Draw page first
 ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
 PROGRESS_EVERY_S = 0.2  # progress.json is rewritten at most this often: the page polls twice a second
 TRACE_POINTS = 600  # the live curve keeps at most this many points, thinned evenly
+TEACH_TEST_DIGITS = 2000  # MNIST test digits that show what teaching made a model forget (seconds, not minutes)
 
 
 def jobs_root() -> Path:
@@ -70,12 +72,16 @@ class Job:
     session: str
     created: str
     number: int  # the session's run number, for the labels
+    task: str = "train"  # "train": a network from the Train page's knobs; "teach": a shipped model taught drawings
+    model: str = ""  # the shipped model a "teach" job teaches
     status: str = QUEUED
     message: str = ""
     progress: dict = field(default_factory=dict)
 
     @property
     def label(self) -> str:
+        if self.task == TEACH:
+            return f"{label_of(self.model)} + your handwriting"
         return f"Run {self.number}: {network_of(self.network).label}"
 
     @property
@@ -94,29 +100,56 @@ def submit(
     network: str, values: dict, data: DataSettings, session: str, seed: int = 0, root: Path | None = None
 ) -> Job:
     """Queue a run; SettingsError (naming the knob and its limit) and nothing written if a setting is out."""
-    root = Path(root or jobs_root())
     to_config(network, values, data, seed)  # refused here, before anything is queued
+    return _queue({"network": network, "values": values, "data": asdict(data)}, session, seed, root)
+
+
+def submit_teach(
+    model: str, images: np.ndarray, labels: np.ndarray, session: str, seed: int = 0, root: Path | None = None
+) -> Job:
+    """Queue teaching a shipped model these drawings; ValueError (saying what is wrong) and nothing queued for bad
+    input or a model that cannot be taught."""
+    from .personal import check_drawings
+
+    images, labels = check_drawings(images, labels)
+    if model not in SHIPPED:
+        raise ValueError(f"{model!r} cannot be taught: only {', '.join(SHIPPED)} can")
+    record = {"task": TEACH, "model": model, "network": "", "values": {}, "data": asdict(DataSettings())}
+
+    def drawings(folder: Path) -> None:
+        with open(folder / "drawings.npz", "wb") as handle:
+            np.savez_compressed(handle, images=images, labels=labels)
+
+    return _queue(record, session, seed, root, before=drawings)
+
+
+def _queue(record: dict, session: str, seed: int, root: Path | None, before=None) -> Job:
+    """Write a job's folder whole (its other files first, job.json last), then let the dispatcher see it."""
+    root = Path(root or jobs_root())
     number = 1 + sum(1 for job in list_jobs(root) if job.session == session)
     job_id = f"{datetime.now(UTC):%Y%m%d-%H%M%S-%f}-{secrets.token_hex(3)}"
-    record = {
-        "network": network,
-        "values": values,
-        "data": asdict(data),
-        "seed": seed,
-        "session": session,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "number": number,
-    }
-    write_json(root / job_id / "job.json", record)
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    (root / job_id).mkdir(parents=True)
+    if before:
+        before(root / job_id)
+    about = {"seed": seed, "session": session, "created": created, "number": number}
+    write_json(root / job_id / "job.json", record | about)
     dispatch(root)
     return read(root / job_id)
 
 
 def read(folder: Path) -> Job:
     """A job from its folder (ValueError if job.json is unreadable)."""
-    record = read_json(folder / "job.json")
     status, message = _state(folder)
-    progress = _optional_json(folder / "progress.json")
+    return job_from_record(
+        read_json(folder / "job.json"), folder, status, message, _optional_json(folder / "progress.json")
+    )
+
+
+def job_from_record(
+    record: dict, folder: Path = Path("."), status: str = FINISHED, message: str = "", progress=None
+) -> Job:
+    """A job from its job.json record (a kept run's too); KeyError or TypeError when the record is not one."""
     return Job(
         id=folder.name,
         folder=folder,
@@ -127,9 +160,11 @@ def read(folder: Path) -> Job:
         session=record["session"],
         created=record["created"],
         number=int(record.get("number", 1)),
+        task=record.get("task", TRAIN),
+        model=record.get("model", ""),
         status=status,
         message=message,
-        progress=progress,
+        progress=progress or {},
     )
 
 
@@ -257,14 +292,17 @@ def delete(job: Job) -> None:
     shutil.rmtree(job.folder, ignore_errors=True)
 
 
-def load_model(job: Job) -> Model:
-    """The run's trained network behind the model contract; ModelLoadError when it has none or it is unusable."""
-    if not job.has_model():
-        raise ModelLoadError(
-            f"{job.label} has no trained network ({job.status}{': ' + job.message if job.message else ''})"
-        )
+def load_model(job: Job, folder: Path | None = None) -> Model:
+    """The run's network behind the model contract, from its model folder (or a copy of it: `folder`);
+    ModelLoadError when it has none or it is unusable."""
+    if folder is None and not job.has_model():
+        why = f"{job.status}: {job.message}" if job.message else job.status
+        raise ModelLoadError(f"{job.label} has no trained network ({why})")
+    folder = folder or job.model_folder
+    if job.task == TEACH:  # a models folder of its own: the taught model and its taught members
+        return replace(load(job.model, folder), title=job.label)
     kind = kind_of_config(job.config())
-    path = job.model_folder / kind.weights_file
+    path = folder / kind.weights_file
     try:
         return Model(f"run-{job.id}", kind.code().load_network(path), title=job.label)
     except Exception as exc:  # any reader's failure means the same here: this file is unusable
@@ -352,11 +390,17 @@ def training_data(job: Job, config, mnist) -> TrainingData:
 
 
 def run(folder: Path) -> str:
-    """Train the job in `folder` and write its model and end.json; returns how it ended."""
+    """Do the job in `folder` and write its model and end.json; returns how it ended."""
+    job = read(folder)
+    return teach(job) if job.task == TEACH else train(job)
+
+
+def train(job: Job) -> str:
+    """Train a network from the Train page's knobs; its model folder as train.py writes one."""
     from .data import load_mnist, to_float
     from .reports import build_report, misclassified, write_reports
 
-    job = read(folder)
+    folder = job.folder
     config = job.config()
     mnist = load_mnist()
     data = training_data(job, config, mnist)
@@ -383,6 +427,76 @@ def run(folder: Path) -> str:
     if listener.reason:
         return _end(folder, STOPPED, f"{listener.reason} after epoch {epochs}: the network is kept as it was then")
     return _end(folder, FINISHED, f"{epochs} epochs in {seconds:.0f} s")
+
+
+def teach(job: Job) -> str:
+    """Teach a shipped model the job's drawings, and measure it honestly: a third of the drawings (every third of
+    each digit) is kept from a first teaching and read before and after it, beside MNIST test digits (forgetting);
+    then the model is taught every drawing, and that is the one kept (a models folder: personal.save)."""
+    from . import personal
+    from .data import load_mnist, to_float
+    from .reports import build_report, misclassified, write_reports
+
+    with np.load(job.folder / "drawings.npz", allow_pickle=False) as npz:
+        images, labels = npz["images"], npz["labels"]
+    mnist = load_mnist()
+    listener = JobListener(job.folder, personal.RECIPE.epochs, len(images), max_minutes())
+    listener.write()
+    base = load(job.model)
+    measured = np.flatnonzero(_rank_within_digit(labels) % 3 == 2)
+    taught = np.setdiff1d(np.arange(len(labels)), measured)
+    start = time.perf_counter()
+    probe = personal.fine_tune(job.model, images[taught], labels[taught], mnist=mnist, listener=listener)
+    test_x, test_y = to_float(mnist.x_test[:TEACH_TEST_DIGITS]), mnist.y_test[:TEACH_TEST_DIGITS]
+    before, after = base.predict_proba(images[measured]), probe.predict_proba(images[measured])
+    result = {
+        "drawings": len(labels),
+        "taught_first": len(taught),
+        "measured": len(measured),
+        "yours_before": _right(before, labels[measured]),
+        "yours_after": _right(after, labels[measured]),
+        "mnist_before": _right(base.predict_proba(test_x), test_y),
+        "mnist_after": _right(probe.predict_proba(test_x), test_y),
+        "mnist_digits": len(test_y),
+        "per_digit": _per_digit(before, after, labels[measured]),
+    }
+    listener.write(phase="teaching every drawing")
+    final = personal.fine_tune(job.model, images, labels, mnist=mnist, listener=listener)
+    if listener.reason:
+        return _end(job.folder, STOPPED, f"{listener.reason}: nothing is kept")
+    scratch = job.folder / "model.partial"
+    shutil.rmtree(scratch, ignore_errors=True)
+    personal.save(final, scratch)
+    probs = final.predict_proba(test_x)
+    about = {"train": f"{len(labels)} of your drawings, with MNIST digits replayed beside them", "n_test": len(test_y)}
+    report = build_report(job.label, personal.RECIPE, test_y, probs, about, time.perf_counter() - start)
+    report |= {"teach": result, "kind": "teach"}
+    write_reports(scratch, empty_history(), report, misclassified(mnist.x_test[:TEACH_TEST_DIGITS], test_y, probs))
+    os.replace(scratch, job.model_folder)
+    gain = f"{result['yours_before']:.0%} -> {result['yours_after']:.0%} of the drawings it was not taught"
+    return _end(job.folder, FINISHED, f"taught {len(labels)} drawings in {time.perf_counter() - start:.0f} s: {gain}")
+
+
+def _rank_within_digit(labels: np.ndarray) -> np.ndarray:
+    """0 for the first drawing of each digit, 1 for the second, ..."""
+    seen, rank = np.zeros(10, dtype=int), np.empty(len(labels), dtype=int)
+    for i, label in enumerate(labels):
+        rank[i], seen[label] = seen[label], seen[label] + 1
+    return rank
+
+
+def _right(probs: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(probs.argmax(axis=1) == labels)) if len(labels) else float("nan")
+
+
+def _per_digit(before: np.ndarray, after: np.ndarray, labels: np.ndarray) -> dict[str, list[int]]:
+    """{digit: [read right before, read right after, drawings]} of the measured drawings."""
+    right_before, right_after = before.argmax(1) == labels, after.argmax(1) == labels
+    return {
+        str(d): [int(right_before[labels == d].sum()), int(right_after[labels == d].sum()), int((labels == d).sum())]
+        for d in range(10)
+        if (labels == d).any()
+    }
 
 
 def _trained_on(job: Job, config) -> str:

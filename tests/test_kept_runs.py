@@ -1,7 +1,11 @@
 """Kept runs: a network trained on the Train page, stored in the drawing store's database (SQLite and
 PostgreSQL), loads as safely as a shipped model, and a damaged one is refused kindly."""
 
+import hashlib
+import io
+import shutil
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +15,7 @@ import sqlalchemy as sa
 from mnist_app import drawings, reports
 from mnist_app import training_jobs as jobs
 from mnist_app.drawings import DrawingStore
-from mnist_app.kept_runs import KeptRuns
+from mnist_app.kept_runs import KeptRuns, _zipped
 from mnist_app.models import ModelLoadError
 from mnist_app.testing import SAMPLE, tiny_pen_env
 from mnist_app.train_settings import DataSettings, defaults
@@ -69,7 +73,7 @@ def test_a_kept_run_keeps_its_history_report_and_misread_digits(kept, trained):
     assert stored.history == original.history and stored.report == original.report
     np.testing.assert_array_equal(stored.gallery["images"], original.gallery["images"])
     [summary] = kept.all()
-    assert (summary.id, summary.network, summary.session_id) == (run_id, "numpy", "me")
+    assert (summary.id, summary.session_id) == (run_id, "me")
     assert f"{original.report['test']['accuracy']:.2%}" in summary.label
 
 
@@ -88,25 +92,45 @@ def test_a_deleted_run_is_gone(kept, trained):
         kept.load(run_id)
 
 
-def test_weights_that_do_not_match_their_hash_are_refused_kindly(kept, trained):
-    run_id = kept.keep(trained["numpy"])
+def store_archive(kept, archive: bytes, matching_hash: bool = True) -> None:
+    digest = hashlib.sha256(archive).hexdigest() if matching_hash else "0" * 64
     with kept.store._writing() as conn:
-        conn.execute(sa.update(drawings.KEPT_RUNS).values(weights=b"PK\x03\x04 not a model"))
+        conn.execute(sa.update(drawings.KEPT_RUNS).values(archive=archive, archive_sha256=digest))
+
+
+def test_a_model_that_does_not_match_its_hash_is_refused_kindly(kept, trained):
+    run_id = kept.keep(trained["numpy"])
+    store_archive(kept, b"PK\x03\x04 not a model", matching_hash=False)
     with pytest.raises(ModelLoadError, match=rf"kept run #{run_id} .* is damaged"):
         kept.load(run_id)
 
 
-@pytest.mark.parametrize("network", RUNS)
-def test_unreadable_weights_are_refused_kindly(kept, trained, network):
-    import hashlib
+def test_an_archive_that_is_no_zip_is_refused_kindly(kept, trained):
+    run_id = kept.keep(trained["numpy"])
+    store_archive(kept, b"not a zip at all")
+    with pytest.raises(ModelLoadError, match=rf"kept run #{run_id} .* cannot be unpacked"):
+        kept.load(run_id)
 
-    run_id = kept.keep(trained[network])
-    junk = b"PK\x03\x04 not a model"
-    with kept.store._writing() as conn:
-        conn.execute(
-            sa.update(drawings.KEPT_RUNS).values(weights=junk, weights_sha256=hashlib.sha256(junk).hexdigest())
-        )
-    with pytest.raises(ModelLoadError, match=rf"kept run #{run_id} .* cannot be loaded"):
+
+def test_an_archive_that_would_write_outside_its_folder_is_refused(kept, trained):
+    run_id = kept.keep(trained["numpy"])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("../../escaped.txt", "no")
+    store_archive(kept, buffer.getvalue())
+    with pytest.raises(ModelLoadError, match="outside its folder"):
+        kept.load(run_id)
+
+
+@pytest.mark.parametrize("network", RUNS)
+def test_unreadable_weights_are_refused_kindly(kept, trained, network, tmp_path):
+    job = trained[network]
+    run_id = kept.keep(job)
+    copy = shutil.copytree(job.model_folder, tmp_path / "model")
+    for weights in [*copy.glob("*.npz"), *copy.glob("*.keras")]:
+        weights.write_bytes(b"PK\x03\x04 not a model")
+    store_archive(kept, _zipped(copy))
+    with pytest.raises(ModelLoadError, match=rf"kept run #{run_id} .* cannot be"):
         kept.load(run_id)
 
 

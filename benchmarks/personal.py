@@ -1,0 +1,156 @@
+"""Teach your handwriting (issue 26): how much does a model gain from 30 of one person's drawings, and what does
+it forget? Each pen writer is one person: they teach the first 3 drawings of each digit (30), and the rest of
+their drawings (about 220) measure it, before and after. The drawings are the benchmark recipe's
+(mnist_app/heldout.py, as benchmarks/drawn_digits.py draws them).
+
+    # choose the recipe: the tuning twins (trained on writers 1-15), writers 16-20 as the people
+    python benchmarks/personal.py --choose
+    # report: the shipped models, writers 21-30, the recipe in mnist_app/personal.py (RECIPE)
+    python benchmarks/personal.py
+
+Writes benchmarks/results/personal-choice.json or personal.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+
+from mnist_app import heldout, models, pen_training, personal
+from mnist_app.artifacts import write_json
+from mnist_app.data import load_mnist, to_float
+
+RESULTS = Path(__file__).resolve().parent / "results"
+TAUGHT_PER_DIGIT = 3
+CURVE = (1, 2, 3, 5)  # drawings per digit taught: 10, 20, 30 and 50
+CANDIDATES = {  # recipes tried on writers 16-20 (--choose); the first is the default to beat
+    "3 epochs, 1e-4, 8 repeats, replay 8": personal.Recipe(),
+    "3 epochs, 3e-4, 8 repeats, replay 8": personal.Recipe(learning_rate=3e-4),
+    "5 epochs, 1e-4, 16 repeats, replay 16": personal.Recipe(epochs=5, repeats=16, replay=16),
+    "3 epochs, 3e-4, 8 repeats, replay 8, undistorted": personal.Recipe(learning_rate=3e-4, distort=False),
+}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--choose", action="store_true", help="try CANDIDATES on the tuning twins, writers 16-20")
+    parser.add_argument("--models", nargs="+", default=list(models.SHIPPED), help="which models (default: shipped)")
+    parser.add_argument("--curve", action="store_true", help="also the learning curve (10, 20, 30, 50 drawings)")
+    parser.add_argument("--test-digits", type=int, default=10_000, help="MNIST test digits measuring forgetting")
+    return parser.parse_args(argv)
+
+
+def split(labels: np.ndarray, per_digit: int, skip: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(taught, measured) indices of one writer's drawings: the first `per_digit` of each digit are taught; those
+    after the first `skip` (default: the taught ones) of each digit measure."""
+    seen = np.zeros(10, dtype=int)
+    rank = np.empty(len(labels), dtype=int)
+    for i, label in enumerate(labels):
+        rank[i], seen[label] = seen[label], seen[label] + 1
+    return np.flatnonzero(rank < per_digit), np.flatnonzero(rank >= (skip or per_digit))
+
+
+def accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(model.predict_proba(images).argmax(axis=1) == labels))
+
+
+def one_writer(name, directory, images, labels, recipe, mnist, test, curve: bool) -> dict:
+    """Before and after for one writer and one model: their drawings, MNIST test, the time it took."""
+    base = models.load(name, directory)
+    taught, measured = split(labels, TAUGHT_PER_DIGIT)
+    start = time.perf_counter()
+    model = personal.fine_tune(name, images[taught], labels[taught], recipe, directory, mnist)
+    seconds = time.perf_counter() - start
+    row = {
+        "taught": len(taught),
+        "measured": len(measured),
+        "before": accuracy(base, images[measured], labels[measured]),
+        "after": accuracy(model, images[measured], labels[measured]),
+        "seconds": seconds,
+        "mnist_before": accuracy(base, *test),
+        "mnist_after": accuracy(model, *test),
+    }
+    before, after = (base.predict_proba(images[measured]).argmax(1), model.predict_proba(images[measured]).argmax(1))
+    truth = labels[measured]
+    row["digits_changed"] = {
+        str(d): [int(np.sum((before == truth)[truth == d])), int(np.sum((after == truth)[truth == d]))]
+        for d in range(10)
+    }
+    if curve:  # a measure set shared by every point: the drawings after the first 5 of each digit
+        _, common = split(labels, max(CURVE))
+        row["curve"] = {}
+        for k in CURVE:
+            few, _ = split(labels, k)
+            taught_k = personal.fine_tune(name, images[few], labels[few], recipe, directory, mnist)
+            row["curve"][str(len(few))] = accuracy(taught_k, images[common], labels[common])
+        row["curve"]["0"] = accuracy(base, images[common], labels[common])
+    return row
+
+
+def summarise(rows: dict[int, dict]) -> dict:
+    before = np.array([r["before"] for r in rows.values()])
+    after = np.array([r["after"] for r in rows.values()])
+    mnist_drop = [r["mnist_before"] - r["mnist_after"] for r in rows.values()]
+    out = {
+        "mean_before": float(before.mean()),
+        "mean_after": float(after.mean()),
+        "worst_before": float(before.min()),
+        "worst_after": float(after.min()),
+        "error_ratio": float((1 - after.mean()) / max(1e-9, 1 - before.mean())),
+        "writers_worse": [w for w, r in rows.items() if r["after"] < r["before"]],
+        "mnist_drop_max_points": 100 * float(max(mnist_drop)),
+        "seconds_median": float(np.median([r["seconds"] for r in rows.values()])),
+        "seconds_max": float(max(r["seconds"] for r in rows.values())),
+    }
+    if all("curve" in r for r in rows.values()):
+        points = next(iter(rows.values()))["curve"]
+        out["curve"] = {k: float(np.mean([r["curve"][k] for r in rows.values()])) for k in points}
+    return out
+
+
+def measure(names, directory, which, writers, recipe, mnist, test, curve) -> dict:
+    images, labels, writer_of = heldout.drawn_by(which)
+    results = {}
+    for name in names:
+        rows = {}
+        for writer in writers:
+            mine = writer_of == writer
+            rows[int(writer)] = one_writer(name, directory, images[mine], labels[mine], recipe, mnist, test, curve)
+            print(
+                f"{name} writer {writer}: {rows[int(writer)]['before']:.3f} -> {rows[int(writer)]['after']:.3f}, "
+                f"{rows[int(writer)]['seconds']:.1f} s",
+                flush=True,
+            )
+        results[name] = {"summary": summarise(rows), "writers": rows}
+        print(name, results[name]["summary"], flush=True)
+    return results
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    mnist = load_mnist()
+    test = (to_float(mnist.x_test[: args.test_digits]), mnist.y_test[: args.test_digits])
+    if args.choose:  # forgetting measured on the training digits that replay never draws, not on MNIST's test set
+        test = (to_float(mnist.x_train[personal.REPLAY_POOL :]), mnist.y_train[personal.REPLAY_POOL :])
+        writers = personal.check_tuning_writers(pen_training.CALIBRATION_WRITERS)  # 16-20: the twins never saw them
+        directory = models.twins_dir()
+        out = {"writers": writers, "models_dir": str(directory), "candidates": {}}
+        for label, recipe in CANDIDATES.items():
+            print(f"== {label}", flush=True)
+            out["candidates"][label] = {"recipe": asdict(recipe)}
+            out["candidates"][label] |= measure(args.models, directory, "tuning", writers, recipe, mnist, test, False)
+        write_json(RESULTS / "personal-choice.json", out)
+        return
+    recipe = replace(personal.RECIPE)
+    writers = sorted(set(heldout.drawn_by("heldout")[2].tolist()))
+    out = {"writers": writers, "recipe": asdict(recipe), "test_digits": len(test[1])}
+    out |= measure(args.models, models.MODELS_DIR, "heldout", writers, recipe, mnist, test, args.curve)
+    write_json(RESULTS / "personal.json", out)
+
+
+if __name__ == "__main__":
+    main()

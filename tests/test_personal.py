@@ -1,0 +1,123 @@
+"""Teach your handwriting: a copy of a shipped model, fine-tuned on a few drawings, honours the model contract,
+never touches models/, is deterministic, and refuses bad input and held-out writers."""
+
+import hashlib
+import time
+
+import numpy as np
+import pytest
+
+from mnist_app import models, personal, reports
+from mnist_app import training_jobs as jobs
+from mnist_app.kinds import preset
+from mnist_app.personal import Recipe, fine_tune
+from mnist_app.testing import SAMPLE
+
+QUICK = Recipe(epochs=1, repeats=2, replay=2)
+
+
+@pytest.fixture(scope="module")
+def drawings(mnist_sample):
+    """30 real digits standing in for one person's drawings (3 of each digit), and their labels."""
+    x, y = mnist_sample.x_test.astype(np.float32) / 255, mnist_sample.y_test.astype(np.int64)
+    picked = np.concatenate([np.flatnonzero(y == d)[:3] for d in range(10)])
+    return x[picked], y[picked]
+
+
+def fingerprint(folder) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("name", models.SHIPPED)
+def test_a_taught_model_honours_the_contract_and_never_writes_into_models(name, drawings, mnist_sample):
+    before = fingerprint(models.MODELS_DIR)
+    taught = fine_tune(name, *drawings, QUICK, mnist=mnist_sample)
+    probs = taught.predict_proba(drawings[0])
+    assert probs.shape == (30, 10) and np.allclose(probs.sum(axis=1), 1.0)
+    assert taught.label == f"{models.label_of(name)} + your handwriting"
+    assert taught.unsure_below == models.load(name).unsure_below  # the shipped calibration is kept
+    with pytest.raises(ValueError):
+        taught.predict_proba(drawings[0] * 2)
+    assert fingerprint(models.MODELS_DIR) == before
+
+
+@pytest.mark.parametrize("name", ["numpy-mlp", "keras-mlp"])
+def test_teaching_is_deterministic_for_a_seed(name, drawings, mnist_sample):
+    first = fine_tune(name, *drawings, QUICK, mnist=mnist_sample).predict_proba(drawings[0])
+    again = fine_tune(name, *drawings, QUICK, mnist=mnist_sample).predict_proba(drawings[0])
+    np.testing.assert_allclose(first, again, atol=1e-6)
+
+
+def test_teaching_moves_the_model_towards_the_drawings(drawings, mnist_sample):
+    images, labels = drawings
+    strange = np.ascontiguousarray(np.rot90(images, axes=(1, 2)))  # lying on their side: most are read wrong
+    base = models.load("numpy-mlp")
+    taught = fine_tune(
+        "numpy-mlp", strange, labels, Recipe(epochs=10, learning_rate=1e-3, repeats=8, replay=2), mnist=mnist_sample
+    )
+    right = lambda model: np.mean(model.predict_proba(strange).argmax(1) == labels)  # noqa: E731
+    assert right(taught) > right(base) + 0.3
+
+
+def test_a_taught_ensemble_is_its_members_taught_and_saves_as_a_models_folder(drawings, mnist_sample, tmp_path):
+    taught = fine_tune("ensemble", *drawings, QUICK, mnist=mnist_sample)
+    assert [m.name for m in taught.network.members] == list(preset("ensemble").members)
+    assert all(m.label.endswith("+ your handwriting") for m in taught.network.members)
+    personal.save(taught, tmp_path)
+    again = models.load("ensemble", tmp_path)
+    np.testing.assert_allclose(again.predict_proba(drawings[0]), taught.predict_proba(drawings[0]), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("images", "labels", "problem"),
+    [
+        (np.zeros((9, 28, 28), np.float32), np.zeros(9, int), "teaching takes 10 to 5000"),
+        (np.zeros((12, 28, 28), np.float32), np.zeros(11, int), "one digit per image"),
+        (np.zeros((12, 28, 28), np.float32), np.full(12, 10), "whole digits 0-9"),
+        (np.zeros((12, 28, 28), np.float32), np.full(12, 1.5), "whole digits 0-9"),
+        (np.zeros((12, 28, 27), np.float32), np.zeros(12, int), r"shape \(n, 28, 28\)"),
+        (np.full((12, 28, 28), 255.0), np.zeros(12, int), r"\[0, 1\]"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_problem(images, labels, problem, mnist_sample):
+    with pytest.raises(ValueError, match=problem):
+        fine_tune("numpy-mlp", images, labels, QUICK, mnist=mnist_sample)
+
+
+def test_fewer_than_one_of_each_digit_is_allowed(drawings, mnist_sample):
+    images, labels = drawings
+    sevens = labels == 7
+    taught = fine_tune(
+        "numpy-mlp", np.repeat(images[sevens], 4, axis=0), np.repeat(labels[sevens], 4), QUICK, mnist=mnist_sample
+    )
+    assert taught.predict_proba(images).shape == (30, 10)
+
+
+def test_the_recipe_is_never_chosen_on_held_out_writers():
+    assert personal.check_tuning_writers([16, 17, 18, 19, 20]) == [16, 17, 18, 19, 20]
+    with pytest.raises(ValueError, match=r"writers \[21, 30\] are held out"):
+        personal.check_tuning_writers([16, 21, 30])
+
+
+def test_teaching_runs_as_a_job_and_measures_on_drawings_it_did_not_teach(drawings, monkeypatch, tmp_path):
+    monkeypatch.setenv("MNIST_DATA", str(SAMPLE))
+    job = jobs.submit_teach("numpy-mlp", *drawings, "me")
+    deadline = time.monotonic() + 120
+    while (job := jobs.read(job.folder)).status in (jobs.QUEUED, jobs.RUNNING) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert job.status == jobs.FINISHED, job.message
+    taught = reports.read(job.model_folder).report["teach"]
+    assert (taught["drawings"], taught["taught_first"], taught["measured"]) == (30, 20, 10)
+    assert 0 <= taught["yours_before"] <= 1 and 0 <= taught["yours_after"] <= 1 and taught["mnist_digits"] == 1000
+    assert sum(n for _, _, n in taught["per_digit"].values()) == 10
+    model = jobs.load_model(job)
+    assert model.label == "NumPy MLP (from scratch) + your handwriting"
+    assert model.predict_proba(drawings[0]).shape == (30, 10)
+
+
+def test_only_a_shipped_model_can_be_taught(drawings):
+    with pytest.raises(ValueError, match="cannot be taught"):
+        jobs.submit_teach("keras-mlp-sgd", *drawings, "me")
