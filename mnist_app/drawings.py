@@ -183,9 +183,11 @@ class DrawingStore:
         with self._errors("count the drawings in"), self._engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
-    def counts(self) -> dict[int, int]:
-        """Drawings per label, every digit 0-9 present (0 where none)."""
+    def counts(self, session_id: str | None = None) -> dict[int, int]:
+        """Drawings per label (of one visit, if given), every digit 0-9 present (0 where none)."""
         query = sa.select(DRAWINGS.c.label, sa.func.count()).group_by(DRAWINGS.c.label)
+        if session_id is not None:
+            query = query.where(DRAWINGS.c.session_id == session_id)
         with self._errors("count the drawings in"), self._engine.connect() as conn:
             found = dict(conn.execute(query).all())
         return {d: int(found.get(d, 0)) for d in range(10)}
@@ -210,10 +212,15 @@ class DrawingStore:
             rows = conn.execute(query.group_by("b").order_by("b")).all()
         return {int(b): (int(count), int(last)) for b, count, last in rows}
 
-    def dataset(self, first_id: int | None = None, last_id: int | None = None) -> DrawnSet:
-        """Every drawing's id, image, label and session id as arrays, oldest first (ids in [first, last] if given)."""
+    def dataset(
+        self, first_id: int | None = None, last_id: int | None = None, session_id: str | None = None
+    ) -> DrawnSet:
+        """Every drawing's id, image, label and session id as arrays, oldest first (ids in [first, last] and of one
+        visit, if given)."""
         columns = (DRAWINGS.c.id, DRAWINGS.c.digit, DRAWINGS.c.label, DRAWINGS.c.session_id)
         query = sa.select(*columns).order_by(DRAWINGS.c.id)
+        if session_id is not None:
+            query = query.where(DRAWINGS.c.session_id == session_id)
         if first_id is not None:
             query = query.where(DRAWINGS.c.id >= int(first_id))
         if last_id is not None:

@@ -60,6 +60,16 @@ class Recipe:
 RECIPE = Recipe()  # chosen on writers 16-20 through the tuning twins: benchmarks/personal.py --choose
 
 
+PER_DIGIT = 3  # teach mode asks for this many drawings of each digit, by default
+
+
+def next_prompt(counts: dict[int, int], per_digit: int = PER_DIGIT) -> int | None:
+    """The digit teach mode asks for next: the one with the fewest drawings (the lowest, on a tie), until each
+    has `per_digit`; None then."""
+    short = [d for d in range(10) if counts.get(d, 0) < per_digit]
+    return min(short, key=lambda d: (counts.get(d, 0), d)) if short else None
+
+
 def check_tuning_writers(writers) -> list[int]:
     """Writers a recipe may be chosen on: trainable ones (1-20) only; ValueError for a held-out one (21-30)."""
     chosen = sorted({int(w) for w in writers})
@@ -69,16 +79,18 @@ def check_tuning_writers(writers) -> list[int]:
     return chosen
 
 
-def check_drawings(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(n, 28, 28) float32 in [0, 1] and (n,) int64 digits, 10 <= n <= 5000; ValueError naming the problem."""
+def check_drawings(
+    images: np.ndarray, labels: np.ndarray, minimum: int = MIN_DRAWINGS
+) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 28, 28) float32 in [0, 1] and (n,) int64 digits, minimum <= n <= 5000; ValueError naming the problem."""
     images = validate_images(images)
     labels = np.asarray(labels)
     if labels.shape != (len(images),):
         raise ValueError(f"labels must be one digit per image ({len(images)}), got shape {labels.shape}")
     if labels.dtype == bool or not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() > 9:
         raise ValueError("labels must be whole digits 0-9")
-    if not MIN_DRAWINGS <= len(images) <= MAX_DRAWINGS:
-        raise ValueError(f"{len(images)} drawings: teaching takes {MIN_DRAWINGS} to {MAX_DRAWINGS}")
+    if not minimum <= len(images) <= MAX_DRAWINGS:
+        raise ValueError(f"{len(images)} drawings: teaching takes {minimum} to {MAX_DRAWINGS}")
     return images, labels.astype(np.int64)
 
 
@@ -90,10 +102,11 @@ def fine_tune(
     directory: str | Path | None = None,
     mnist: Mnist | None = None,
     listener: TrainingListener | None = None,
+    minimum: int = MIN_DRAWINGS,
 ) -> Model:
-    """A copy of model `name` (from `directory`, default models/) taught these drawings; ValueError for bad input,
-    ModelLoadError when the model cannot be loaded, MnistDataError when MNIST cannot be found."""
-    images, labels = check_drawings(images, labels)
+    """A copy of model `name` (from `directory`, default models/) taught these drawings (at least `minimum`);
+    ValueError for bad input, ModelLoadError when the model cannot be loaded, MnistDataError without MNIST."""
+    images, labels = check_drawings(images, labels, minimum)
     data = _data(images, labels, recipe, mnist or load_mnist())
     return _teach(name, data, recipe, directory, listener)
 

@@ -110,7 +110,7 @@ def test_teaching_runs_as_a_job_and_measures_on_drawings_it_did_not_teach(drawin
         time.sleep(0.2)
     assert job.status == jobs.FINISHED, job.message
     taught = reports.read(job.model_folder).report["teach"]
-    assert (taught["drawings"], taught["taught_first"], taught["measured"]) == (30, 20, 10)
+    assert (taught["drawings"], taught["taught_first"], taught["measured"]) == (30, 20, 10)  # every third kept out
     assert 0 <= taught["yours_before"] <= 1 and 0 <= taught["yours_after"] <= 1 and taught["mnist_digits"] == 1000
     assert sum(n for _, _, n in taught["per_digit"].values()) == 10
     model = jobs.load_model(job)

@@ -14,7 +14,7 @@ from mnist_app import models
 from mnist_app.drawings import StoreError
 from mnist_app.plots import enlarge
 from mnist_app.preprocess import EmptyCanvasError, canvas_to_mnist
-from mnist_app.ui import explanation, runs
+from mnist_app.ui import explanation, runs, teach
 from mnist_app.ui.store import collecting, every_reading, get_store, save_drawing
 
 if "clears" not in st.session_state:
@@ -50,6 +50,18 @@ except models.ModelLoadError as exc:  # a broken model: say so kindly; the other
     st.error(f"{runs.label(name)} cannot be used: {exc}")
     st.stop()
 
+store, store_error = None, None
+if collecting():
+    try:
+        store = get_store()
+    except StoreError as exc:  # saving (and teaching) is off, reading goes on
+        store_error = exc
+teaching = (
+    store is not None
+    and runs.training_on()
+    and st.toggle("Teach mode: it asks for each digit, and learns your handwriting", key="teach_mode")
+)
+
 headline = st.container()  # the reading goes above the canvas, so that a phone shows it without scrolling
 left, right = st.columns([1, 1], gap="large")
 with left:
@@ -81,14 +93,20 @@ except EmptyCanvasError:
     digit = None
 
 with headline:
+    target = teach.prompt(store) if teaching else None
     if digit is None:
-        st.subheader("Nothing drawn yet")
+        if not teaching:
+            st.subheader("Nothing drawn yet")
         st.caption("Draw a digit (0-9) on the black square: the model reads it after every stroke.")
+        if teaching:
+            teach.panel(store, name, model.label)
         st.stop()
     probs = model.predict_proba(digit[None])[0]
     reading = models.read(probs, model.unsure_below)
-    st.subheader(f"Prediction: {reading.digit}")
-    st.caption(f"probability {reading.probability:.1%} · {model.label}")
+    if not teaching:
+        st.subheader(f"Prediction: {reading.digit}")
+    reads = f"It reads {reading.digit}, " if teaching else ""  # in teach mode, the prompt is the headline
+    st.caption(f"{reads}probability {reading.probability:.1%} · {model.label}")
 
 with right:
     if reading.unsure:
@@ -96,31 +114,39 @@ with right:
             f"The model is unsure: {reading.digit} ({reading.probability:.0%}), or perhaps "
             f"{reading.runner_up} ({reading.runner_up_probability:.0%})."
         )
-    if collecting():
-        try:
-            store = get_store()
-        except StoreError as exc:  # saving is off, reading goes on
-            st.caption(f"Saving drawings is off: {exc}")
-        else:
-            drawing = hashlib.sha1(digit.tobytes()).hexdigest()  # what is saved: the same digit is the same drawing
-            if st.session_state.get("save_label_for") != drawing:  # a new drawing: the picker starts at the reading
-                st.session_state.save_label, st.session_state.save_label_for = reading.digit, drawing
-            saved = st.session_state.get("saved", {}).get(drawing)
-            pick, press = st.columns([1, 1], vertical_alignment="bottom")
-            label = pick.selectbox("It is a", range(10), key="save_label", disabled=saved is not None)
-            press.button(
-                f"Saved as {saved[1]}" if saved else f"Save as {label}",
-                key="save",
-                disabled=saved is not None,
-                on_click=save_drawing,
-                args=(store, digit, canvas.image_data, name, brush, drawing),
-            )
-            if error := st.session_state.pop("save_error", None):
-                st.error(f"Not saved: {error}")
-            st.caption(
-                "Saving keeps the drawing, the digit you pick, each model's reading, the brush width, the time and a "
-                "random id of this visit: nothing about you."
-            )
+    if store_error is not None:
+        st.caption(f"Saving drawings is off: {store_error}")
+    elif teaching and target is not None:
+        drawing = hashlib.sha1(digit.tobytes()).hexdigest()
+        st.button(
+            f"Keep as {target}",
+            key="keep_prompted",
+            type="primary",
+            on_click=teach.keep_prompted,
+            args=(store, digit, canvas.image_data, name, brush, drawing, target, clear_canvas),
+        )
+        if error := st.session_state.pop("save_error", None):
+            st.error(f"Not saved: {error}")
+    elif store is not None:
+        drawing = hashlib.sha1(digit.tobytes()).hexdigest()  # what is saved: the same digit is the same drawing
+        if st.session_state.get("save_label_for") != drawing:  # a new drawing: the picker starts at the reading
+            st.session_state.save_label, st.session_state.save_label_for = reading.digit, drawing
+        saved = st.session_state.get("saved", {}).get(drawing)
+        pick, press = st.columns([1, 1], vertical_alignment="bottom")
+        label = pick.selectbox("It is a", range(10), key="save_label", disabled=saved is not None)
+        press.button(
+            f"Saved as {saved[1]}" if saved else f"Save as {label}",
+            key="save",
+            disabled=saved is not None,
+            on_click=save_drawing,
+            args=(store, digit, canvas.image_data, name, brush, drawing),
+        )
+        if error := st.session_state.pop("save_error", None):
+            st.error(f"Not saved: {error}")
+        st.caption(
+            "Saving keeps the drawing, the digit you pick, each model's reading, the brush width, the time and a "
+            "random id of this visit: nothing about you."
+        )
     st.bar_chart(
         pd.DataFrame({"probability": probs}, index=[str(d) for d in range(10)]),
         height=220,
@@ -132,6 +158,9 @@ with right:
 
 if explaining:
     explanation.show(model, digit, reading)
+
+if teaching:
+    teach.panel(store, name, model.label)
 
 if compare:
     readings = every_reading(digit, names, runs.load)  # a model that cannot be loaded is shown as unavailable

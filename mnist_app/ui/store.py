@@ -116,9 +116,12 @@ def every_reading(digit: np.ndarray, names: list[str], load=load_model) -> dict[
     return readings
 
 
-def save_drawing(store: DrawingStore, digit: np.ndarray, image: np.ndarray, model: str, brush: int, key: str) -> None:
-    """Button callback: stores the drawing under the digit picked in the page, and says so in a toast."""
-    label = int(st.session_state.save_label)
+def save_drawing(
+    store: DrawingStore, digit: np.ndarray, image: np.ndarray, model: str, brush: int, key: str, label=None
+) -> bool:
+    """Button callback: stores the drawing under `label` (default: the digit picked in the page), and says so in a
+    toast; False, with the error kept for the page to show, when it could not be saved."""
+    label = int(st.session_state.save_label if label is None else label)
     try:
         new_id = store.add(
             digit,
@@ -131,6 +134,7 @@ def save_drawing(store: DrawingStore, digit: np.ndarray, image: np.ndarray, mode
         )
     except StoreError as exc:
         st.session_state.save_error = str(exc)
-        return
+        return False
     st.session_state.setdefault("saved", {})[key] = (new_id, label)
     st.toast(f"Saved as {label} (drawing #{new_id}). Thank you!", icon=":material/check:")
+    return True

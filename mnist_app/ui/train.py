@@ -20,6 +20,7 @@ from mnist_app.kept_runs import KeptRuns
 from mnist_app.models import SHIPPED, ModelLoadError
 from mnist_app.ui import runs
 from mnist_app.ui.cache import load_reports, models_dir
+from mnist_app.ui.job_views import ACTIVE, ended, live
 from mnist_app.ui.report_views import mnist_test_set
 from mnist_app.ui.store import get_store, session_id
 
@@ -38,10 +39,8 @@ def _render_heldout() -> threading.Thread:
     return thread
 
 
-LIVE_EVERY_S = 0.3  # the live view rereads the run's progress this often
 RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3)
 BATCHES = (16, 32, 64, 128, 256, 512)
-ACTIVE = (training_jobs.QUEUED, training_jobs.RUNNING)
 
 
 def knob_widget(network: str, knob: str, default):
@@ -106,41 +105,9 @@ def start(network: str, values: dict, data: settings.DataSettings) -> None:
     st.session_state.train_error, st.session_state.shown_run = None, job.id
 
 
-@st.fragment(run_every=LIVE_EVERY_S)
-def live(job_id: str) -> None:
-    """The run while it waits or trains: its place in the queue, or a progress bar and the curves so far."""
-    training_jobs.dispatch()
-    job = training_jobs.read(training_jobs.jobs_root() / job_id)
-    if job.status not in ACTIVE:
-        st.rerun(scope="app")  # ended: the whole page shows its results
-    st.button("Stop", key=f"stop_{job.id}", on_click=training_jobs.request_stop, args=(job,), type="secondary")
-    if job.status == training_jobs.QUEUED:
-        st.info(f"Queued: position {training_jobs.queue_position(job)}. One run trains at a time on this server.")
-        return
-    progress(job.progress)
-
-
-def progress(state: dict) -> None:
-    """The progress bar (epoch, digits per second, time left) and the live loss and accuracy charts."""
-    if state.get("phase", "preparing") == "preparing":
-        st.progress(0.0, text="Starting: loading MNIST and building the network…")
-        return
-    epoch, epochs = state["epoch"] + 1, state["epochs"]
-    share = min(1.0, (state["epoch"] + state["done"] / state["batches"]) / epochs)
-    if state.get("phase") == "measuring":
-        text = "Measuring on MNIST's test digits and the held-out writers' drawings…"
-    else:
-        text = f"Epoch {epoch}/{epochs} · {state['digits_per_s']:,} digits/s · {state['eta_s']:.0f} s left"
-    st.progress(share, text=text)
-    for column, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
-        column.altair_chart(charts.live_curves(state["trace"], state["history"], metric, epochs), width="stretch")
-
-
 def results(job: training_jobs.Job) -> None:
     """How a run ended, and what its network does: MNIST test, drawn digits beside the shipped models, the report."""
-    say = {training_jobs.FINISHED: st.success, training_jobs.STOPPED: st.warning, training_jobs.FAILED: st.error}
-    say[job.status](f"{job.label}: {job.status}. {job.message}")
-    if not job.has_model():
+    if not ended(job):
         return
     shown = reports.read(job.model_folder)
     st.markdown(f"**MNIST test accuracy: {shown.report['test']['accuracy']:.2%}**")

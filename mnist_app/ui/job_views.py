@@ -1,0 +1,48 @@
+"""A job of the Train page's runner as the pages show it: while it waits or trains (a fragment that rereads its
+progress on a timer; the page itself never sleeps or loops), and how it ended."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mnist_app import charts, training_jobs
+
+LIVE_EVERY_S = 0.3  # the live view rereads the job's progress this often
+ACTIVE = (training_jobs.QUEUED, training_jobs.RUNNING)
+
+
+@st.fragment(run_every=LIVE_EVERY_S)
+def live(job_id: str) -> None:
+    """The run while it waits or trains: its place in the queue, or a progress bar and the curves so far."""
+    training_jobs.dispatch()
+    job = training_jobs.read(training_jobs.jobs_root() / job_id)
+    if job.status not in ACTIVE:
+        st.rerun(scope="app")  # ended: the whole page shows its results
+    st.button("Stop", key=f"stop_{job.id}", on_click=training_jobs.request_stop, args=(job,), type="secondary")
+    if job.status == training_jobs.QUEUED:
+        st.info(f"Queued: position {training_jobs.queue_position(job)}. One run trains at a time on this server.")
+        return
+    progress(job.progress)
+
+
+def progress(state: dict) -> None:
+    """The progress bar (epoch, digits per second, time left) and the live loss and accuracy charts."""
+    if state.get("phase", "preparing") == "preparing":
+        st.progress(0.0, text="Starting: loading MNIST and building the network…")
+        return
+    epoch, epochs = state["epoch"] + 1, state["epochs"]
+    share = min(1.0, (state["epoch"] + state["done"] / state["batches"]) / epochs)
+    if state.get("phase") == "measuring":
+        text = "Measuring on MNIST's test digits and the held-out writers' drawings…"
+    else:
+        text = f"Epoch {epoch}/{epochs} · {state['digits_per_s']:,} digits/s · {state['eta_s']:.0f} s left"
+    st.progress(share, text=text)
+    for column, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
+        column.altair_chart(charts.live_curves(state["trace"], state["history"], metric, epochs), width="stretch")
+
+
+def ended(job: training_jobs.Job) -> bool:
+    """Say how a job ended; True when it left a model to show."""
+    say = {training_jobs.FINISHED: st.success, training_jobs.STOPPED: st.warning, training_jobs.FAILED: st.error}
+    say[job.status](f"{job.label}: {job.status}. {job.message}")
+    return job.has_model()

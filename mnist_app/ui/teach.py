@@ -1,0 +1,104 @@
+"""Teach mode on the Draw page: the app asks for each digit in turn, keeps every drawing under the digit it asked
+for, and Teach fine-tunes a copy of the chosen model on them (personal.py), as a job of the Train page's runner.
+
+The drawings are saved in the store under this visit's id, so a person can stop, come back later and go on by
+giving that id again.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from mnist_app import personal, reports, training_jobs
+from mnist_app.drawings import DrawingStore, StoreError
+from mnist_app.kept_runs import KeptRuns
+from mnist_app.ui.job_views import ACTIVE, ended, live
+from mnist_app.ui.store import get_store, save_drawing, session_id
+
+
+def visit() -> str:
+    """The visit whose drawings are taught: this one, or the one the person gave (teach_visit)."""
+    return (st.session_state.get("teach_visit") or "").strip() or session_id()
+
+
+def per_digit() -> int:
+    return int(st.session_state.get("teach_per_digit", personal.PER_DIGIT))
+
+
+def prompt(store: DrawingStore) -> int | None:
+    """Say which digit to draw next and how far along the person is; that digit, or None when each has enough."""
+    counts = store.counts(session_id=visit())
+    target = personal.next_prompt(counts, per_digit())
+    done, wanted = sum(min(n, per_digit()) for n in counts.values()), 10 * per_digit()
+    if target is None:
+        st.subheader("Each digit drawn: press Teach below")
+    else:
+        st.subheader(f"Draw a {target}")
+    st.caption(f"Teach mode: {done} of {wanted} drawings kept. Clear an accidental stroke before you keep it.")
+    return target
+
+
+def keep_prompted(store: DrawingStore, digit, image, model: str, brush: int, key: str, target: int, clear) -> None:
+    """Button callback: save the drawing under the digit that was asked for, then start a clean canvas."""
+    if save_drawing(store, digit, image, model, brush, key, label=target):
+        clear()
+
+
+def panel(store: DrawingStore, name: str, label: str) -> None:
+    """How many drawings there are, the Teach button, and the latest teaching of this session: live or its results."""
+    st.divider()
+    st.markdown(f"**Teach {label} your handwriting**")
+    left, right = st.columns(2)
+    left.number_input("Drawings of each digit", 1, 10, personal.PER_DIGIT, key="teach_per_digit")
+    right.text_input(
+        "Visit id",
+        placeholder=session_id(),
+        key="teach_visit",
+        help=f"Your drawings are kept under this visit's id, {session_id()}: give it here on another visit to go on.",
+    )
+    drawn = store.dataset(session_id=visit())
+    enough = len(drawn.labels) >= personal.MIN_DRAWINGS
+    if st.button(f"Teach {label} ({len(drawn.labels)} drawings)", key="teach", disabled=not enough, type="primary"):
+        try:
+            job = training_jobs.submit_teach(name, drawn.images, drawn.labels, session_id())
+            st.session_state.teach_job = job.id
+        except ValueError as exc:
+            st.error(f"Cannot teach: {exc}")
+    if not enough:
+        st.caption(f"Teach needs {personal.MIN_DRAWINGS} drawings or more; fewer than one of each digit is fine.")
+    if error := st.session_state.pop("teach_error", None):
+        st.error(error)
+    if job_id := st.session_state.get("teach_job"):
+        latest(training_jobs.read(training_jobs.jobs_root() / job_id))
+
+
+def latest(job: training_jobs.Job) -> None:
+    if job.status in ACTIVE:
+        live(job.id)
+        return
+    if not ended(job):
+        return
+    taught = reports.read(job.model_folder).report["teach"]
+    st.markdown(
+        f"On {taught['measured']} of your drawings it was not taught: **{taught['yours_before']:.0%} read right "
+        f"before, {taught['yours_after']:.0%} after**. MNIST's first {taught['mnist_digits']:,} test digits: "
+        f"{taught['mnist_before']:.2%} before, {taught['mnist_after']:.2%} after."
+    )
+    rows = [
+        {"digit": d, "right before": f"{b} of {n}", "right after": f"{a} of {n}"}
+        for d, (b, a, n) in taught["per_digit"].items()
+        if a != b
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True) if rows else st.caption("No digit changed.")
+    st.caption(f"It is offered above as {job.label}, for this visit.")
+    st.button("Keep", key=f"keep_taught_{job.id}", on_click=keep, args=(job,), help="For every visit and server.")
+
+
+def keep(job: training_jobs.Job) -> None:
+    try:
+        run_id = KeptRuns(get_store()).keep(job)
+    except (StoreError, ValueError) as exc:
+        st.session_state.teach_error = f"Not kept: {exc}"
+        return
+    st.toast(f"Kept as #{run_id}: every visit and server now offers it.", icon=":material/check:")
