@@ -57,10 +57,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def beside(folder: Path) -> dict[str, str]:
+    """A server's store, runs and caches in `folder`: a test never writes to the user's own."""
+    return {
+        "MNIST_APP_DB": f"sqlite:///{folder / 'drawings.sqlite'}",
+        "MNIST_APP_JOBS": str(folder / "jobs"),
+        "MNIST_APP_CACHE": str(folder / "cache"),
+    }
+
+
 @contextmanager
 def streamlit_server(log_path: Path, env: dict | None = None):
-    """`streamlit run app.py` on a free loopback port; yields (url, process). Drawings are saved beside the log
-    unless `env` names a store (MNIST_APP_DB): a test never writes to the user's own store."""
+    """`streamlit run app.py` on a free loopback port; yields (url, process). Drawings, runs and caches are kept
+    beside the log unless `env` says otherwise (beside)."""
     port = free_port()
     command = [
         sys.executable,
@@ -83,7 +92,7 @@ def streamlit_server(log_path: Path, env: dict | None = None):
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
-            env={**os.environ, "MNIST_APP_DB": f"sqlite:///{log_path.parent / 'drawings.sqlite'}", **(env or {})},
+            env={**os.environ, **beside(log_path.parent), **(env or {})},
         )
     url = f"http://127.0.0.1:{port}"
     try:
