@@ -22,6 +22,7 @@ import numpy as np
 
 from mnist_app import models
 from mnist_app.artifacts import write_json
+from mnist_app.pen_training import default_cache
 from mnist_app.testing import (
     canvas_box,
     canvas_strokes,
@@ -107,7 +108,12 @@ def main() -> None:
     digit = readable_digits(("numpy-mlp",))[4][0]
     results = {}
     with tempfile.TemporaryDirectory() as tmp, chromium() as browser:
-        env = {"MNIST_APP_JOBS": f"{tmp}/jobs", "MNIST_APP_DB": f"sqlite:///{tmp}/drawings.sqlite"}
+        # the user's cache of drawn digits, as a real server has it; runs and drawings of its own
+        env = {
+            "MNIST_APP_CACHE": str(default_cache()),
+            "MNIST_APP_JOBS": f"{tmp}/jobs",
+            "MNIST_APP_DB": f"sqlite:///{tmp}/d.db",
+        }
         with streamlit_server(Path(tmp) / "server.log", env) as (url, _):
             draw_page = open_page(browser, url)
             draw_page.get_by_text("Draw a digit (0-9)").wait_for()
