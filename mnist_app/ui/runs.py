@@ -14,7 +14,7 @@ from mnist_app import models, training_jobs
 from mnist_app.drawings import StoreError
 from mnist_app.kept_runs import KeptRuns
 from mnist_app.ui.cache import load_model, models_dir
-from mnist_app.ui.store import get_store, session_id
+from mnist_app.ui.store import collecting, get_store, session_id
 
 RUN, KEPT = "run-", "kept-"
 
@@ -30,8 +30,9 @@ def session_jobs() -> list[training_jobs.Job]:
 
 
 def kept_runs() -> list:
-    """Every kept run in the store (none when the store cannot be used: the pages say so where it matters)."""
-    if not training_on():
+    """Every kept run in the store (none when the store cannot be used: the pages say so where it matters, and none
+    when MNIST_APP_COLLECT is off: then the app writes nothing to the database, not even to open it)."""
+    if not (training_on() and collecting()):
         return []
     try:
         return KeptRuns(get_store()).all()

@@ -22,7 +22,7 @@ from mnist_app.ui import runs
 from mnist_app.ui.cache import load_reports, models_dir
 from mnist_app.ui.job_views import ACTIVE, ended, live
 from mnist_app.ui.report_views import mnist_test_set
-from mnist_app.ui.store import get_store, session_id
+from mnist_app.ui.store import collecting, get_store, session_id
 
 
 @st.cache_resource(show_spinner=False)
@@ -114,9 +114,10 @@ def results(job: training_jobs.Job) -> None:
     st.caption(shown.report["config"].get("description", ""))
     st.dataframe(pd.DataFrame(drawn_beside_shipped(job.label, shown.report)), hide_index=True, key="run_vs_shipped")
     keep, draw = st.columns(2)
-    keep.button(
-        "Keep", key=f"keep_{job.id}", on_click=keep_run, args=(job,), help="Store it for every session and server."
-    )
+    if collecting():
+        keep.button(
+            "Keep", key=f"keep_{job.id}", on_click=keep_run, args=(job,), help="Store it for every session and server."
+        )
     if draw.button("Draw with it", key=f"draw_{job.id}", type="primary"):
         st.session_state.model = f"{runs.RUN}{job.id}"
         st.switch_page("mnist_app/ui/draw.py")
@@ -227,5 +228,6 @@ with right:
 
 st.subheader("Compare")
 compare(jobs)
-st.subheader("Kept runs")
-kept(session_id())
+if collecting():  # MNIST_APP_COLLECT=off: nothing is written to the database
+    st.subheader("Kept runs")
+    kept(session_id())
