@@ -20,7 +20,7 @@ from .artifacts import atomic_path, read_json, write_json
 from .contract import HISTORY_KEYS
 from .kinds import NAMES, preset
 from .metrics import classification_report, top_confusions
-from .models import model_dir
+from .models import model_dir, twins_dir
 from .pen_training import CALIBRATION_WRITERS, TWIN_WRITERS
 
 GALLERY_SIZE = 64
@@ -30,6 +30,10 @@ DRAWN_RESULTS = "drawn-digits.json"  # benchmarks/drawn_digits.py's results, in 
 
 class ReportMissingError(FileNotFoundError):
     """A model has no (readable) reports yet."""
+
+
+class SeenWritersError(ValueError):
+    """A model would be measured on pen writers it trained on: its numbers would flatter it."""
 
 
 def library_versions() -> dict[str, str]:
@@ -119,6 +123,18 @@ def pen_writers_behind(name: str, directory: str | Path | None = None) -> list[i
     """The pen writers a trained model's readings rest on, from its own report or its ensemble members'."""
     behind = [read_report(model_dir(m, directory)) for m in getattr(preset(name), "members", (name,))]
     return sorted({w for report in behind for w in report["data"].get("pen_writers", ())})
+
+
+def refuse_seen_writers(names: list[str], directory: str | Path | None, writers: set[int]) -> None:
+    """SeenWritersError, naming each model and the writers it saw, when any model trained on one of `writers`."""
+    seen = {name: sorted(writers & set(pen_writers_behind(name, directory))) for name in names}
+    if any(seen.values()):
+        listed = "; ".join(f"{name} on writers {w}" for name, w in seen.items() if w)
+        twins = CALIBRATION_WRITERS
+        raise SeenWritersError(
+            f"trained on the writers to measure: {listed}. Measure other writers, or the tuning twins "
+            f"(--models-dir {twins_dir(directory)}), which left writers {twins[0]}-{twins[-1]} out."
+        )
 
 
 def read_misclassified(directory: Path) -> dict[str, np.ndarray]:
