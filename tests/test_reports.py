@@ -6,7 +6,7 @@ import pytest
 from mnist_app import reports
 from mnist_app.contract import empty_history
 from mnist_app.kinds import NAMES, preset
-from mnist_app.models import MODELS_DIR, model_dir
+from mnist_app.models import MODELS_DIR, model_dir, twins_dir
 
 
 @pytest.fixture
@@ -60,3 +60,9 @@ def test_every_shipped_and_comparison_model_folder_is_found_where_models_puts_it
     found = reports.reported_models(MODELS_DIR)
     assert set(found) <= set(NAMES) and {"numpy-mlp", "keras-cnn-mnist"} <= set(found)
     assert all(folder == model_dir(name) for name, folder in found.items())
+
+
+def test_measuring_a_model_on_writers_it_trained_on_is_refused_naming_them():
+    with pytest.raises(reports.SeenWritersError, match=r"numpy-mlp on writers \[16, 20\].*tuning"):
+        reports.refuse_seen_writers(["numpy-mlp"], MODELS_DIR, {16, 20, 25})
+    reports.refuse_seen_writers(["numpy-mlp"], twins_dir(MODELS_DIR), {16, 20})  # its twin never saw them
