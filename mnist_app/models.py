@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .calibration import FILE as CALIBRATION_FILE
 from .calibration import FLOOR as UNSURE_BELOW
 from .calibration import load as load_calibration
 from .calibration import tempered
@@ -54,6 +55,26 @@ def twins_dir(directory: str | Path | None = None) -> Path:
 
 def weights_path(name: str, directory: str | Path | None = None) -> Path:
     return model_dir(name, directory) / kind_of(name).weights_file
+
+
+def stamp(name: str, directory: str | Path | None = None) -> tuple:
+    """What a retrain or a recalibration changes: the modification time and size of the model's weights and
+    calibration files, and its members' stamps (an ensemble's). A cache keyed by it loads a retrained model afresh."""
+    try:
+        members = getattr(preset(name), "members", ())
+    except UnknownModelError:
+        return ()  # `load` says what is wrong with the name
+    own = (_file_stamp(weights_path(name, directory)), _file_stamp(model_dir(name, directory) / CALIBRATION_FILE))
+    return own + tuple(stamp(member, directory) for member in members)
+
+
+def _file_stamp(path: Path) -> tuple[int, int] | None:
+    """(modification time in ns, size), or None where there is no such file."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_mtime_ns, status.st_size
 
 
 def retrain_command(name: str) -> str:
