@@ -25,6 +25,9 @@ SHIPPED = ("numpy-mlp", "keras-mlp", "keras-cnn", "ensemble")  # offered on the 
 ENSEMBLE_MEMBERS_ONLY = tuple(
     dict.fromkeys(m for name in SHIPPED for m in getattr(preset(name), "members", ()) if m not in SHIPPED)
 )
+# the models the app reads with, and the ensemble's members (their temperatures apply inside the ensemble): train.py
+# fits their calibration; the rest are comparisons, never calibrated
+CALIBRATED = (*SHIPPED, *ENSEMBLE_MEMBERS_ONLY)
 # Each model above has a tuning twin: its recipe trained on fewer pen writers (pen_training.TWIN_WRITERS), in this
 # folder of the models folder. The twins read writers that the shipped models trained on as unseen people: the
 # ensemble is chosen and the calibration fitted on those readings.
@@ -79,6 +82,11 @@ def _file_stamp(path: Path) -> tuple[int, int] | None:
 
 def retrain_command(name: str) -> str:
     return f"python train.py {name}"
+
+
+def calibrate_command(name: str) -> str:
+    """Refits a trained model's temperature and unsure-threshold (a model in CALIBRATED), training nothing."""
+    return f"python train.py {name} --calibrate-only"
 
 
 def available(directory: str | Path | None = None) -> list[str]:

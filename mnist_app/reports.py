@@ -20,7 +20,7 @@ from .artifacts import atomic_path, read_json, write_json
 from .contract import HISTORY_KEYS
 from .kinds import NAMES, preset
 from .metrics import classification_report, top_confusions
-from .models import model_dir, twins_dir
+from .models import CALIBRATED, UNSURE_BELOW, calibrate_command, label_of, model_dir, twins_dir
 from .pen_training import CALIBRATION_WRITERS, TWIN_WRITERS
 
 GALLERY_SIZE = 64
@@ -223,3 +223,17 @@ def side_by_side(report: dict, drawn: dict | None) -> list[dict]:
             }
         )
     return rows
+
+
+def uncalibrated_note(name: str) -> str:
+    """Why a model has no calibration: one the app reads with has not been fitted yet (the command fits it, training
+    nothing: never a retrain); a comparison never is, as the app does not read with it."""
+    if name in CALIBRATED:
+        return (
+            f"Not calibrated yet: it says unsure below {UNSURE_BELOW:.0%}. Fit its temperature and unsure-threshold, "
+            f"without training, with: `{calibrate_command(name)}`"
+        )
+    return (
+        f"Not calibrated: {label_of(name)} is a comparison, and the app does not read drawings with it, so it has no "
+        "temperature or unsure-threshold of its own."
+    )

@@ -214,3 +214,9 @@ def test_diagnostics_shows_mnist_drawn_worst_writer_and_calibration_side_by_side
     assert f"writer {drawn['worst_writer']['writer']}" in rows["worst writer"]
     assert "ECE before -> after" in rows and "calibration fit: ECE before -> after" in rows
     assert any("Temperature" in c.value and "unsure below" in c.value for c in at.caption)
+
+
+def test_diagnostics_of_a_comparison_says_it_is_not_calibrated_because_the_app_does_not_read_with_it(monkeypatch):
+    at = diagnostics(monkeypatch, "keras-cnn-mnist")  # its first tab: drawn digits and confidence
+    assert not at.exception
+    assert "a comparison" in at.info[0].value and "train.py" not in at.info[0].value

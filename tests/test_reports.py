@@ -66,3 +66,14 @@ def test_measuring_a_model_on_writers_it_trained_on_is_refused_naming_them():
     with pytest.raises(reports.SeenWritersError, match=r"numpy-mlp on writers \[16, 20\].*tuning"):
         reports.refuse_seen_writers(["numpy-mlp"], MODELS_DIR, {16, 20, 25})
     reports.refuse_seen_writers(["numpy-mlp"], twins_dir(MODELS_DIR), {16, 20})  # its twin never saw them
+
+
+def test_a_shipped_model_without_calibration_is_sent_to_a_refit_that_trains_nothing():
+    note = reports.uncalibrated_note("keras-cnn")
+    assert "python train.py keras-cnn --calibrate-only" in note and "50%" in note
+
+
+@pytest.mark.parametrize("name", ["keras-cnn-mnist", "keras-mlp-sgd"])
+def test_a_comparison_without_calibration_is_said_to_be_a_comparison_never_sent_to_retrain(name):
+    note = reports.uncalibrated_note(name)
+    assert "comparison" in note and "does not read" in note and "train.py" not in note

@@ -82,7 +82,7 @@ def drawn_digits_and_confidence(name: str, report: dict, drawn: dict | None) -> 
         threshold = f"Temperature {fit['temperature']:.2f}, unsure below {fit['unsure_below']:.0%}"
         st.caption(f"{threshold}: fitted on {fit['fitted_on']}.")
     else:
-        st.info(f"Not calibrated: it says unsure below 50%. Calibrate with: `{models.retrain_command(name)}`")
+        st.info(reports.uncalibrated_note(name))
 
 
 chosen_model(names)
