@@ -156,6 +156,7 @@ def test_diagnostics_compares_the_source_projects_variants(monkeypatch):
     at = app(monkeypatch)
     at.switch_page(DIAGNOSTICS).run()
     table = next(d.value for d in at.dataframe if "what" in d.value.columns)
+    assert list(table.columns) == ["model", "test accuracy", "what"]  # the key column, seen without scrolling
     variants = ("keras-mlp-rmsprop", "keras-mlp-sgd", "keras-mlp-dropout", "keras-mlp-batchnorm", "numpy-mlp-source")
     assert {models.label_of(n) for n in variants} <= set(table["model"])
     assert table["test accuracy"].between(50, 100).all()  # percentages, as everywhere on the page
@@ -220,3 +221,15 @@ def test_diagnostics_of_a_comparison_says_it_is_not_calibrated_because_the_app_d
     at = diagnostics(monkeypatch, "keras-cnn-mnist")  # its first tab: drawn digits and confidence
     assert not at.exception
     assert "a comparison" in at.info[0].value and "train.py" not in at.info[0].value
+
+
+def test_diagnostics_draws_only_the_comparisons_picked(monkeypatch):
+    at = app(monkeypatch)
+    at.switch_page(DIAGNOSTICS).run()
+    picker = at.multiselect(key="compared_models")
+    assert len(picker.value) == len(picker.options) >= 11  # every line at first
+    picker.set_value([models.label_of("keras-mlp-sigmoid")]).run()  # the one binary cross-entropy
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) == 1 + 1 + 1  # the reliability diagram; accuracy, and its one kind of loss
+    at.multiselect(key="compared_models").set_value([]).run()
+    assert "Pick the models" in at.info[-1].value and len(at.get("vega_lite_chart")) == 1

@@ -85,23 +85,39 @@ def drawn_digits_and_confidence(name: str, report: dict, drawn: dict | None) -> 
         st.info(reports.uncalibrated_note(name))
 
 
-chosen_model(names)
-
-comparisons = [other for other in folders if other not in models.SHIPPED]
-if comparisons:
+@st.fragment
+def comparisons(names: list[str]) -> None:
+    """The comparisons' validation curves, the lines to show picked by name, and a table led by their test accuracy.
+    A fragment: picking lines reruns this alone, not the chosen model above."""
     st.subheader("Comparisons: the source projects' variants and the MNIST-only models")
-    compared = {models.label_of(other): load_reports(other) for other in comparisons}
+    compared = {models.label_of(name): load_reports(name) for name in names}
+    shown = st.multiselect(
+        "Lines to show",
+        list(compared),
+        default=list(compared),
+        key="compared_models",
+        help="Each model keeps its colour whichever are shown.",
+    )
     losses = {label: r.report["config"].get("loss", "categorical_crossentropy") for label, r in compared.items()}
-    accuracy, *loss_curves = charts.comparison_curves({label: r.history for label, r in compared.items()}, losses)
-    st.altair_chart(accuracy, width="stretch")
-    for column, chart in zip(st.columns(len(loss_curves)), loss_curves, strict=True):
-        column.altair_chart(chart, width="stretch")
+    if shown:
+        histories = {label: r.history for label, r in compared.items()}
+        accuracy, *loss_curves = charts.comparison_curves(histories, losses, shown)
+        st.altair_chart(accuracy, width="stretch")
+        for column, chart in zip(st.columns(len(loss_curves)), loss_curves, strict=True):
+            column.altair_chart(chart, width="stretch")
+    else:
+        st.info("Pick the models whose curves to draw.")
     table = [
         {
             "model": label,
+            "test accuracy": 100 * r.report["test"]["accuracy"],  # the key column, before the long descriptions
             "what": r.report["config"].get("description", ""),
-            "test accuracy": 100 * r.report["test"]["accuracy"],
         }
         for label, r in compared.items()
     ]
     st.dataframe(pd.DataFrame(table), hide_index=True, key="comparison_table", column_config={"test accuracy": PERCENT})
+
+
+chosen_model(names)
+if compared := [other for other in folders if other not in models.SHIPPED]:
+    comparisons(compared)
