@@ -30,15 +30,16 @@ CAPTION_FONT = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuS
 EPOCH = alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1, format="d"))  # whole epochs only
 
 
-def training_curves(history: dict[str, list[float]], metric: str) -> alt.Chart:
-    """One metric ("loss" or "accuracy") per epoch, train against validation."""
+def training_curves(history: dict[str, list[float]], metric: str, starts: dict[int, str] | None = None) -> alt.Chart:
+    """One metric ("loss" or "accuracy") per epoch, train against validation; a dashed rule before each epoch of
+    `starts`, named by its text (where a fine-tune takes over from the model it started from)."""
     rows = [
         {"epoch": epoch, "split": split, metric: value}
         for split, key in (("train", metric), ("validation", f"val_{metric}"))
         for epoch, value in enumerate(history[key], start=1)
     ]
-    return (
-        alt.Chart(pd.DataFrame(rows), title=metric.capitalize())
+    lines = (
+        alt.Chart(pd.DataFrame(rows))
         .mark_line(point=True)
         .encode(
             EPOCH,
@@ -46,8 +47,15 @@ def training_curves(history: dict[str, list[float]], metric: str) -> alt.Chart:
             alt.Color("split:N", scale=DISTINCT, legend=TOP),
             tooltip=["split", "epoch", alt.Tooltip(f"{metric}:Q", format=".4f")],
         )
-        .properties(height=HEIGHT)
     )
+    if not starts:
+        return lines.properties(title=metric.capitalize(), height=HEIGHT)
+    marks = alt.Chart(pd.DataFrame([{"epoch": epoch - 0.5, "stage": text} for epoch, text in starts.items()]))
+    rule = marks.mark_rule(strokeDash=[4, 4], color="grey").encode(alt.X("epoch:Q"), tooltip=["stage"])
+    name = marks.mark_text(align="right", baseline="top", dx=-4, dy=4, color="grey").encode(
+        alt.X("epoch:Q"), alt.YValue(0), alt.Text("stage:N")
+    )
+    return alt.layer(lines, rule, name).properties(title=metric.capitalize(), height=HEIGHT)
 
 
 def live_curves(trace: list[list[float]], history: dict[str, list[float]], metric: str, epochs: int) -> alt.Chart:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .artifacts import atomic_path, read_json, write_json
-from .contract import HISTORY_KEYS
+from .contract import HISTORY_KEYS, empty_history
 from .kinds import NAMES, preset
 from .metrics import classification_report, top_confusions
 from .models import CALIBRATED, UNSURE_BELOW, calibrate_command, label_of, model_dir, twins_dir
@@ -52,6 +52,24 @@ class Reports:
     history: dict[str, list[float]]  # per-epoch lists, HISTORY_KEYS; empty for a model that trains nothing itself
     report: dict  # test metrics, config, data, versions, time
     gallery: dict[str, np.ndarray]  # the test digits it gets wrong, most confident first
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One training run in a model's whole history: the model it made, and its epochs' numbers in that history."""
+
+    model: str
+    first: int  # 1-based
+    last: int
+    augmented: bool  # its training digits were distorted afresh every epoch
+
+
+@dataclass(frozen=True)
+class WholeHistory:
+    """A model's training from random weights: per-epoch lists (HISTORY_KEYS) over every stage, oldest first."""
+
+    history: dict[str, list[float]]
+    stages: tuple[Stage, ...]
 
 
 def build_report(name: str, config, y_true: np.ndarray, probs: np.ndarray, data: dict, training_seconds: float) -> dict:
@@ -110,6 +128,28 @@ def read_history(directory: Path) -> dict[str, list[float]]:
     if any(not isinstance(history.get(k), list) for k in HISTORY_KEYS):
         raise ReportMissingError(f"{directory / 'history.json'}: missing one of {HISTORY_KEYS}")
     return history
+
+
+def whole_history(name: str, models_dir: str | Path | None = None) -> WholeHistory:
+    """A model's history from random weights: a fine-tune's history.json holds its own epochs only, so the history
+    of the model its config starts from (`start_from`, and so on back) comes first. A starting point without reports
+    is left out; the model's own missing reports are a ReportMissingError."""
+
+    def files(model: str) -> tuple[str, dict, dict]:
+        return model, read_history(model_dir(model, models_dir)), read_report(model_dir(model, models_dir))
+
+    chain = [files(name)]  # newest first
+    while (start := chain[-1][2]["config"].get("start_from")) and start not in [model for model, _, _ in chain]:
+        try:
+            chain.append(files(start))
+        except ReportMissingError:
+            break
+    history, stages = empty_history(), []
+    for model, own, report in reversed(chain):
+        first = len(history["loss"]) + 1
+        history = {key: history[key] + own[key] for key in HISTORY_KEYS}
+        stages.append(Stage(model, first, len(history["loss"]), bool(report["config"].get("augment"))))
+    return WholeHistory(history, tuple(stages))
 
 
 def read_report(directory: Path) -> dict:

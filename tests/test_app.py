@@ -233,3 +233,13 @@ def test_diagnostics_draws_only_the_comparisons_picked(monkeypatch):
     assert len(at.get("vega_lite_chart")) == 1 + 1 + 1  # the reliability diagram; accuracy, and its one kind of loss
     at.multiselect(key="compared_models").set_value([]).run()
     assert "Pick the models" in at.info[-1].value and len(at.get("vega_lite_chart")) == 1
+
+
+def test_diagnostics_shows_a_fine_tunes_curves_from_the_model_it_started_from(monkeypatch):
+    at = diagnostics(monkeypatch, "keras-cnn", "Training curves")
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) == 2 + COMPARISON_CHARTS  # loss and accuracy, each with the rule
+    start = len(reports.read_history(models.model_dir("keras-cnn-mnist"))["loss"])
+    whole = f"epochs 1-{start} as {models.label_of('keras-cnn-mnist')}, then epoch {start + 1} fine-tuned as Keras CNN"
+    assert any(whole in c.value for c in at.caption)
+    assert all('"type": "rule"' in chart.proto.spec for chart in at.get("vega_lite_chart")[:2])

@@ -95,3 +95,12 @@ def test_eleven_compared_models_get_eleven_colours_each_kept_whichever_are_shown
     scale = picked[0].to_dict()["encoding"]["color"]["scale"]
     assert scale == {"domain": ["model 9", "model 2"], "range": [every["range"][9], every["range"][2]]}
     assert set(rows(picked[0])["model"]) == {"model 9", "model 2"}
+
+
+def test_a_fine_tunes_curves_mark_where_it_starts_with_a_rule_before_its_first_epoch():
+    chart = charts.training_curves(HISTORY, "loss", {3: "fine-tune →"})
+    lines, rule, name = chart.to_dict()["layer"]
+    assert (rule["mark"]["type"], name["mark"]["type"]) == ("rule", "text")
+    marks = rows(chart).dropna(subset=["stage"])
+    assert marks[["epoch", "stage"]].drop_duplicates().values.tolist() == [[2.5, "fine-tune →"]]
+    assert len(rows(chart).dropna(subset=["split"])) == 6  # every epoch of both splits still drawn

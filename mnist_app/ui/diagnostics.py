@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from mnist_app import charts, models, reports
-from mnist_app.ui.cache import load_reports, models_dir
+from mnist_app.ui.cache import load_reports, load_whole_history, models_dir
 from mnist_app.ui.report_views import PERCENT, mnist_test_set, training_curves
 
 SECTIONS = ["Drawn digits and confidence", "MNIST test set", "Training curves"]  # drawn first: the real measure
@@ -69,7 +69,7 @@ def chosen_model(names: list[str]) -> None:
             mnist_test_set(report, shown.gallery)
     if training_tab.open:
         with training_tab:
-            training_curves(report, shown.history)
+            training_curves(load_whole_history(name))
 
 
 def drawn_digits_and_confidence(name: str, report: dict, drawn: dict | None) -> None:
