@@ -52,8 +52,8 @@ def training_curves(history: dict[str, list[float]], metric: str, starts: dict[i
         return lines.properties(title=metric.capitalize(), height=HEIGHT)
     marks = alt.Chart(pd.DataFrame([{"epoch": epoch - 0.5, "stage": text} for epoch, text in starts.items()]))
     rule = marks.mark_rule(strokeDash=[4, 4], color="grey").encode(alt.X("epoch:Q"), tooltip=["stage"])
-    name = marks.mark_text(align="right", baseline="top", dx=-4, dy=4, color="grey").encode(
-        alt.X("epoch:Q"), alt.YValue(0), alt.Text("stage:N")
+    name = marks.mark_text(align="right", baseline="middle", dx=-4, color="grey").encode(
+        alt.X("epoch:Q"), alt.YValue(alt.expr("height / 2")), alt.Text("stage:N")
     )
     return alt.layer(lines, rule, name).properties(title=metric.capitalize(), height=HEIGHT)
 

@@ -115,7 +115,13 @@ def comparisons(names: list[str]) -> None:
         }
         for label, r in compared.items()
     ]
-    st.dataframe(pd.DataFrame(table), hide_index=True, key="comparison_table", column_config={"test accuracy": PERCENT})
+    st.dataframe(
+        pd.DataFrame(table),
+        hide_index=True,
+        key="comparison_table",
+        height=35 * (len(table) + 1) + 3,  # every row without scrolling, as the per-class table
+        column_config={"test accuracy": PERCENT},
+    )
 
 
 chosen_model(names)
