@@ -27,7 +27,7 @@ from mnist_app.data import Mnist, MnistDataError, load_mnist, split_validation, 
 from mnist_app.drawings import DrawingStore, DrawnSet, StoreError, split_by_session
 from mnist_app.kinds import NAMES, kind_of, preset
 from mnist_app.models import (
-    ENSEMBLE_MEMBERS_ONLY,
+    CALIBRATED,
     MODELS_DIR,
     SHIPPED,
     Model,
@@ -63,8 +63,6 @@ ALIASES = {
     "compare": tuple(name for name in NAMES if name not in SHIPPED),
 }
 CHOICES = NAMES + tuple(ALIASES)
-# the models the app reads with, and the ensemble's members: their temperatures apply inside the ensemble too
-CALIBRATED = (*SHIPPED, *ENSEMBLE_MEMBERS_ONLY)
 CALIBRATION_VARIANTS, CALIBRATION_SEED = 3, 1  # drawings per digit of the calibration writers; not training's seed
 # how often a reading the app calls sure should be right, on the calibration writers (issue 12 asks >= 98% of
 # every model, >= 99.5% of the best): with a margin, chosen on writers 16-20 (README, Results)

@@ -26,9 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_app import calibration, models, pen_training, pendigits, reports
+from mnist_app import calibration, models, pendigits, reports
 from mnist_app.artifacts import atomic_path, write_json
-from mnist_app.metrics import classification_report, top_confusions
+from mnist_app.contract import in_chunks
+from mnist_app.metrics import classification_report, per_writer, top_confusions
 from mnist_app.preprocess import canvas_to_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +91,7 @@ def evaluate(
     model: models.Model, images: np.ndarray, labels: np.ndarray, writers: np.ndarray
 ) -> tuple[dict, np.ndarray]:
     """The model's report on the drawn digits, and its predicted probabilities."""
-    probs = np.concatenate([model.predict_proba(images[i : i + 512]) for i in range(0, len(images), 512)])
+    probs = in_chunks(model.predict_proba, images, 512)
     report = {**honesty(model, probs, labels), **per_writer(probs, labels, writers)}
     report.update(classification_report(labels, probs.argmax(axis=1)))
     report["top_confusions"] = [
@@ -109,15 +110,6 @@ def honesty(model: models.Model, probs: np.ndarray, labels: np.ndarray) -> dict:
         "ece_before": calibration.expected_calibration_error(raw, labels),
         "ece_after": calibration.expected_calibration_error(probs, labels),
     }
-
-
-def per_writer(probs: np.ndarray, labels: np.ndarray, writers: np.ndarray) -> dict:
-    """Accuracy per writer, and the worst writer's."""
-    right = probs.argmax(axis=1) == labels
-    by_writer = {str(w): float(right[writers == w].mean()) for w in np.unique(writers)}
-    worst = min(by_writer, key=by_writer.get)
-    who = int(worst) if worst.isdigit() else worst  # a pen writer's id, or a saved drawing's visit
-    return {"per_writer": by_writer, "worst_writer": {"writer": who, "accuracy": by_writer[worst]}}
 
 
 def sha256(path: Path) -> str:
@@ -196,7 +188,10 @@ def main(argv: list[str] | None = None) -> None:
     here = args.models_dir
     names = args.models or models.available(here) + [c for c in COMPARED if models.weights_path(c, here).is_file()]
     if not args.drawings:
-        refuse_seen_writers(names, here, set(writers.tolist()))
+        try:
+            reports.refuse_seen_writers(names, here, set(writers.tolist()))
+        except reports.SeenWritersError as exc:
+            raise SystemExit(f"drawn_digits.py: {exc}") from None
     results = {name: evaluate(models.load(name, here), images, labels, writers) for name in names}
     summary = {**used, "models": {}}
     for name, (report, _) in results.items():
@@ -212,18 +207,6 @@ def main(argv: list[str] | None = None) -> None:
         write_json(target, summary)
     save_misreads(args.picture, results, images, labels)
     print(f"results: {target or '(not written: pass --json)'}; misreads: {args.picture}")
-
-
-def refuse_seen_writers(names: list[str], directory: Path, writers: set[int]) -> None:
-    """Stop before measuring a model on pen writers it trained on: its numbers would flatter it."""
-    seen = {name: sorted(writers & set(reports.pen_writers_behind(name, directory))) for name in names}
-    if any(seen.values()):
-        listed = "; ".join(f"{name} on writers {w}" for name, w in seen.items() if w)
-        twins = pen_training.CALIBRATION_WRITERS
-        raise SystemExit(
-            f"drawn_digits.py: trained on the writers to measure: {listed}. Measure other writers, or the tuning "
-            f"twins (--models-dir {models.twins_dir(directory)}), which left writers {twins[0]}-{twins[-1]} out."
-        )
 
 
 def print_model(name: str, report: dict) -> None:

@@ -15,19 +15,13 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import sys
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from drawn_digits import per_writer, refuse_seen_writers  # noqa: E402  (a sibling script: the benchmark's measures)
-
-from mnist_app import calibration, models, pen_training, pendigits  # noqa: E402
-from mnist_app.ensemble import rotated  # noqa: E402
-from mnist_app.preprocess import canvas_to_mnist  # noqa: E402
+from mnist_app import calibration, models, pen_training, pendigits, reports
+from mnist_app.ensemble import turned
+from mnist_app.metrics import per_writer
+from mnist_app.preprocess import canvas_to_mnist
 
 # the candidates, where present: the shipped models and the CNN fine-tuned without erased ink (a comparison)
 MEMBERS = ("keras-cnn", "keras-cnn-no-erasing", "keras-mlp", "numpy-mlp")
@@ -59,13 +53,16 @@ def main(argv: list[str] | None = None) -> None:
     low, high = (int(w) for w in args.writers.split("-"))
     chosen = tuple(range(low, high + 1))
     present = [name for name in MEMBERS if models.present(name, args.models_dir)]
-    refuse_seen_writers(present, Path(args.models_dir), set(chosen))
+    try:
+        reports.refuse_seen_writers(present, args.models_dir, set(chosen))
+    except reports.SeenWritersError as exc:
+        raise SystemExit(f"ensemble_choice.py: {exc}") from None
     sets = drawn_sets(chosen)
     angles = sorted({a for r in ROTATION_SETS for a in r})
     loaded = {name: models.load(name, args.models_dir) for name in present}
     rows = []
     for set_name, (images, labels, writers) in sets.items():
-        views = {a: rotated(images, a) for a in angles}
+        views = {a: turned(images, a) for a in angles}
         readings = {(m, a): loaded[m].predict_proba(views[a]) for m in loaded for a in angles}
         for k in range(1, len(loaded) + 1):
             for members in itertools.combinations(loaded, k):

@@ -24,6 +24,7 @@ import numpy as np
 
 from mnist_app import explain, models, pendigits
 from mnist_app.artifacts import atomic_path, write_json
+from mnist_app.contract import in_chunks
 from mnist_app.preprocess import INK_THRESHOLD, canvas_to_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +70,7 @@ def erase(images: np.ndarray, ranking: np.ndarray) -> np.ndarray:
 
 
 def probabilities(model: models.Model, images: np.ndarray) -> np.ndarray:
-    return np.concatenate([model.predict_proba(images[i : i + 512]) for i in range(0, len(images), 512)])
+    return in_chunks(model.predict_proba, images, 512)
 
 
 def falls(model, images, probs, answers, runners, ranking) -> tuple[float, float]:

@@ -20,19 +20,26 @@ from PIL import Image, ImageDraw, ImageFont
 HEIGHT = 300  # pixels, axes and legend included; each chart is as wide as its column
 TOP = alt.Legend(orient="top", title=None)  # one row above the plot, so the plot keeps its height
 DISTINCT = alt.Scale(scheme="tableau10")  # the theme's default starts with two blues that look alike
+# Kelly's colours of maximum contrast (white and black left out), strongest first: 12 lines that stay apart on the
+# light and the dark theme, where tableau10 repeats its first colour on the 11th comparison
+MANY = (
+    "#0067a5", "#f38400", "#008856", "#be0032", "#875692", "#882d17",
+    "#e68fac", "#848482", "#8db600", "#a1caf1", "#f3c300", "#c2b280",
+)  # fmt: skip
 CAPTION_FONT = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")  # it has the arrow
 EPOCH = alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1, format="d"))  # whole epochs only
 
 
-def training_curves(history: dict[str, list[float]], metric: str) -> alt.Chart:
-    """One metric ("loss" or "accuracy") per epoch, train against validation."""
+def training_curves(history: dict[str, list[float]], metric: str, starts: dict[int, str] | None = None) -> alt.Chart:
+    """One metric ("loss" or "accuracy") per epoch, train against validation; a dashed rule before each epoch of
+    `starts`, named by its text (where a fine-tune takes over from the model it started from)."""
     rows = [
         {"epoch": epoch, "split": split, metric: value}
         for split, key in (("train", metric), ("validation", f"val_{metric}"))
         for epoch, value in enumerate(history[key], start=1)
     ]
-    return (
-        alt.Chart(pd.DataFrame(rows), title=metric.capitalize())
+    lines = (
+        alt.Chart(pd.DataFrame(rows))
         .mark_line(point=True)
         .encode(
             EPOCH,
@@ -40,8 +47,15 @@ def training_curves(history: dict[str, list[float]], metric: str) -> alt.Chart:
             alt.Color("split:N", scale=DISTINCT, legend=TOP),
             tooltip=["split", "epoch", alt.Tooltip(f"{metric}:Q", format=".4f")],
         )
-        .properties(height=HEIGHT)
     )
+    if not starts:
+        return lines.properties(title=metric.capitalize(), height=HEIGHT)
+    marks = alt.Chart(pd.DataFrame([{"epoch": epoch - 0.5, "stage": text} for epoch, text in starts.items()]))
+    rule = marks.mark_rule(strokeDash=[4, 4], color="grey").encode(alt.X("epoch:Q"), tooltip=["stage"])
+    name = marks.mark_text(align="right", baseline="middle", dx=-4, color="grey").encode(
+        alt.X("epoch:Q"), alt.YValue(alt.expr("height / 2")), alt.Text("stage:N")
+    )
+    return alt.layer(lines, rule, name).properties(title=metric.capitalize(), height=HEIGHT)
 
 
 def live_curves(trace: list[list[float]], history: dict[str, list[float]], metric: str, epochs: int) -> alt.Chart:
@@ -120,21 +134,29 @@ def reliability_diagram(curves: dict[str, dict]) -> alt.LayerChart:
     return (honest + lines).properties(title="Reliability on drawn digits", height=HEIGHT + 60)
 
 
-def comparison_curves(histories: dict[str, dict[str, list[float]]], losses: dict[str, str]) -> list[alt.Chart]:
+def comparison_curves(
+    histories: dict[str, dict[str, list[float]]], losses: dict[str, str], shown: list[str] | None = None
+) -> list[alt.Chart]:
     """Several models' validation accuracy on one chart, with the legend, then their validation losses, one chart
     per kind of loss, in the same colours.
 
-    `histories` and `losses` are keyed by what the chart calls each model; cross-entropies of different
-    kinds (categorical, binary) are not on one scale, so they never share an axis.
+    `histories` and `losses` are keyed by what the chart calls each model; `shown` picks the lines drawn (default:
+    all), and each model keeps its colour whichever are shown. Cross-entropies of different kinds (categorical,
+    binary) are not on one scale, so they never share an axis.
     """
+    shown = list(histories) if shown is None else shown
     rows = pd.DataFrame(
         [
             {"model": name, "epoch": epoch, "loss kind": losses[name], "accuracy": accuracy, "loss": loss}
-            for name, history in histories.items()
-            for epoch, (accuracy, loss) in enumerate(zip(history["val_accuracy"], history["val_loss"], strict=True), 1)
-        ]
+            for name in shown
+            for epoch, (accuracy, loss) in enumerate(
+                zip(histories[name]["val_accuracy"], histories[name]["val_loss"], strict=True), 1
+            )
+        ],
+        columns=["model", "epoch", "loss kind", "accuracy", "loss"],
     )
-    colours = alt.Scale(domain=list(histories), scheme="tableau10")  # a model has one colour on every chart
+    colour_of = {name: MANY[i % len(MANY)] for i, name in enumerate(histories)}  # the same, whichever are shown
+    colours = alt.Scale(domain=shown, range=[colour_of[name] for name in shown])  # the legend lists those shown
 
     def chart(data: pd.DataFrame, field: str, title: str, legend: alt.Legend | None = None) -> alt.Chart:
         return (
@@ -149,7 +171,7 @@ def comparison_curves(histories: dict[str, dict[str, list[float]]], losses: dict
             .properties(height=HEIGHT)
         )
 
-    kinds = sorted(set(losses.values()))
+    kinds = sorted({losses[name] for name in shown})
     legend = alt.Legend(orient="right", title=None, labelLimit=0)  # full names: the accuracy chart is page-wide
     return [chart(rows, "accuracy", "Validation accuracy", legend)] + [
         chart(rows[rows["loss kind"] == kind], "loss", kind.replace("_", " ").capitalize()) for kind in kinds

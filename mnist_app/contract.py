@@ -76,6 +76,24 @@ class TrainingListener:
         return False
 
 
+class ExplainError(Exception):
+    """This model cannot be explained this way; the message says why (its reading still works)."""
+
+
+def called(model) -> str:
+    """What a message calls a model: a loaded model's label, else its network's class."""
+    return getattr(model, "label", type(getattr(model, "network", model)).__name__)
+
+
+def explainable(model):
+    """The network behind `model` (a loaded model's, or the model itself, as an ensemble holds its members), which
+    has an input gradient; ExplainError otherwise. Its readings still work: only the explanation is refused."""
+    network = getattr(model, "network", model)
+    if not hasattr(network, "input_gradient"):
+        raise ExplainError(f"{called(model)} has no input gradient, so its readings cannot be explained")
+    return network
+
+
 LoadModel = Callable[[str], Predictor]  # loads another model by name: an ensemble's members, a fine-tune's start
 
 

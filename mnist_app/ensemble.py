@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from .artifacts import read_json, write_json
-from .contract import LoadModel, Predictor, TrainingData, empty_history, in_chunks
+from .contract import ExplainError, LoadModel, Predictor, TrainingData, empty_history, explainable, in_chunks
 
 FORMAT_VERSION = 1
 CHUNK = 500  # digits per call: a whole test set's views at once would not fit in memory
@@ -73,12 +73,22 @@ PRESETS = {
 }
 
 
-def rotated(images: np.ndarray, degrees: float) -> np.ndarray:
-    """(n, 28, 28) float32 in [0, 1], each turned counter-clockwise about its centre (bilinear)."""
+def turned(arrays: np.ndarray, degrees: float) -> np.ndarray:
+    """(n, 28, 28) digits or signed maps, each turned counter-clockwise about its centre (bilinear), in their dtype.
+
+    A bilinear value is a weighted mean of its neighbours and the 0 that fills the corners, so it stays within
+    [min(0, lowest), max(0, highest)] of the input: clipping there only removes float32 rounding, which would put a
+    turned digit's ink a hair above 1 and out of the model contract's [0, 1]. Signed maps stay signed.
+    """
+    arrays = np.asarray(arrays)
     if degrees == 0:
-        return images
-    turn = [Image.fromarray(image, mode="F").rotate(degrees, resample=Image.Resampling.BILINEAR) for image in images]
-    return np.clip(np.stack([np.asarray(t) for t in turn]), 0.0, 1.0).astype(np.float32)
+        return arrays
+    turn = [
+        np.asarray(Image.fromarray(a.astype(np.float32), mode="F").rotate(degrees, resample=Image.Resampling.BILINEAR))
+        for a in arrays
+    ]
+    low, high = min(0.0, float(arrays.min())), max(0.0, float(arrays.max()))
+    return np.clip(np.stack(turn), low, high).astype(arrays.dtype)
 
 
 class Ensemble:
@@ -98,7 +108,7 @@ class Ensemble:
 
     def _mean(self, images: np.ndarray) -> np.ndarray:
         n = len(images)
-        views = np.concatenate([rotated(images, r) for r in self.config.rotations])  # every view in one call per member
+        views = np.concatenate([turned(images, r) for r in self.config.rotations])  # every view in one call per member
         readings = [np.asarray(m.predict_proba(views), dtype=np.float64).reshape(-1, n, 10) for m in self.members]
         return np.concatenate(readings).mean(axis=0)
 
@@ -109,22 +119,19 @@ class Ensemble:
         bilinear turn) the transpose of that turn: the chain rule from the view back to the drawing.
         """
         n, targets = len(images), np.asarray(targets)
-        views = np.concatenate([rotated(images, r) for r in self.config.rotations])
+        views = np.concatenate([turned(images, r) for r in self.config.rotations])
         every_view = np.tile(targets, len(self.config.rotations))
-        maps = [
-            _explainable(m).input_gradient(views, every_view, quantity).reshape(-1, n, 28, 28) for m in self.members
-        ]
-        return np.mean([turned(m[i], -r) for m in maps for i, r in enumerate(self.config.rotations)], axis=0)
+        maps = [explainable(m).input_gradient(views, every_view, quantity).reshape(-1, n, 28, 28) for m in self.members]
+        back = [turned(m[i], -r) for m in maps for i, r in enumerate(self.config.rotations)]
+        return np.mean(back, axis=0, dtype=np.float64)
 
     def focus(self, image: np.ndarray, target: int) -> list[tuple[str, np.ndarray, bool]]:
         """What its members look at: heat maps (Grad-CAM) averaged over the views, each turned back; signed
         panels (a NumPy network's units) cannot be averaged across views, so those are the upright view's."""
-        from .explain import ExplainError
-
         panels, upright, reasons = [], self.config.rotations.index(0.0) if 0.0 in self.config.rotations else 0, []
         for member in self.members:
             try:
-                views = [_explainable(member).focus(rotated(image[None], r)[0], target) for r in self.config.rotations]
+                views = [explainable(member).focus(turned(image[None], r)[0], target) for r in self.config.rotations]
             except ExplainError as exc:  # a member with no such view (an MLP has no Grad-CAM): the others show theirs
                 reasons.append(str(exc))
                 continue
@@ -135,6 +142,7 @@ class Ensemble:
                 heat = np.mean(
                     [turned(view[k][1][None], -r)[0] for view, r in zip(views, self.config.rotations, strict=True)],
                     axis=0,
+                    dtype=np.float64,
                 )
                 panels.append((f"{title}, mean of {len(views)} views", heat / max(float(heat.max()), 1e-12), False))
         if not panels:
@@ -180,24 +188,3 @@ def train_network(
 
 def assemble(config: EnsembleConfig, load_model: LoadModel) -> Ensemble:
     return Ensemble([load_model(member) for member in config.members], config)
-
-
-def turned(maps: np.ndarray, degrees: float) -> np.ndarray:
-    """(n, 28, 28) signed maps turned counter-clockwise about their centre (bilinear), unclipped, float64."""
-    if degrees == 0:
-        return np.asarray(maps, dtype=np.float64)
-    turn = [
-        Image.fromarray(m.astype(np.float32), mode="F").rotate(degrees, resample=Image.Resampling.BILINEAR)
-        for m in maps
-    ]
-    return np.stack([np.asarray(t, dtype=np.float64) for t in turn])
-
-
-def _explainable(member: Predictor):
-    """A member's network (a loaded model's, or the member itself); ExplainError if it cannot be explained."""
-    network = getattr(member, "network", member)
-    if not hasattr(network, "input_gradient"):
-        from .explain import ExplainError
-
-        raise ExplainError(f"the ensemble's member {type(network).__name__} cannot be explained")
-    return network

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .contract import validate_images
+from .contract import ExplainError, called, explainable, validate_images
 
 METHODS = ("gradient-x-input", "integrated-gradients")
 QUANTITIES = ("log_probability", "logit")
@@ -23,10 +23,6 @@ METHOD = "gradient-x-input"
 QUANTITY = "log_probability"  # its gradient's sign is the sign of the target probability's change
 STEPS = 16  # integrated gradients: points on the path from a black image to the drawing
 CHUNK = 64  # drawings per call to the network (times STEPS for integrated gradients)
-
-
-class ExplainError(Exception):
-    """This model cannot be explained this way; the message says why (its reading still works)."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +48,7 @@ def saliency(model, images: np.ndarray, target=None, method: str = METHOD, quant
     images = validate_images(images)
     if method not in METHODS or quantity not in QUANTITIES:
         raise ValueError(f"method must be one of {METHODS} and quantity one of {QUANTITIES}")
-    network = _network(model)
+    network = explainable(model)
     targets = _targets(model, images, target)
     return np.concatenate(
         [
@@ -71,9 +67,9 @@ def contrast(model, image: np.ndarray, a: int, b: int, **how) -> np.ndarray:
 def focus(model, image: np.ndarray, target: int | None = None) -> list[Panel]:
     """What the network looks at for one drawing: its most active units, or its Grad-CAM heat map."""
     image = validate_images(_one(image, 1))[0]
-    network = _network(model)
+    network = explainable(model)
     if not hasattr(network, "focus"):
-        raise ExplainError(f"{_name(model)} cannot show what it looks at")
+        raise ExplainError(f"{called(model)} cannot show what it looks at")
     digit = int(_targets(model, image[None], target)[0])
     return [Panel(title, np.asarray(m, dtype=np.float64), signed) for title, m, signed in network.focus(image, digit)]
 
@@ -86,17 +82,6 @@ def _map(network, images: np.ndarray, targets: np.ndarray, method: str, quantity
     path = (alphas[:, None, None, None] * images[None]).astype(np.float32).reshape(-1, 28, 28)
     grads = network.input_gradient(path, np.tile(targets, STEPS), quantity).reshape(STEPS, *images.shape)
     return grads.mean(axis=0) * images
-
-
-def _network(model):
-    network = getattr(model, "network", model)
-    if not hasattr(network, "input_gradient"):
-        raise ExplainError(f"{_name(model)} has no input gradient, so its readings cannot be explained")
-    return network
-
-
-def _name(model) -> str:
-    return getattr(model, "label", type(getattr(model, "network", model)).__name__)
 
 
 def _targets(model, images: np.ndarray, target) -> np.ndarray:

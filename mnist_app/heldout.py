@@ -15,6 +15,7 @@ import numpy as np
 
 from . import pendigits
 from .artifacts import atomic_path
+from .contract import in_chunks
 from .pen_training import default_cache
 from .preprocess import canvas_to_mnist
 
@@ -48,5 +49,5 @@ def drawn_by(which: str, path: str | Path | None = None, cache: Path | None = No
 def accuracy(predict_proba, path: str | Path | None = None, cache: Path | None = None) -> dict:
     """A model's accuracy on the held-out drawings: {'accuracy', 'n_digits'}."""
     images, labels = drawn_digits(path, cache)
-    predicted = np.concatenate([predict_proba(images[i : i + 512]).argmax(axis=1) for i in range(0, len(images), 512)])
+    predicted = in_chunks(predict_proba, images, 512).argmax(axis=1)
     return {"accuracy": float(np.mean(predicted == labels)), "n_digits": int(len(labels))}

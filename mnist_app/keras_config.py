@@ -72,7 +72,7 @@ CNN_MNIST = KerasConfig(
     batch_norm=True,
     augment=True,
     description="CNN 2x(conv32) 2x(conv64) dense 128, BatchNorm, augmented MNIST digits",
-    label="Keras CNN (MNIST styles only)",
+    label="Keras CNN (MNIST only)",
 )
 SOURCE_MLP = KerasConfig(
     description="512-256-128 ReLU, RMSprop 1e-3, batch 128, 15 epochs (source: 98.18%)",

@@ -17,7 +17,7 @@ import numpy as np
 
 from .artifacts import atomic_path
 from .augment import epoch_augmenter, erase_ink
-from .contract import HISTORY_KEYS, LoadModel, TrainingData, TrainingListener
+from .contract import HISTORY_KEYS, ExplainError, LoadModel, TrainingData, TrainingListener
 from .keras_config import KerasConfig
 
 
@@ -299,8 +299,6 @@ class KerasClassifier:
         import tensorflow as tf
 
         if self._last_convolution() is None:
-            from .explain import ExplainError
-
             raise ExplainError("this network has no convolution, so it has no Grad-CAM view (the CNN has one)")
         x = tf.convert_to_tensor(np.asarray(image, dtype=np.float32)[None])
         with self._lock:

@@ -58,3 +58,12 @@ def top_confusions(matrix: np.ndarray, k: int = 5) -> list[tuple[int, int, int]]
     matrix = np.asarray(matrix)
     off = [(int(t), int(p), int(matrix[t, p])) for t in range(len(matrix)) for p in range(len(matrix)) if t != p]
     return [c for c in sorted(off, key=lambda c: -c[2]) if c[2] > 0][:k]
+
+
+def per_writer(probs: np.ndarray, labels: np.ndarray, writers: np.ndarray) -> dict:
+    """Accuracy per writer (keys are the writers as text, as JSON keeps them), and the worst writer's."""
+    right = probs.argmax(axis=1) == labels
+    by_writer = {str(w): float(right[writers == w].mean()) for w in np.unique(writers)}
+    worst = min(by_writer, key=by_writer.get)
+    who = int(worst) if worst.isdigit() else worst  # a pen writer's id, or a saved drawing's visit
+    return {"per_writer": by_writer, "worst_writer": {"writer": who, "accuracy": by_writer[worst]}}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .calibration import FILE as CALIBRATION_FILE
 from .calibration import FLOOR as UNSURE_BELOW
 from .calibration import load as load_calibration
 from .calibration import tempered
@@ -24,6 +25,9 @@ SHIPPED = ("numpy-mlp", "keras-mlp", "keras-cnn", "ensemble")  # offered on the 
 ENSEMBLE_MEMBERS_ONLY = tuple(
     dict.fromkeys(m for name in SHIPPED for m in getattr(preset(name), "members", ()) if m not in SHIPPED)
 )
+# the models the app reads with, and the ensemble's members (their temperatures apply inside the ensemble): train.py
+# fits their calibration; the rest are comparisons, never calibrated
+CALIBRATED = (*SHIPPED, *ENSEMBLE_MEMBERS_ONLY)
 # Each model above has a tuning twin: its recipe trained on fewer pen writers (pen_training.TWIN_WRITERS), in this
 # folder of the models folder. The twins read writers that the shipped models trained on as unseen people: the
 # ensemble is chosen and the calibration fitted on those readings.
@@ -56,8 +60,33 @@ def weights_path(name: str, directory: str | Path | None = None) -> Path:
     return model_dir(name, directory) / kind_of(name).weights_file
 
 
+def stamp(name: str, directory: str | Path | None = None) -> tuple:
+    """What a retrain or a recalibration changes: the modification time and size of the model's weights and
+    calibration files, and its members' stamps (an ensemble's). A cache keyed by it loads a retrained model afresh."""
+    try:
+        members = getattr(preset(name), "members", ())
+    except UnknownModelError:
+        return ()  # `load` says what is wrong with the name
+    own = (_file_stamp(weights_path(name, directory)), _file_stamp(model_dir(name, directory) / CALIBRATION_FILE))
+    return own + tuple(stamp(member, directory) for member in members)
+
+
+def _file_stamp(path: Path) -> tuple[int, int] | None:
+    """(modification time in ns, size), or None where there is no such file."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_mtime_ns, status.st_size
+
+
 def retrain_command(name: str) -> str:
     return f"python train.py {name}"
+
+
+def calibrate_command(name: str) -> str:
+    """Refits a trained model's temperature and unsure-threshold (a model in CALIBRATED), training nothing."""
+    return f"python train.py {name} --calibrate-only"
 
 
 def available(directory: str | Path | None = None) -> list[str]:

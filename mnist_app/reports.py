@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from .artifacts import atomic_path, read_json, write_json
-from .contract import HISTORY_KEYS
+from .contract import HISTORY_KEYS, empty_history
 from .kinds import NAMES, preset
 from .metrics import classification_report, top_confusions
-from .models import model_dir
+from .models import CALIBRATED, UNSURE_BELOW, calibrate_command, label_of, model_dir, twins_dir
 from .pen_training import CALIBRATION_WRITERS, TWIN_WRITERS
 
 GALLERY_SIZE = 64
@@ -30,6 +30,10 @@ DRAWN_RESULTS = "drawn-digits.json"  # benchmarks/drawn_digits.py's results, in 
 
 class ReportMissingError(FileNotFoundError):
     """A model has no (readable) reports yet."""
+
+
+class SeenWritersError(ValueError):
+    """A model would be measured on pen writers it trained on: its numbers would flatter it."""
 
 
 def library_versions() -> dict[str, str]:
@@ -48,6 +52,24 @@ class Reports:
     history: dict[str, list[float]]  # per-epoch lists, HISTORY_KEYS; empty for a model that trains nothing itself
     report: dict  # test metrics, config, data, versions, time
     gallery: dict[str, np.ndarray]  # the test digits it gets wrong, most confident first
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One training run in a model's whole history: the model it made, and its epochs' numbers in that history."""
+
+    model: str
+    first: int  # 1-based
+    last: int
+    augmented: bool  # its training digits were distorted afresh every epoch
+
+
+@dataclass(frozen=True)
+class WholeHistory:
+    """A model's training from random weights: per-epoch lists (HISTORY_KEYS) over every stage, oldest first."""
+
+    history: dict[str, list[float]]
+    stages: tuple[Stage, ...]
 
 
 def build_report(name: str, config, y_true: np.ndarray, probs: np.ndarray, data: dict, training_seconds: float) -> dict:
@@ -108,6 +130,28 @@ def read_history(directory: Path) -> dict[str, list[float]]:
     return history
 
 
+def whole_history(name: str, models_dir: str | Path | None = None) -> WholeHistory:
+    """A model's history from random weights: a fine-tune's history.json holds its own epochs only, so the history
+    of the model its config starts from (`start_from`, and so on back) comes first. A starting point without reports
+    is left out; the model's own missing reports are a ReportMissingError."""
+
+    def files(model: str) -> tuple[str, dict, dict]:
+        return model, read_history(model_dir(model, models_dir)), read_report(model_dir(model, models_dir))
+
+    chain = [files(name)]  # newest first
+    while (start := chain[-1][2]["config"].get("start_from")) and start not in [model for model, _, _ in chain]:
+        try:
+            chain.append(files(start))
+        except ReportMissingError:
+            break
+    history, stages = empty_history(), []
+    for model, own, report in reversed(chain):
+        first = len(history["loss"]) + 1
+        history = {key: history[key] + own[key] for key in HISTORY_KEYS}
+        stages.append(Stage(model, first, len(history["loss"]), bool(report["config"].get("augment"))))
+    return WholeHistory(history, tuple(stages))
+
+
 def read_report(directory: Path) -> dict:
     report = _read(directory / "report.json")
     if "test" not in report or "confusion_matrix" not in report["test"]:
@@ -119,6 +163,18 @@ def pen_writers_behind(name: str, directory: str | Path | None = None) -> list[i
     """The pen writers a trained model's readings rest on, from its own report or its ensemble members'."""
     behind = [read_report(model_dir(m, directory)) for m in getattr(preset(name), "members", (name,))]
     return sorted({w for report in behind for w in report["data"].get("pen_writers", ())})
+
+
+def refuse_seen_writers(names: list[str], directory: str | Path | None, writers: set[int]) -> None:
+    """SeenWritersError, naming each model and the writers it saw, when any model trained on one of `writers`."""
+    seen = {name: sorted(writers & set(pen_writers_behind(name, directory))) for name in names}
+    if any(seen.values()):
+        listed = "; ".join(f"{name} on writers {w}" for name, w in seen.items() if w)
+        twins = CALIBRATION_WRITERS
+        raise SeenWritersError(
+            f"trained on the writers to measure: {listed}. Measure other writers, or the tuning twins "
+            f"(--models-dir {twins_dir(directory)}), which left writers {twins[0]}-{twins[-1]} out."
+        )
 
 
 def read_misclassified(directory: Path) -> dict[str, np.ndarray]:
@@ -207,3 +263,17 @@ def side_by_side(report: dict, drawn: dict | None) -> list[dict]:
             }
         )
     return rows
+
+
+def uncalibrated_note(name: str) -> str:
+    """Why a model has no calibration: one the app reads with has not been fitted yet (the command fits it, training
+    nothing: never a retrain); a comparison never is, as the app does not read with it."""
+    if name in CALIBRATED:
+        return (
+            f"Not calibrated yet: it says unsure below {UNSURE_BELOW:.0%}. Fit its temperature and unsure-threshold, "
+            f"without training, with: `{calibrate_command(name)}`"
+        )
+    return (
+        f"Not calibrated: {label_of(name)} is a comparison, and the app does not read drawings with it, so it has no "
+        "temperature or unsure-threshold of its own."
+    )

@@ -157,15 +157,29 @@ def rss_mib(pid: int) -> float:
     return int(line.split()[1]) / 1024
 
 
+STEPS = 3  # mouse moves per segment between two recorded points: the canvas sees the line between them
+
+
+def pointer_path(box: dict, stroke: np.ndarray, steps: int = STEPS) -> list[tuple[float, float]]:
+    """Where the mouse goes on the page for one stroke, pressed from the first point to the last: the stroke's
+    points offset by the canvas's corner, each segment split into `steps` moves. `draw` and `draw_async` replay it,
+    so the browser tests and the load test draw alike."""
+    x0, y0 = box["x"], box["y"]
+    path = [(float(x0 + stroke[0, 0]), float(y0 + stroke[0, 1]))]
+    for (ax, ay), (bx, by) in zip(stroke[:-1], stroke[1:], strict=True):
+        for t in (k / steps for k in range(1, steps + 1)):
+            path.append((float(x0 + ax + (bx - ax) * t), float(y0 + ay + (by - ay) * t)))
+    return path
+
+
 def draw(page, canvas_box: dict, strokes: list[np.ndarray]) -> None:
-    """Replay strokes as mouse drags: press, move through every point (interpolated), release."""
+    """Replay strokes as mouse drags: press, move along each stroke's pointer_path, release."""
     for stroke in strokes:
-        x0, y0 = canvas_box["x"], canvas_box["y"]
-        page.mouse.move(x0 + stroke[0, 0], y0 + stroke[0, 1])
+        (x, y), *rest = pointer_path(canvas_box, stroke)
+        page.mouse.move(x, y)
         page.mouse.down()
-        for (ax, ay), (bx, by) in zip(stroke[:-1], stroke[1:], strict=True):
-            for t in (1 / 3, 2 / 3, 1.0):
-                page.mouse.move(x0 + ax + (bx - ax) * t, y0 + ay + (by - ay) * t)
+        for x, y in rest:
+            page.mouse.move(x, y)
         page.mouse.up()
 
 
@@ -245,12 +259,14 @@ async def settle_async(page, quiet_ms: int = 1000) -> None:
 
 
 async def draw_async(page, strokes) -> None:
+    """`draw`, for the load test's async pages, on the page's canvas."""
     box = await page.locator("canvas").last.bounding_box()
     for stroke in strokes:
-        await page.mouse.move(box["x"] + stroke[0, 0], box["y"] + stroke[0, 1])
+        (x, y), *rest = pointer_path(box, stroke)
+        await page.mouse.move(x, y)
         await page.mouse.down()
-        for x, y in stroke[1:]:
-            await page.mouse.move(box["x"] + x, box["y"] + y, steps=3)
+        for x, y in rest:
+            await page.mouse.move(x, y)
         await page.mouse.up()
 
 

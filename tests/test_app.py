@@ -156,6 +156,7 @@ def test_diagnostics_compares_the_source_projects_variants(monkeypatch):
     at = app(monkeypatch)
     at.switch_page(DIAGNOSTICS).run()
     table = next(d.value for d in at.dataframe if "what" in d.value.columns)
+    assert list(table.columns) == ["model", "test accuracy", "what"]  # the key column, seen without scrolling
     variants = ("keras-mlp-rmsprop", "keras-mlp-sgd", "keras-mlp-dropout", "keras-mlp-batchnorm", "numpy-mlp-source")
     assert {models.label_of(n) for n in variants} <= set(table["model"])
     assert table["test accuracy"].between(50, 100).all()  # percentages, as everywhere on the page
@@ -214,3 +215,31 @@ def test_diagnostics_shows_mnist_drawn_worst_writer_and_calibration_side_by_side
     assert f"writer {drawn['worst_writer']['writer']}" in rows["worst writer"]
     assert "ECE before -> after" in rows and "calibration fit: ECE before -> after" in rows
     assert any("Temperature" in c.value and "unsure below" in c.value for c in at.caption)
+
+
+def test_diagnostics_of_a_comparison_says_it_is_not_calibrated_because_the_app_does_not_read_with_it(monkeypatch):
+    at = diagnostics(monkeypatch, "keras-cnn-mnist")  # its first tab: drawn digits and confidence
+    assert not at.exception
+    assert "a comparison" in at.info[0].value and "train.py" not in at.info[0].value
+
+
+def test_diagnostics_draws_only_the_comparisons_picked(monkeypatch):
+    at = app(monkeypatch)
+    at.switch_page(DIAGNOSTICS).run()
+    picker = at.multiselect(key="compared_models")
+    assert len(picker.value) == len(picker.options) >= 11  # every line at first
+    picker.set_value([models.label_of("keras-mlp-sigmoid")]).run()  # the one binary cross-entropy
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) == 1 + 1 + 1  # the reliability diagram; accuracy, and its one kind of loss
+    at.multiselect(key="compared_models").set_value([]).run()
+    assert "Pick the models" in at.info[-1].value and len(at.get("vega_lite_chart")) == 1
+
+
+def test_diagnostics_shows_a_fine_tunes_curves_from_the_model_it_started_from(monkeypatch):
+    at = diagnostics(monkeypatch, "keras-cnn", "Training curves")
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) == 2 + COMPARISON_CHARTS  # loss and accuracy, each with the rule
+    start = len(reports.read_history(models.model_dir("keras-cnn-mnist"))["loss"])
+    whole = f"epochs 1-{start} as {models.label_of('keras-cnn-mnist')}, then epoch {start + 1} fine-tuned as Keras CNN"
+    assert any(whole in c.value for c in at.caption)
+    assert all('"type": "rule"' in chart.proto.spec for chart in at.get("vega_lite_chart")[:2])

@@ -84,3 +84,23 @@ def test_the_mistakes_sheet_shows_each_digit_in_whole_pixels_with_its_caption_un
         assert digit[15:18, 18:21].min() == 255 and (digit > 0).sum() == 9  # the pixel, 3x3 and nothing else
         assert sheet[top + side : top + side + 18, left : left + side].min() < 128  # a caption was written
     assert charts.mistake_captions(gallery, 2) == ["0→1 (90%)", "1→2 (90%)"]
+
+
+def test_eleven_compared_models_get_eleven_colours_each_kept_whichever_are_shown():
+    names = [f"model {i}" for i in range(11)]
+    losses = dict.fromkeys(names, "categorical_crossentropy")
+    every = charts.comparison_curves(dict.fromkeys(names, HISTORY), losses)[0].to_dict()["encoding"]["color"]["scale"]
+    assert every["domain"] == names and len(set(every["range"])) == 11
+    picked = charts.comparison_curves(dict.fromkeys(names, HISTORY), losses, ["model 9", "model 2"])
+    scale = picked[0].to_dict()["encoding"]["color"]["scale"]
+    assert scale == {"domain": ["model 9", "model 2"], "range": [every["range"][9], every["range"][2]]}
+    assert set(rows(picked[0])["model"]) == {"model 9", "model 2"}
+
+
+def test_a_fine_tunes_curves_mark_where_it_starts_with_a_rule_before_its_first_epoch():
+    chart = charts.training_curves(HISTORY, "loss", {3: "fine-tune →"})
+    lines, rule, name = chart.to_dict()["layer"]
+    assert (rule["mark"]["type"], name["mark"]["type"]) == ("rule", "text")
+    marks = rows(chart).dropna(subset=["stage"])
+    assert marks[["epoch", "stage"]].drop_duplicates().values.tolist() == [[2.5, "fine-tune →"]]
+    assert len(rows(chart).dropna(subset=["split"])) == 6  # every epoch of both splits still drawn

@@ -14,7 +14,7 @@ def test_the_ensemble_reads_the_mean_over_its_members_and_rotations(mnist_sample
     images = to_float(mnist_sample.x_test[:64])
     config = ensemble.load_config(models.weights_path("ensemble"))
     readings = [
-        models.load(m).predict_proba(ensemble.rotated(images, r)) for m in config.members for r in config.rotations
+        models.load(m).predict_proba(ensemble.turned(images, r)) for m in config.members for r in config.rotations
     ]
     model = models.load("ensemble")
     probs = model.predict_proba(images)  # the mean, then the ensemble's own calibrated temperature
@@ -32,15 +32,15 @@ def test_the_shipped_ensemble_is_its_preset():
     assert ensemble.load_config(models.weights_path("ensemble")) == ensemble.PRESETS["ensemble"]
 
 
-def test_a_rotated_digit_keeps_its_format_and_turns_counter_clockwise():
+def test_a_turned_digit_keeps_its_format_and_turns_counter_clockwise():
     bar = np.zeros((1, 28, 28), dtype=np.float32)
     bar[0, 14, 4:24] = 1.0  # a level bar through the centre
-    turned = ensemble.rotated(bar, 30.0)
+    turned = ensemble.turned(bar, 30.0)
     assert turned.shape == bar.shape and turned.dtype == np.float32
     assert 0.0 <= turned.min() and turned.max() <= 1.0
     rows, cols = np.nonzero(turned[0] > 0.5)
     assert rows[cols.argmax()] < 14 < rows[cols.argmin()]  # its right end rose, its left end fell
-    np.testing.assert_array_equal(ensemble.rotated(bar, 0.0), bar)
+    np.testing.assert_array_equal(ensemble.turned(bar, 0.0), bar)
 
 
 def test_a_config_survives_saving_and_loading(tmp_path):

@@ -92,7 +92,7 @@ def test_the_ensembles_map_is_its_members_maps_of_each_view_turned_back(shipped,
     views = ensemble.Ensemble([cnn], ensemble.EnsembleConfig(members=("keras-cnn",), rotations=(0.0, 8.0)))
     targets = cnn.predict_proba(mnist_digits).argmax(axis=1)
     upright = cnn.network.input_gradient(mnist_digits, targets, "log_probability")
-    turned = cnn.network.input_gradient(ensemble.rotated(mnist_digits, 8.0), targets, "log_probability")
+    turned = cnn.network.input_gradient(ensemble.turned(mnist_digits, 8.0), targets, "log_probability")
     expected = (upright + ensemble.turned(turned, -8.0)) / 2
     np.testing.assert_allclose(
         views.input_gradient(mnist_digits, targets, "log_probability"), expected, rtol=1e-5, atol=1e-8

@@ -3,6 +3,7 @@
 import pytest
 
 from mnist_app import kinds
+from mnist_app.testing import ROOT
 
 CONTRACT = ("load_network", "train_network")
 
@@ -29,3 +30,9 @@ def test_an_unknown_name_is_an_error_that_lists_the_known_ones():
     with pytest.raises(kinds.UnknownModelError) as error:
         kinds.kind_of("keras-rnn")
     assert "keras-rnn" in str(error.value) and "numpy-mlp" in str(error.value)
+
+
+@pytest.mark.parametrize("name", ["numpy-mlp-mnist", "keras-mlp-mnist", "keras-cnn-mnist"])
+def test_the_mnist_only_models_are_labelled_as_the_readme_names_them(name):
+    row = next(line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith(f"| `{name}` |"))
+    assert kinds.preset(name).label.endswith("(MNIST only)") and "on MNIST only" in row

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as sk
 
-from mnist_app.metrics import accuracy, classification_report, confusion_matrix, top_confusions
+from mnist_app.metrics import accuracy, classification_report, confusion_matrix, per_writer, top_confusions
 
 
 @pytest.fixture(params=[0, 1, 2])
@@ -42,3 +42,12 @@ def test_top_confusions_are_the_largest_off_diagonal_cells():
     matrix = np.zeros((10, 10), int)
     matrix[4, 9], matrix[7, 1], matrix[3, 3] = 12, 5, 99
     assert top_confusions(matrix, 2) == [(4, 9, 12), (7, 1, 5)]
+
+
+def test_per_writer_accuracy_names_the_worst_writer():
+    probs = np.eye(10)[[1, 2, 3, 0, 5, 6]]  # writer 7 reads 3 of 3 right, writer 21 one of 3
+    labels, writers = np.array([1, 2, 3, 4, 9, 6]), np.array([7, 7, 7, 21, 21, 21])
+    assert per_writer(probs, labels, writers) == {
+        "per_writer": {"7": 1.0, "21": pytest.approx(1 / 3)},
+        "worst_writer": {"writer": 21, "accuracy": pytest.approx(1 / 3)},
+    }

@@ -6,7 +6,7 @@ import pytest
 from mnist_app import reports
 from mnist_app.contract import empty_history
 from mnist_app.kinds import NAMES, preset
-from mnist_app.models import MODELS_DIR, model_dir
+from mnist_app.models import MODELS_DIR, model_dir, twins_dir
 
 
 @pytest.fixture
@@ -60,3 +60,44 @@ def test_every_shipped_and_comparison_model_folder_is_found_where_models_puts_it
     found = reports.reported_models(MODELS_DIR)
     assert set(found) <= set(NAMES) and {"numpy-mlp", "keras-cnn-mnist"} <= set(found)
     assert all(folder == model_dir(name) for name, folder in found.items())
+
+
+def test_measuring_a_model_on_writers_it_trained_on_is_refused_naming_them():
+    with pytest.raises(reports.SeenWritersError, match=r"numpy-mlp on writers \[16, 20\].*tuning"):
+        reports.refuse_seen_writers(["numpy-mlp"], MODELS_DIR, {16, 20, 25})
+    reports.refuse_seen_writers(["numpy-mlp"], twins_dir(MODELS_DIR), {16, 20})  # its twin never saw them
+
+
+def test_a_shipped_model_without_calibration_is_sent_to_a_refit_that_trains_nothing():
+    note = reports.uncalibrated_note("keras-cnn")
+    assert "python train.py keras-cnn --calibrate-only" in note and "50%" in note
+
+
+@pytest.mark.parametrize("name", ["keras-cnn-mnist", "keras-mlp-sgd"])
+def test_a_comparison_without_calibration_is_said_to_be_a_comparison_never_sent_to_retrain(name):
+    note = reports.uncalibrated_note(name)
+    assert "comparison" in note and "does not read" in note and "train.py" not in note
+
+
+def test_a_fine_tunes_whole_history_is_its_starting_points_epochs_then_its_own():
+    whole = reports.whole_history("keras-cnn", MODELS_DIR)
+    start, own = (reports.read_history(model_dir(n)) for n in ("keras-cnn-mnist", "keras-cnn"))
+    assert all(whole.history[key] == start[key] + own[key] for key in start)
+    n = len(start["loss"])
+    assert whole.stages == (
+        reports.Stage("keras-cnn-mnist", 1, n, augmented=True),
+        reports.Stage("keras-cnn", n + 1, n + len(own["loss"]), augmented=False),
+    )
+
+
+def test_a_model_trained_from_random_weights_is_its_own_whole_history():
+    whole = reports.whole_history("keras-mlp-sgd", MODELS_DIR)
+    assert whole.history == reports.read_history(model_dir("keras-mlp-sgd"))
+    assert [stage.model for stage in whole.stages] == ["keras-mlp-sgd"]
+
+
+def test_a_fine_tune_whose_starting_point_has_no_reports_shows_its_own_epochs(model_copy):
+    (model_dir("numpy-mlp-mnist", model_copy) / "history.json").unlink()
+    whole = reports.whole_history("numpy-mlp", model_copy)
+    assert whole.history == reports.read_history(model_dir("numpy-mlp", model_copy))
+    assert [stage.model for stage in whole.stages] == ["numpy-mlp"]

@@ -1,6 +1,8 @@
 """Cached loaders for the pages: one model per server process, reports as copies. Errors are raised, typed.
 
-Reports are keyed by their files' modification times, so a model retrained while the server runs is shown afresh.
+Models are keyed by their weights' and calibration's modification times and sizes (models.stamp), reports by their
+files' modification times, so a model retrained while the server runs is read and shown afresh: the Draw and
+Diagnostics pages never disagree.
 """
 
 from __future__ import annotations
@@ -22,20 +24,28 @@ def models_dir() -> Path:
     return Path(os.environ.get("MNIST_APP_MODELS") or models.MODELS_DIR)
 
 
-@st.cache_resource(show_spinner=False)  # the pages show their own spinner; the warm-up thread shows none
-def _load_model(name: str, directory: str) -> models.Model:
-    """One instance per model per server process, shared by every session (thread-safe predict_proba).
+# the pages show their own spinner; the warm-up thread shows none. A few more entries than models: a retrained
+# model's old instance is the least recently used, and goes first.
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _load_model(name: str, directory: str, stamp: tuple) -> models.Model:
+    """One instance per model (per version of its files) per server process, shared by every session (thread-safe
+    predict_proba).
 
-    An ensemble's members load through this cache too, so a model that is also a member is held once.
+    An ensemble's members load through this cache too, so a model that is also a member is held once; the
+    ensemble's stamp holds its members', so a retrained member makes it reassemble.
     """
-    model = models.load(name, directory, load_member=lambda member: _load_model(member, directory))
+    model = models.load(name, directory, load_member=lambda member: _cached(member, directory))
     log.info("mnist-app loaded model %s from %s", name, directory)  # once per server: the load test counts it
     return model
 
 
+def _cached(name: str, directory: str) -> models.Model:
+    return _load_model(name, directory, models.stamp(name, directory))
+
+
 def load_model(name: str) -> models.Model:
     """The loaded model; ModelLoadError (naming the file and the retrain command) if it cannot be."""
-    return _load_model(name, str(models_dir()))
+    return _cached(name, str(models_dir()))
 
 
 @st.cache_resource(show_spinner=False)
@@ -45,7 +55,7 @@ def _warm_up(directory: str) -> threading.Thread:
     def load_all() -> None:
         for name in models.available(directory):
             try:
-                _load_model(name, directory)
+                _cached(name, directory)
             except models.ModelLoadError as exc:  # the page says so when this model is chosen
                 log.warning("mnist-app could not warm up %s: %s", name, exc)
 
@@ -76,3 +86,11 @@ def _read_reports(name: str, directory: str, stamp: float) -> reports.Reports:
 def load_reports(name: str) -> reports.Reports:
     """A model's history, report and gallery; ReportMissingError if they are missing or unreadable."""
     return _read_reports(name, str(models_dir()), _stamp(name))
+
+
+def load_whole_history(name: str) -> reports.WholeHistory:
+    """A model's epochs from random weights (reports.whole_history): the fine-tune's and its starting point's.
+
+    Not cached: it reads two small files (0.1 ms), and only while the Training curves tab is open.
+    """
+    return reports.whole_history(name, models_dir())

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from mnist_app import charts, models, reports
-from mnist_app.ui.cache import load_reports, models_dir
+from mnist_app.ui.cache import load_reports, load_whole_history, models_dir
 from mnist_app.ui.report_views import PERCENT, mnist_test_set, training_curves
 
 SECTIONS = ["Drawn digits and confidence", "MNIST test set", "Training curves"]  # drawn first: the real measure
@@ -69,7 +69,7 @@ def chosen_model(names: list[str]) -> None:
             mnist_test_set(report, shown.gallery)
     if training_tab.open:
         with training_tab:
-            training_curves(report, shown.history)
+            training_curves(load_whole_history(name))
 
 
 def drawn_digits_and_confidence(name: str, report: dict, drawn: dict | None) -> None:
@@ -82,26 +82,48 @@ def drawn_digits_and_confidence(name: str, report: dict, drawn: dict | None) -> 
         threshold = f"Temperature {fit['temperature']:.2f}, unsure below {fit['unsure_below']:.0%}"
         st.caption(f"{threshold}: fitted on {fit['fitted_on']}.")
     else:
-        st.info(f"Not calibrated: it says unsure below 50%. Calibrate with: `{models.retrain_command(name)}`")
+        st.info(reports.uncalibrated_note(name))
 
 
-chosen_model(names)
-
-comparisons = [other for other in folders if other not in models.SHIPPED]
-if comparisons:
+@st.fragment
+def comparisons(names: list[str]) -> None:
+    """The comparisons' validation curves, the lines to show picked by name, and a table led by their test accuracy.
+    A fragment: picking lines reruns this alone, not the chosen model above."""
     st.subheader("Comparisons: the source projects' variants and the MNIST-only models")
-    compared = {models.label_of(other): load_reports(other) for other in comparisons}
+    compared = {models.label_of(name): load_reports(name) for name in names}
+    shown = st.multiselect(
+        "Lines to show",
+        list(compared),
+        default=list(compared),
+        key="compared_models",
+        help="Each model keeps its colour whichever are shown.",
+    )
     losses = {label: r.report["config"].get("loss", "categorical_crossentropy") for label, r in compared.items()}
-    accuracy, *loss_curves = charts.comparison_curves({label: r.history for label, r in compared.items()}, losses)
-    st.altair_chart(accuracy, width="stretch")
-    for column, chart in zip(st.columns(len(loss_curves)), loss_curves, strict=True):
-        column.altair_chart(chart, width="stretch")
+    if shown:
+        histories = {label: r.history for label, r in compared.items()}
+        accuracy, *loss_curves = charts.comparison_curves(histories, losses, shown)
+        st.altair_chart(accuracy, width="stretch")
+        for column, chart in zip(st.columns(len(loss_curves)), loss_curves, strict=True):
+            column.altair_chart(chart, width="stretch")
+    else:
+        st.info("Pick the models whose curves to draw.")
     table = [
         {
             "model": label,
+            "test accuracy": 100 * r.report["test"]["accuracy"],  # the key column, before the long descriptions
             "what": r.report["config"].get("description", ""),
-            "test accuracy": 100 * r.report["test"]["accuracy"],
         }
         for label, r in compared.items()
     ]
-    st.dataframe(pd.DataFrame(table), hide_index=True, key="comparison_table", column_config={"test accuracy": PERCENT})
+    st.dataframe(
+        pd.DataFrame(table),
+        hide_index=True,
+        key="comparison_table",
+        height=35 * (len(table) + 1) + 3,  # every row without scrolling, as the per-class table
+        column_config={"test accuracy": PERCENT},
+    )
+
+
+chosen_model(names)
+if compared := [other for other in folders if other not in models.SHIPPED]:
+    comparisons(compared)

@@ -1,8 +1,9 @@
 """Cached access to the drawing store for the pages: one store per server, a failure remembered, not retried per rerun.
 
 Saving is on unless MNIST_APP_COLLECT=off (for public deployments). The models' re-reading of the saved
-drawings is cached per model and per block of 1,000 ids with that block's revision (count, last id): a save
-or a delete re-reads one block, so the Drawings page stays fast with many drawings.
+drawings is cached per model (and version of its files, models.stamp) and per block of 1,000 ids with that block's
+revision (count, last id): a save or a delete re-reads one block, so the Drawings page stays fast with many drawings,
+and a retrained model re-reads them all.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ class Rereading:
 
 
 @st.cache_resource(show_spinner="Today's models are reading the saved drawings (once per 1,000)…", max_entries=512)
-def _reread_block(name: str, directory: str, url: str, block: int, revision: tuple[int, int]) -> Rereading:
+def _reread_block(name: str, directory: str, stamp: tuple, url: str, block: int, revision: tuple) -> Rereading:
     drawn = _drawn_block(url, block, revision)
     predicted = load_model(name).predict_proba(drawn.images).argmax(axis=1)
     return Rereading(drawn.ids, drawn.labels, predicted)
@@ -92,7 +93,8 @@ def rereading(name: str) -> Rereading:
     it read one block again, not all of them. ModelLoadError when the model cannot be loaded."""
     url, directory = default_url(), str(models_dir())
     blocks = _opened(url).block_revisions(BLOCK).items()
-    parts = [_reread_block(name, directory, url, b, rev) for b, rev in blocks]
+    stamp = models.stamp(name, directory)
+    parts = [_reread_block(name, directory, stamp, url, b, rev) for b, rev in blocks]
     if not parts:
         return Rereading(*(np.zeros(0, np.int64) for _ in range(3)))
     return Rereading(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("ids", "labels", "predicted")))
