@@ -296,20 +296,32 @@ class KerasClassifier:
         Grad-CAM weighs each feature map of that convolution by the mean gradient of the target's logit over
         it, sums them and keeps the positive part: where the features that raise the answer fire.
         """
-        import tensorflow as tf
-
         if self._last_convolution() is None:
             raise ExplainError("this network has no convolution, so it has no Grad-CAM view (the CNN has one)")
-        x = tf.convert_to_tensor(np.asarray(image, dtype=np.float32)[None])
+        x = np.asarray(image, dtype=np.float32)[None]
         with self._lock:
-            with tf.GradientTape() as tape:
-                features, chosen = self._target_scores(x, [target], "logit")
-            grads = np.asarray(tape.gradient(chosen, features))[0]
-        cam = np.maximum((np.asarray(features)[0] * grads.mean(axis=(0, 1))).sum(axis=-1), 0.0)
+            cam = np.asarray(self._compiled_grad_cam()(x, np.array([target], dtype=np.int32)))[0]
         from PIL import Image
 
         heat = np.asarray(Image.fromarray(cam.astype(np.float32), mode="F").resize((28, 28), Image.Resampling.BILINEAR))
         return [(f"Grad-CAM of its last convolution for {target}", heat / max(float(heat.max()), 1e-12), False)]
+
+    def _compiled_grad_cam(self):
+        """Grad-CAM in a compiled tf.function (traced once): eager, it took 5x as long, most of an explanation."""
+        import tensorflow as tf
+
+        compiled = self.__dict__.setdefault("_gradients", {})
+        if "grad-cam" not in compiled:
+            signature = [tf.TensorSpec((None, 28, 28), tf.float32), tf.TensorSpec((None,), tf.int32)]
+
+            def grad_cam(x, targets):
+                with tf.GradientTape() as tape:
+                    features, chosen = self._target_scores(x, targets, "logit")
+                weights = tf.reduce_mean(tape.gradient(chosen, features), axis=(1, 2), keepdims=True)
+                return tf.nn.relu(tf.reduce_sum(features * weights, axis=-1))
+
+            compiled["grad-cam"] = tf.function(grad_cam, input_signature=signature)
+        return compiled["grad-cam"]
 
     def _target_scores(self, x, targets, quantity: str):
         """(the last convolution's output or None, each row's target logit or log-probability), inside a tape."""

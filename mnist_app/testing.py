@@ -184,7 +184,8 @@ def draw(page, canvas_box: dict, strokes: list[np.ndarray]) -> None:
 
 
 def readable_digits(names: tuple[str, ...], per_label: int = 1, brush: int = 20) -> dict[int, list]:
-    """Held-out pen digits that every named model reads right offline, rendered as the browser test draws them.
+    """Held-out pen digits that every named model reads right, and is sure of, offline, rendered as the browser test
+    draws them (an unsure reading's headline names two digits).
 
     Each must also be read right a little thinner and thicker: a mouse drawing under load is never quite the render.
     """
@@ -200,7 +201,7 @@ def readable_digits(names: tuple[str, ...], per_label: int = 1, brush: int = 20)
                 for b in (brush - 5, brush, brush + 5)
             ]
         )
-        if all((m.predict_proba(images)[:, digit.label] > 0.9).all() for m in loaded):
+        if all((m.predict_proba(images)[:, digit.label] > max(0.9, m.unsure_below)).all() for m in loaded):
             chosen[digit.label].append(digit)
         if all(len(v) >= per_label for v in chosen.values()):
             break
@@ -252,6 +253,29 @@ def timed(page, action) -> float:
     return time.perf_counter() - begin - quiet_ms / 1000
 
 
+PICTURES_SHOWN = """(count) => {
+    const pictures = [...document.querySelectorAll("[data-testid='stImage'] img")];
+    return pictures.length >= count && pictures.every((picture) => picture.complete && picture.naturalWidth > 0);
+}"""
+
+
+def explain_seconds(page, pictures: int = 3) -> float:
+    """Seconds from a click on "Explain this reading" until its pictures are on the page and loaded; the
+    explanation is closed again before returning. The Draw page must show a reading with the explanation closed."""
+    images = page.locator("[data-testid='stImage'] img")
+    before = images.count()
+    toggle = page.get_by_text("Explain this reading")
+    begin = time.perf_counter()
+    toggle.click()
+    page.wait_for_function(PICTURES_SHOWN, arg=before + pictures, polling=20)
+    seconds = time.perf_counter() - begin
+    settle(page, 300)
+    toggle.click()
+    page.wait_for_function(f"() => document.querySelectorAll(\"[data-testid='stImage'] img\").length == {before}")
+    settle(page, 300)
+    return seconds
+
+
 async def settle_async(page, quiet_ms: int = 1000) -> None:
     """`settle`, for the load test's async pages."""
     await page.evaluate("window.__settleText = undefined")
@@ -281,7 +305,7 @@ async def one_user(browser, url: str, name: str, digit, save: bool = False) -> t
     await page.get_by_text("Draw a digit (0-9)").wait_for(timeout=120_000)
     await page.get_by_text(models.label_of(name), exact=True).click()
     await expect(page.get_by_text(f"· {models.label_of(name)}")).to_have_count(0, timeout=60_000)
-    await settle_async(page)  # the model's loading spinner gone: until then the canvas moves up when it goes
+    await settle_async(page)  # the model loaded: its spinner, beside its name, gone
     await draw_async(page, canvas_strokes(digit))
     await expect(page.get_by_text(f"Prediction: {digit.label}", exact=True)).to_be_visible(timeout=120_000)
     await expect(page.get_by_text(f"· {models.label_of(name)}")).to_be_visible(timeout=60_000)

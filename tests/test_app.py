@@ -1,14 +1,19 @@
 """The pages, run headless by Streamlit's AppTest (the canvas itself is driven in test_browser.py)."""
 
 import json
+import sys
 import tomllib
+from types import ModuleType, SimpleNamespace
 
 import keras
+import numpy as np
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from mnist_app import ensemble, models, reports
+from mnist_app import ensemble, legibility, models, pendigits, reports
 from mnist_app.kinds import preset
+from mnist_app.preprocess import canvas_to_mnist
 from mnist_app.testing import ROOT
 
 DIAGNOSTICS = "mnist_app/ui/diagnostics.py"
@@ -29,6 +34,7 @@ def test_draw_page_offers_every_shipped_model_and_prompts_for_a_drawing(monkeypa
     assert any("Draw a digit" in c.value for c in at.caption)
     assert not any("Prediction" in s.value for s in at.subheader)
     assert at.toggle(key="compare").value is False  # offered before anything is drawn
+    assert not any("hover" in c.value for c in at.caption)  # a touch screen has no hover
 
 
 @pytest.mark.parametrize("name", models.SHIPPED)
@@ -61,6 +67,100 @@ def test_no_models_at_all_says_how_to_train_them(monkeypatch, tmp_path):
     at = app(monkeypatch, tmp_path)
     assert not at.exception
     assert "python train.py all" in at.error[0].value
+
+
+def draw_page(monkeypatch, canvas: np.ndarray | None, model: str = "numpy-mlp") -> tuple[AppTest, SimpleNamespace]:
+    """The Draw page, the model chosen by the URL, its canvas holding `canvas` ((280, 280, 4) RGBA; None: blank).
+
+    AppTest cannot drive the canvas (a custom component): the page gets what the canvas would return, `drawn`, which
+    a test may change before the next run as a new stroke would.
+    """
+    drawn = SimpleNamespace(image_data=canvas, json_data={"objects": [] if canvas is None else [{"stroke": 1}]})
+    fake = ModuleType("streamlit_drawable_canvas")  # the page imports st_canvas from here on every run
+    fake.st_canvas = lambda **_: drawn
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", fake)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["model"] = model
+    return at.run(), drawn
+
+
+def as_canvas(digit: np.ndarray) -> np.ndarray:
+    """A uint8 (28, 28) MNIST digit as the canvas returns a drawing of it: (280, 280, 4) RGBA, white on black."""
+    return pendigits.colour(
+        np.asarray(Image.fromarray(digit).resize((280, 280), Image.Resampling.BILINEAR)), "white-on-black"
+    )
+
+
+def headline(at: AppTest) -> str:
+    (title,) = [s.value for s in at.subheader]
+    return title
+
+
+@pytest.fixture(scope="module")
+def unsure_digit(mnist_sample) -> tuple[np.ndarray, models.Reading]:
+    """A real MNIST test digit, legible, that the NumPy model reads under its unsure threshold."""
+    model = models.load("numpy-mlp")
+    for digit in mnist_sample.x_test:
+        canvas = as_canvas(digit)
+        reading = models.read(model.predict_proba(canvas_to_mnist(canvas)[None])[0], model.unsure_below)
+        if reading.unsure and legibility.problem(canvas) is None:
+            return canvas, reading
+    raise AssertionError("no unsure reading in the sample")
+
+
+def test_an_unsure_reading_asks_which_of_two_digits_in_the_headline(monkeypatch, unsure_digit):
+    canvas, reading = unsure_digit
+    at, _ = draw_page(monkeypatch, canvas)
+    assert not at.exception
+    assert headline(at) == f"Not sure: {reading.digit} or {reading.runner_up}?"
+    assert not at.warning  # no second message in the other column
+    assert any(c.value.endswith(f"for {reading.runner_up} · {models.label_of('numpy-mlp')}") for c in at.caption)
+
+
+def test_a_sure_reading_names_its_digit(monkeypatch, mnist_sample):
+    at, _ = draw_page(monkeypatch, as_canvas(mnist_sample.x_test[0]))  # a 7 that every model reads
+    assert headline(at) == "Prediction: 7"
+
+
+@pytest.mark.parametrize(
+    "strokes", [[[[140, 140]]], [[[60, 140], [220, 145]]], [[[60, 60], [220, 220]], [[220, 60], [60, 220]]]]
+)
+def test_a_dot_a_dash_or_an_x_is_said_not_to_look_like_a_digit(monkeypatch, strokes):
+    at, _ = draw_page(
+        monkeypatch, pendigits.render_strokes([np.array(s, float) for s in strokes], 20, "white-on-black")
+    )
+    assert not at.exception
+    assert headline(at) == "That does not look like a digit"
+
+
+def test_a_tiny_drawing_is_asked_to_be_drawn_bigger(monkeypatch):
+    seven = [np.array([[110, 100], [142, 100], [122, 136]], float)]  # a 7 hardly wider than two strokes of the brush
+    at, _ = draw_page(monkeypatch, pendigits.render_strokes(seven, 20, "white-on-black"))
+    assert headline(at) == "Too small to read well: draw it bigger"
+
+
+def test_clear_keeps_compare_on_and_the_next_drawing_is_compared(monkeypatch, mnist_sample):
+    at, drawn = draw_page(monkeypatch, as_canvas(mnist_sample.x_test[0]))
+    at.toggle(key="compare").set_value(True).run()
+    assert len(at.dataframe) == 1
+    at.button(key="clear").click().run()
+    assert at.toggle(key="compare").value is True and not at.dataframe  # nothing drawn: nothing to compare
+    drawn.image_data, drawn.json_data = as_canvas(mnist_sample.x_test[1]), {"objects": [{"stroke": 2}]}
+    at.run()
+    assert len(at.dataframe) == 1 and headline(at) == "Prediction: 2"
+
+
+def test_the_url_names_the_chosen_model_so_a_reload_or_a_link_opens_on_it(monkeypatch):
+    at, _ = draw_page(monkeypatch, None, model="keras-cnn")
+    assert not at.exception and at.radio(key="model").value == "keras-cnn"
+    at.radio(key="model").set_value("keras-mlp").run()
+    assert at.query_params["model"] == "keras-mlp"
+
+
+def test_a_url_naming_a_model_that_is_not_offered_opens_on_the_first(monkeypatch):
+    at, _ = draw_page(monkeypatch, None, model="no-such-model")
+    assert not at.exception and at.radio(key="model").value == models.SHIPPED[0]
+    assert at.query_params["model"] == models.SHIPPED[0]
 
 
 TRAINED = tuple(n for n in models.SHIPPED if preset(n).trains_itself)
@@ -195,14 +295,18 @@ def explanation_script(name: str) -> None:
     explanation.show(model, digit, models.read(model.predict_proba(digit[None])[0]))
 
 
-@pytest.mark.parametrize("name, figures", [("numpy-mlp", 3), ("keras-mlp", 2), ("keras-cnn", 3), ("ensemble", 3)])
-def test_the_explanation_renders_for_each_model(name, figures):
+@pytest.mark.parametrize("name, pictures", [("numpy-mlp", 3), ("keras-mlp", 2), ("keras-cnn", 3), ("ensemble", 3)])
+def test_the_explanation_opens_with_its_toggle_and_renders_for_each_model(name, pictures):
     at = AppTest.from_function(explanation_script, args=(name,), default_timeout=120).run()
+    assert not at.get("image")  # closed until asked for
+    at.toggle(key="explain").set_value(True).run()
     assert not at.exception and not at.error
-    assert len(at.get("image")) == figures  # the map, the contrast with the runner-up, what it looks at
+    assert len(at.get("image")) == pictures  # the map, the contrast with the runner-up, what it looks at
+    evidence, contrast, looks = (m.value for m in at.markdown)  # each panel's title, as text above it
+    assert evidence == "**What made it say 7**" and contrast.startswith("**Why 7 and not ") and "looks at" in looks
     assert any("runner-up" in c.value for c in at.caption)
-    if figures == 2:  # an MLP has no convolution to show: it says so, and the other two views stay
-        assert "no convolution" in at.info[0].value
+    if pictures == 2:  # an MLP has no convolution to show: it says so, once, and the other two views stay
+        assert "no convolution" in at.info[0].value and len(at.caption) == 2
 
 
 def test_diagnostics_shows_mnist_drawn_worst_writer_and_calibration_side_by_side(monkeypatch):

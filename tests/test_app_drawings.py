@@ -30,13 +30,15 @@ def as_canvas(digit: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def read_right(mnist_sample) -> list[tuple[np.ndarray, int]]:
-    """Real MNIST test digits that the NumPy model reads right as canvas drawings, one per label."""
+    """Real MNIST test digits that the NumPy model reads right, and is sure of, as canvas drawings, one per label (an
+    unsure reading's headline asks which of two digits it is)."""
     from mnist_app.preprocess import canvas_to_mnist
 
     model, chosen = models.load("numpy-mlp"), {}
     for image, label in zip(mnist_sample.x_test, mnist_sample.y_test, strict=True):
         canvas = as_canvas(image)
-        if int(label) not in chosen and model.predict_proba(canvas_to_mnist(canvas)[None])[0].argmax() == label:
+        reading = models.read(model.predict_proba(canvas_to_mnist(canvas)[None])[0], model.unsure_below)
+        if int(label) not in chosen and reading.digit == label and not reading.unsure:
             chosen[int(label)] = (canvas, int(label))
     return [chosen[d] for d in range(10)]
 

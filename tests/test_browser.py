@@ -4,16 +4,21 @@ Each test opens its own page (one server for the module), draws what it needs an
 page has stopped changing: the app reads after every stroke, so a reading taken mid-digit means nothing.
 """
 
+import re
+
+import numpy as np
 import pytest
 
 from mnist_app import models
 from mnist_app.testing import (
+    PICTURES_SHOWN,
     ROOT,
     canvas_box,
     canvas_strokes,
     chromium,
     clear,
     draw,
+    explain_seconds,
     readable_digits,
     settle,
     streamlit_server,
@@ -90,7 +95,7 @@ def test_switching_model_reads_the_same_drawing_again(page, three, name):
     expect(page.get_by_text("Prediction: 3", exact=True)).to_be_visible()
 
 
-def test_every_model_side_by_side_and_clear_takes_the_table_away(page, three):
+def test_the_comparison_sits_under_its_toggle_and_clear_keeps_compare_on(page, three):
     from playwright.sync_api import expect
 
     compare = page.get_by_text("Compare every model on this drawing")
@@ -100,11 +105,15 @@ def test_every_model_side_by_side_and_clear_takes_the_table_away(page, three):
     compare.click()
     table = page.locator("[data-testid='stDataFrame']")
     expect(table).to_be_visible()
+    toggle, box = compare.bounding_box(), table.bounding_box()
+    assert 0 <= toggle["x"] - box["x"] < 60 and 0 < box["y"] - (toggle["y"] + toggle["height"]) < 40  # right under it
     clear(page)
-    expect(table).to_have_count(0)
+    expect(table).to_have_count(0)  # nothing to compare
+    draw(page, canvas_box(page), [stroke + 4 for stroke in canvas_strokes(three)])  # not the very strokes cleared
+    expect(table).to_be_visible()  # Compare stayed on
 
 
-def test_the_explanation_opens_in_one_click_and_lays_the_map_over_the_drawing(page):
+def test_the_explanation_opens_in_one_click_in_panels_of_one_size_with_readable_titles(page):
     from playwright.sync_api import expect
 
     draw(page, canvas_box(page), canvas_strokes(readable_digits(models.SHIPPED)[6][0]))
@@ -116,11 +125,141 @@ def test_the_explanation_opens_in_one_click_and_lays_the_map_over_the_drawing(pa
     expect(page.get_by_text("Red ink pushed the model towards 6")).to_be_visible()
     expect(page.get_by_text("Red ink speaks for 6 over")).to_be_visible()
     expect(images).to_have_count(before + 3)  # the map over the drawing, the contrast, the units
+    page.wait_for_function(PICTURES_SHOWN, arg=before + 3)
+    panels = page.locator("[data-testid='stImage']").filter(has_not_text="What the model sees").locator("img")
+    sizes = {(round(b["width"]), round(b["height"])) for b in (panels.nth(k).bounding_box() for k in range(3))}
+    assert len(sizes) == 1 and min(next(iter(sizes))) >= 100  # one size, big enough to see each pixel
+    title = page.get_by_text("What made it say 6", exact=True)
+    assert float(title.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 14  # text, not a tiny label
     page.get_by_text(models.label_of("keras-mlp"), exact=True).click()  # it follows the chosen model
     settle(page)
-    expect(page.get_by_text("no convolution")).to_be_visible()  # no Grad-CAM for an MLP: it says why
+    expect(page.get_by_text("no convolution")).to_be_visible()  # no Grad-CAM for an MLP: it says why, once
+    expect(page.get_by_text("most active units")).to_have_count(0)
     expect(page.get_by_text("Red ink pushed the model towards 6")).to_be_visible()
     expect(page.get_by_text("Prediction: 6", exact=True)).to_be_visible()  # and the reading still works
+
+
+@pytest.mark.parametrize("name", ["numpy-mlp", "ensemble"])  # the fastest and the slowest to explain
+def test_the_explanation_appears_within_six_tenths_of_a_second_of_the_click(page, three, name):
+    page.get_by_text(models.label_of(name), exact=True).click()
+    draw(page, canvas_box(page), canvas_strokes(three))
+    settle(page)
+    seconds = [explain_seconds(page) for _ in range(3)]
+    assert min(seconds) <= 0.6, seconds  # the best of three: the 2-core machine runs other work too
+
+
+def at_1280x800(server):
+    """A fresh page on the Draw page in a 1280x800 window, the issue's laptop screen."""
+    url, browser, _ = server
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    page.goto(url)
+    page.get_by_text("Draw a digit (0-9)").wait_for()
+    return context, page
+
+
+def on_screen(locator, height: int = 800) -> bool:
+    box = locator.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
+
+
+def test_at_1280x800_compare_and_explain_are_on_screen_without_scrolling(server, three):
+    from playwright.sync_api import expect
+
+    context, page = at_1280x800(server)
+    draw(page, canvas_box(page), canvas_strokes(three))
+    settle(page)
+    compare, explain = page.get_by_text("Compare every model on this drawing"), page.get_by_text("Explain this reading")
+    assert on_screen(compare) and on_screen(explain)
+    explain.click()
+    panels = page.locator("[data-testid='stImage']").filter(has_not_text="What the model sees").locator("img")
+    expect(panels).to_have_count(3)
+    assert all(on_screen(panels.nth(k)) for k in range(3))
+    compare.click()
+    expect(page.locator("[data-testid='stDataFrame']")).to_be_visible()
+    assert on_screen(page.locator("[data-testid='stDataFrame']"))
+    assert page.evaluate("document.querySelector(\"[data-testid='stMain']\").scrollTop") == 0
+    context.close()
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    across = a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+    return across and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
+def test_the_canvas_toolbar_covers_nothing(page, three):
+    from playwright.sync_api import expect
+
+    draw(page, canvas_box(page), canvas_strokes(three))
+    settle(page)
+    box = canvas_box(page)
+    page.mouse.move(box["x"] + 140, box["y"] + 140)  # the toolbar shows while the pointer is on the canvas
+    expect(page.locator(".dc-toolbar")).to_have_css("opacity", "1")  # Playwright's CSS reaches into its shadow root
+    page.wait_for_timeout(400)  # its slide into place
+    card = page.locator(".dc-toolbar-card").bounding_box()
+    others = [
+        page.get_by_role("button", name="Clear"),
+        page.locator("[data-testid='stSlider']"),
+        page.get_by_text(re.compile(r"probability .* · ")),
+        page.locator("[data-testid='stRadio']"),
+    ]
+    assert not any(overlaps(card, other.bounding_box()) for other in others)
+
+
+def test_the_canvas_stays_put_while_a_model_loads(server, tmp_path):
+    """On a server just started, Keras takes seconds to load: its spinner must not move the canvas when it goes."""
+    from playwright.sync_api import expect
+
+    browser = server[1]
+    with streamlit_server(tmp_path / "streamlit.log") as (url, _):
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.set_default_timeout(90_000)
+        page.goto(url)
+        page.get_by_text("Draw a digit (0-9)").wait_for()
+        page.evaluate(TRACK_CANVAS)
+        page.get_by_text(models.label_of("keras-cnn"), exact=True).click()
+        expect(page.get_by_role("radio", name=models.label_of("keras-cnn"), exact=True)).to_be_checked()
+        settle(page)
+        tops, spinner_seen = page.evaluate("[window.__canvasTops, window.__spinnerSeen]")
+    assert spinner_seen  # the model did take a while to load
+    assert max(tops) - min(tops) < 1, sorted(set(tops))
+
+
+TRACK_CANVAS = """() => {
+    window.__canvasTops = []; window.__spinnerSeen = false;
+    const track = () => {
+        const host = [...document.querySelectorAll('*')].find(e => e.shadowRoot?.querySelector('canvas'));
+        const canvas = host?.shadowRoot.querySelector('canvas');
+        if (canvas) window.__canvasTops.push(canvas.getBoundingClientRect().top);
+        if (document.querySelector("[data-testid='stSpinner']")) window.__spinnerSeen = true;
+        requestAnimationFrame(track);
+    };
+    track();
+}"""
+
+
+def test_a_reload_keeps_the_chosen_model_and_page(page):
+    from playwright.sync_api import expect
+
+    label = models.label_of("keras-mlp")
+    page.get_by_text(label, exact=True).click()
+    expect(page).to_have_url(re.compile(r"[?&]model=keras-mlp"))
+    page.reload()
+    expect(page.get_by_role("radio", name=label, exact=True)).to_be_checked()
+    page.get_by_role("link", name="Diagnostics").click()
+    expect(page.get_by_role("heading", name="Diagnostics")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name="Diagnostics")).to_be_visible()
+
+
+def test_an_x_drawn_with_the_mouse_is_said_not_to_look_like_a_digit(page):
+    from playwright.sync_api import expect
+
+    strokes = [np.array([[60, 60], [140, 140], [220, 220]]), np.array([[220, 60], [140, 140], [60, 220]])]
+    draw(page, canvas_box(page), [s.astype(float) for s in strokes])
+    settle(page)
+    expect(page.get_by_role("heading", name="That does not look like a digit")).to_be_visible()
 
 
 def test_clear_empties_the_canvas(page, three):
@@ -168,13 +307,16 @@ def test_the_server_log_is_free_of_tensorflow_cuda_noise(page, server):
     assert "cuInit" not in log and "cuda" not in log.lower() and "Traceback" not in log
 
 
+HEADLINE = re.compile(r"Prediction: \d|Not sure: \d or \d\?|That does not look like a digit|Too small to read well")
+
+
 def settled_reading(page, quiet_s: float = 2.0, limit_s: float = 60.0) -> str:
     """The Draw page's reading once it stops changing: the app reads after every stroke, so a reading taken
     right after the last stroke may still be the previous stroke's."""
     import time
 
     def snapshot() -> str:
-        return page.locator("body").inner_text()  # the reading, the unsure message and Streamlit's "Running"
+        return page.locator("body").inner_text()  # the reading and Streamlit's "Running"
 
     last, since, deadline = snapshot(), time.monotonic(), time.monotonic() + limit_s
     while time.monotonic() < deadline:
@@ -182,7 +324,7 @@ def settled_reading(page, quiet_s: float = 2.0, limit_s: float = 60.0) -> str:
         now = snapshot()
         if now != last:
             last, since = now, time.monotonic()
-        elif time.monotonic() - since >= quiet_s and "Prediction:" in now:
+        elif time.monotonic() - since >= quiet_s and HEADLINE.search(now):
             return now
     raise AssertionError(f"the page never settled: {last}")
 
@@ -198,7 +340,7 @@ def test_held_out_fours_drawn_with_the_mouse_are_read_or_flagged_once_the_page_s
     for four in fours:  # the issue's three misread 4s were the first held-out 4s drawn with the mouse
         draw(page, canvas_box(page), canvas_strokes(four))
         reading = settled_reading(page)
-        assert "Prediction: 4" in reading or "perhaps 4 (" in reading, reading
+        assert "Prediction: 4" in reading or re.search(r"Not sure: (4 or \d|\d or 4)\?", reading), reading
         clear(page)
 
 

@@ -1,8 +1,9 @@
 """The Draw page's pictures show what they are given."""
 
 import numpy as np
+import pytest
 
-from mnist_app import plots
+from mnist_app import explain, plots
 
 
 def test_an_enlarged_digit_keeps_its_pixels_and_shows_a_grid():
@@ -11,3 +12,35 @@ def test_an_enlarged_digit_keeps_its_pixels_and_shows_a_grid():
     big = plots.enlarge(digit, factor=8)
     assert big.shape == (224, 224) and big.dtype == np.uint8
     assert big[10 * 8 + 4, 12 * 8 + 4] == 255 and big[4, 4] == 0 and big[0, 4] > 0
+
+
+def test_an_evidence_panel_is_red_for_blue_against_and_shows_the_digit_where_there_is_none():
+    digit = np.zeros((28, 28), np.float32)
+    digit[5:20, 10] = 1.0
+    evidence = np.zeros((28, 28))
+    evidence[6, 10], evidence[18, 10] = 1.0, -1.0
+    panel = plots.evidence_panel(digit, evidence)
+    assert panel.shape == (plots.PANEL, plots.PANEL, 3) and panel.dtype == np.uint8
+
+    def colour(row, col):
+        return panel[row * 8 + 4, col * 8 + 4].astype(int)
+
+    red, blue = colour(6, 10), colour(18, 10)
+    assert red[0] > 2 * max(red[1:]) and blue[2] > 2 * max(blue[:2])
+    assert list(colour(12, 10)) == [128] * 3 and list(colour(0, 0)) == [0] * 3  # the ink, dimmed; the background
+
+
+@pytest.mark.parametrize("count", [1, 2, 4])
+def test_what_a_network_looks_at_is_one_panel_of_the_same_size_however_many_maps(count):
+    maps = [explain.Panel(f"unit {k}", np.full((28, 28), k - 1.5), signed=True) for k in range(count)]
+    panel = plots.focus_panel(np.zeros((28, 28), np.float32), maps)
+    assert panel.shape == (plots.PANEL, plots.PANEL, 3) and panel.dtype == np.uint8
+    if count > 1:  # tiled two by two, white lines between
+        assert (panel[plots.PANEL // 2, :] == 255).all() and (panel[:, plots.PANEL // 2] == 255).all()
+
+
+def test_a_heat_map_lies_over_the_dimmed_digit():
+    heat = np.zeros((28, 28))
+    heat[3, 3] = 1.0
+    panel = plots.focus_panel(np.ones((28, 28), np.float32), [explain.Panel("Grad-CAM", heat, signed=False)])
+    assert panel[3 * 8 + 4, 3 * 8 + 4].sum() > panel[20 * 8 + 4, 20 * 8 + 4].sum()  # bright where it fires

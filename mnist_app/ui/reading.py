@@ -1,0 +1,47 @@
+"""The Draw page's reading in words, and every model's reading side by side.
+
+The headline says what the page knows, in one line above the canvas: the digit when the model is sure, both
+candidates when it is not, and no digit at all when the drawing is not one (legibility.py) or too small to read well.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from mnist_app import legibility, models
+from mnist_app.ui import runs
+from mnist_app.ui.store import every_reading
+
+
+def words(reading: models.Reading, problem: str | None, label: str) -> tuple[str, str]:
+    """(headline, caption) for one reading by the model called `label`; `problem` is legibility.problem's."""
+    d, p = reading.digit, f"probability {reading.probability:.1%}"
+    if problem == legibility.NOT_A_DIGIT:
+        return (
+            "That does not look like a digit",
+            f"A dot, a dash, an X or a scribble? The model would say {d}, {p} · {label}",
+        )
+    if problem == legibility.TOO_SMALL:
+        return "Too small to read well: draw it bigger", f"Or with a thinner brush. For now it reads {d}, {p} · {label}"
+    if reading.unsure:
+        other = f"{reading.runner_up_probability:.1%} for {reading.runner_up}"
+        return f"Not sure: {d} or {reading.runner_up}?", f"{p} for {d}, {other} · {label}"
+    return f"Prediction: {d}", f"{p} · {label}"
+
+
+def comparison(digit: np.ndarray, names: list[str]) -> None:
+    """Every offered model's answer for this digit; a model that cannot be loaded is shown as unavailable."""
+    readings = every_reading(digit, names, runs.load)
+    rows = [
+        {"model": runs.label(name), "prediction": str(int(np.argmax(p))), "probability": max(p)}
+        if (p := readings.get(name)) is not None
+        else {"model": runs.label(name), "prediction": "unavailable", "probability": None}
+        for name in names
+    ]
+    columns = {
+        "model": st.column_config.TextColumn("model", width="medium"),
+        "probability": st.column_config.ProgressColumn("probability", min_value=0.0, max_value=1.0, format="percent"),
+    }
+    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config=columns)

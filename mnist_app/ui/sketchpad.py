@@ -1,0 +1,85 @@
+"""The Draw page's canvas: Clear above it, the brush slider under it, and the drawing it holds as an MNIST digit.
+
+Clear sits at the left of the row above the canvas, so that the canvas's own toolbar, which shows over the canvas's
+top right corner, covers nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from mnist_app.preprocess import EmptyCanvasError, canvas_to_mnist
+
+SIDE = 280  # canvas pixels
+BRUSH = 20  # the slider's first value
+CAPTION = (
+    "Draw with the mouse, a finger or a pen: the model reads the drawing after every stroke. Over the canvas's top "
+    "right corner, its own toolbar undoes, redoes and resets; its pencil moves strokes instead of drawing (press it "
+    "again to draw), and its arrow only sends the drawing again, as every stroke already does."
+)
+
+
+@dataclass(frozen=True)
+class Sketch:
+    """What the canvas holds: its RGBA image (None before it reports), the brush, and the digit (None if blank)."""
+
+    image: np.ndarray | None
+    brush: int
+    digit: np.ndarray | None
+
+
+def show() -> Sketch:
+    """The canvas with Clear, the brush slider and how to use it; the drawing it holds."""
+    from streamlit_drawable_canvas import st_canvas  # looked up on every run: tests put a fake in sys.modules
+
+    if "clears" not in st.session_state:
+        st.session_state.clears = 0
+        st.session_state.shown_drawing = st.session_state.cleared_drawing = None
+    st.button("Clear", on_click=clear, key="clear")
+    brush = int(st.session_state.get("brush", BRUSH))  # its slider is drawn under the canvas, after it
+    canvas = st_canvas(
+        stroke_width=brush,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        width=SIDE,
+        height=SIDE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key="canvas",
+        initial_drawing={"objects": [], "clears": st.session_state.clears},
+    )
+    st.slider("Brush width", min_value=6, max_value=40, value=BRUSH, key="brush")
+    st.caption(CAPTION)
+    st.session_state.shown_drawing = fingerprint(canvas.json_data)
+    cleared = st.session_state.shown_drawing == st.session_state.cleared_drawing
+    image = None if cleared else canvas.image_data
+    return Sketch(image, brush, _digit(image))
+
+
+def clear() -> None:
+    """Button callback: empty the canvas.
+
+    A changed initial drawing makes the canvas reload it in place: empty, history reset, no remount (a remount would
+    drop strokes drawn while the new canvas is built). Until the canvas reports back, the drawing just cleared may
+    still arrive: it is remembered so that it is never read again.
+    """
+    st.session_state.clears += 1
+    st.session_state.cleared_drawing = st.session_state.shown_drawing
+
+
+def fingerprint(json_data: dict | None) -> str:
+    """Identifies a drawing by its strokes."""
+    objects = (json_data or {}).get("objects", [])
+    return hashlib.sha1(json.dumps(objects, sort_keys=True).encode()).hexdigest()
+
+
+def _digit(image: np.ndarray | None) -> np.ndarray | None:
+    try:
+        return None if image is None else canvas_to_mnist(image)
+    except EmptyCanvasError:
+        return None
