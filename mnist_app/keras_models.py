@@ -307,7 +307,7 @@ class KerasClassifier:
         return [(f"Grad-CAM of its last convolution for {target}", heat / max(float(heat.max()), 1e-12), False)]
 
     def _compiled_grad_cam(self):
-        """Grad-CAM in a compiled tf.function (traced once): eager, it took 5x as long, most of an explanation."""
+        """Grad-CAM in a compiled tf.function (traced once): eager, it took 7x as long, most of an explanation."""
         import tensorflow as tf
 
         compiled = self.__dict__.setdefault("_gradients", {})

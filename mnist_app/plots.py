@@ -1,8 +1,8 @@
 """Pictures for the Draw page: the enlarged digit and the explanations, as plain uint8 arrays for st.image.
 
-Arrays, not matplotlib figures: laying out and saving three figures made opening an explanation take 1.0-1.7 s,
-where colouring three 28x28 maps takes a millisecond. Every explanation panel has the same size, PANEL pixels square,
-so that they line up side by side. The other pages' charts are in charts.py.
+Arrays, not matplotlib figures: with three figures laid out and saved, opening an explanation took 0.7-1.0 s (median,
+in Chromium); colouring three 28x28 maps takes a few milliseconds. Every explanation panel has the same size, PANEL
+pixels square, so that they line up side by side. The other pages' charts are in charts.py.
 """
 
 from __future__ import annotations
