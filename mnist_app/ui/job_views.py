@@ -6,6 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from mnist_app import charts, training_jobs
+from mnist_app.drawings import StoreError
+from mnist_app.kept_runs import KeptRuns
+from mnist_app.ui.store import get_store
 
 LIVE_EVERY_S = 0.3  # the live view rereads the job's progress this often
 ACTIVE = (training_jobs.QUEUED, training_jobs.RUNNING)
@@ -46,3 +49,14 @@ def ended(job: training_jobs.Job) -> bool:
     say = {training_jobs.FINISHED: st.success, training_jobs.STOPPED: st.warning, training_jobs.FAILED: st.error}
     say[job.status](f"{job.label}: {job.status}. {job.message}")
     return job.has_model()
+
+
+def keep(job: training_jobs.Job, error_key: str) -> None:
+    """Keep button callback: store the job's model for every session and server; a failure is kept under
+    `error_key` for the page to say."""
+    try:
+        run_id = KeptRuns(get_store()).keep(job)
+    except (StoreError, ValueError) as exc:
+        st.session_state[error_key] = f"Not kept: {exc}"
+        return
+    st.toast(f"Kept as #{run_id}: every session and server now offers it.", icon=":material/check:")

@@ -11,10 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from mnist_app import personal, reports, training_jobs
-from mnist_app.drawings import DrawingStore, StoreError
-from mnist_app.kept_runs import KeptRuns
-from mnist_app.ui.job_views import ACTIVE, ended, live
-from mnist_app.ui.store import get_store, save_drawing, session_id
+from mnist_app.drawings import DrawingStore
+from mnist_app.ui.job_views import ACTIVE, ended, keep, live
+from mnist_app.ui.store import save_drawing, session_id
 
 
 def visit() -> str:
@@ -92,13 +91,4 @@ def latest(job: training_jobs.Job) -> None:
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True) if rows else st.caption("No digit changed.")
     st.caption(f"It is offered above as {job.label}, for this visit.")
-    st.button("Keep", key=f"keep_taught_{job.id}", on_click=keep, args=(job,), help="For every visit and server.")
-
-
-def keep(job: training_jobs.Job) -> None:
-    try:
-        run_id = KeptRuns(get_store()).keep(job)
-    except (StoreError, ValueError) as exc:
-        st.session_state.teach_error = f"Not kept: {exc}"
-        return
-    st.toast(f"Kept as #{run_id}: every visit and server now offers it.", icon=":material/check:")
+    st.button("Keep", key=f"keep_taught_{job.id}", on_click=keep, args=(job, "teach_error"), help="For every visit.")

@@ -20,7 +20,7 @@ from mnist_app.kept_runs import KeptRuns
 from mnist_app.models import SHIPPED, ModelLoadError
 from mnist_app.ui import runs
 from mnist_app.ui.cache import load_reports, models_dir
-from mnist_app.ui.job_views import ACTIVE, ended, live
+from mnist_app.ui.job_views import ACTIVE, ended, keep, live
 from mnist_app.ui.report_views import mnist_test_set
 from mnist_app.ui.store import collecting, get_store, session_id
 
@@ -113,12 +113,16 @@ def results(job: training_jobs.Job) -> None:
     st.markdown(f"**MNIST test accuracy: {shown.report['test']['accuracy']:.2%}**")
     st.caption(shown.report["config"].get("description", ""))
     st.dataframe(pd.DataFrame(drawn_beside_shipped(job.label, shown.report)), hide_index=True, key="run_vs_shipped")
-    keep, draw = st.columns(2)
+    left, right = st.columns(2)
     if collecting():
-        keep.button(
-            "Keep", key=f"keep_{job.id}", on_click=keep_run, args=(job,), help="Store it for every session and server."
+        left.button(
+            "Keep",
+            key=f"keep_{job.id}",
+            on_click=keep,
+            args=(job, "train_error"),
+            help="Store it for every session and server.",
         )
-    if draw.button("Draw with it", key=f"draw_{job.id}", type="primary"):
+    if right.button("Draw with it", key=f"draw_{job.id}", type="primary"):
         st.session_state.model = f"{runs.RUN}{job.id}"
         st.switch_page("mnist_app/ui/draw.py")
     with st.expander("Per-class report and confusion matrix"):
@@ -143,15 +147,6 @@ def drawn_beside_shipped(label: str, report: dict) -> list[dict]:
             }
         )
     return [{k: f"{v:.2%}" if isinstance(v, float) else v or "not measured" for k, v in row.items()} for row in rows]
-
-
-def keep_run(job: training_jobs.Job) -> None:
-    try:
-        run_id = KeptRuns(get_store()).keep(job)
-    except (StoreError, ValueError) as exc:
-        st.session_state.train_error = f"Not kept: {exc}"
-        return
-    st.toast(f"Kept as #{run_id}: every session and server now offers it on the Draw page.", icon=":material/check:")
 
 
 def compare(jobs: list[training_jobs.Job]) -> None:
