@@ -71,7 +71,10 @@ def test_a_second_session_queues_and_stop_ends_both_runs(server):
     from playwright.sync_api import expect
 
     first = open_train_page(server)
-    set_slider(first, "Epochs", "End")  # 50 epochs: still training when the second session asks
+    first.locator(".st-key-knob_numpy_hidden input").fill("1024")  # a wide network for 50 epochs: minutes
+    first.keyboard.press("Enter")
+    settle(first)
+    set_slider(first, "Epochs", "End")
     set_slider(first, "Batch size", "Home")
     first.get_by_role("button", name="Train", exact=True).click()
     expect(first.get_by_text(re.compile(r"Epoch \d+/50"))).to_be_visible()
