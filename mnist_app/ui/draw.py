@@ -17,14 +17,15 @@ from mnist_app.plots import enlarge
 from mnist_app.ui import explanation, reading, runs, sketchpad, teach
 from mnist_app.ui.store import collecting, get_store, save_drawing
 
-names = runs.offered()
+labels = runs.offered()  # name -> what the page calls it
+names = list(labels)
 if not names:
     st.error("No trained model was found. Train them with: python train.py all")
     st.stop()
 if "model" not in st.session_state and st.query_params.get("model") in names:
     st.session_state.model = st.query_params["model"]  # a reload, or a shared link, opens on the model it names
 choice, loading = st.columns([5, 1], vertical_alignment="bottom", wrap=False)
-name = choice.radio("Model", names, format_func=runs.label, horizontal=True, key="model")
+name = choice.radio("Model", names, format_func=labels.get, horizontal=True, key="model")
 if st.query_params.get("model") != name:
     st.query_params["model"] = name
 
@@ -52,7 +53,7 @@ try:
     with loading, st.spinner("Loading…"):  # beside the model's name: the canvas never moves when it goes
         model = runs.load(name)
 except models.ModelLoadError as exc:  # a broken model: say so kindly; the other choices above still work
-    headline.error(f"{runs.label(name)} cannot be used: {exc}")
+    headline.error(f"{labels[name]} cannot be used: {exc}")
     st.stop()
 
 with headline:
@@ -75,7 +76,7 @@ with headline:
 
 if compare:
     with compared:
-        reading.comparison(sketch.digit, names)
+        reading.comparison(sketch.digit, labels)
 with explained:
     explanation.show(model, sketch.digit, read)
 

@@ -31,14 +31,15 @@ def words(reading: models.Reading, problem: str | None, label: str) -> tuple[str
     return f"Prediction: {d}", f"{p} · {label}"
 
 
-def comparison(digit: np.ndarray, names: list[str]) -> None:
-    """Every offered model's answer for this digit; a model that cannot be loaded is shown as unavailable."""
-    readings = every_reading(digit, names, runs.load)
+def comparison(digit: np.ndarray, labels: dict[str, str]) -> None:
+    """Every offered model's answer for this digit (`labels`: name -> what the page calls it); a model that cannot
+    be loaded is shown as unavailable."""
+    readings = every_reading(digit, list(labels), runs.load)
     rows = [
-        {"model": runs.label(name), "prediction": str(int(np.argmax(p))), "probability": max(p)}
+        {"model": label, "prediction": str(int(np.argmax(p))), "probability": max(p)}
         if (p := readings.get(name)) is not None
-        else {"model": runs.label(name), "prediction": "unavailable", "probability": None}
-        for name in names
+        else {"model": label, "prediction": "unavailable", "probability": None}
+        for name, label in labels.items()
     ]
     columns = {
         "model": st.column_config.TextColumn("model", width="medium"),

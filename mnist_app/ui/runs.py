@@ -1,12 +1,10 @@
 """The models the pages offer: the shipped ones, this session's runs from the Train page, and the kept runs of
 every session, each under a name of its own ("run-<job id>", "kept-<id>"), loaded and labelled through here.
 
-Pages ask `offered()`, `label()` and `load()`, and never which of the three a model is.
+Pages ask `offered()` (each name with its label) and `load()`, and never which of the three a model is.
 """
 
 from __future__ import annotations
-
-import os
 
 import streamlit as st
 
@@ -14,14 +12,14 @@ from mnist_app import models, training_jobs
 from mnist_app.drawings import StoreError
 from mnist_app.kept_runs import KeptRuns
 from mnist_app.ui.cache import load_model, models_dir
-from mnist_app.ui.store import collecting, get_store, session_id
+from mnist_app.ui.store import collecting, get_store, session_id, switched_on
 
 RUN, KEPT = "run-", "kept-"
 
 
 def training_on() -> bool:
     """False when MNIST_APP_TRAINING is off (or 0, false, no): no Train page, no runs offered."""
-    return os.environ.get("MNIST_APP_TRAINING", "on").strip().lower() not in ("off", "0", "false", "no")
+    return switched_on("MNIST_APP_TRAINING")
 
 
 def session_jobs() -> list[training_jobs.Job]:
@@ -40,20 +38,12 @@ def kept_runs() -> list:
         return []
 
 
-def offered() -> list[str]:
-    """The Draw page's models: the shipped ones that load, then this session's trained runs, then the kept runs."""
-    shipped = models.available(models_dir())
-    runs = [f"{RUN}{job.id}" for job in session_jobs() if job.has_model()]
-    return shipped + runs + [run.name for run in kept_runs()]
-
-
-def label(name: str) -> str:
-    """What the pages call a model."""
-    if name.startswith(RUN):
-        return next((job.label for job in session_jobs() if f"{RUN}{job.id}" == name), name)
-    if name.startswith(KEPT):
-        return next((f"Kept: {run.label}" for run in kept_runs() if run.name == name), name)
-    return models.label_of(name)
+def offered() -> dict[str, str]:
+    """The Draw page's models, each with what the page calls it: the shipped ones that load, then this session's
+    trained runs, then the kept runs. One look at the runs and the store, however many models a page lists."""
+    shipped = {name: models.label_of(name) for name in models.available(models_dir())}
+    runs = {f"{RUN}{job.id}": job.label for job in session_jobs() if job.has_model()}
+    return shipped | runs | {run.name: f"Kept: {run.label}" for run in kept_runs()}
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

@@ -23,9 +23,14 @@ RETRY_AFTER_S = 30  # a broken store (a server down) is tried again after this l
 BLOCK = 1000  # drawings are re-read by today's models in blocks of this many ids
 
 
+def switched_on(variable: str) -> bool:
+    """An on/off setting of the environment: on unless it says off, 0, false or no."""
+    return os.environ.get(variable, "on").strip().lower() not in ("off", "0", "false", "no")
+
+
 def collecting() -> bool:
     """False when MNIST_APP_COLLECT is off (or 0, false, no): nothing is offered for saving."""
-    return os.environ.get("MNIST_APP_COLLECT", "on").strip().lower() not in ("off", "0", "false", "no")
+    return switched_on("MNIST_APP_COLLECT")
 
 
 @st.cache_resource(show_spinner=False)

@@ -17,7 +17,7 @@ from mnist_app import train_settings as settings
 from mnist_app.data import MnistDataError, local_source
 from mnist_app.drawings import StoreError
 from mnist_app.kept_runs import KeptRuns
-from mnist_app.models import SHIPPED, ModelLoadError
+from mnist_app.models import SHIPPED, ModelLoadError, label_of
 from mnist_app.ui import runs
 from mnist_app.ui.cache import load_reports, models_dir
 from mnist_app.ui.job_views import ACTIVE, ended, keep, live
@@ -141,7 +141,7 @@ def drawn_beside_shipped(label: str, report: dict) -> list[dict]:
             continue
         rows.append(
             {
-                "model": runs.label(name),
+                "model": label_of(name),
                 "MNIST test": mnist,
                 "drawn, writers 21-30": shipped.get(name, {}).get("accuracy"),
             }
@@ -152,19 +152,16 @@ def drawn_beside_shipped(label: str, report: dict) -> list[dict]:
 def compare(jobs: list[training_jobs.Job]) -> None:
     """One chart of the validation curves of the chosen runs, shipped models and comparisons."""
     mine = {f"{runs.RUN}{job.id}": job for job in jobs if job.has_model()}
-    reported = list(reports.reported_models(models_dir()))
+    labels = {name: job.label for name, job in mine.items()}
+    labels |= {name: label_of(name) for name in reports.reported_models(models_dir())}
     chosen = st.multiselect(
-        "Compare validation curves",
-        [*mine, *reported],
-        default=list(mine)[-2:],
-        format_func=runs.label,
-        key="compare_runs",
+        "Compare validation curves", list(labels), default=list(mine)[-2:], format_func=labels.get, key="compare_runs"
     )
     histories, losses = {}, {}
     for name in chosen:
         shown = reports.read(mine[name].model_folder) if name in mine else load_reports(name)
-        histories[runs.label(name)] = shown.history
-        losses[runs.label(name)] = shown.report["config"].get("loss", "categorical_crossentropy")
+        histories[labels[name]] = shown.history
+        losses[labels[name]] = shown.report["config"].get("loss", "categorical_crossentropy")
     if histories:
         accuracy, *loss_curves = charts.comparison_curves(histories, losses)
         st.altair_chart(accuracy, width="stretch")
