@@ -3,91 +3,48 @@
 Pen-tablet digits replayed as drawings only stand in for what people draw with a mouse or a finger;
 the drawings saved here are the real thing. One row per saved drawing: the 28x28 digit the models
 read, the canvas as drawn (PNG), the label the person gave, every model's probabilities and the model
-shown at the time, the brush width, when (UTC) and a random session id (no personal data).
+shown at the time, the brush width, when (UTC), a random session id (no personal data) and a random uid
+that export and import keep. Each model version's reading of each drawing is a row too (readings.py).
 
 SQLAlchemy Core, so that one file works alone (SQLite, the default: nothing to install) and several
-app servers can share one PostgreSQL database (`MNIST_APP_DB=postgresql+psycopg://...`).
+app servers can share one PostgreSQL database (`MNIST_APP_DB=postgresql+psycopg://...`). The tables and
+their migrations: schema.py; the connection and its errors: database.py; what is accepted: drawing_checks.py;
+files in and out: drawing_files.py; the command line: `python -m mnist_app.store_cli`.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
-import os
-import re
 import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
 from PIL import Image
-from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.engine import Connection
 
-SCHEMA_VERSION = 2  # bump with a step in MIGRATIONS whenever the tables change
-FIELD = 28  # the digit's side, as the models read it
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-BUSY_TIMEOUT_MS = 30_000  # SQLite: how long a writer waits for another's lock before giving up
-CONNECT_TIMEOUT_S = 10  # PostgreSQL: an unreachable server fails in seconds, not minutes
-SCHEMA_LOCK = 0x6D6E6973  # PostgreSQL advisory lock held while a store creates or migrates the tables
-MAX_NAME = 128  # longest model name or session id kept
-
-metadata = sa.MetaData()
-META = sa.Table(
-    "mnist_app_meta",
-    metadata,
-    sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("value", sa.String(256), nullable=False),
+from . import database
+from .database import StoreError, default_url, safe_url
+from .drawing_checks import (
+    FIELD,
+    check_brush,
+    check_digit,
+    check_digits,
+    check_label,
+    check_labels,
+    check_name,
+    check_png,
+    check_predictions,
+    check_probabilities,
 )
-DRAWINGS = sa.Table(
-    "drawings",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("label", sa.SmallInteger, nullable=False),
-    sa.Column("digit", sa.LargeBinary, nullable=False),  # (28, 28) float32 little-endian, as the models read it
-    sa.Column("canvas_png", sa.LargeBinary),  # what the person drew
-    sa.Column("predictions", sa.JSON),  # {model name: [10 probabilities]} at save time
-    sa.Column("model", sa.String(MAX_NAME)),  # the model shown at save time
-    sa.Column("brush", sa.SmallInteger),
-    sa.Column("session_id", sa.String(MAX_NAME), nullable=False),
-    sa.CheckConstraint("label BETWEEN 0 AND 9", name="label_is_a_digit"),
-    sa.Index("drawings_label", "label"),
-    sa.Index("drawings_session", "session_id"),
-    sqlite_autoincrement=True,  # ids are never reused, so (count, last id) identifies the contents
-)
-# networks trained on the Train page, or models taught a person's handwriting, that were kept (kept_runs.py):
-# every server sharing the database offers them
-KEPT_RUNS = sa.Table(
-    "kept_runs",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("label", sa.String(256), nullable=False),
-    sa.Column("job", sa.JSON, nullable=False),  # the run's job.json: what was trained or taught, and how
-    sa.Column("report", sa.JSON, nullable=False),  # its report.json
-    sa.Column("archive", sa.LargeBinary, nullable=False),  # its model folder as a zip: weights, calibration, reports
-    sa.Column("archive_sha256", sa.String(64), nullable=False),
-    sa.Column("session_id", sa.String(MAX_NAME), nullable=False),
-    sqlite_autoincrement=True,
-)
-# schema version N -> N + 1, run inside the transaction that records the new version
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {
-    1: lambda conn: KEPT_RUNS.create(conn),  # the Train page's kept runs (issue 25)
-}
+from .schema import DRAWINGS, READINGS, SCHEMA_VERSION, UID_LENGTH, ensure_schema, recorded_version
 
-
-class StoreError(RuntimeError):
-    """The store cannot be used: unreadable or corrupt file, read-only place, unreachable server.
-
-    The message names the URL with any password hidden and says what to do.
-    """
+__all__ = ["SCHEMA_VERSION", "Drawing", "DrawingStore", "DrawnSet", "Removed", "StoreError", "default_url"]
+INSERT_BATCH = 2_000  # rows per INSERT statement in add_many: big enough to be fast, small enough for any driver
 
 
 @dataclass(frozen=True)
@@ -103,32 +60,34 @@ class Drawing:
     model: str | None
     brush: int | None
     session_id: str
+    uid: str
 
 
 @dataclass(frozen=True)
 class DrawnSet:
-    """Every stored drawing as arrays, oldest first: for training, measuring and downloads."""
+    """Drawings as arrays, oldest first: for training, measuring and files."""
 
     ids: np.ndarray  # (n,) int64
     images: np.ndarray  # (n, 28, 28) float32 in [0, 1]
     labels: np.ndarray  # (n,) int64
     session_ids: np.ndarray  # (n,) str
+    uids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=str))  # (n,) str
+    created_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype="datetime64[us]"))  # (n,) UTC
 
 
-def default_url() -> str:
-    """$MNIST_APP_DB, else an SQLite file in the user's data folder ($XDG_DATA_HOME or ~/.local/share)."""
-    if os.environ.get("MNIST_APP_DB"):
-        return os.environ["MNIST_APP_DB"]
-    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return f"sqlite:///{data_home / 'mnist-app' / 'drawings.sqlite'}"
+@dataclass(frozen=True)
+class Removed:
+    """What a delete took away, whole, so that `DrawingStore.restore` can put it back (an undo); falsy when nothing."""
 
+    drawings: tuple[dict, ...] = ()
+    readings: tuple[dict, ...] = ()
 
-def safe_url(url: str | sa.URL) -> str:
-    """The URL with any password hidden, fit for messages and logs."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:  # not even a URL: hide what looks like a password all the same
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", str(url))
+    @property
+    def ids(self) -> list[int]:
+        return [row["id"] for row in self.drawings]
+
+    def __bool__(self) -> bool:
+        return bool(self.drawings)
 
 
 class DrawingStore:
@@ -136,12 +95,12 @@ class DrawingStore:
 
     def __init__(self, url: str | None = None):
         self.url = safe_url(url or default_url())
-        with self._errors("open"):
-            self._engine = _engine(url or default_url())
-            self._sqlite = self._engine.dialect.name == "sqlite"
+        with database.errors("open", self.url):
+            self._engine = database.engine(url or default_url())
+            self.dialect = self._engine.dialect.name
             self._session_id = secrets.token_hex(8)
-            with self._writing() as conn:
-                _ensure_schema(conn, self.url)
+            with database.writing(self._engine) as conn:
+                ensure_schema(conn, self.url)
 
     def __repr__(self) -> str:
         return f"DrawingStore({self.url!r})"
@@ -150,6 +109,28 @@ class DrawingStore:
         """Closes the pooled connections."""
         self._engine.dispose()
 
+    @contextmanager
+    def reading(self, doing: str, *, snapshot: bool = False) -> Iterator[Connection]:
+        """A connection to read with, in one transaction; failures become StoreError. With `snapshot`, every statement
+        sees the same drawings (PostgreSQL's REPEATABLE READ; an SQLite transaction always does)."""
+        with database.errors(doing, self.url), self._engine.connect() as conn:
+            if snapshot and self.dialect == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def connection(self, doing: str) -> Iterator[Connection]:
+        """A connection outside any transaction (each statement commits): for session locks held a long while."""
+        with database.errors(doing, self.url), self._engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
+    @contextmanager
+    def writing(self, doing: str) -> Iterator[Connection]:
+        """A write transaction (database.writing); failures become StoreError and write nothing."""
+        with database.errors(doing, self.url), database.writing(self._engine) as conn:
+            yield conn
+
     def add(
         self,
         digit: np.ndarray,
@@ -157,30 +138,88 @@ class DrawingStore:
         *,
         canvas_png: bytes | None = None,
         predictions: Mapping[str, Sequence[float]] | None = None,
+        versions: Mapping[str, str] | None = None,
         model: str | None = None,
         brush: int | None = None,
         session_id: str | None = None,
     ) -> int:
-        """Stores one drawing and returns its id. Bad input raises ValueError and writes nothing."""
+        """Stores one drawing and returns its id; the predictions of the models named in `versions` ({name: version,
+        models.version}) are stored as those versions' readings too. Bad input raises ValueError and writes nothing."""
+        checked = check_predictions(predictions) or {}
+        unknown = set(versions or {}) - set(checked)
+        if unknown:
+            raise ValueError(f"versions names models without predictions: {sorted(unknown)}")
+        readings = {(name, version): np.asarray([checked[name]]) for name, version in (versions or {}).items()}
         row = {
             "created_at": datetime.now(UTC),
             "label": check_label(label),
             "digit": check_digit(digit).astype("<f4").tobytes(),
             "canvas_png": check_png(canvas_png),
-            "predictions": check_predictions(predictions),
-            "model": _check_name(model, "model", optional=True),
+            "predictions": checked or None,
+            "model": check_name(model, "model", optional=True),
             "brush": check_brush(brush),
-            "session_id": _check_name(self._session_id if session_id is None else session_id, "session_id"),
+            "session_id": check_name(self._session_id if session_id is None else session_id, "session_id"),
+            "uid": secrets.token_hex(UID_LENGTH // 2),
         }
-        with self._errors("save a drawing in"), self._writing() as conn:
-            return int(conn.execute(DRAWINGS.insert().returning(DRAWINGS.c.id), row).scalar_one())
+        with self.writing("save a drawing in") as conn:
+            new_id = int(conn.execute(DRAWINGS.insert().returning(DRAWINGS.c.id), row).scalar_one())
+            insert_readings(conn, np.array([new_id]), np.array([row["label"]]), readings)
+        return new_id
 
-    def count(self, label: int | None = None) -> int:
-        """How many drawings are stored (of one label, if given)."""
-        query = sa.select(sa.func.count()).select_from(DRAWINGS)
-        if label is not None:
-            query = query.where(DRAWINGS.c.label == check_label(label))
-        with self._errors("count the drawings in"), self._engine.connect() as conn:
+    def add_many(
+        self,
+        digits: np.ndarray,
+        labels,
+        *,
+        session_ids: str | Sequence[str] | None = None,
+        uids: Sequence[str] | None = None,
+        created_at: Sequence[datetime] | None = None,
+        readings: Mapping[tuple[str, str], np.ndarray] | None = None,
+        skip_known: bool = False,
+    ) -> np.ndarray:
+        """Stores many drawings in one transaction and returns the new ids, in order.
+
+        `readings` maps (model, version) to (n, 10) probabilities. `uids` (an export's) identify drawings across
+        stores: with `skip_known`, a drawing whose uid is already stored is left out (importing twice adds nothing
+        twice). Bad input raises ValueError and writes nothing."""
+        images = check_digits(digits)
+        n = len(images)
+        labels = check_labels(labels, n)
+        sessions = _per_drawing(self._session_id if session_ids is None else session_ids, n, "session_ids")
+        sessions = [check_name(s, "session_id") for s in sessions]
+        uids = [secrets.token_hex(UID_LENGTH // 2) for _ in range(n)] if uids is None else _checked_uids(uids, n)
+        when = _per_drawing(created_at or datetime.now(UTC), n, "created_at")
+        checked = {key: check_probabilities(p, n, f"readings[{key!r}]") for key, p in (readings or {}).items()}
+        raw = images.astype("<f4")
+        with self.writing("save drawings in") as conn:
+            keep = np.ones(n, dtype=bool)
+            if skip_known:
+                keep = ~np.isin(np.asarray(uids), list(_known_uids(conn, uids)))
+            rows = [
+                {"created_at": when[i], "label": int(labels[i]), "digit": raw[i].tobytes(), "session_id": sessions[i]}
+                | {"uid": uids[i], "canvas_png": None, "predictions": None, "model": None, "brush": None}
+                for i in np.flatnonzero(keep)
+            ]
+            ids = np.array(_inserted_ids(conn, rows), dtype=np.int64)
+            insert_readings(conn, ids, labels[keep], {key: p[keep] for key, p in checked.items()})
+        return ids
+
+    def count(
+        self, label: int | None = None, *, misread_by: tuple[str, str] | None = None, session_id: str | None = None
+    ) -> int:
+        """How many drawings are stored (of one label, one visit's, or misread by one (model, version), if given)."""
+        if misread_by is not None:
+            query = sa.select(sa.func.count()).select_from(READINGS).where(*_misread(misread_by, label))
+            if session_id is not None:
+                query = query.join(DRAWINGS, DRAWINGS.c.id == READINGS.c.drawing_id)
+                query = query.where(DRAWINGS.c.session_id == session_id)
+        else:
+            query = sa.select(sa.func.count()).select_from(DRAWINGS)
+            if label is not None:
+                query = query.where(DRAWINGS.c.label == check_label(label))
+            if session_id is not None:
+                query = query.where(DRAWINGS.c.session_id == session_id)
+        with self.reading("count the drawings in") as conn:
             return int(conn.execute(query).scalar_one())
 
     def counts(self, session_id: str | None = None) -> dict[int, int]:
@@ -188,14 +227,14 @@ class DrawingStore:
         query = sa.select(DRAWINGS.c.label, sa.func.count()).group_by(DRAWINGS.c.label)
         if session_id is not None:
             query = query.where(DRAWINGS.c.session_id == session_id)
-        with self._errors("count the drawings in"), self._engine.connect() as conn:
+        with self.reading("count the drawings in") as conn:
             found = dict(conn.execute(query).all())
         return {d: int(found.get(d, 0)) for d in range(10)}
 
     def revision(self) -> tuple[int, int]:
         """(count, last id): changes whenever a drawing is added or deleted (ids are never reused)."""
         query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(DRAWINGS.c.id), 0))
-        with self._errors("read"), self._engine.connect() as conn:
+        with self.reading("read") as conn:
             count, last = conn.execute(query.select_from(DRAWINGS)).one()
         return int(count), int(last)
 
@@ -204,257 +243,182 @@ class DrawingStore:
         drawn = self.dataset()
         return drawn.images, drawn.labels
 
-    def block_revisions(self, size: int) -> dict[int, tuple[int, int]]:
-        """{block: (count, last id)} of the ids in [block * size, (block + 1) * size): a block's revision changes
-        only when a drawing in it is added or deleted, so work cached per block is redone only there."""
-        query = sa.select((DRAWINGS.c.id // size).label("b"), sa.func.count(), sa.func.max(DRAWINGS.c.id))
-        with self._errors("read"), self._engine.connect() as conn:
-            rows = conn.execute(query.group_by("b").order_by("b")).all()
-        return {int(b): (int(count), int(last)) for b, count, last in rows}
+    def dataset(self, session_id: str | None = None) -> DrawnSet:
+        """Every drawing (of one visit, if given) as arrays, oldest first: for training, which needs them all."""
+        parts = list(self.batches(session_id=session_id))
+        return _joined(parts)
 
-    def dataset(
-        self, first_id: int | None = None, last_id: int | None = None, session_id: str | None = None
-    ) -> DrawnSet:
-        """Every drawing's id, image, label and session id as arrays, oldest first (ids in [first, last] and of one
-        visit, if given)."""
-        columns = (DRAWINGS.c.id, DRAWINGS.c.digit, DRAWINGS.c.label, DRAWINGS.c.session_id)
-        query = sa.select(*columns).order_by(DRAWINGS.c.id)
+    def batches(self, size: int = 10_000, *, session_id: str | None = None) -> Iterator[DrawnSet]:
+        """Every drawing as arrays, oldest first, `size` at a time, all from one snapshot: memory holds one batch."""
+        columns = (DRAWINGS.c.id, DRAWINGS.c.digit, DRAWINGS.c.label, DRAWINGS.c.session_id, DRAWINGS.c.uid)
+        query = sa.select(*columns, DRAWINGS.c.created_at).order_by(DRAWINGS.c.id)
         if session_id is not None:
             query = query.where(DRAWINGS.c.session_id == session_id)
-        if first_id is not None:
-            query = query.where(DRAWINGS.c.id >= int(first_id))
-        if last_id is not None:
-            query = query.where(DRAWINGS.c.id <= int(last_id))
-        with self._errors("export the drawings from"), self._engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return DrawnSet(
-            ids=np.array([r.id for r in rows], dtype=np.int64),
-            images=np.stack([_digit(r.digit) for r in rows]) if rows else np.zeros((0, FIELD, FIELD), np.float32),
-            labels=np.array([r.label for r in rows], dtype=np.int64),
-            session_ids=np.array([r.session_id for r in rows], dtype=str),
-        )
+        with self.reading("export the drawings from", snapshot=True) as conn:
+            result = conn.execution_options(stream_results=True, yield_per=size).execute(query)
+            for rows in result.partitions(size):
+                yield _drawn(rows)
 
-    def page(self, offset: int = 0, limit: int = 24, *, label: int | None = None) -> list[Drawing]:
-        """One page of the gallery, newest first, optionally only one label."""
-        query = sa.select(DRAWINGS).order_by(DRAWINGS.c.id.desc()).offset(max(0, offset)).limit(max(0, limit))
-        if label is not None:
-            query = query.where(DRAWINGS.c.label == check_label(label))
-        with self._errors("list the drawings in"), self._engine.connect() as conn:
-            return [_drawing(row) for row in conn.execute(query)]
+    def page(
+        self,
+        offset: int = 0,
+        limit: int = 24,
+        *,
+        label: int | None = None,
+        misread_by: tuple[str, str] | None = None,
+        session_id: str | None = None,
+    ) -> list[Drawing]:
+        """One page of the gallery, newest first: optionally one label, one visit's, or those one (model, version)
+        misread. Reads the page's rows only, on an index."""
+        if misread_by is not None:
+            ids = sa.select(READINGS.c.drawing_id).where(*_misread(misread_by, label))
+            ids = ids.order_by(READINGS.c.drawing_id.desc()).offset(max(0, offset)).limit(max(0, limit))
+            query = sa.select(DRAWINGS).where(DRAWINGS.c.id.in_(ids.scalar_subquery()))
+        else:
+            query = sa.select(DRAWINGS).offset(max(0, offset)).limit(max(0, limit))
+            if label is not None:
+                query = query.where(DRAWINGS.c.label == check_label(label))
+        if session_id is not None:
+            query = query.where(DRAWINGS.c.session_id == session_id)
+        with self.reading("list the drawings in") as conn:
+            return [_drawing(row) for row in conn.execute(query.order_by(DRAWINGS.c.id.desc()))]
 
     def fetch(self, ids: Sequence[int]) -> list[Drawing]:
         """The drawings with these ids, in the order given (missing ids are left out)."""
         wanted = [int(i) for i in ids]
-        with self._errors("read the drawings in"), self._engine.connect() as conn:
+        with self.reading("read the drawings in") as conn:
             rows = {r.id: _drawing(r) for r in conn.execute(sa.select(DRAWINGS).where(DRAWINGS.c.id.in_(wanted)))}
         return [rows[i] for i in wanted if i in rows]
 
-    def delete(self, drawing_id: int) -> bool:
-        """Deletes one drawing; False when there was none with that id."""
-        with self._errors("delete a drawing from"), self._writing() as conn:
-            return conn.execute(DRAWINGS.delete().where(DRAWINGS.c.id == int(drawing_id))).rowcount > 0
+    def delete(self, ids: int | Sequence[int], *, session_id: str | None = None) -> Removed:
+        """Deletes drawings (only those of one visit, if `session_id` is given) with their readings, and returns what
+        was removed, for an undo; empty (falsy) when none of them was there any more."""
+        wanted = [int(ids)] if isinstance(ids, int | np.integer) else [int(i) for i in ids]
+        where = DRAWINGS.c.id.in_(wanted)
+        if session_id is not None:
+            where = sa.and_(where, DRAWINGS.c.session_id == session_id)
+        with self.writing("delete drawings from") as conn:
+            drawings = tuple(dict(r._mapping) for r in conn.execute(sa.select(DRAWINGS).where(where)))
+            found = [row["id"] for row in drawings]
+            readings = tuple(
+                dict(r._mapping) for r in conn.execute(sa.select(READINGS).where(READINGS.c.drawing_id.in_(found)))
+            )
+            conn.execute(READINGS.delete().where(READINGS.c.drawing_id.in_(found)))
+            conn.execute(DRAWINGS.delete().where(DRAWINGS.c.id.in_(found)))
+        return Removed(drawings, readings)
+
+    def restore(self, removed: Removed) -> int:
+        """Puts deleted drawings back, with their ids and readings (an undo); returns how many came back (a drawing
+        restored already, elsewhere, is left as it is)."""
+        with self.writing("restore drawings in") as conn:
+            present = set(conn.execute(sa.select(DRAWINGS.c.id).where(DRAWINGS.c.id.in_(removed.ids))).scalars())
+            drawings = [row for row in removed.drawings if row["id"] not in present]
+            readings = [row for row in removed.readings if row["drawing_id"] not in present]
+            if drawings:
+                conn.execute(DRAWINGS.insert(), drawings)
+            if readings:
+                conn.execute(READINGS.insert(), readings)
+        return len(drawings)
 
     def schema_version(self) -> int:
         """The schema version recorded in the database."""
-        with self._errors("read"), self._engine.connect() as conn:
-            return _recorded_version(conn)
-
-    @contextmanager
-    def _writing(self) -> Iterator[Connection]:
-        """A write transaction; on SQLite it takes the write lock at once (BEGIN IMMEDIATE), so concurrent
-        writers queue on the busy timeout instead of failing when a read turns into a write."""
-        with self._engine.connect().execution_options(mnist_app_write=True) as conn, conn.begin():
-            yield conn
-
-    @contextmanager
-    def _errors(self, doing: str) -> Iterator[None]:
-        """Database and file-system failures become StoreError, naming the URL and what to do."""
-        try:
-            yield
-        except StoreError:
-            raise
-        except (SQLAlchemyError, OSError) as exc:
-            raise StoreError(_explain(exc, doing, self.url)) from exc
+        with self.reading("read") as conn:
+            return recorded_version(conn)
 
 
-def check_digit(digit: np.ndarray) -> np.ndarray:
-    """A (28, 28) array of finite numbers in [0, 1], as float32; ValueError otherwise."""
-    array = np.asarray(digit)
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise ValueError(f"digit must hold numbers, got dtype {array.dtype}")
-    if array.shape != (FIELD, FIELD):
-        raise ValueError(f"digit must be ({FIELD}, {FIELD}), got shape {array.shape}")
-    array = array.astype(np.float32)
-    if not np.isfinite(array).all():
-        raise ValueError("digit holds NaN or infinite values")
-    if array.min() < 0.0 or array.max() > 1.0:
-        raise ValueError(f"digit values must lie in [0, 1], got {array.min():g}..{array.max():g}")
-    return array
+def _per_drawing(value, n: int, what: str) -> list:
+    """One value per drawing: a single value repeated, or a sequence of exactly n."""
+    if isinstance(value, str | datetime):
+        return [value] * n
+    values = list(value)
+    if len(values) != n:
+        raise ValueError(f"{what} must be one value or {n}, got {len(values)}")
+    return values
 
 
-def check_label(label: int) -> int:
-    """An integer 0-9 (a bool or a fraction is refused); ValueError otherwise."""
-    if isinstance(label, bool | np.bool_) or not isinstance(label, int | np.integer) or not 0 <= label <= 9:
-        raise ValueError(f"label must be a digit 0-9, got {label!r}")
-    return int(label)
+def _checked_uids(uids: Sequence[str], n: int) -> list[str]:
+    values = [str(u) for u in uids]
+    if len(values) != n or any(not 0 < len(u) <= UID_LENGTH for u in values) or len(set(values)) != n:
+        raise ValueError(f"uids must be {n} distinct texts of 1-{UID_LENGTH} characters")
+    return values
 
 
-def check_png(canvas_png: bytes | None) -> bytes | None:
-    """PNG bytes or None; ValueError for anything else."""
-    if canvas_png is None:
-        return None
-    if not isinstance(canvas_png, bytes | bytearray) or not bytes(canvas_png).startswith(PNG_SIGNATURE):
-        raise ValueError("canvas_png must be the bytes of a PNG image")
-    return bytes(canvas_png)
+def _known_uids(conn: Connection, uids: list[str]) -> set[str]:
+    known = set()
+    for start in range(0, len(uids), INSERT_BATCH):
+        chunk = uids[start : start + INSERT_BATCH]
+        known.update(conn.execute(sa.select(DRAWINGS.c.uid).where(DRAWINGS.c.uid.in_(chunk))).scalars())
+    return known
 
 
-def check_predictions(predictions: Mapping[str, Sequence[float]] | None) -> dict[str, list[float]] | None:
-    """{model name: 10 probabilities in [0, 1]} or None; ValueError otherwise."""
-    if predictions is None:
-        return None
-    if not isinstance(predictions, Mapping):
-        raise ValueError(f"predictions must map model names to 10 probabilities, got {type(predictions).__name__}")
-    checked = {}
-    for name, probs in predictions.items():
-        values = np.asarray(probs, dtype=np.float64) if _numeric(probs) else None
-        if values is None or values.shape != (10,):
-            raise ValueError(f"predictions[{name!r}] must be 10 probabilities")
-        if not np.isfinite(values).all() or values.min() < 0.0 or values.max() > 1.0:
-            raise ValueError(f"predictions[{name!r}] must be finite probabilities in [0, 1]")
-        checked[_check_name(name, "model name")] = [float(v) for v in values]
-    return checked
+def _inserted_ids(conn: Connection, rows: list[dict]) -> list[int]:
+    ids = []
+    for start in range(0, len(rows), INSERT_BATCH):
+        insert = DRAWINGS.insert().returning(DRAWINGS.c.id, sort_by_parameter_order=True)
+        ids.extend(conn.execute(insert, rows[start : start + INSERT_BATCH]).scalars())
+    return ids
 
 
-def check_brush(brush: int | None) -> int | None:
-    """A brush width in pixels (1-1000) or None; ValueError otherwise."""
-    if brush is None:
-        return None
-    if isinstance(brush, bool | np.bool_) or not isinstance(brush, int | np.integer) or not 1 <= brush <= 1000:
-        raise ValueError(f"brush must be a width in pixels (1-1000), got {brush!r}")
-    return int(brush)
+def insert_readings(conn: Connection, ids, labels, readings: Mapping[tuple[str, str], np.ndarray]) -> None:
+    """One row per (model, version) and drawing: what it read and how sure it was."""
+    for (model, version), probabilities in readings.items():
+        probabilities = np.asarray(probabilities, dtype=np.float64)
+        predicted, confidence = probabilities.argmax(axis=1), probabilities.max(axis=1)
+        rows = [
+            {"model": model, "version": version, "drawing_id": int(i), "label": int(label)}
+            | {"predicted": int(p), "confidence": float(c)}
+            for i, label, p, c in zip(ids, labels, predicted, confidence, strict=True)
+        ]
+        for start in range(0, len(rows), INSERT_BATCH):
+            conn.execute(READINGS.insert(), rows[start : start + INSERT_BATCH])
 
 
-def _check_name(value: str | None, what: str, optional: bool = False) -> str | None:
-    if value is None and optional:
-        return None
-    if not isinstance(value, str) or not 0 < len(value) <= MAX_NAME:
-        raise ValueError(f"{what} must be a text of 1-{MAX_NAME} characters, got {value!r}")
-    return value
+def _misread(misread_by: tuple[str, str], label: int | None) -> list:
+    model, version = misread_by
+    where = [READINGS.c.model == model, READINGS.c.version == version, READINGS.c.predicted != READINGS.c.label]
+    return where if label is None else [*where, READINGS.c.label == check_label(label)]
 
 
-def _numeric(values) -> bool:
-    try:
-        return all(isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in values)
-    except TypeError:
-        return False
-
-
-def _engine(url: str) -> Engine:
-    """An engine for the URL; SQLite files get WAL (readers never block the writer), a busy timeout and
-    writers that take the lock first; PostgreSQL a connect timeout."""
-    parsed = make_url(url)
-    sqlite = parsed.get_backend_name() == "sqlite"
-    options: dict = {"hide_parameters": True}  # errors never echo the drawings' bytes
-    if sqlite and parsed.database and parsed.database != ":memory:" and not parsed.query.get("uri"):
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    if sqlite and parsed.database in (None, "", ":memory:"):
-        options.update(poolclass=sa.pool.StaticPool, connect_args={"check_same_thread": False})
-    if parsed.get_backend_name() == "postgresql":
-        options.update(pool_pre_ping=True)
-        if parsed.get_driver_name() == "psycopg" and "connect_timeout" not in parsed.query:
-            options.update(connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
-    engine = sa.create_engine(parsed, **options)
-    if sqlite:
-        event.listen(engine, "connect", _sqlite_connect)
-        event.listen(engine, "begin", _sqlite_begin)
-    return engine
-
-
-def _sqlite_connect(dbapi_connection, _record) -> None:
-    dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (_sqlite_begin)
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")  # also reads the file: a corrupt one fails here
-    cursor.close()
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    write = conn.get_execution_options().get("mnist_app_write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-
-def _ensure_schema(conn: Connection, url: str) -> None:
-    """Creates the tables in an empty database, migrates an older schema, refuses a newer or a foreign one."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
-    tables = set(sa.inspect(conn).get_table_names())
-    if META.name not in tables:
-        if DRAWINGS.name in tables:
-            raise StoreError(
-                f"{url} has a '{DRAWINGS.name}' table but no mnist-app schema version: it is not an "
-                "mnist-app store. Point MNIST_APP_DB at another database (or an empty SQLite file)."
-            )
-        metadata.create_all(conn)
-        conn.execute(META.insert(), {"key": "schema_version", "value": str(SCHEMA_VERSION)})
-        return
-    version = _recorded_version(conn)
-    if version > SCHEMA_VERSION:
-        raise StoreError(
-            f"{url} holds drawings in schema version {version}, newer than this mnist-app knows "
-            f"({SCHEMA_VERSION}): update mnist-app (git pull && pip install -r requirements.txt)."
-        )
-    for step in range(version, SCHEMA_VERSION):
-        if step not in MIGRATIONS:
-            raise StoreError(
-                f"{url} holds drawings in schema version {step}, and this mnist-app has no migration from "
-                f"it to {SCHEMA_VERSION}: export them with the mnist-app that wrote them, then start a new store."
-            )
-        MIGRATIONS[step](conn)
-        conn.execute(META.update().where(META.c.key == "schema_version").values(value=str(step + 1)))
-
-
-def _recorded_version(conn: Connection) -> int:
-    value = conn.execute(sa.select(META.c.value).where(META.c.key == "schema_version")).scalar_one_or_none()
-    if value is None or not value.isdigit():
-        raise StoreError(f"the schema version in {META.name} is missing or unreadable ({value!r})")
-    return int(value)
-
-
-def _digit(raw: bytes) -> np.ndarray:
+def digit_of(raw: bytes) -> np.ndarray:
+    """A stored digit's bytes as the (28, 28) float32 array the models read."""
     return np.frombuffer(raw, dtype="<f4").reshape(FIELD, FIELD).astype(np.float32)
 
 
+def _utc(moment: datetime) -> datetime:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _drawn(rows) -> DrawnSet:
+    return DrawnSet(
+        ids=np.array([r.id for r in rows], dtype=np.int64),
+        images=np.stack([digit_of(r.digit) for r in rows]) if rows else np.zeros((0, FIELD, FIELD), np.float32),
+        labels=np.array([r.label for r in rows], dtype=np.int64),
+        session_ids=np.array([r.session_id for r in rows], dtype=str),
+        uids=np.array([r.uid for r in rows], dtype=str),
+        created_at=np.array([_utc(r.created_at).replace(tzinfo=None) for r in rows], dtype="datetime64[us]"),
+    )
+
+
+def _joined(parts: list[DrawnSet]) -> DrawnSet:
+    if not parts:
+        return _drawn([])
+    return DrawnSet(*(np.concatenate([getattr(p, f) for p in parts]) for f in DrawnSet.__dataclass_fields__))
+
+
 def _drawing(row) -> Drawing:
-    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
     predictions = row.predictions if not isinstance(row.predictions, str) else json.loads(row.predictions)
     return Drawing(
         id=row.id,
-        created_at=created.astimezone(UTC),
+        created_at=_utc(row.created_at),
         label=row.label,
-        digit=_digit(row.digit),
+        digit=digit_of(row.digit),
         canvas_png=row.canvas_png,
         predictions=predictions or {},
         model=row.model,
         brush=row.brush,
         session_id=row.session_id,
+        uid=row.uid,
     )
-
-
-def _explain(exc: Exception, doing: str, url: str) -> str:
-    """'cannot <doing> the drawing store at <url>: <reason>. <what to do>'"""
-    reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
-    sqlite = url.startswith("sqlite")
-    lowered = reason.lower()
-    if sqlite and any(s in lowered for s in ("not a database", "malformed", "corrupt")):
-        hint = "The file is damaged or not a database: move it aside (a new store starts empty) or set MNIST_APP_DB."
-    elif sqlite and (isinstance(exc, OSError) or any(s in lowered for s in ("readonly", "unable to open"))):
-        hint = "mnist-app must be able to write the file and its folder: fix the permissions or set MNIST_APP_DB."
-    elif not sqlite and isinstance(exc, sa.exc.OperationalError):
-        hint = "Is the database server running and reachable, and are the user, password and database right?"
-    else:
-        hint = "Set MNIST_APP_DB to another SQLAlchemy URL to use another store."
-    end = "" if reason.endswith((".", "?", "!")) else "."
-    return f"cannot {doing} the drawing store at {url}: {reason}{end} {hint}"
 
 
 def canvas_png(image: np.ndarray) -> bytes:
@@ -476,23 +440,3 @@ def split_by_session(session_ids: np.ndarray, val_fraction: float, seed: int = 0
     held = set(rng.permutation(sessions)[:n_val].tolist())
     in_val = np.array([s in held for s in np.asarray(session_ids, dtype=str)], dtype=bool)
     return np.flatnonzero(~in_val), np.flatnonzero(in_val)
-
-
-def npz_bytes(drawn: DrawnSet) -> bytes:
-    """The drawings as an .npz (images (n, 28, 28) float32, labels (n,) int64, ids, session_ids), no pickle."""
-    buffer = io.BytesIO()
-    np.savez_compressed(
-        buffer, images=drawn.images, labels=drawn.labels, ids=drawn.ids, session_ids=drawn.session_ids.astype("U")
-    )
-    return buffer.getvalue()
-
-
-def csv_text(drawn: DrawnSet) -> str:
-    """One line per drawing: id, label, session id, then the 784 pixels (0-255, row by row), as MNIST's CSVs."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", "label", "session_id", *(f"pixel{i}" for i in range(FIELD * FIELD))])
-    pixels = np.rint(drawn.images.reshape(len(drawn.ids), -1) * 255).astype(np.uint8)
-    for drawing_id, label, session, row in zip(drawn.ids, drawn.labels, drawn.session_ids, pixels, strict=True):
-        writer.writerow([int(drawing_id), int(label), session, *row.tolist()])
-    return out.getvalue()

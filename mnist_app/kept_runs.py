@@ -22,9 +22,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from .artifacts import read_json
-from .drawings import KEPT_RUNS, DrawingStore
+from .drawings import DrawingStore
 from .models import Model, ModelLoadError
 from .reports import ReportMissingError, Reports, read
+from .schema import KEPT_RUNS
 from .training_jobs import Job, job_from_record, load_model
 
 SUMMARY = (KEPT_RUNS.c.id, KEPT_RUNS.c.created_at, KEPT_RUNS.c.label, KEPT_RUNS.c.session_id)
@@ -67,12 +68,12 @@ class KeptRuns:
             "archive_sha256": hashlib.sha256(archive).hexdigest(),
             "session_id": job.session,
         }
-        with self.store._errors("keep a run in"), self.store._writing() as conn:
+        with self.store.writing("keep a run in") as conn:
             return int(conn.execute(KEPT_RUNS.insert().returning(KEPT_RUNS.c.id), row).scalar_one())
 
     def all(self) -> list[KeptRun]:
         """Every kept run, oldest first."""
-        with self.store._errors("list the kept runs in"), self.store._engine.connect() as conn:
+        with self.store.reading("list the kept runs in") as conn:
             rows = conn.execute(sa.select(*SUMMARY).order_by(KEPT_RUNS.c.id)).all()
         return [KeptRun(r.id, _utc(r.created_at), r.label, r.session_id) for r in rows]
 
@@ -95,14 +96,14 @@ class KeptRuns:
 
     def delete(self, run_id: int) -> bool:
         """Remove a kept run; False when there was none with that id."""
-        with self.store._errors("delete a kept run from"), self.store._writing() as conn:
+        with self.store.writing("delete a kept run from") as conn:
             return conn.execute(KEPT_RUNS.delete().where(KEPT_RUNS.c.id == int(run_id))).rowcount > 0
 
     @contextmanager
     def _unpacked(self, run_id: int) -> Iterator[tuple]:
         """(its row, a temporary folder holding its model folder); ModelLoadError if gone, damaged or too large."""
         columns = (KEPT_RUNS.c.label, KEPT_RUNS.c.job, KEPT_RUNS.c.archive, KEPT_RUNS.c.archive_sha256)
-        with self.store._errors("read a kept run from"), self.store._engine.connect() as conn:
+        with self.store.reading("read a kept run from") as conn:
             row = conn.execute(sa.select(*columns).where(KEPT_RUNS.c.id == int(run_id))).one_or_none()
         if row is None:
             raise ModelLoadError(f"kept run #{run_id} is no longer stored (deleted?)")

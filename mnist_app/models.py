@@ -7,6 +7,7 @@ Keras (and so TensorFlow) is imported only when a Keras model is loaded.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +70,22 @@ def stamp(name: str, directory: str | Path | None = None) -> tuple:
         return ()  # `load` says what is wrong with the name
     own = (_file_stamp(weights_path(name, directory)), _file_stamp(model_dir(name, directory) / CALIBRATION_FILE))
     return own + tuple(stamp(member, directory) for member in members)
+
+
+def version(name: str, directory: str | Path | None = None) -> str:
+    """What the drawing store keys a model's readings by: the start of the sha256 of its weights and calibration
+    files, and of its members' (an ensemble's). A retrain or a recalibration makes a new version."""
+    digest = hashlib.sha256()
+    for path in _files(name, directory):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes() if path.is_file() else b"missing")
+    return digest.hexdigest()[:16]
+
+
+def _files(name: str, directory: str | Path | None) -> list[Path]:
+    members = getattr(preset(name), "members", ())
+    own = [weights_path(name, directory), model_dir(name, directory) / CALIBRATION_FILE]
+    return own + [path for member in members for path in _files(member, directory)]
 
 
 def _file_stamp(path: Path) -> tuple[int, int] | None:

@@ -12,11 +12,13 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from mnist_app import drawings, reports
+import last_release
+from mnist_app import reports
 from mnist_app import training_jobs as jobs
-from mnist_app.drawings import DrawingStore
+from mnist_app.drawings import SCHEMA_VERSION, DrawingStore
 from mnist_app.kept_runs import KeptRuns, _zipped
 from mnist_app.models import ModelLoadError
+from mnist_app.schema import KEPT_RUNS
 from mnist_app.testing import SAMPLE, tiny_pen_env
 from mnist_app.train_settings import DataSettings, defaults
 
@@ -94,8 +96,8 @@ def test_a_deleted_run_is_gone(kept, trained):
 
 def store_archive(kept, archive: bytes, matching_hash: bool = True) -> None:
     digest = hashlib.sha256(archive).hexdigest() if matching_hash else "0" * 64
-    with kept.store._writing() as conn:
-        conn.execute(sa.update(drawings.KEPT_RUNS).values(archive=archive, archive_sha256=digest))
+    with kept.store.writing("damage a kept run in") as conn:
+        conn.execute(sa.update(KEPT_RUNS).values(archive=archive, archive_sha256=digest))
 
 
 def test_a_model_that_does_not_match_its_hash_is_refused_kindly(kept, trained):
@@ -141,26 +143,11 @@ def test_a_run_without_a_network_cannot_be_kept(kept, trained, tmp_path):
         kept.keep(unfinished)
 
 
-def test_a_store_of_the_last_release_gains_the_kept_runs_table_and_keeps_its_drawings(store_url, digits):
-    from datetime import UTC, datetime
-
-    rows = [
-        {
-            "created_at": datetime.now(UTC),
-            "label": int(label),
-            "digit": digit.astype("<f4").tobytes(),
-            "session_id": "s",
-        }
-        for digit, label in zip(digits[0][:3], digits[1][:3], strict=True)
-    ]
-    engine = sa.create_engine(store_url)
-    with engine.begin() as conn:  # schema version 1 and its drawings, as the last release wrote them
-        drawings.metadata.create_all(conn, tables=[drawings.META, drawings.DRAWINGS])
-        conn.execute(drawings.META.insert(), {"key": "schema_version", "value": "1"})
-        conn.execute(drawings.DRAWINGS.insert(), rows)
-    engine.dispose()
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_store_of_the_last_releases_gains_the_kept_runs_table_and_keeps_its_drawings(store_url, digits, version):
+    last_release.write_store(store_url, version, digits[0][:3], digits[1][:3])
     store = DrawingStore(store_url)  # migrates on open
-    assert store.schema_version() == 2 and store.count() == 3
+    assert store.schema_version() == SCHEMA_VERSION and store.count() == 3
     np.testing.assert_array_equal(store.dataset().images, digits[0][:3])
     assert KeptRuns(store).all() == []
     store.close()

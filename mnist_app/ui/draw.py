@@ -82,7 +82,7 @@ with explained:
 
 with right:
     if store_error is not None:
-        st.caption(f"Saving drawings is off: {store_error}")
+        st.caption(f"Saving drawings is off: {store_error.for_visitors}")
     elif teaching and target is not None:
         drawing = hashlib.sha1(sketch.digit.tobytes()).hexdigest()
         st.button(

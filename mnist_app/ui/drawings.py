@@ -1,132 +1,108 @@
-"""Drawings page: what people saved, how well today's models read it, and the drawings themselves."""
+"""Drawings page: what people saved, how well today's models read it (the database counts), and the drawings."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnist_app import charts, drawings, metrics, models
-from mnist_app.drawings import StoreError
-from mnist_app.plots import enlarge
-from mnist_app.ui.cache import models_dir
-from mnist_app.ui.store import collecting, get_store, rereading, saved_drawings
+from mnist_app import charts, drawing_files, models, readings
+from mnist_app.drawings import DrawingStore, StoreError
+from mnist_app.ui import gallery
+from mnist_app.ui.store import collecting, fill_readings, get_store, model_versions, say_store_error
 
-PER_PAGE = 24
-ALL = "every digit"
+PART = 50_000  # drawings per downloaded file: a page's download is built in the server's memory
 
-st.title("Drawings")
-if not collecting():
-    st.info("Saving drawings is off here (MNIST_APP_COLLECT=off), and so is this page.")
-    st.stop()
-try:
-    store = get_store()
-    revision = store.revision()
-except StoreError as exc:
-    st.error(f"The drawing store cannot be used: {exc}")
-    st.stop()
-if revision[0] == 0:
-    st.info("No drawings are saved yet: draw a digit on the Draw page, pick the digit it is and press Save.")
-    st.stop()
 
-counts = store.counts()
-plural = "" if revision[0] == 1 else "s"
-st.caption(f"{revision[0]:,} drawing{plural} saved in {store.url}, each with the digit its author said it is.")
-st.bar_chart(pd.DataFrame({"drawings": counts.values()}, index=[str(d) for d in counts]), height=200, x_label="digit")
-
-st.subheader("Today's models on the saved drawings")
-readings, broken = {}, {}
-for name in models.available(models_dir()):
+@st.fragment(run_every=1.0)
+def reading_progress(store: DrawingStore, versions: dict[str, str]) -> None:
+    """The models still reading the saved drawings (a retrained model), live; the page reruns when they are done."""
     try:
-        readings[name] = rereading(name)
-    except models.ModelLoadError as exc:
-        broken[name] = str(exc)
-for name, reason in broken.items():
-    st.warning(f"{models.label_of(name)} cannot be used: {reason}")
-st.dataframe(
-    pd.DataFrame(
-        [
-            {"model": models.label_of(n), "accuracy": r.accuracy(), "misread": int(r.misread().sum())}
-            for n, r in readings.items()
-        ]
-    ),
-    hide_index=True,
-    column_config={"accuracy": st.column_config.NumberColumn(format="percent")},
-    key="drawings_accuracy",
-)
-if not readings:
-    st.stop()
-chosen = st.selectbox("Confusion matrix of", list(readings), format_func=models.label_of, key="drawings_model")
-matrix = metrics.confusion_matrix(readings[chosen].labels, readings[chosen].predicted)
-st.altair_chart(charts.confusion_matrix(matrix, f"Confusion matrix (saved drawings, {models.label_of(chosen)})"))
+        behind = {n: readings.progress(store, n, v) for n, v in versions.items()}
+    except StoreError as exc:
+        say_store_error(exc)
+        return
+    behind = {n: p for n, p in behind.items() if not p.complete}
+    for name, done in behind.items():
+        filler = fill_readings(name, versions[name])
+        if filler.error:
+            st.warning(f"{models.label_of(name)} cannot read the saved drawings: {filler.error}")
+            continue
+        where = " (on another server)" if filler.busy_elsewhere else ""
+        st.progress(done.done / max(1, done.total), f"{models.label_of(name)} is reading the saved drawings{where}: "
+                    f"{done.done:,} of {done.total:,}")  # fmt: skip
+    if st.session_state.get("behind", set()) != set(behind):
+        st.session_state.behind = set(behind)
+        st.rerun(scope="app")
 
 
-def shown_as(choice: str) -> str:
-    return choice if choice == "all drawings" else f"misread by {models.label_of(choice)}"
+def accuracy(store: DrawingStore, versions: dict[str, str]) -> None:
+    summaries = {name: readings.summary(store, name, version) for name, version in versions.items()}
+    rows = [
+        {"model": models.label_of(n), "accuracy": s.accuracy, "misread": s.misread, "read": s.read}
+        for n, s in summaries.items()
+    ]
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        column_config={"accuracy": st.column_config.NumberColumn(format="percent")},
+        key="drawings_accuracy",
+    )
+    chosen = st.selectbox("Confusion matrix of", list(versions), format_func=models.label_of, key="drawings_model")
+    matrix = readings.confusion(store, chosen, versions[chosen])
+    st.altair_chart(charts.confusion_matrix(matrix, f"Confusion matrix (saved drawings, {models.label_of(chosen)})"))
 
 
-st.subheader("Gallery")
-left, middle, right = st.columns(3)
-only = left.selectbox("Show", ["all drawings", *readings], format_func=shown_as, key="gallery_filter")
-digit_filter = middle.selectbox("Digit", [ALL, *range(10)], key="gallery_digit")
-label = None if digit_filter == ALL else int(digit_filter)
-if only == "all drawings":
-    total = store.count(label)
-else:
-    misread = readings[only]
-    wrong = misread.misread() & (True if label is None else misread.labels == label)
-    wrong_ids = misread.ids[wrong][::-1]  # newest first
-    total = len(wrong_ids)
-pages = max(1, -(-total // PER_PAGE))
-page = right.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1, key="gallery_page")
-offset = (page - 1) * PER_PAGE
-if only == "all drawings":
-    shown = store.page(offset, PER_PAGE, label=label)
-else:
-    shown = store.fetch(wrong_ids[offset : offset + PER_PAGE].tolist())
-if not shown:
-    st.info("Nothing to show with these filters.")
+def downloads(store: DrawingStore, total: int) -> None:
+    parts = -(-total // PART)
+    part = 0
+    if parts > 1:
+        part = st.selectbox(
+            "Part", range(parts), key="download_part",
+            format_func=lambda p: f"drawings {p * PART + 1:,} to {min(total, (p + 1) * PART):,} (oldest first)",
+        )  # fmt: skip
+        st.caption("For every drawing in one file: `python -m mnist_app.store_cli export drawings.npz`.")
+    left, right = st.columns(2)
+    for column, fmt, mime in ((left, "npz", "application/octet-stream"), (right, "csv", "text/csv")):
+        column.download_button(
+            f"Download .{fmt}" if parts == 1 else f"Download part {part + 1} of {parts}, .{fmt}",
+            data=lambda fmt=fmt: drawing_files.as_bytes(store, fmt, part * PART, PART),
+            file_name=f"drawings.{fmt}" if parts == 1 else f"drawings-part{part + 1}.{fmt}",
+            mime=mime,
+            on_click="ignore",
+            key=f"download_{fmt}",
+        )
 
 
-def delete(drawing_id: int) -> None:
-    store.delete(drawing_id)
-    st.toast(f"Drawing #{drawing_id} deleted")
+def page() -> None:
+    st.title("Drawings")
+    if not collecting():
+        st.info("Saving drawings is off here (MNIST_APP_COLLECT=off), and so is this page.")
+        return
+    store = get_store()
+    counts = store.counts()
+    total = sum(counts.values())
+    if total == 0:
+        st.info("No drawings are saved yet: draw a digit on the Draw page, pick the digit it is and press Save.")
+        return
+    st.caption(f"{total:,} drawing{'' if total == 1 else 's'} saved, each with the digit its author said it is.")
+    chart = pd.DataFrame({"drawings": counts.values()}, index=[str(d) for d in counts])
+    st.bar_chart(chart, height=200, x_label="digit")
+    st.subheader("Today's models on the saved drawings")
+    versions = model_versions()
+    for name in set(models.SHIPPED) - set(versions):
+        st.warning(f"{models.label_of(name)} cannot be used: its files are missing ({models.retrain_command(name)}).")
+    if not versions:
+        return
+    reading_progress(store, versions)
+    accuracy(store, versions)
+    st.subheader("Gallery")
+    gallery.admin_login()
+    gallery.show(store, versions)
+    st.subheader("Download")
+    downloads(store, total)
 
 
-def reading_words(drawing: drawings.Drawing) -> str:
-    """'NumPy MLP 4 ✓ · Keras CNN 9 ✗' from today's readings of this drawing."""
-    words = []
-    for name, r in readings.items():
-        at = int(np.searchsorted(r.ids, drawing.id))
-        if at < len(r.ids) and r.ids[at] == drawing.id:
-            predicted = int(r.predicted[at])
-            words.append(f"{models.label_of(name)} {predicted} {'✓' if predicted == drawing.label else '✗'}")
-    return " · ".join(words)
-
-
-for row in range(0, len(shown), 6):
-    for column, drawing in zip(st.columns(6), shown[row : row + 6], strict=False):
-        with column:
-            st.image(drawing.canvas_png or enlarge(drawing.digit), width=120)
-            st.markdown(f"**{drawing.label}** · #{drawing.id}")
-            st.caption(reading_words(drawing))
-            st.button("Delete", key=f"delete_{drawing.id}", on_click=delete, args=(drawing.id,))
-
-st.subheader("Download")
-left, right = st.columns(2)
-left.download_button(
-    "Download .npz (images, labels)",
-    data=lambda: drawings.npz_bytes(saved_drawings()),
-    file_name="drawings.npz",
-    mime="application/octet-stream",
-    on_click="ignore",
-    key="download_npz",
-)
-right.download_button(
-    "Download CSV",
-    data=lambda: drawings.csv_text(saved_drawings()),
-    file_name="drawings.csv",
-    mime="text/csv",
-    on_click="ignore",
-    key="download_csv",
-)
+try:
+    page()
+except StoreError as exc:  # the database went away mid-page: say so; the other pages go on reading digits
+    say_store_error(exc)

@@ -56,7 +56,10 @@ def keep(job: training_jobs.Job, error_key: str) -> None:
     `error_key` for the page to say."""
     try:
         run_id = KeptRuns(get_store()).keep(job)
-    except (StoreError, ValueError) as exc:
+    except StoreError as exc:
+        st.session_state[error_key] = f"Not kept: {exc.for_visitors}"
+        return
+    except ValueError as exc:
         st.session_state[error_key] = f"Not kept: {exc}"
         return
     st.toast(f"Kept as #{run_id}: every session and server now offers it.", icon=":material/check:")

@@ -67,6 +67,6 @@ def load(name: str) -> models.Model:
         try:
             store = get_store()
         except StoreError as exc:
-            raise models.ModelLoadError(str(exc)) from exc
+            raise models.ModelLoadError(exc.for_visitors) from exc
         return _load_kept(store.url, int(name.removeprefix(KEPT)))
     return load_model(name)

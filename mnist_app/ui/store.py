@@ -1,26 +1,26 @@
 """Cached access to the drawing store for the pages: one store per server, a failure remembered, not retried per rerun.
 
-Saving is on unless MNIST_APP_COLLECT=off (for public deployments). The models' re-reading of the saved
-drawings is cached per model (and version of its files, models.stamp) and per block of 1,000 ids with that block's
-revision (count, last id): a save or a delete re-reads one block, so the Drawings page stays fast with many drawings,
-and a retrained model re-reads them all.
+Saving is on unless MNIST_APP_COLLECT=off (for public deployments). A save stores every model's reading with the
+drawing; a retrained model's missing readings are made in the background (readings.py), once per server.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+import threading
 
 import numpy as np
 import streamlit as st
+from streamlit.logger import get_logger
 
-from mnist_app import models
-from mnist_app.drawings import DrawingStore, DrawnSet, StoreError, canvas_png, default_url
+from mnist_app import models, readings
+from mnist_app.drawings import DrawingStore, StoreError, canvas_png, default_url
 from mnist_app.ui.cache import load_model, models_dir
 
+log = get_logger(__name__)
+
 RETRY_AFTER_S = 30  # a broken store (a server down) is tried again after this long, not on every rerun
-BLOCK = 1000  # drawings are re-read by today's models in blocks of this many ids
 
 
 def switched_on(variable: str) -> bool:
@@ -35,7 +35,9 @@ def collecting() -> bool:
 
 @st.cache_resource(show_spinner=False)
 def _opened(url: str) -> DrawingStore:
-    return DrawingStore(url)  # a StoreError is not cached: _failure remembers it for a while instead
+    store = DrawingStore(url)  # a StoreError is not cached: _failure remembers it for a while instead
+    log.info("mnist-app drawing store: %s", store.url)  # the log says where the store is; the pages never do
+    return store
 
 
 @st.cache_resource(ttl=RETRY_AFTER_S, show_spinner=False)
@@ -43,6 +45,7 @@ def _failure(url: str) -> StoreError | None:
     try:
         _opened(url)
     except StoreError as exc:
+        log.warning("mnist-app: %s", exc)
         return exc
     return None
 
@@ -56,53 +59,54 @@ def get_store() -> DrawingStore:
     return _opened(url)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _drawn_block(url: str, block: int, revision: tuple[int, int]) -> DrawnSet:
-    return _opened(url).dataset(block * BLOCK, (block + 1) * BLOCK - 1)
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _version(name: str, directory: str, stamp: tuple) -> str:
+    return models.version(name, directory)
 
 
-def saved_drawings() -> DrawnSet:
-    """Every saved drawing as arrays, oldest first; read once per block of ids and its revision."""
-    url = default_url()
-    parts = [_drawn_block(url, b, rev) for b, rev in _opened(url).block_revisions(BLOCK).items()]
-    if not parts:
-        return _opened(url).dataset()
-    fields = ("ids", "images", "labels", "session_ids")
-    return DrawnSet(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields))
+def model_versions() -> dict[str, str]:
+    """{name: version} of the shipped models present: what their readings in the store are keyed by."""
+    directory = str(models_dir())
+    return {name: _version(name, directory, models.stamp(name, directory)) for name in models.available(directory)}
 
 
-@dataclass(frozen=True)
-class Rereading:
-    """One model's reading of every saved drawing, oldest first."""
+class Filler:
+    """One model version's missing readings, made in a background thread once per server (readings.fill): the
+    Drawings page shows its progress instead of waiting. Across servers the database lets one make them at a time."""
 
-    ids: np.ndarray  # (n,) int64, ascending
-    labels: np.ndarray  # (n,) int64
-    predicted: np.ndarray  # (n,) int64
+    def __init__(self, url: str, name: str, version: str):
+        self.error: str | None = None
+        self.busy_elsewhere = False
+        self.thread = threading.Thread(target=self._run, args=(url, name, version), daemon=True, name=f"fill-{name}")
+        self.thread.start()
 
-    def accuracy(self) -> float:
-        return float((self.predicted == self.labels).mean()) if len(self.labels) else float("nan")
+    def _run(self, url: str, name: str, version: str) -> None:
+        try:
+            made = readings.fill(_opened(url), name, version, load_model(name).predict_proba)
+            self.busy_elsewhere = made is None
+        except (StoreError, models.ModelLoadError) as exc:
+            log.warning("mnist-app could not make the readings of %s: %s", name, exc)
+            self.error = exc.for_visitors if isinstance(exc, StoreError) else str(exc)
 
-    def misread(self) -> np.ndarray:
-        return self.predicted != self.labels
+    @property
+    def running(self) -> bool:
+        return self.thread.is_alive()
 
 
-@st.cache_resource(show_spinner="Today's models are reading the saved drawings (once per 1,000)…", max_entries=512)
-def _reread_block(name: str, directory: str, stamp: tuple, url: str, block: int, revision: tuple) -> Rereading:
-    drawn = _drawn_block(url, block, revision)
-    predicted = load_model(name).predict_proba(drawn.images).argmax(axis=1)
-    return Rereading(drawn.ids, drawn.labels, predicted)
+@st.cache_resource(show_spinner=False, ttl=RETRY_AFTER_S)
+def _filler(url: str, name: str, version: str) -> Filler:
+    return Filler(url, name, version)  # kept for a while, then started again if readings are still missing
 
 
-def rereading(name: str) -> Rereading:
-    """Today's reading of every saved drawing by one model, cached per block of ids: a save or a delete makes
-    it read one block again, not all of them. ModelLoadError when the model cannot be loaded."""
-    url, directory = default_url(), str(models_dir())
-    blocks = _opened(url).block_revisions(BLOCK).items()
-    stamp = models.stamp(name, directory)
-    parts = [_reread_block(name, directory, stamp, url, b, rev) for b, rev in blocks]
-    if not parts:
-        return Rereading(*(np.zeros(0, np.int64) for _ in range(3)))
-    return Rereading(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("ids", "labels", "predicted")))
+def fill_readings(name: str, version: str) -> Filler:
+    """The server's filler of this model version's missing readings, started if need be."""
+    return _filler(default_url(), name, version)
+
+
+def say_store_error(exc: StoreError, where=st) -> None:
+    """Tells the visitor what failed without naming the store (the log does): every page catches store errors so."""
+    log.warning("mnist-app: %s", exc)
+    where.error(exc.for_visitors)
 
 
 def session_id() -> str:
@@ -126,21 +130,24 @@ def every_reading(digit: np.ndarray, names: list[str], load=load_model) -> dict[
 def save_drawing(
     store: DrawingStore, digit: np.ndarray, image: np.ndarray, model: str, brush: int, key: str, label=None
 ) -> bool:
-    """Button callback: stores the drawing under `label` (default: the digit picked in the page), and says so in a
-    toast; False, with the error kept for the page to show, when it could not be saved."""
+    """Button callback: stores the drawing under `label` (default: the digit picked in the page), with every model's
+    reading, and says so in a toast; False, with the error kept for the page to show, when it could not be saved."""
     label = int(st.session_state.save_label if label is None else label)
+    versions = model_versions()
     try:
         new_id = store.add(
             digit,
             label,
             canvas_png=canvas_png(image),
-            predictions=every_reading(digit, models.available(models_dir())),
+            predictions=(read := every_reading(digit, list(versions))),
+            versions={name: version for name, version in versions.items() if name in read},
             model=model,
             brush=brush,
             session_id=session_id(),
         )
     except StoreError as exc:
-        st.session_state.save_error = str(exc)
+        log.warning("mnist-app: %s", exc)
+        st.session_state.save_error = exc.for_visitors
         return False
     st.session_state.setdefault("saved", {})[key] = (new_id, label)
     st.toast(f"Saved as {label} (drawing #{new_id}). Thank you!", icon=":material/check:")

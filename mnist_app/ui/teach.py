@@ -11,9 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from mnist_app import personal, reports, training_jobs
-from mnist_app.drawings import DrawingStore
+from mnist_app.drawings import DrawingStore, StoreError
 from mnist_app.ui.job_views import ACTIVE, ended, keep, live
-from mnist_app.ui.store import save_drawing, session_id
+from mnist_app.ui.store import save_drawing, say_store_error, session_id
 
 
 def visit() -> str:
@@ -27,7 +27,11 @@ def per_digit() -> int:
 
 def prompt(store: DrawingStore) -> int | None:
     """Say which digit to draw next and how far along the person is; that digit, or None when each has enough."""
-    counts = store.counts(session_id=visit())
+    try:
+        counts = store.counts(session_id=visit())
+    except StoreError as exc:  # teaching waits for the store; reading goes on
+        say_store_error(exc)
+        return None
     target = personal.next_prompt(counts, per_digit())
     done, wanted = sum(min(n, per_digit()) for n in counts.values()), 10 * per_digit()
     if target is None:
@@ -56,7 +60,11 @@ def panel(store: DrawingStore, name: str, label: str) -> None:
         key="teach_visit",
         help=f"Your drawings are kept under this visit's id, {session_id()}: give it here on another visit to go on.",
     )
-    drawn = store.dataset(session_id=visit())
+    try:
+        drawn = store.dataset(session_id=visit())
+    except StoreError as exc:
+        say_store_error(exc)
+        return
     enough = len(drawn.labels) >= personal.MIN_DRAWINGS
     if st.button(f"Teach {label} ({len(drawn.labels)} drawings)", key="teach", disabled=not enough, type="primary"):
         try:

@@ -22,7 +22,7 @@ from mnist_app.ui import runs
 from mnist_app.ui.cache import load_reports, models_dir
 from mnist_app.ui.job_views import ACTIVE, ended, keep, live
 from mnist_app.ui.report_views import mnist_test_set
-from mnist_app.ui.store import collecting, get_store, session_id
+from mnist_app.ui.store import collecting, get_store, say_store_error, session_id
 
 
 @st.cache_resource(show_spinner=False)
@@ -175,13 +175,17 @@ def kept(mine: str) -> None:
         store_runs = KeptRuns(get_store())
         stored = store_runs.all()
     except StoreError as exc:
-        st.caption(f"Keeping runs is off: {exc}")
+        st.caption(f"Keeping runs is off: {exc.for_visitors}")
         return
     for run in stored:
         left, right = st.columns([4, 1], vertical_alignment="center")
         left.write(f"#{run.id} {run.label}")
         if run.session_id == mine and right.button("Delete", key=f"delete_kept_{run.id}"):
-            store_runs.delete(run.id)
+            try:
+                store_runs.delete(run.id)
+            except StoreError as exc:
+                say_store_error(exc)
+                return
             st.rerun()
 
 
