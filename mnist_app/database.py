@@ -123,8 +123,11 @@ def _explain(exc: Exception, doing: str, url: str) -> str:
 
 def _for_visitors(exc: Exception, doing: str, url: str) -> str:
     """What a visitor may read: what failed and whether to wait, never where the store is."""
+    lowered = str(getattr(exc, "orig", None) or exc).lower()
     if not url.startswith("sqlite") and isinstance(exc, sa.exc.OperationalError):
         why = "its database server cannot be reached; try again in a minute"
+    elif any(s in lowered for s in ("not a database", "malformed", "corrupt")):
+        why = "its database file is damaged; the server's log says where it is"
     elif isinstance(exc, sa.exc.OperationalError | OSError):
         why = "the server cannot use its database file; the server's log says why"
     else:

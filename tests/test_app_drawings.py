@@ -7,7 +7,9 @@ for a real MNIST digit drawn white on black; test_browser_drawings.py draws with
 from __future__ import annotations
 
 import io
+import sqlite3
 import sys
+import time
 from types import ModuleType, SimpleNamespace
 
 import numpy as np
@@ -15,7 +17,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from mnist_app import models
+from mnist_app import models, readings
 from mnist_app.drawings import DrawingStore, canvas_png
 from mnist_app.testing import ROOT
 
@@ -114,29 +116,48 @@ def test_a_broken_store_turns_saving_off_with_the_reason_and_reading_goes_on(mon
     at = draw_page(monkeypatch, canvas)
     assert not at.exception and not at.error
     assert any(f"Prediction: {label}" == s.value for s in at.subheader)
-    assert any("Saving drawings is off" in c.value and "damaged" in c.value for c in at.caption)
+    off = [c.value for c in at.caption if "Saving drawings is off" in c.value]
+    assert off and "damaged" in off[0] and str(store_path) not in off[0]  # the visitor never sees a server path
     assert not [b for b in at.button if b.key == "save"]
 
 
 @pytest.fixture
 def filled_store(store_path, mnist_sample) -> DrawingStore:
-    """40 real MNIST test digits saved as the Draw page saves them; the last 5 under a wrong label (misreads)."""
+    """40 real MNIST test digits saved as the Draw page saves them, with every model's reading; the last 5 under a
+    wrong label (misreads); the first 4 by this test's visitor (VISIT)."""
     store = DrawingStore(f"sqlite:///{store_path}")
+    names = models.available()
+    loaded = {name: models.load(name) for name in names}
+    versions = {name: models.version(name) for name in names}
     for k, (image, label) in enumerate(zip(mnist_sample.x_test[:40], mnist_sample.y_test[:40], strict=True)):
+        digit = image / 255.0
         given = int(label) if k < 35 else (int(label) + 1) % 10
-        store.add(image / 255.0, given, canvas_png=canvas_png(as_canvas(image)), model="numpy-mlp", brush=20)
+        read = {name: model.predict_proba(digit[None])[0].tolist() for name, model in loaded.items()}
+        session = VISIT if k < 4 else "someone-else"
+        store.add(digit, given, canvas_png=canvas_png(as_canvas(image)), model="numpy-mlp", brush=20,
+                  predictions=read, versions=versions, session_id=session)  # fmt: skip
     return store
 
 
-def drawings_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
-    return at.switch_page(DRAWINGS).run()
+VISIT = "visit-of-this-test"
+
+
+def drawings_page(**session_state) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.session_state["drawing_session"] = VISIT
+    for key, value in session_state.items():
+        at.session_state[key] = value
+    return at.run().switch_page(DRAWINGS).run()
+
+
+def deletable(at: AppTest) -> set[int]:
+    return {int(b.key.removeprefix("confirm_")) for b in at.button if b.key.startswith("confirm_")}
 
 
 def test_the_drawings_page_counts_measures_and_shows_the_drawings(filled_store, mnist_sample):
     at = drawings_page()
     assert not at.exception
-    assert "40 drawings" in at.caption[0].value
+    assert "40 drawings" in at.caption[0].value and "sqlite" not in at.caption[0].value  # no URL, no path
     table = at.dataframe[0].value
     assert list(table["model"]) == [models.label_of(n) for n in models.available()]
     numpy_model = models.load("numpy-mlp")
@@ -144,24 +165,82 @@ def test_the_drawings_page_counts_measures_and_shows_the_drawings(filled_store, 
     expected = float((numpy_model.predict_proba(images).argmax(1) == labels).mean())
     assert table.set_index("model").loc[models.label_of("numpy-mlp"), "accuracy"] == pytest.approx(expected)
     assert len(at.get("image")) == 24 and len(at.get("vega_lite_chart")) == 2  # a page of drawings; counts, confusion
-    assert len([b for b in at.button if b.key.startswith("delete_")]) == 24
     assert {b.key for b in at.get("download_button")} >= {"download_npz", "download_csv"}
 
 
-def test_the_gallery_pages_filters_to_misreads_and_deletes_one(filled_store):
+def test_a_visitor_may_delete_only_their_own_drawings_after_confirming_and_may_undo(filled_store):
     at = drawings_page()
     at.number_input(key="gallery_page").set_value(2).run()
-    assert len([b for b in at.button if b.key.startswith("delete_")]) == 16
-    first = sorted(int(b.key.removeprefix("delete_")) for b in at.button if b.key.startswith("delete_"))[0]
-    at.button(key=f"delete_{first}").click().run()
+    mine = set(filled_store.dataset(session_id=VISIT).ids.tolist())
+    assert deletable(at) == mine  # the oldest four, on page 2; nobody else's
+    first = min(mine)
+    at.button(key=f"confirm_{first}").click().run()
     assert not at.exception
     assert filled_store.count() == 39 and first not in filled_store.dataset().ids
+    assert any(f"#{first} deleted" in s.value for s in at.success)
+    at.button(key="undo_delete").click().run()
+    assert filled_store.count() == 40 and first in filled_store.dataset().ids
+    assert filled_store.page(0, 1, misread_by=None)[0].id != first  # back under its own id, not as a new drawing
+    assert first in {d.id for d in filled_store.fetch([first])}
+
+
+def test_a_stale_delete_says_the_drawing_was_already_gone(filled_store):
+    at = drawings_page()
+    at.number_input(key="gallery_page").set_value(2).run()
+    first = min(deletable(at))
+    filled_store.delete(first)  # another tab, or another server, deleted it meanwhile
+    at.button(key=f"confirm_{first}").click().run()
+    assert not at.exception and any(f"#{first} was already gone" in w.value for w in at.warning)
+
+
+def test_the_admin_token_lets_a_moderator_delete_anyones_drawings(filled_store, monkeypatch):
+    monkeypatch.setenv("MNIST_APP_ADMIN_TOKEN", "let-me-moderate")
+    at = drawings_page()
+    assert len(deletable(at)) == 0
+    at.text_input(key="admin_token").set_value("wrong").run()
+    assert len(deletable(at)) == 0 and any("not the admin token" in c.value for c in at.caption)
+    at.text_input(key="admin_token").set_value("let-me-moderate").run()
+    shown = deletable(at)
+    assert len(shown) == 24
+    at.button(key=f"confirm_{max(shown)}").click().run()
+    assert filled_store.count() == 39
+
+
+def test_no_token_is_offered_when_none_is_set(filled_store, monkeypatch):
+    monkeypatch.delenv("MNIST_APP_ADMIN_TOKEN", raising=False)
+    at = drawings_page()
+    assert not [t for t in at.text_input if t.key == "admin_token"]
+
+
+def test_the_gallery_pages_and_filters_to_misreads_on_the_stored_readings(filled_store):
+    at = drawings_page()
+    at.number_input(key="gallery_page").set_value(2).run()
+    assert len(at.get("image")) == 16
     at.selectbox(key="gallery_filter").set_value("numpy-mlp").run()
-    shown = {int(b.key.removeprefix("delete_")) for b in at.button if b.key.startswith("delete_")}
     images, labels = filled_store.export()
     predicted = models.load("numpy-mlp").predict_proba(images).argmax(1)
-    assert shown == set(filled_store.dataset().ids[predicted != labels].tolist())
-    assert len(shown) >= 5  # at least the five saved under a wrong label
+    wrong = set(filled_store.dataset().ids[predicted != labels].tolist())
+    assert len(wrong) >= 5 and len(at.get("image")) == len(wrong)  # at least the five saved under a wrong label
+    shown = {int(m.value.split("#")[1]) for m in at.markdown if "#" in m.value}
+    assert shown == wrong
+
+
+def test_a_new_model_version_reads_the_saved_drawings_in_the_background_with_progress(store_path, mnist_sample):
+    store = DrawingStore(f"sqlite:///{store_path}")
+    store.add_many(mnist_sample.x_test[:300] / 255.0, mnist_sample.y_test[:300])  # saved with no readings
+    at = drawings_page()
+    assert not at.exception
+    deadline = time.monotonic() + 240
+    versions = {name: models.version(name) for name in models.available()}
+    while not all(readings.progress(store, n, v).complete for n, v in versions.items()):
+        assert time.monotonic() < deadline, "the readings were not made in 4 minutes"
+        time.sleep(0.5)
+    at.run()
+    table = at.dataframe[0].value.set_index("model")
+    predicted = models.load("numpy-mlp").predict_proba(mnist_sample.x_test[:300] / 255.0).argmax(1)
+    expected = float((predicted == mnist_sample.y_test[:300]).mean())
+    assert table.loc[models.label_of("numpy-mlp"), "accuracy"] == pytest.approx(expected)
+    assert (table["read"] == 300).all()
 
 
 def test_the_drawings_page_says_how_to_save_when_there_are_none(store_path):
@@ -170,8 +249,22 @@ def test_the_drawings_page_says_how_to_save_when_there_are_none(store_path):
     assert "press Save" in at.info[0].value
 
 
-def test_the_drawings_page_names_a_broken_store(store_path):
+def test_the_drawings_page_says_a_store_is_broken_without_naming_it(store_path):
     store_path.write_bytes(b"not a database at all" * 200)
     at = drawings_page()
     assert not at.exception
-    assert "cannot be used" in at.error[0].value and str(store_path) in at.error[0].value
+    assert "damaged" in at.error[0].value and str(store_path) not in at.error[0].value
+
+
+def test_a_database_that_breaks_mid_page_gets_a_message_and_the_draw_page_goes_on(
+    filled_store, store_path, monkeypatch
+):
+    at = drawings_page()
+    assert not at.exception and not at.error
+    with sqlite3.connect(store_path) as conn:  # the tables vanish under the open connections
+        conn.executescript("DROP TABLE readings; DROP TABLE drawings;")
+    at.number_input(key="gallery_page").set_value(2).run()
+    assert not at.exception
+    assert at.error and "drawing store" in at.error[0].value and str(store_path) not in at.error[0].value
+    at.switch_page("mnist_app/ui/draw.py").run()
+    assert not at.exception and at.radio(key="model").value  # the Draw page still offers its models
