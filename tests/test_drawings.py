@@ -18,10 +18,11 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-import last_release
 from mnist_app import drawings
 from mnist_app.drawings import DrawingStore, StoreError
 from mnist_app.testing import ROOT, require
+
+import last_release
 
 SECRET = "s3cret-pw"
 

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-import last_release
 from mnist_app import reports
 from mnist_app import training_jobs as jobs
 from mnist_app.drawings import SCHEMA_VERSION, DrawingStore
@@ -21,6 +20,8 @@ from mnist_app.models import ModelLoadError
 from mnist_app.schema import KEPT_RUNS
 from mnist_app.testing import SAMPLE, tiny_pen_env
 from mnist_app.train_settings import DataSettings, defaults
+
+import last_release
 
 RUNS = {
     "numpy": defaults("numpy") | {"hidden": 32, "epochs": 2},
