@@ -271,15 +271,17 @@ class DrawingStore:
         """One page of the gallery, newest first: optionally one label, one visit's, or those one (model, version)
         misread. Reads the page's rows only, on an index."""
         if misread_by is not None:
-            ids = sa.select(READINGS.c.drawing_id).where(*_misread(misread_by, label))
-            ids = ids.order_by(READINGS.c.drawing_id.desc()).offset(max(0, offset)).limit(max(0, limit))
-            query = sa.select(DRAWINGS).where(DRAWINGS.c.id.in_(ids.scalar_subquery()))
+            ids = sa.select(READINGS.c.drawing_id.label("id")).where(*_misread(misread_by, label))
+            if session_id is not None:
+                ids = ids.join(DRAWINGS, DRAWINGS.c.id == READINGS.c.drawing_id)
         else:
-            query = sa.select(DRAWINGS).offset(max(0, offset)).limit(max(0, limit))
+            ids = sa.select(DRAWINGS.c.id)
             if label is not None:
-                query = query.where(DRAWINGS.c.label == check_label(label))
+                ids = ids.where(DRAWINGS.c.label == check_label(label))
         if session_id is not None:
-            query = query.where(DRAWINGS.c.session_id == session_id)
+            ids = ids.where(DRAWINGS.c.session_id == session_id)
+        ids = ids.order_by(sa.desc("id")).offset(max(0, offset)).limit(max(0, limit))  # on an index: the ids only
+        query = sa.select(DRAWINGS).where(DRAWINGS.c.id.in_(ids.scalar_subquery()))
         with self.reading("list the drawings in") as conn:
             return [_drawing(row) for row in conn.execute(query.order_by(DRAWINGS.c.id.desc()))]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -13,30 +14,52 @@ from mnist_app.ui.store import collecting, fill_readings, get_store, model_versi
 PART = 50_000  # drawings per downloaded file: a page's download is built in the server's memory
 
 
-@st.fragment(run_every=1.0)
-def reading_progress(store: DrawingStore, versions: dict[str, str]) -> None:
+@st.cache_data(show_spinner=False, max_entries=256)
+def _summary(url: str, name: str, version: str, revision: tuple[int, int]) -> readings.Summary:
+    return readings.summary(get_store(), name, version)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _confusion(url: str, name: str, version: str, revision: tuple[int, int]) -> np.ndarray:
+    return readings.confusion(get_store(), name, version)
+
+
+def reading_progress(store: DrawingStore, behind: dict[str, str]) -> None:
     """The models still reading the saved drawings (a retrained model), live; the page reruns when they are done."""
-    try:
-        behind = {n: readings.progress(store, n, v) for n, v in versions.items()}
-    except StoreError as exc:
-        say_store_error(exc)
-        return
-    behind = {n: p for n, p in behind.items() if not p.complete}
-    for name, done in behind.items():
-        filler = fill_readings(name, versions[name])
-        if filler.error:
-            st.warning(f"{models.label_of(name)} cannot read the saved drawings: {filler.error}")
-            continue
-        where = " (on another server)" if filler.busy_elsewhere else ""
-        st.progress(done.done / max(1, done.total), f"{models.label_of(name)} is reading the saved drawings{where}: "
-                    f"{done.done:,} of {done.total:,}")  # fmt: skip
-    if st.session_state.get("behind", set()) != set(behind):
-        st.session_state.behind = set(behind)
-        st.rerun(scope="app")
+
+    @st.fragment(run_every=1.0)
+    def live() -> None:
+        try:
+            done = {name: readings.progress(store, name, version) for name, version in behind.items()}
+        except StoreError as exc:
+            say_store_error(exc)
+            return
+        if all(p.complete for p in done.values()):
+            st.rerun(scope="app")
+        for name, progress in done.items():
+            filler = fill_readings(name, behind[name])
+            if filler.error:
+                st.warning(f"{models.label_of(name)} cannot read the saved drawings: {filler.error}")
+                continue
+            where = " (on another server)" if filler.busy_elsewhere else ""
+            share = progress.done / max(1, progress.total)
+            st.progress(share, f"{models.label_of(name)} is reading the saved drawings{where}: "
+                        f"{progress.done:,} of {progress.total:,}")  # fmt: skip
+
+    live()
 
 
 def accuracy(store: DrawingStore, versions: dict[str, str]) -> None:
-    summaries = {name: readings.summary(store, name, version) for name, version in versions.items()}
+    """Each model's accuracy and its confusion matrix: aggregates in the database, cached per store revision."""
+    revision = store.revision()
+    summaries = {name: _summary(store.url, name, version, revision) for name, version in versions.items()}
+    for name, cached in summaries.items():
+        if cached.read < revision[0]:  # cached while its readings were being made: ask again until they are all made
+            _summary.clear(store.url, name, versions[name], revision)
+            summaries[name] = _summary(store.url, name, versions[name], revision)
+    behind = {name: versions[name] for name, s in summaries.items() if s.read < revision[0]}
+    if behind:
+        reading_progress(store, behind)
     rows = [
         {"model": models.label_of(n), "accuracy": s.accuracy, "misread": s.misread, "read": s.read}
         for n, s in summaries.items()
@@ -48,7 +71,7 @@ def accuracy(store: DrawingStore, versions: dict[str, str]) -> None:
         key="drawings_accuracy",
     )
     chosen = st.selectbox("Confusion matrix of", list(versions), format_func=models.label_of, key="drawings_model")
-    matrix = readings.confusion(store, chosen, versions[chosen])
+    matrix = _confusion(store.url, chosen, versions[chosen], revision)
     st.altair_chart(charts.confusion_matrix(matrix, f"Confusion matrix (saved drawings, {models.label_of(chosen)})"))
 
 
@@ -93,7 +116,6 @@ def page() -> None:
         st.warning(f"{models.label_of(name)} cannot be used: its files are missing ({models.retrain_command(name)}).")
     if not versions:
         return
-    reading_progress(store, versions)
     accuracy(store, versions)
     st.subheader("Gallery")
     gallery.admin_login()

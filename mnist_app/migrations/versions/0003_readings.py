@@ -22,6 +22,8 @@ def upgrade() -> None:
     op.add_column("drawings", sa.Column("uid", sa.String(32)))
     op.execute(f"UPDATE drawings SET uid = {RANDOM_UID[op.get_bind().dialect.name]}")
     op.create_index("drawings_uid", "drawings", ["uid"], unique=True)
+    if op.get_bind().dialect.name == "sqlite":  # a deep gallery page walks ids here, not the table's big rows
+        op.create_index("drawings_newest", "drawings", ["id"])
     op.create_table(
         "readings",
         sa.Column("model", sa.String(128), primary_key=True),
