@@ -6,7 +6,9 @@ Every fact about one model (its label, what it starts from or is made of, whethe
 preset, so that the order `train.py all` trains in and the list the Draw page offers are derived, never written out.
 
 A kind's presets module imports nothing heavy (the pages read it before TensorFlow has loaded); it provides:
-    PRESETS: model name -> its frozen config dataclass (with `label`; `start_from` or `members` when it needs others)
+    PRESETS: model name -> its frozen config dataclass, saved in report.json: `kind` and `trains_itself` (ClassVars),
+             `label`, `describe()`, `trained_on()`; `start_from` or `members` when it needs other models; and when it
+             trains itself, `val_fraction`, `seed`, `pen_writers` and `pen_variants` (train.py's training data)
     SHIPPED: the names of PRESETS the app reads with (the Draw page offers them, in KINDS' order); the rest compare
     looks_whole(path, present) -> bool   a cheap check of a weights file, for `models.available`; present(name) says
                                          whether another model is there
