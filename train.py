@@ -25,7 +25,7 @@ from mnist_app.artifacts import write_json
 from mnist_app.contract import TrainingData, in_chunks
 from mnist_app.data import Mnist, MnistDataError, load_mnist, split_validation, to_float
 from mnist_app.drawings import DrawingStore, DrawnSet, StoreError, split_by_session
-from mnist_app.kinds import NAMES, kind_of, preset
+from mnist_app.kinds import NAMES, PresetCycleError, behind, kind_of, needs, preset, training_order
 from mnist_app.models import (
     CALIBRATED,
     MODELS_DIR,
@@ -46,20 +46,11 @@ from mnist_app.reports import (
     write_reports,
 )
 
-# each shipped model starts from its MNIST-only comparison's weights, and the ensemble averages trained models:
-# order matters
+# `all`: the shipped models and every model they start from or average (the presets say which); `expand` puts
+# each model after those it needs
 ALIASES = {
     "numpy": ("numpy-mlp",),
-    "all": (
-        "numpy-mlp-mnist",
-        "numpy-mlp",
-        "keras-mlp-mnist",
-        "keras-mlp",
-        "keras-cnn-mnist",
-        "keras-cnn",
-        "keras-cnn-no-erasing",
-        "ensemble",
-    ),
+    "all": training_order(behind(SHIPPED)),
     "compare": tuple(name for name in NAMES if name not in SHIPPED),
 }
 CHOICES = NAMES + tuple(ALIASES)
@@ -111,8 +102,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def expand(names: list[str]) -> list[str]:
-    """Model names with aliases expanded, in order, without repeats."""
-    return list(dict.fromkeys(n for name in names for n in ALIASES.get(name, (name,))))
+    """Model names with aliases expanded, without repeats, each after the ones of them it starts from or averages
+    (the presets' `start_from` and `members`); otherwise in the order given."""
+    return list(training_order(n for name in names for n in ALIASES.get(name, (name,))))
 
 
 def configure(config, args: argparse.Namespace):
@@ -193,7 +185,7 @@ def train_one(name: str, args: argparse.Namespace, mnist: Mnist, drawings: tuple
     kind = kind_of(name)
     config = configure(kind.presets[name], args)
     load_model = starting_points(args)
-    for needed in starts_from(config):  # fail fast: before the data, whose pen digits take minutes to draw
+    for needed in needs(name):  # fail fast: before the data, whose pen digits take minutes to draw
         load_model(needed)
     data = training_data(mnist, config, args) if config.trains_itself else None
     used = None
@@ -280,11 +272,6 @@ def starting_points(args: argparse.Namespace):
     return functools.cache(lambda member: load(member, args.out if member in CALIBRATED else args.twin_of or args.out))
 
 
-def starts_from(config) -> tuple[str, ...]:
-    """The trained models a model needs: the one it is fine-tuned from, or the ones it averages."""
-    return tuple(filter(None, (getattr(config, "start_from", ""),))) + tuple(getattr(config, "members", ()))
-
-
 def check_pen_digits(names: list[str], args: argparse.Namespace) -> None:
     """Fail fast, in one line, when a model of the run needs the pen-digit file (to train on drawn pen digits, or
     to fit its calibration on them) and it is missing: not after other models have trained."""
@@ -306,8 +293,8 @@ def redraw_figures(names: list[str], args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    names = expand(args.models)
     try:
+        names = expand(args.models)
         if args.figures_only:
             redraw_figures(names, args)
             return
@@ -320,7 +307,7 @@ def main(argv: list[str] | None = None) -> None:
                     train_one(name, run, mnist, drawings)
             if name in CALIBRATED:
                 calibrate(name, args)
-    except (MnistDataError, ModelLoadError, ReportMissingError) as exc:
+    except (MnistDataError, ModelLoadError, PresetCycleError, ReportMissingError) as exc:
         raise SystemExit(f"train.py: {exc}") from None
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_app import calibration, models, pendigits, reports
+from mnist_app import calibration, kinds, models, pendigits, reports
 from mnist_app.artifacts import atomic_path, write_json
 from mnist_app.contract import in_chunks
 from mnist_app.metrics import classification_report, per_writer, top_confusions
@@ -34,8 +34,8 @@ from mnist_app.preprocess import canvas_to_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = models.MODELS_DIR / reports.DRAWN_RESULTS
-# measured beside the shipped models, when present: what the ensemble reads through, and the MNIST-only ones
-COMPARED = (*models.ENSEMBLE_MEMBERS_ONLY, "numpy-mlp-mnist", "keras-mlp-mnist", "keras-cnn-mnist")
+# measured beside the shipped models, when present: the ones they start from (MNIST only) or average
+COMPARED = tuple(name for name in kinds.behind(models.SHIPPED) if name not in models.SHIPPED)
 RECIPES = {"benchmark": pendigits.as_canvas_drawings, "varied": pendigits.as_varied_drawings}
 PICTURE = ROOT / "benchmarks" / "results" / "drawn_digits_misreads.png"
 STORED_RESULTS = ROOT / "benchmarks" / "results" / "stored_drawings.json"

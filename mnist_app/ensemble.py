@@ -71,6 +71,7 @@ PRESETS = {
         label="Ensemble (Keras CNN + MLP, 3 views)",
     ),
 }
+SHIPPED = ("ensemble",)  # the app reads with it (kinds.py)
 
 
 def turned(arrays: np.ndarray, degrees: float) -> np.ndarray:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from .augment import describe_training
+from .contract import zip_looks_whole
 from .pen_training import TRAINING_VARIANTS, TRAINING_WRITERS
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
@@ -174,3 +175,5 @@ PRESETS: dict[str, KerasConfig] = {
         label="Keras MLP, BatchNorm (comparison)",
     ),
 }
+SHIPPED = ("keras-mlp", "keras-cnn")  # the app reads with them (kinds.py); the others are comparisons
+looks_whole = zip_looks_whole  # the kind's cheap check of its weights file (kinds.py)

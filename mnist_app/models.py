@@ -18,10 +18,9 @@ from .calibration import FLOOR as UNSURE_BELOW
 from .calibration import load as load_calibration
 from .calibration import tempered
 from .contract import LoadModel, Network, validate_images
-from .kinds import UnknownModelError, kind_of, preset
+from .kinds import SHIPPED, UnknownModelError, kind_of, preset
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-SHIPPED = ("numpy-mlp", "keras-mlp", "keras-cnn", "ensemble")  # offered on the Draw page; the rest are comparisons
 # comparisons that ship inside a shipped ensemble: trained, calibrated and measured with the shipped models
 ENSEMBLE_MEMBERS_ONLY = tuple(
     dict.fromkeys(m for name in SHIPPED for m in getattr(preset(name), "members", ()) if m not in SHIPPED)

@@ -21,7 +21,7 @@ import numpy as np
 
 from .artifacts import atomic_path
 from .augment import describe_training, epoch_augmenter
-from .contract import HISTORY_KEYS, LoadModel, TrainingData, TrainingListener, empty_history, in_chunks
+from .contract import HISTORY_KEYS, LoadModel, TrainingData, TrainingListener, empty_history, in_chunks, zip_looks_whole
 from .pen_training import TRAINING_VARIANTS, TRAINING_WRITERS
 
 FORMAT_VERSION = 1
@@ -340,6 +340,8 @@ PRESETS = {
     # the first source project, as it was: 784-128-10, SGD 0.01, batch 32, 10 epochs
     "numpy-mlp-source": NumpyMLPConfig(init="small", label="NumPy MLP, the source project's (784-128-10, SGD)"),
 }
+SHIPPED = ("numpy-mlp",)  # the app reads with it (kinds.py); the others are comparisons
+looks_whole = zip_looks_whole  # the kind's cheap check of its weights file (kinds.py)
 
 
 def load_network(path: Path, load_model: LoadModel | None = None) -> NumpyMLP:

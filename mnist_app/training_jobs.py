@@ -36,7 +36,7 @@ import numpy as np
 from . import heldout, pen_training, pendigits
 from .artifacts import read_json, write_json
 from .contract import HISTORY_KEYS, TrainingData, TrainingListener, empty_history, in_chunks
-from .kinds import KINDS
+from .kinds import kind_named
 from .models import SHIPPED, Model, ModelLoadError, label_of, load
 from .train_settings import DataSettings, SettingsError, max_minutes, network_of, to_config
 
@@ -301,17 +301,12 @@ def load_model(job: Job, folder: Path | None = None) -> Model:
     folder = folder or job.model_folder
     if job.task == TEACH:  # a models folder of its own: the taught model and its taught members
         return replace(load(job.model, folder), title=job.label)
-    kind = kind_of_config(job.config())
+    kind = kind_named(job.config().kind)
     path = folder / kind.weights_file
     try:
         return Model(f"run-{job.id}", kind.code().load_network(path), title=job.label)
     except Exception as exc:  # any reader's failure means the same here: this file is unusable
         raise ModelLoadError(f"{path}: cannot load ({exc})") from exc
-
-
-def kind_of_config(config):
-    """The kinds.py row of a config's kind."""
-    return next(kind for kind in KINDS if kind.name == config.kind)
 
 
 def _now() -> str:
@@ -406,7 +401,7 @@ def train(job: Job) -> str:
     data = training_data(job, config, mnist)
     listener = JobListener(folder, config.epochs, len(data.x_train), max_minutes())
     listener.write()
-    kind = kind_of_config(config)
+    kind = kind_named(config.kind)
     start = time.perf_counter()
     network, history = kind.code().train_network(config, data, load, 0, listener)
     seconds = time.perf_counter() - start

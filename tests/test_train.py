@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -266,21 +267,45 @@ def test_unknown_model_is_refused_by_the_command_line(model):
     assert result.returncode == 2 and "invalid choice" in result.stderr
 
 
+def test_all_is_the_shipped_models_and_every_model_they_start_from_or_average():
+    import train
+    from mnist_app import kinds, models
+
+    everything = train.expand(["all"])
+    needed = {other for name in everything for other in kinds.needs(name)}
+    assert set(models.SHIPPED) <= set(everything) and needed <= set(everything)
+    assert set(everything) - set(models.SHIPPED) <= needed  # nothing else: no comparison that nothing needs
+
+
+def test_all_trains_each_model_after_what_it_starts_from_and_what_it_is_made_of():
+    import train
+    from mnist_app import kinds
+
+    for asked in (["all"], ["compare", "all"], list(reversed(kinds.NAMES))):
+        order = train.expand(asked)
+        for name in order:
+            assert all(order.index(other) < order.index(name) for other in kinds.needs(name) if other in order)
+
+
+def test_presets_that_need_each_other_end_train_py_in_one_line_before_any_data_is_read(monkeypatch):
+    import train
+    from mnist_app import kinds
+
+    tuned = {"numpy-mlp": "numpy-mlp-mnist", "numpy-mlp-mnist": "numpy-mlp"}  # each fine-tuned from the other
+    monkeypatch.setattr(kinds, "preset", lambda name: SimpleNamespace(start_from=tuned.get(name, "")))
+    monkeypatch.setattr(train, "load_mnist", lambda *_: pytest.fail("the data was read"))
+    with pytest.raises(SystemExit, match="^train.py: no order can train presets that need each other: numpy-mlp"):
+        train.main(["numpy-mlp", "numpy-mlp-mnist"])
+
+
 def test_the_command_line_knows_every_preset_and_only_those():
     import train
-    from mnist_app import ensemble, keras_config, models, numpy_net
+    from mnist_app import kinds, models
 
-    everything = train.expand(["all"])  # the shipped models, what they start from, and the ensemble's members
-    members = ensemble.PRESETS["ensemble"].members
-    starting_points = {"numpy-mlp-mnist", "keras-mlp-mnist", "keras-cnn-mnist"}
-    assert set(everything) == set(models.SHIPPED) | set(members) | starting_points
-    for name in ("numpy-mlp", "keras-mlp", "keras-cnn"):
-        assert everything.index(f"{name}-mnist") < everything.index(name)
-    assert all(everything.index(member) < everything.index("ensemble") for member in members)
-    assert set(train.CALIBRATED) == set(models.SHIPPED) | set(members)  # the ensemble reads them tempered
-    every_preset = set(keras_config.PRESETS) | set(numpy_net.PRESETS) | set(ensemble.PRESETS)
-    assert set(train.expand(["all", "compare"])) == every_preset
-    assert set(train.CHOICES) == every_preset | set(train.ALIASES)
+    members = {member for name in models.SHIPPED for member in getattr(kinds.preset(name), "members", ())}
+    assert set(train.CALIBRATED) == set(models.SHIPPED) | members  # the ensemble reads them tempered
+    assert set(train.expand(["all", "compare"])) == set(kinds.NAMES)
+    assert set(train.CHOICES) == set(kinds.NAMES) | set(train.ALIASES)
 
 
 def test_same_seed_same_keras_model(tmp_path):
