@@ -364,3 +364,72 @@ def tiny_pen_file(folder: Path, writers=range(1, 31)) -> Path:
 def tiny_pen_env(folder: Path) -> dict[str, str]:
     """Environment that points train.py at a tiny pen-digit file and a private drawing cache."""
     return {"PENDIGITS": str(tiny_pen_file(folder)), "MNIST_APP_CACHE": str(Path(folder) / "cache")}
+
+
+NGINX = "/usr/sbin/nginx"  # Debian's nginx, for the deployment test (docs/deploy.md)
+
+
+@contextmanager
+def nginx_server(folder: Path, conf: str, port: int):
+    """Debian's nginx in the foreground with `conf` (whose pid, logs and temp files must lie in `folder`), listening
+    on loopback `port`; yields the process. Its error log is folder/error.log."""
+    require(Path(NGINX).exists(), f"{NGINX} is missing: apt-get install nginx")
+    (folder / "nginx.conf").write_text(conf)
+    command = [NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", str(folder / "error.log")]
+    with open(folder / "nginx.out", "w") as out:
+        process = subprocess.Popen([*command, "-g", "daemon off;"], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    log = (folder / "nginx.out").read_text() + (folder / "error.log").read_text()
+                    raise RuntimeError(f"nginx did not start: {log}") from None
+                time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+async def clear_async(page) -> None:
+    """`clear`, for async pages."""
+    await page.get_by_role("button", name="Clear").click()
+    await page.get_by_text("Draw a digit (0-9)").wait_for()
+    await settle_async(page)
+
+
+# Toasts fade after seconds, and a page starved of CPU may be looked at only after that: a MutationObserver writes down
+# every toast's text as it is shown, for the test to read whenever it looks.
+RECORD_TOASTS = """() => {
+    if (window.__toasts === undefined) {
+        window.__toasts = [];
+        new MutationObserver(() => {
+            for (const toast of document.querySelectorAll("[data-testid='stToastText']")) {
+                if (!window.__toasts.includes(toast.innerText)) window.__toasts.push(toast.innerText);
+            }
+        }).observe(document.body, {childList: true, subtree: true, characterData: true});
+    }
+}"""
+
+
+async def draw_and_save_async(page, digit) -> int:
+    """Draw a pen digit on an empty canvas, wait for the right reading and save it under that label: the new
+    drawing's id, as its toast said it (recorded as it showed). Each save on a page must be of another label."""
+    from playwright.async_api import expect
+
+    await page.evaluate(RECORD_TOASTS)
+    await draw_async(page, canvas_strokes(digit))
+    # The canvas sends the drawing 200 ms after its last stroke. A stroke that reaches the server while the Save
+    # button's callback runs interrupts it after the drawing is stored, before its toast. A page timer set now fires
+    # after the canvas's, so the drawing is sent before the click.
+    await page.evaluate("() => new Promise((done) => setTimeout(done, 500))")
+    await expect(page.get_by_text(f"Prediction: {digit.label}", exact=True)).to_be_visible(timeout=120_000)
+    await settle_async(page)
+    await page.get_by_role("button", name=f"Save as {digit.label}").click()
+    said = f"() => window.__toasts.find((text) => /Saved as {digit.label} \\(drawing #\\d+\\)/.test(text))"
+    toast = await page.wait_for_function(said, timeout=180_000)
+    return int(re.search(r"#(\d+)", await toast.json_value()).group(1))
