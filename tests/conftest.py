@@ -89,3 +89,13 @@ def private_drawing_store(tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_APP_DB", f"sqlite:///{tmp_path / 'drawings.sqlite'}")
     monkeypatch.setenv("MNIST_APP_JOBS", str(tmp_path / "jobs"))
     monkeypatch.setenv("MNIST_APP_CACHE", str(tmp_path / "cache"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Wait for the app's background threads (the models' warm-up, readings being made) before the interpreter exits:
+    one killed inside TensorFlow at exit aborts the process ("FATAL: exception not rethrown") after every test passed."""
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name == "mnist-app-warm-up" or thread.name.startswith("fill-"):
+            thread.join(timeout=300)

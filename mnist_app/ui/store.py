@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+import time
 
 import numpy as np
 import streamlit as st
@@ -77,6 +78,7 @@ class Filler:
     def __init__(self, url: str, name: str, version: str):
         self.error: str | None = None
         self.busy_elsewhere = False
+        self.ended_at = float("inf")
         self.thread = threading.Thread(target=self._run, args=(url, name, version), daemon=True, name=f"fill-{name}")
         self.thread.start()
 
@@ -87,20 +89,28 @@ class Filler:
         except (StoreError, models.ModelLoadError) as exc:
             log.warning("mnist-app could not make the readings of %s: %s", name, exc)
             self.error = exc.for_visitors if isinstance(exc, StoreError) else str(exc)
+        finally:
+            self.ended_at = time.monotonic()
 
     @property
     def running(self) -> bool:
         return self.thread.is_alive()
 
 
-@st.cache_resource(show_spinner=False, ttl=RETRY_AFTER_S)
+@st.cache_resource(show_spinner=False)
 def _filler(url: str, name: str, version: str) -> Filler:
-    return Filler(url, name, version)  # kept for a while, then started again if readings are still missing
+    return Filler(url, name, version)
 
 
 def fill_readings(name: str, version: str) -> Filler:
-    """The server's filler of this model version's missing readings, started if need be."""
-    return _filler(default_url(), name, version)
+    """The server's filler of this model version's missing readings, started if need be: once, and again a while
+    after it ended with readings still missing (another server was making them, or the store failed)."""
+    url = default_url()
+    filler = _filler(url, name, version)
+    if time.monotonic() - filler.ended_at > RETRY_AFTER_S:
+        _filler.clear(url, name, version)
+        filler = _filler(url, name, version)
+    return filler
 
 
 def say_store_error(exc: StoreError, where=st) -> None:
