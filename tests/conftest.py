@@ -93,7 +93,7 @@ def private_drawing_store(tmp_path, monkeypatch):
 
 def pytest_sessionfinish(session, exitstatus):
     """Wait for the app's background threads (the models' warm-up, readings being made) before the interpreter exits:
-    one killed inside TensorFlow at exit aborts the process ("FATAL: exception not rethrown") after every test passed."""
+    one killed inside TensorFlow at exit aborts the process ("FATAL: exception not rethrown") after the tests passed."""
     import threading
 
     for thread in threading.enumerate():
