@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -433,3 +435,20 @@ async def draw_and_save_async(page, digit) -> int:
     said = f"() => window.__toasts.find((text) => /Saved as {digit.label} \\(drawing #\\d+\\)/.test(text))"
     toast = await page.wait_for_function(said, timeout=180_000)
     return int(re.search(r"#(\d+)", await toast.json_value()).group(1))
+
+
+@contextmanager
+def postgres_schema(server: str, prefix: str) -> Iterator[str]:
+    """A fresh schema of its own on the PostgreSQL server, as a URL whose tables live there; dropped afterwards."""
+    import sqlalchemy as sa
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:  # libpq's options put the store's tables in that schema
+        yield sa.make_url(server).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from mnist_app.data import Mnist, load_npz
-from mnist_app.testing import SAMPLE, require
+from mnist_app.testing import SAMPLE, postgres_schema, require
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +48,6 @@ def postgres_url() -> str:
     """$MNIST_APP_TEST_PG, a PostgreSQL server the tests may create schemas in (.ci/start-postgres starts one)."""
     url = os.environ.get("MNIST_APP_TEST_PG", "")
     require(bool(url), "MNIST_APP_TEST_PG is not set (start a server: .ci/start-postgres prints the URL)")
-    import sqlalchemy as sa
 
     engine = sa.create_engine(url, connect_args={"connect_timeout": 5})
     try:
@@ -70,16 +68,8 @@ def store_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'drawings.sqlite'}"
         return
-    server = request.getfixturevalue("postgres_url")
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    # libpq's options put the store's tables in that schema
-    yield sa.make_url(server).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-    admin.dispose()
+    with postgres_schema(request.getfixturevalue("postgres_url"), "test") as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from mnist_app.drawings import DrawingStore
 from mnist_app.testing import (
@@ -29,6 +28,7 @@ from mnist_app.testing import (
     draw_and_save_async,
     free_port,
     nginx_server,
+    postgres_schema,
     readable_digits,
     require,
     rss_mib,
@@ -49,14 +49,8 @@ TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 @pytest.fixture
 def shared_db(postgres_url) -> str:
     """A fresh schema of its own on the test PostgreSQL server, as the URL that both app servers are given."""
-    schema = f"deploy_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(postgres_url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    yield sa.make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-    admin.dispose()
+    with postgres_schema(postgres_url, "deploy") as url:
+        yield url
 
 
 def documented_conf(folder: Path, port: int, upstreams: list[str]) -> str:
