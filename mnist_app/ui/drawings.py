@@ -49,9 +49,13 @@ def reading_progress(store: DrawingStore, behind: dict[str, str]) -> None:
     live()
 
 
-def accuracy(store: DrawingStore, versions: dict[str, str]) -> None:
+@st.cache_data(show_spinner=False, max_entries=64)
+def _counts(url: str, revision: tuple[int, int]) -> dict[int, int]:
+    return get_store().counts()
+
+
+def accuracy(store: DrawingStore, versions: dict[str, str], revision: tuple[int, int]) -> None:
     """Each model's accuracy and its confusion matrix: aggregates in the database, cached per store revision."""
-    revision = store.revision()
     summaries = {name: _summary(store.url, name, version, revision) for name, version in versions.items()}
     for name, cached in summaries.items():
         if cached.read < revision[0]:  # cached while its readings were being made: ask again until they are all made
@@ -102,7 +106,8 @@ def page() -> None:
         st.info("Saving drawings is off here (MNIST_APP_COLLECT=off), and so is this page.")
         return
     store = get_store()
-    counts = store.counts()
+    revision = store.revision()  # (count, last id): the cached counts below are redone when it changes
+    counts = _counts(store.url, revision)
     total = sum(counts.values())
     if total == 0:
         st.info("No drawings are saved yet: draw a digit on the Draw page, pick the digit it is and press Save.")
@@ -112,11 +117,11 @@ def page() -> None:
     st.bar_chart(chart, height=200, x_label="digit")
     st.subheader("Today's models on the saved drawings")
     versions = model_versions()
-    for name in set(models.SHIPPED) - set(versions):
+    for name in [name for name in models.SHIPPED if name not in versions]:
         st.warning(f"{models.label_of(name)} cannot be used: its files are missing ({models.retrain_command(name)}).")
     if not versions:
         return
-    accuracy(store, versions)
+    accuracy(store, versions, revision)
     st.subheader("Gallery")
     gallery.admin_login()
     gallery.show(store, versions)
