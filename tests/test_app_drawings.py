@@ -53,13 +53,18 @@ def store_path(tmp_path, monkeypatch):
     return path
 
 
-def draw_page(monkeypatch, canvas: np.ndarray | None) -> AppTest:
-    """The Draw page with the NumPy model, its canvas holding `canvas`."""
+def holding(monkeypatch, canvas: np.ndarray | None) -> None:
+    """The canvas holds `canvas` from the page's next run on."""
     objects = [] if canvas is None else [{"type": "path", "path": [["M", 1, 1]], "ink": int(canvas.sum())}]
     drawn = SimpleNamespace(image_data=canvas, json_data={"objects": objects})
     fake = ModuleType("streamlit_drawable_canvas")  # the page imports st_canvas from here on every run
     fake.st_canvas = lambda **_: drawn
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", fake)
+
+
+def draw_page(monkeypatch, canvas: np.ndarray | None) -> AppTest:
+    """The Draw page with the NumPy model, its canvas holding `canvas`."""
+    holding(monkeypatch, canvas)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     at.radio(key="model").set_value("numpy-mlp").run()
     return at
@@ -85,6 +90,20 @@ def test_the_save_button_is_preset_to_the_reading_and_one_click_stores_the_drawi
     assert Image.open(io.BytesIO(saved.canvas_png)).size == (280, 280)
     assert any(f"Saved as {label}" in t.value for t in at.toast)
     assert at.button(key="save").label == f"Saved as {label}" and at.button(key="save").disabled
+
+
+def test_a_save_is_still_said_when_the_drawing_changes_right_after_it(monkeypatch, store_path, read_right):
+    """A stroke that reaches the server during a save reruns the page: its toast is lost, and the changed drawing
+    offers saving again. The page still says what was saved, until the canvas is cleared."""
+    canvas, label = read_right[4]
+    at = draw_page(monkeypatch, canvas)
+    at.button(key="save").click().run()
+    more = canvas.copy()
+    more[130:150, 100:180] = 255  # one more stroke
+    holding(monkeypatch, more)
+    at.run()
+    assert at.button(key="save").label.startswith("Save as")
+    assert any(f"Drawing #1 was saved as {label}" in c.value for c in at.caption)
 
 
 def test_picking_another_digit_saves_the_drawing_under_that_digit(monkeypatch, store_path, read_right):

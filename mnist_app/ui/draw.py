@@ -110,6 +110,9 @@ with right:
         )
         if error := st.session_state.pop("save_error", None):
             st.error(f"Not saved: {error}")
+        last = st.session_state.get("last_saved")
+        if last and last[2] == st.session_state.get("clears", 0) and saved is None:
+            st.caption(f"Drawing #{last[0]} was saved as {last[1]}; the drawing changed since (Clear starts anew).")
         st.caption(
             "Saving keeps the drawing, the digit you pick, each model's reading, the brush width, the time and a "
             "random id of this visit: nothing about you."

@@ -160,5 +160,8 @@ def save_drawing(
         st.session_state.save_error = exc.for_visitors
         return False
     st.session_state.setdefault("saved", {})[key] = (new_id, label)
+    # said on the page too, until the canvas is cleared: a stroke arriving during the save reruns the page, and its
+    # toast is lost, while the changed drawing offers "Save as" again
+    st.session_state.last_saved = (new_id, label, st.session_state.get("clears", 0))
     st.toast(f"Saved as {label} (drawing #{new_id}). Thank you!", icon=":material/check:")
     return True
