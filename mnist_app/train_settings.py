@@ -54,9 +54,9 @@ NETWORKS: dict[str, Network] = {
     ),
     "keras-mlp": Network(
         "Keras MLP",
-        KerasConfig(hidden=(512, 256, 128), optimizer="rmsprop", epochs=15, val_fraction=0.1),
+        KerasConfig(hidden=(512, 256, 128), optimizer="rmsprop", epochs=15, val_fraction=0.1, dropout=0.2),
         ("hidden", "activation", "loss", *COMMON, "dropout", "batch_norm"),
-        "Dense layers of your widths; the first source project's 512-256-128 RMSprop by default",
+        "Dense layers of your widths; the first source project's 512-256-128 RMSprop, dropout 0.2, by default",
     ),
     "keras-cnn": Network(
         "Keras CNN",
