@@ -129,7 +129,8 @@ def main() -> None:
             keras.get_by_text("Set the knobs and press Train").wait_for()
             keras.get_by_text("Keras MLP", exact=True).click()
             settle(keras)
-            record(results, "Keras MLP run (512-256-128, RMSprop, dropout 0.2, 15 epochs)", run_from_click(keras, 1, watch=True))
+            keras_run = run_from_click(keras, 1, watch=True)
+            record(results, "Keras MLP run (512-256-128, RMSprop, dropout 0.2, 15 epochs)", keras_run)
 
             # again, to draw beside it: first with its page open in the same browser, on the same two cores, then
             # with that page closed, as when the person training is on another machine (the run goes on)

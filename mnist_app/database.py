@@ -2,8 +2,9 @@
 
 SQLite files (the default: nothing to install) get WAL, so readers never block the writer, commits that do not wait
 for the disk, a busy timeout, writers that take the lock first and foreign keys; PostgreSQL
-(`MNIST_APP_DB=postgresql+psycopg://...`, shared by several app servers) gets a connect timeout. Every failure becomes a StoreError with two messages: one for the server log, naming
-where the store is, and one fit for any visitor, naming neither the URL nor a server path.
+(`MNIST_APP_DB=postgresql+psycopg://...`, shared by several app servers) gets a connect timeout. Every failure
+becomes a StoreError with two messages: one for the server log, naming where the store is, and one fit for any
+visitor, naming neither the URL nor a server path.
 """
 
 from __future__ import annotations
