@@ -32,8 +32,19 @@ def may_delete(drawing: drawings.Drawing) -> bool:
     return drawing.session_id == session_id() or admin_token_entered()
 
 
+@st.fragment
 def show(store: DrawingStore, versions: dict[str, str]) -> None:
-    """Filters, one page of drawings with today's readings, and delete with undo."""
+    """Filters, one page of drawings with today's readings, and delete with undo. A fragment: a page turn or a filter
+    reruns the gallery alone; a delete or an undo reruns the whole page, whose counts it changed."""
+    if st.session_state.pop("gallery_changed", False):
+        st.rerun(scope="app")
+    try:
+        gallery(store, versions)
+    except StoreError as exc:
+        say_store_error(exc)
+
+
+def gallery(store: DrawingStore, versions: dict[str, str]) -> None:
     undo_offer(store)
     left, middle, right = st.columns(3)
     shown_as = {ALL: ALL, MINE: MINE} | {name: f"misread by {models.label_of(name)}" for name in versions}
@@ -77,6 +88,7 @@ def delete(store: DrawingStore, drawing_id: int) -> None:
         return
     if removed:
         st.session_state.setdefault("deleted", []).append(removed)
+        st.session_state.gallery_changed = True
     else:
         st.session_state.gallery_notice = f"Drawing #{drawing_id} was already gone."
 
@@ -89,6 +101,8 @@ def undo(store: DrawingStore) -> None:
     except StoreError as exc:
         st.session_state.deleted.append(removed)
         st.session_state.gallery_error = exc
+        return
+    st.session_state.gallery_changed = True
 
 
 def undo_offer(store: DrawingStore) -> None:
