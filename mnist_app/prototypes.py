@@ -29,16 +29,16 @@ class Blend:
     to none at `reach` times the prototypes' spacing; drawings blurred by `blur` pixels before comparing."""
 
     k: int = 1
-    weight: float = 0.6
+    weight: float = 0.9
     reach: float = 1.0
-    blur: float = 1.0
+    blur: float = 0.0
 
 
 def features(images: np.ndarray, blur: float) -> np.ndarray:
-    """(n, 28, 28) float in [0, 1] -> (n, 784) float32 rows of length 1 (blank rows stay 0): blurred so that a
-    stroke a pixel away from a prototype's still overlaps it."""
-    x = gaussian_filter(np.asarray(images, np.float32), sigma=(0, blur, blur)) if blur > 0 else images
-    x = np.asarray(x, np.float32).reshape(len(x), -1)
+    """(n, 28, 28) float in [0, 1] -> (n, 784) float64 rows of length 1 (blank rows stay 0), blurred by `blur`
+    pixels (0: not at all); float64, so that a drawing lies at distance 0 from itself."""
+    x = gaussian_filter(np.asarray(images, np.float64), sigma=(0, blur, blur)) if blur > 0 else images
+    x = np.asarray(x, np.float64).reshape(len(x), -1)
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-6)
 
 
@@ -76,7 +76,7 @@ class Prototyped:
         self.images, self.labels = np.asarray(images, np.float32), np.asarray(labels, np.int64)
         self._features = features(self.images, blend.blur)
 
-    def __getattr__(self, name: str):  # what else the network offers (its members, its explainers) stays reachable
+    def __getattr__(self, name: str):  # its members and explainers stay reachable (an explanation is the network's)
         if name == "network":
             raise AttributeError(name)
         return getattr(self.network, name)
