@@ -7,8 +7,10 @@ with MNIST digits replayed beside them so that everyone else's handwriting is no
 
 The shipped model's files are never written: the copy lives in memory. Each kind trains through its own trainer
 (kinds.py), starting from the shipped weights; an ensemble's members are taught one by one and the ensemble
-rebuilt from them. The recipe (RECIPE) was chosen on the tuning twins with writers 16-20 as the people
-(benchmarks/personal.py); writers 21-30 only measure it.
+rebuilt from them. The taught drawings are kept beside the copy as prototypes: near one of them, its label is
+blended into the probabilities (prototypes.py); far from them, the fine-tuned network reads alone. The recipe
+(RECIPE) was chosen on the tuning twins with writers 16-20 as the people (benchmarks/personal.py,
+benchmarks/personal_blend.py); writers 21-30 only measure it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from .data import Mnist, load_mnist, to_float
 from .kinds import kind_of, preset
 from .models import Model, load, model_dir, weights_path
 from .pendigits import TUNING_WRITERS
+from .prototypes import FILE as PROTOTYPES_FILE
+from .prototypes import Blend, Prototyped
 
 MIN_DRAWINGS, MAX_DRAWINGS = 10, 5000
 VALIDATION = 500  # replayed MNIST digits kept aside for the trainers' per-epoch validation
@@ -48,19 +52,25 @@ class Recipe:
     replay: int = 8
     distort: bool = True
     seed: int = 0
+    blend: Blend | None = None  # the drawings kept as prototypes, their vote blended in near them (prototypes.py)
 
     def describe(self) -> str:
-        return (
+        taught = (
             f"taught {self.epochs} epochs at {self.learning_rate:g}, each drawing {self.repeats} times per epoch"
             + (" (distorted)" if self.distort else "")
             + f", {self.replay} MNIST digits replayed per drawing"
         )
+        if self.blend is None:
+            return taught
+        b = self.blend
+        kept = f"the drawings kept: near one, {b.k} nearest vote with up to {b.weight:g} of the say"
+        return f"{taught}; {kept}" if self.epochs else kept
 
 
-# chosen on writers 16-20 through the tuning twins (benchmarks/personal.py --choose; docs/experiments.md, Round 7):
-# of the recipes that made no writer worse and cost at most 0.3 points of MNIST for every model, the one that cut
-# the ensemble's errors most
-RECIPE = Recipe(learning_rate=2e-4, replay=16)
+# chosen on writers 16-20 through the tuning twins (benchmarks/personal.py --choose and benchmarks/personal_blend.py;
+# docs/experiments.md, Rounds 7 and 9): of the recipes that made no writer worse and cost at most 0.3 points of MNIST
+# for every model, the one that cut the ensemble's errors most
+RECIPE = Recipe(learning_rate=2e-4, replay=16, blend=Blend(k=1, weight=0.9, reach=1.0, blur=0.0))
 
 
 PER_DIGIT = 3  # teach mode asks for this many drawings of each digit, by default
@@ -110,8 +120,14 @@ def fine_tune(
     """A copy of model `name` (from `directory`, default models/) taught these drawings (at least `minimum`);
     ValueError for bad input, ModelLoadError when the model cannot be loaded, MnistDataError without MNIST."""
     images, labels = check_drawings(images, labels, minimum)
-    data = _data(images, labels, recipe, mnist or load_mnist())
-    return _teach(name, data, recipe, directory, listener)
+    if recipe.epochs:
+        model = _teach(name, _data(images, labels, recipe, mnist or load_mnist()), recipe, directory, listener)
+    else:  # the prototypes alone: the shipped network, unchanged
+        base = load(name, directory)
+        model = replace(base, title=f"{base.label} + your handwriting")
+    if recipe.blend is None:
+        return model
+    return replace(model, network=Prototyped(model.network, images, labels, recipe.blend))
 
 
 def _teach(name: str, data: TrainingData, recipe: Recipe, directory, listener) -> Model:
@@ -164,10 +180,18 @@ def _data(images: np.ndarray, labels: np.ndarray, recipe: Recipe, mnist: Mnist) 
 
 
 def save(model: Model, directory: Path) -> None:
-    """Write a taught model as a models folder holds it: its weights and calibration, and its members' in their own
-    folders (an ensemble's), so that `models.load(model.name, directory)` loads it back."""
+    """Write a taught model as a models folder holds it: its weights (and prototypes) and calibration, and its
+    members' in their own folders (an ensemble's), so that `load_taught(model.name, directory)` loads it back."""
     model.network.save(weights_path(model.name, directory))
     kept = Calibration(model.temperature, model.unsure_below, fitted_on="the shipped model's, kept when it was taught")
     calibration.save(kept, model_dir(model.name, directory))
     for member in getattr(model.network, "members", ()):
         save(member, directory)
+
+
+def load_taught(name: str, directory: Path) -> Model:
+    """A taught model saved by `save`: the model in `directory`, with its prototypes when it kept some;
+    ModelLoadError as models.load."""
+    model = load(name, directory)
+    kept = model_dir(name, directory) / PROTOTYPES_FILE
+    return replace(model, network=Prototyped.load(model.network, kept)) if kept.is_file() else model

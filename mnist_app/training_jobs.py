@@ -34,7 +34,7 @@ import numpy as np
 from . import pen_training
 from .artifacts import read_json, write_json
 from .kinds import kind_named
-from .models import SHIPPED, Model, ModelLoadError, label_of, load
+from .models import SHIPPED, Model, ModelLoadError, label_of
 from .train_settings import DataSettings, network_of, to_config
 
 QUEUED, RUNNING, FINISHED, STOPPED, FAILED = "queued", "running", "finished", "stopped", "failed"
@@ -294,8 +294,10 @@ def load_model(job: Job, folder: Path | None = None) -> Model:
         why = f"{job.status}: {job.message}" if job.message else job.status
         raise ModelLoadError(f"{job.label} has no trained network ({why})")
     folder = folder or job.model_folder
-    if job.task == TEACH:  # a models folder of its own: the taught model and its taught members
-        return replace(load(job.model, folder), title=job.label)
+    if job.task == TEACH:  # a models folder of its own: the taught model (and its prototypes) and its taught members
+        from .personal import load_taught
+
+        return replace(load_taught(job.model, folder), title=job.label)
     kind = kind_named(job.config().kind)
     path = folder / kind.weights_file
     try:

@@ -11,9 +11,11 @@ from mnist_app import models, personal, reports
 from mnist_app import training_jobs as jobs
 from mnist_app.kinds import preset
 from mnist_app.personal import Recipe, fine_tune
+from mnist_app.prototypes import Blend, Prototyped, distances, features, spacing
 from mnist_app.testing import SAMPLE
 
 QUICK = Recipe(epochs=1, repeats=2, replay=2)
+KEEPING = Recipe(epochs=1, repeats=2, replay=2, blend=Blend(k=1, weight=0.9, reach=1.0, blur=0.0))
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +71,36 @@ def test_a_taught_ensemble_is_its_members_taught_and_saves_as_a_models_folder(dr
     personal.save(taught, tmp_path)
     again = models.load("ensemble", tmp_path)
     np.testing.assert_allclose(again.predict_proba(drawings[0]), taught.predict_proba(drawings[0]), atol=1e-5)
+
+
+def test_the_kept_drawings_change_nothing_far_from_them(drawings, mnist_sample):
+    images, labels = drawings
+    taught = fine_tune("numpy-mlp", images, labels, KEEPING, mnist=mnist_sample)
+    alone = fine_tune("numpy-mlp", images, labels, QUICK, mnist=mnist_sample)  # the same network, nothing kept
+    others = mnist_sample.x_train[:300].astype(np.float32) / 255
+    protos = features(images, 0.0)
+    far = distances(features(others, 0.0), protos).min(axis=1) >= spacing(protos)
+    assert far.sum() > 30  # not a vacuous test: some digits lie beyond the reach
+    np.testing.assert_allclose(taught.predict_proba(others)[far], alone.predict_proba(others)[far], atol=1e-12)
+    assert np.all(taught.predict_proba(images).argmax(axis=1) == labels)  # each drawing is read as it was taught
+
+
+@pytest.mark.parametrize("name", ["numpy-mlp", "ensemble"])
+def test_a_taught_model_saves_and_loads_with_its_drawings(name, drawings, mnist_sample, tmp_path):
+    taught = fine_tune(name, *drawings, KEEPING, mnist=mnist_sample)
+    personal.save(taught, tmp_path)
+    assert (models.model_dir(name, tmp_path) / "prototypes.npz").is_file()
+    again = personal.load_taught(name, tmp_path)
+    assert isinstance(again.network, Prototyped)
+    np.testing.assert_allclose(again.predict_proba(drawings[0]), taught.predict_proba(drawings[0]), atol=1e-5)
+
+
+def test_the_drawings_alone_keep_the_shipped_network(drawings, mnist_sample):
+    images, labels = drawings
+    kept = fine_tune("numpy-mlp", images, labels, Recipe(epochs=0, blend=Blend()), mnist=mnist_sample)
+    shipped = models.load("numpy-mlp").network
+    np.testing.assert_array_equal(kept.network.network.predict_proba(images), shipped.predict_proba(images))
+    assert kept.label == "NumPy MLP (from scratch) + your handwriting"
 
 
 @pytest.mark.parametrize(
