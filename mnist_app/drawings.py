@@ -362,17 +362,18 @@ def _inserted_ids(conn: Connection, rows: list[dict]) -> list[int]:
 
 
 def insert_readings(conn: Connection, ids, labels, readings: Mapping[tuple[str, str], np.ndarray]) -> None:
-    """One row per (model, version) and drawing: what it read and how sure it was."""
+    """One row per (model, version) and drawing: what it read and how sure it was; every model's in one INSERT."""
+    rows = []
     for (model, version), probabilities in readings.items():
         probabilities = np.asarray(probabilities, dtype=np.float64)
         predicted, confidence = probabilities.argmax(axis=1), probabilities.max(axis=1)
-        rows = [
+        rows += [
             {"model": model, "version": version, "drawing_id": int(i), "label": int(label)}
             | {"predicted": int(p), "confidence": float(c)}
             for i, label, p, c in zip(ids, labels, predicted, confidence, strict=True)
         ]
-        for start in range(0, len(rows), INSERT_BATCH):
-            conn.execute(READINGS.insert(), rows[start : start + INSERT_BATCH])
+    for start in range(0, len(rows), INSERT_BATCH):
+        conn.execute(READINGS.insert(), rows[start : start + INSERT_BATCH])
 
 
 def _misread(misread_by: tuple[str, str], label: int | None) -> list:
