@@ -124,7 +124,7 @@ def fill(
                 labels = np.array([r.label for r in rows], dtype=np.int64)
                 insert_readings(conn, ids[keep], labels[keep], {(model, version): probabilities[keep]})
                 held.renew(conn)
-            made, after = made + len(rows), int(ids[-1])
+            made, after = made + int(keep.sum()), int(ids[-1])
             if on_batch is not None:
                 on_batch(progress(store, model, version))
 
