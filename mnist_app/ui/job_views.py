@@ -17,8 +17,10 @@ ACTIVE = (training_jobs.QUEUED, training_jobs.RUNNING)
 @st.fragment(run_every=LIVE_EVERY_S)
 def live(job_id: str) -> None:
     """The run while it waits or trains: its place in the queue, or a progress bar and the curves so far."""
-    training_jobs.dispatch()
     job = training_jobs.read(training_jobs.jobs_root() / job_id)
+    if job.status != training_jobs.RUNNING:  # a queued run may start now (a running one needs no dispatcher)
+        training_jobs.dispatch()
+        job = training_jobs.read(job.folder)
     if job.status not in ACTIVE:
         st.rerun(scope="app")  # ended: the whole page shows its results
     st.button("Stop", key=f"stop_{job.id}", on_click=training_jobs.request_stop, args=(job,), type="secondary")
