@@ -16,7 +16,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import BinaryIO
 
@@ -24,7 +24,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from .drawing_checks import FIELD
-from .drawings import DrawingStore, DrawnSet, digit_of
+from .drawings import DrawingStore, DrawnSet, drawn_set
 from .schema import DRAWINGS, MAX_NAME, UID_LENGTH
 
 BATCH = 5_000  # drawings per read from the store or the file
@@ -59,7 +59,7 @@ def write(store: DrawingStore, file: BinaryIO, fmt: str, offset: int = 0, limit:
         columns = (DRAWINGS.c.id, DRAWINGS.c.digit, DRAWINGS.c.label, DRAWINGS.c.session_id, DRAWINGS.c.uid)
         query = sa.select(*columns, DRAWINGS.c.created_at).where(DRAWINGS.c.id.in_(window.scalar_subquery()))
         result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(query.order_by(DRAWINGS.c.id))
-        batches = (_batch(rows) for rows in result.partitions(BATCH))
+        batches = (drawn_set(rows) for rows in result.partitions(BATCH))
         (_write_npz if fmt == "npz" else _write_csv)(file, n, batches)
     return n
 
@@ -92,21 +92,6 @@ def import_file(store: DrawingStore, path: str | Path) -> Imported:
         )  # fmt: skip
         added, skipped = added + len(ids), skipped + len(drawn.ids) - len(ids)
     return Imported(added, skipped)
-
-
-def _batch(rows) -> DrawnSet:
-    return DrawnSet(
-        ids=np.array([r.id for r in rows], dtype=np.int64),
-        images=np.stack([digit_of(r.digit) for r in rows]),
-        labels=np.array([r.label for r in rows], dtype=np.int64),
-        session_ids=np.array([r.session_id for r in rows], dtype=str),
-        uids=np.array([r.uid for r in rows], dtype=str),
-        created_at=np.array([_naive_utc(r.created_at) for r in rows], dtype="datetime64[us]"),
-    )
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).replace(tzinfo=None)
 
 
 def _write_npz(file: BinaryIO, n: int, batches: Iterator[DrawnSet]) -> None:

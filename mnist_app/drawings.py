@@ -257,7 +257,7 @@ class DrawingStore:
         with self.reading("export the drawings from", snapshot=True) as conn:
             result = conn.execution_options(stream_results=True, yield_per=size).execute(query)
             for rows in result.partitions(size):
-                yield _drawn(rows)
+                yield drawn_set(rows)
 
     def page(
         self,
@@ -391,7 +391,8 @@ def _utc(moment: datetime) -> datetime:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def _drawn(rows) -> DrawnSet:
+def drawn_set(rows) -> DrawnSet:
+    """Rows of the drawings table (id, digit, label, session_id, uid, created_at) as arrays."""
     return DrawnSet(
         ids=np.array([r.id for r in rows], dtype=np.int64),
         images=np.stack([digit_of(r.digit) for r in rows]) if rows else np.zeros((0, FIELD, FIELD), np.float32),
@@ -404,7 +405,7 @@ def _drawn(rows) -> DrawnSet:
 
 def _joined(parts: list[DrawnSet]) -> DrawnSet:
     if not parts:
-        return _drawn([])
+        return drawn_set([])
     return DrawnSet(*(np.concatenate([getattr(p, f) for p in parts]) for f in DrawnSet.__dataclass_fields__))
 
 
