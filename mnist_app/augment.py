@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
 from . import pen_training
 from .handwriting import restyle
@@ -50,6 +49,8 @@ def smooth_noise(rng: np.random.Generator, batch: tuple[int, ...], spacing: floa
 
 def random_warp(images: np.ndarray, rng: np.random.Generator, config: AugmentConfig) -> np.ndarray:
     """One affine map (rotation, shear, scale) plus a smooth elastic field per image, in one resampling."""
+    from scipy import ndimage  # here, not at the top: every page imports this module (0.3 s) and none warps a digit
+
     n = len(images)
     angle = np.deg2rad(rng.uniform(-config.rotation_deg, config.rotation_deg, n))
     shear = rng.uniform(-config.shear, config.shear, n)
@@ -73,6 +74,8 @@ def random_warp(images: np.ndarray, rng: np.random.Generator, config: AugmentCon
 
 def random_stroke_width(images: np.ndarray, rng: np.random.Generator, probability: float) -> np.ndarray:
     """Thicken (grey dilation) or thin (grey erosion) a random share of the digits by about a pixel."""
+    from scipy import ndimage
+
     out = images.copy()
     choice = rng.uniform(size=len(images))
     thick = choice < probability / 2

@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import altair as alt
-import matplotlib
 import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
@@ -26,7 +25,6 @@ MANY = (
     "#0067a5", "#f38400", "#008856", "#be0032", "#875692", "#882d17",
     "#e68fac", "#848482", "#8db600", "#a1caf1", "#f3c300", "#c2b280",
 )  # fmt: skip
-CAPTION_FONT = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")  # it has the arrow
 EPOCH = alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1, format="d"))  # whole epochs only
 
 
@@ -194,10 +192,17 @@ def mistakes_sheet(gallery: dict[str, np.ndarray], limit: int = 32, columns: int
     cell_w, cell_h = side + gap, side + caption + gap
     rows = max(1, -(-count // columns))
     sheet = Image.new("L", (columns * cell_w, rows * cell_h), 255)
-    pen, font = ImageDraw.Draw(sheet), ImageFont.truetype(CAPTION_FONT, 12)
+    pen, font = ImageDraw.Draw(sheet), ImageFont.truetype(_caption_font(), 12)
     for i, text in enumerate(mistake_captions(gallery, count)):
         left, top = (i % columns) * cell_w, (i // columns) * cell_h
         digit = np.kron(gallery["images"][i], np.ones((zoom, zoom), dtype=np.uint8))
         sheet.paste(Image.fromarray(digit), (left, top))
         pen.text((left + side // 2, top + side + caption // 2), text, font=font, anchor="mm", fill=0)
     return np.asarray(sheet)
+
+
+def _caption_font() -> str:
+    """matplotlib's DejaVu Sans, which has the arrow (imported here: the pages that never draw a sheet skip it)."""
+    import matplotlib
+
+    return str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import secrets
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from datetime import UTC, datetime
 import numpy as np
 import sqlalchemy as sa
 from PIL import Image
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from . import database
@@ -41,9 +43,10 @@ from .drawing_checks import (
     check_predictions,
     check_probabilities,
 )
-from .schema import DRAWINGS, READINGS, SCHEMA_VERSION, UID_LENGTH, ensure_schema, recorded_version
+from .schema import DRAWINGS, READING_COUNTS, READINGS, SCHEMA_VERSION, UID_LENGTH, ensure_schema, recorded_version
 
 __all__ = ["SCHEMA_VERSION", "Drawing", "DrawingStore", "DrawnSet", "Removed", "StoreError", "default_url"]
+UPSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}  # INSERT ... ON CONFLICT, as each database says it
 INSERT_BATCH = 2_000  # rows per INSERT statement in add_many: big enough to be fast, small enough for any driver
 
 
@@ -208,11 +211,13 @@ class DrawingStore:
         self, label: int | None = None, *, misread_by: tuple[str, str] | None = None, session_id: str | None = None
     ) -> int:
         """How many drawings are stored (of one label, one visit's, or misread by one (model, version), if given)."""
-        if misread_by is not None:
+        if misread_by is not None and session_id is None:  # the kept counts (tally): a few rows, not every reading
+            query = sa.select(sa.func.coalesce(sa.func.sum(READING_COUNTS.c.drawings), 0))
+            query = query.where(*_misread(misread_by, label, READING_COUNTS))
+        elif misread_by is not None:
             query = sa.select(sa.func.count()).select_from(READINGS).where(*_misread(misread_by, label))
-            if session_id is not None:
-                query = query.join(DRAWINGS, DRAWINGS.c.id == READINGS.c.drawing_id)
-                query = query.where(DRAWINGS.c.session_id == session_id)
+            query = query.join(DRAWINGS, DRAWINGS.c.id == READINGS.c.drawing_id)
+            query = query.where(DRAWINGS.c.session_id == session_id)
         else:
             query = sa.select(sa.func.count()).select_from(DRAWINGS)
             if label is not None:
@@ -300,12 +305,14 @@ class DrawingStore:
         if session_id is not None:
             where = sa.and_(where, DRAWINGS.c.session_id == session_id)
         with self.writing("delete drawings from") as conn:
-            drawings = tuple(dict(r._mapping) for r in conn.execute(sa.select(DRAWINGS).where(where)))
+            # locked first, so that a reading being made of one of them is either counted here or never stored
+            drawings = tuple(dict(r._mapping) for r in conn.execute(sa.select(DRAWINGS).where(where).with_for_update()))
             found = [row["id"] for row in drawings]
             readings = tuple(
                 dict(r._mapping) for r in conn.execute(sa.select(READINGS).where(READINGS.c.drawing_id.in_(found)))
             )
             conn.execute(READINGS.delete().where(READINGS.c.drawing_id.in_(found)))
+            tally(conn, readings, -1)
             conn.execute(DRAWINGS.delete().where(DRAWINGS.c.id.in_(found)))
         return Removed(drawings, readings)
 
@@ -320,6 +327,7 @@ class DrawingStore:
                 conn.execute(DRAWINGS.insert(), drawings)
             if readings:
                 conn.execute(READINGS.insert(), readings)
+                tally(conn, readings)
         return len(drawings)
 
     def schema_version(self) -> int:
@@ -374,12 +382,29 @@ def insert_readings(conn: Connection, ids, labels, readings: Mapping[tuple[str, 
         ]
     for start in range(0, len(rows), INSERT_BATCH):
         conn.execute(READINGS.insert(), rows[start : start + INSERT_BATCH])
+    tally(conn, rows)
 
 
-def _misread(misread_by: tuple[str, str], label: int | None) -> list:
+def tally(conn: Connection, readings: Sequence[Mapping], sign: int = 1) -> None:
+    """Adds readings stored (sign 1) or deleted (-1) to the counts per model version, true digit and reading, in the
+    caller's transaction. In one order of keys, so that two PostgreSQL writers never wait on each other in a cycle."""
+    counted = Counter((r["model"], r["version"], r["label"], r["predicted"]) for r in readings)
+    if not counted:
+        return
+    statement = UPSERT[conn.dialect.name](READING_COUNTS)
+    statement = statement.on_conflict_do_update(
+        index_elements=[c for c in READING_COUNTS.primary_key.columns],
+        set_={"drawings": READING_COUNTS.c.drawings + statement.excluded.drawings},
+    )
+    keys = ("model", "version", "label", "predicted")
+    rows = [dict(zip(keys, key, strict=True), drawings=sign * n) for key, n in sorted(counted.items())]
+    conn.execute(statement, rows)
+
+
+def _misread(misread_by: tuple[str, str], label: int | None, table: sa.Table = READINGS) -> list:
     model, version = misread_by
-    where = [READINGS.c.model == model, READINGS.c.version == version, READINGS.c.predicted != READINGS.c.label]
-    return where if label is None else [*where, READINGS.c.label == check_label(label)]
+    where = [table.c.model == model, table.c.version == version, table.c.predicted != table.c.label]
+    return where if label is None else [*where, table.c.label == check_label(label)]
 
 
 def digit_of(raw: bytes) -> np.ndarray:

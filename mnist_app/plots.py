@@ -8,7 +8,6 @@ pixels square, so that they line up side by side. The other pages' charts are in
 from __future__ import annotations
 
 import numpy as np
-from matplotlib import colormaps
 
 SCALE = 8  # each of the 28x28 pixels drawn 8x8: big enough to see each one, as "What the model sees" shows them
 PANEL = 28 * SCALE
@@ -55,14 +54,21 @@ def _dimmed(image: np.ndarray) -> np.ndarray:
     return np.repeat(DIM * np.clip(image, 0.0, 1.0)[..., None], 3, axis=2)
 
 
+def _colours(name: str, values: np.ndarray) -> np.ndarray:
+    """Values in [0, 1] -> (..., 3) colours of a matplotlib colour map."""
+    from matplotlib import colormaps  # here, not at the top: the Drawings page enlarges digits and never colours one
+
+    return colormaps[name](values)[..., :3]
+
+
 def _signed(values: np.ndarray) -> np.ndarray:
     """(28, 28) signed values -> (28, 28, 3) colours in [0, 1], symmetric around 0."""
     limit = float(np.abs(values).max()) or 1.0
-    return colormaps[EVIDENCE_COLOURS]((values / limit + 1) / 2)[..., :3]
+    return _colours(EVIDENCE_COLOURS, (values / limit + 1) / 2)
 
 
 def _heat_over(image: np.ndarray, heat: np.ndarray) -> np.ndarray:
-    return 0.4 * _dimmed(image) + 0.6 * colormaps[HEAT_COLOURS](np.clip(heat, 0.0, 1.0))[..., :3]
+    return 0.4 * _dimmed(image) + 0.6 * _colours(HEAT_COLOURS, np.clip(heat, 0.0, 1.0))
 
 
 def _rgb(colours: np.ndarray, factor: int = SCALE) -> np.ndarray:

@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
 
 from .contract import Network
 
@@ -37,6 +36,8 @@ class Blend:
 def features(images: np.ndarray, blur: float) -> np.ndarray:
     """(n, 28, 28) float in [0, 1] -> (n, 784) float64 rows of length 1 (blank rows stay 0), blurred by `blur`
     pixels (0: not at all); float64, so that a drawing lies at distance 0 from itself."""
+    from scipy.ndimage import gaussian_filter  # here, not at the top: the Draw page imports this module (0.3 s)
+
     x = gaussian_filter(np.asarray(images, np.float64), sigma=(0, blur, blur)) if blur > 0 else images
     x = np.asarray(x, np.float64).reshape(len(x), -1)
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-6)

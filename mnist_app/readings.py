@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .drawings import DrawingStore, digit_of, insert_readings
-from .schema import DRAWINGS, LEASES, READINGS
+from .schema import DRAWINGS, LEASES, READING_COUNTS, READINGS
 
 BATCH = 2_000  # drawings read per transaction while making readings
 LEASE_S = 120.0  # an SQLite lease lasts this long unless renewed (each batch renews it)
@@ -57,27 +57,24 @@ class Summary:
 
 def progress(store: DrawingStore, model: str, version: str) -> Progress:
     """How many drawings the version has read, of how many are stored."""
-    done = sa.select(sa.func.count()).select_from(READINGS).where(*_of(model, version))
+    done = sa.select(sa.func.coalesce(sa.func.sum(READING_COUNTS.c.drawings), 0)).where(*_counted(model, version))
     with store.reading("count the readings in") as conn:
         total = conn.execute(sa.select(sa.func.count()).select_from(DRAWINGS)).scalar_one()
         return Progress(int(conn.execute(done).scalar_one()), int(total))
 
 
 def summary(store: DrawingStore, model: str, version: str) -> Summary:
-    """Drawings read and read right: one aggregate on the readings' index."""
-    right = sa.func.sum(sa.case((READINGS.c.predicted == READINGS.c.label, 1), else_=0))
-    query = sa.select(sa.func.count(), sa.func.coalesce(right, 0)).where(*_of(model, version))
-    with store.reading("count the readings in") as conn:
-        read, right_count = conn.execute(query).one()
-    return Summary(int(read), int(right_count))
+    """Drawings read and read right, from the confusion matrix."""
+    matrix = confusion(store, model, version)
+    return Summary(int(matrix.sum()), int(np.trace(matrix)))
 
 
 def confusion(store: DrawingStore, model: str, version: str) -> np.ndarray:
-    """(10, 10) counts, rows the true digit, columns the reading: a GROUP BY on the readings' index."""
-    query = sa.select(READINGS.c.label, READINGS.c.predicted, sa.func.count()).where(*_of(model, version))
+    """(10, 10) counts, rows the true digit, columns the reading: the counts the store keeps (drawings.tally)."""
+    columns = (READING_COUNTS.c.label, READING_COUNTS.c.predicted, READING_COUNTS.c.drawings)
     matrix = np.zeros((10, 10), dtype=np.int64)
     with store.reading("count the readings in") as conn:
-        for label, predicted, count in conn.execute(query.group_by(READINGS.c.label, READINGS.c.predicted)):
+        for label, predicted, count in conn.execute(sa.select(*columns).where(*_counted(model, version))):
             matrix[label, predicted] = count
     return matrix
 
@@ -131,6 +128,10 @@ def fill(
 
 def _of(model: str, version: str) -> tuple:
     return READINGS.c.model == model, READINGS.c.version == version
+
+
+def _counted(model: str, version: str) -> tuple:
+    return READING_COUNTS.c.model == model, READING_COUNTS.c.version == version
 
 
 def _missing(model: str, version: str, after: int, limit: int):

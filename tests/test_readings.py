@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
+from alembic import command
 
-from mnist_app import metrics, models, readings
+from mnist_app import metrics, models, readings, schema
 from mnist_app.drawings import DrawingStore
+from mnist_app.schema import READINGS
 from mnist_app.testing import ROOT
 
 NAME = "numpy-mlp"
@@ -103,6 +107,7 @@ import sys, time
 import numpy as np
 from mnist_app import models, readings
 from mnist_app.drawings import DrawingStore
+from mnist_app.schema import READINGS
 
 model = models.load("numpy-mlp")
 
@@ -137,3 +142,71 @@ def test_a_filler_that_died_leaves_its_sqlite_lease_to_the_next_one(tmp_path, di
     with readings._lock(store, f"readings:{NAME}:v1") as held:
         assert held
         assert readings.fill(store, NAME, "v1", model.predict_proba) == 10
+
+
+def stored_confusion(store: DrawingStore, model: str, version: str) -> np.ndarray:
+    """The confusion matrix counted from the readings themselves, for the kept counts to be checked against."""
+    matrix = np.zeros((10, 10), dtype=np.int64)
+    with store.reading("check") as conn:
+        rows = conn.execute(
+            sa.select(READINGS.c.label, READINGS.c.predicted).where(
+                READINGS.c.model == model, READINGS.c.version == version
+            )
+        )
+        for label, predicted in rows:
+            matrix[label, predicted] += 1
+    return matrix
+
+
+def test_the_kept_counts_follow_every_save_fill_delete_and_undo(store, digits, model):
+    images, labels = digits
+    given = labels.copy()
+    given[:30] = (given[:30] + 3) % 10  # wrong labels, so that the matrix has cells off its diagonal
+    ids = store.add_many(images[:300], given[:300], readings={(NAME, "v1"): model.predict_proba(images[:300])})
+    for i in range(300, 310):
+        store.add(images[i], int(given[i]), predictions={NAME: model.predict_proba(images[i : i + 1])[0].tolist()},
+                  versions={NAME: "v1"})  # fmt: skip
+    store.add_many(images[310:], given[310:])
+    readings.fill(store, NAME, "v1", model.predict_proba, batch=100)
+    readings.fill(store, NAME, "v2", model.predict_proba, batch=100)
+    removed = store.delete(ids[:50].tolist())
+    store.delete(ids[50:60].tolist())
+    store.restore(removed)
+    for version in ("v1", "v2"):
+        kept = readings.confusion(store, NAME, version)
+        np.testing.assert_array_equal(kept, stored_confusion(store, NAME, version))
+        assert kept.sum() == 590 and readings.summary(store, NAME, version).right == np.trace(kept)
+        assert store.count(misread_by=(NAME, version)) == kept.sum() - np.trace(kept)
+        assert store.count(misread_by=(NAME, version), label=3) == kept[3].sum() - kept[3, 3]
+
+
+def test_a_store_of_the_last_release_gets_its_readings_counted(store_url, digits, model):
+    """A store at schema 3 (readings, no counts) is upgraded to counts equal to its readings."""
+    images, labels = digits
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:
+        command.upgrade(schema._config(conn), "0003")
+        conn.execute(
+            schema.DRAWINGS.insert(),
+            [
+                {"id": i + 1, "created_at": datetime.now(UTC), "label": int(labels[i]), "uid": f"{i:032x}"}
+                | {"digit": images[i].astype("<f4").tobytes(), "session_id": "s"}
+                for i in range(100)
+            ],
+        )
+        predicted = model.predict_proba(images[:100]).argmax(axis=1)
+        conn.execute(
+            READINGS.insert(),
+            [
+                {"model": NAME, "version": "v1", "drawing_id": i + 1, "label": int(labels[i])}
+                | {"predicted": int(predicted[i]), "confidence": 0.5}
+                for i in range(100)
+            ],
+        )
+    engine.dispose()
+    store = DrawingStore(store_url)
+    assert store.schema_version() == schema.SCHEMA_VERSION == 4
+    np.testing.assert_array_equal(
+        readings.confusion(store, NAME, "v1"), metrics.confusion_matrix(labels[:100], predicted)
+    )
+    store.close()
