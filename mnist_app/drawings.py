@@ -14,6 +14,7 @@ files in and out: drawing_files.py; the command line: `python -m mnist_app.store
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import secrets
@@ -26,7 +27,6 @@ from datetime import UTC, datetime
 import numpy as np
 import sqlalchemy as sa
 from PIL import Image
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from . import database
@@ -46,7 +46,6 @@ from .drawing_checks import (
 from .schema import DRAWINGS, READING_COUNTS, READINGS, SCHEMA_VERSION, UID_LENGTH, ensure_schema, recorded_version
 
 __all__ = ["SCHEMA_VERSION", "Drawing", "DrawingStore", "DrawnSet", "Removed", "StoreError", "default_url"]
-UPSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}  # INSERT ... ON CONFLICT, as each database says it
 INSERT_BATCH = 2_000  # rows per INSERT statement in add_many: big enough to be fast, small enough for any driver
 
 
@@ -391,7 +390,7 @@ def tally(conn: Connection, readings: Sequence[Mapping], sign: int = 1) -> None:
     counted = Counter((r["model"], r["version"], r["label"], r["predicted"]) for r in readings)
     if not counted:
         return
-    statement = UPSERT[conn.dialect.name](READING_COUNTS)
+    statement = importlib.import_module(f"sqlalchemy.dialects.{conn.dialect.name}").insert(READING_COUNTS)  # UPSERT
     statement = statement.on_conflict_do_update(
         index_elements=[c for c in READING_COUNTS.primary_key.columns],
         set_={"drawings": READING_COUNTS.c.drawings + statement.excluded.drawings},

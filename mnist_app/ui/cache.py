@@ -17,6 +17,10 @@ from streamlit.logger import get_logger
 from mnist_app import explain, models, reports
 
 log = get_logger(__name__)
+# seconds between the first page's script and the warm-up: the browser is still fetching that page's ~50 script
+# chunks and its pictures from this process, and TensorFlow's import holds Python for seconds (a fresh server's
+# Drawings page with a million drawings took 3.8 s to show with the warm-up at once, 2.9 s with it out of the way)
+WARM_UP_AFTER_S = 3.0
 
 
 def models_dir() -> Path:
@@ -60,7 +64,8 @@ def _warm_up(directory: str) -> threading.Thread:
             except models.ModelLoadError as exc:  # the page says so when this model is chosen
                 log.warning("mnist-app could not warm up %s: %s", name, exc)
 
-    thread = threading.Thread(target=load_all, name="mnist-app-warm-up", daemon=True)
+    thread = threading.Timer(WARM_UP_AFTER_S, load_all)
+    thread.name, thread.daemon = "mnist-app-warm-up", True
     thread.start()
     return thread
 
