@@ -62,8 +62,8 @@ NOTES = [
     "The fill stores no canvas PNGs (the gallery shows the 28x28 digit instead); the saves in step 5 carry one.",
     "Every drawing has the readings of today's version of each shipped model, so the page makes none: opening it "
     "needs the models' versions (a hash of their files), never the models. app.py starts loading the models "
-    "(TensorFlow) in a background thread once the first page's script has run: it overlaps the end of a fresh "
-    "opening (the gallery's pictures load meanwhile), and was over before the turns and filters were timed.",
+    "(TensorFlow) in a background thread 3 s after the first page's script has run (WARM_UP_AFTER_S), once that "
+    "page's browser is done fetching; it was over before the turns and filters were timed.",
     "PostgreSQL: VACUUM ANALYZE after the fill, as autovacuum does while a store grows.",
     "The saves time DrawingStore.add only (one store shared by the threads, as by a server's sessions): the models' "
     "reading and the PNG encoding of the Draw page's save are left out.",

@@ -392,7 +392,7 @@ def tally(conn: Connection, readings: Sequence[Mapping], sign: int = 1) -> None:
         return
     statement = importlib.import_module(f"sqlalchemy.dialects.{conn.dialect.name}").insert(READING_COUNTS)  # UPSERT
     statement = statement.on_conflict_do_update(
-        index_elements=[c for c in READING_COUNTS.primary_key.columns],
+        index_elements=list(READING_COUNTS.primary_key.columns),
         set_={"drawings": READING_COUNTS.c.drawings + statement.excluded.drawings},
     )
     keys = ("model", "version", "label", "predicted")

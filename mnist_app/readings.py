@@ -126,6 +126,19 @@ def fill(
                 on_batch(progress(store, model, version))
 
 
+def prune(store: DrawingStore, current: dict[str, str]) -> int:
+    """Deletes the readings of every model version but `current`'s ({model: version}), with their counts; returns
+    how many readings went. Each retrain leaves a million drawings' readings behind it otherwise."""
+    removed = 0
+    with store.writing("remove old readings from") as conn:
+        versions = conn.execute(sa.select(READING_COUNTS.c.model, READING_COUNTS.c.version).distinct()).all()
+        for model, version in versions:
+            if current.get(model) != version:
+                removed += conn.execute(READINGS.delete().where(*_of(model, version))).rowcount
+                conn.execute(READING_COUNTS.delete().where(*_counted(model, version)))
+    return removed
+
+
 def _of(model: str, version: str) -> tuple:
     return READINGS.c.model == model, READINGS.c.version == version
 

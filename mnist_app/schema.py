@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from .database import StoreError
+
 if TYPE_CHECKING:
     from alembic.config import Config
-
-from .database import StoreError
 
 SCHEMA_VERSION = 4  # the revision at head, as mnist_app_meta records it
 SCHEMA_LOCK = 0x6D6E6973  # PostgreSQL advisory lock held while a store creates or migrates the tables

@@ -1,6 +1,7 @@
-"""The drawing store from the command line: `python -m mnist_app.store_cli reread|export|import|upgrade`.
+"""The drawing store from the command line: `python -m mnist_app.store_cli reread|prune|export|import|upgrade`.
 
 reread   makes every shipped model's missing readings (after a retrain), as the Drawings page would, with progress
+prune    deletes the readings of model versions other than today's (once every server runs today's models)
 export   writes every drawing to an .npz or CSV file, streamed (a backup, or a move to another database)
 import   adds a file's drawings; importing the same file twice adds nothing twice
 upgrade  brings the store's tables up to this mnist-app's schema (opening a store does it too)
@@ -26,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     reread = commands.add_parser("reread", help="make the shipped models' missing readings")
     reread.add_argument("--models", help="a models folder (default: $MNIST_APP_MODELS, else models/)")
+    prune = commands.add_parser("prune", help="delete the readings of other model versions than today's")
+    prune.add_argument("--models", help="a models folder (default: $MNIST_APP_MODELS, else models/)")
     export = commands.add_parser("export", help="write every drawing to a file")
     export.add_argument("file", type=Path, help="drawings.npz or drawings.csv")
     imported = commands.add_parser("import", help="add a file's drawings")
@@ -37,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the store: {store.url}, schema version {store.schema_version()}")
         if args.command == "reread":
             _reread(store, args.models)
+        elif args.command == "prune":
+            directory = _models_dir(args.models)
+            today = {name: models.version(name, directory) for name in models.available(directory)}
+            print(f"{readings.prune(store, today):,} readings of other model versions deleted")
         elif args.command == "export":
             with open(args.file, "wb") as file:
                 count = drawing_files.write(store, file, args.file.suffix.lstrip(".").lower())
@@ -50,8 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _models_dir(given: str | None) -> str:
+    return given or os.environ.get("MNIST_APP_MODELS") or str(models.MODELS_DIR)
+
+
 def _reread(store: DrawingStore, directory: str | None) -> None:
-    directory = directory or os.environ.get("MNIST_APP_MODELS") or str(models.MODELS_DIR)
+    directory = _models_dir(directory)
     for name in models.available(directory):
         version = models.version(name, directory)
         model = models.load(name, directory)

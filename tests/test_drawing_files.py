@@ -8,7 +8,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from mnist_app import drawing_files, store_cli
+from mnist_app import drawing_files, models, readings, store_cli
 from mnist_app.drawings import DrawingStore
 
 
@@ -100,7 +100,7 @@ def test_add_many_refuses_bad_input_and_writes_nothing(tmp_path, mnist_sample):
     assert store.count() == 0
 
 
-def test_the_command_line_exports_imports_and_rereads(filled, store_url, tmp_path, capsys):
+def test_the_command_line_exports_imports_rereads_and_prunes(filled, store_url, tmp_path, capsys):
     path = tmp_path / "all.npz"
     assert store_cli.main(["--db", store_url, "export", str(path)]) == 0
     other = f"sqlite:///{tmp_path / 'other.sqlite'}"
@@ -110,4 +110,9 @@ def test_the_command_line_exports_imports_and_rereads(filled, store_url, tmp_pat
     assert "120 drawings added" in out and "0 drawings added, 120 already there" in out
     assert store_cli.main(["--db", other, "reread"]) == 0
     assert "numpy-mlp (version" in capsys.readouterr().out
+    opened = DrawingStore(other)  # readings of a version that today's models are not
+    readings.fill(opened, "numpy-mlp", "an-old-version", models.load("numpy-mlp").predict_proba)
+    opened.close()
+    assert store_cli.main(["--db", other, "prune"]) == 0
+    assert "120 readings of other model versions deleted" in capsys.readouterr().out
     assert store_cli.main(["--db", other, "import", str(tmp_path / "missing.npz")]) == 1

@@ -210,3 +210,14 @@ def test_a_store_of_the_last_release_gets_its_readings_counted(store_url, digits
         readings.confusion(store, NAME, "v1"), metrics.confusion_matrix(labels[:100], predicted)
     )
     store.close()
+
+
+def test_pruning_deletes_the_readings_of_other_versions_and_keeps_todays(store, digits, model):
+    images, labels = digits
+    probabilities = model.predict_proba(images[:40])
+    store.add_many(images[:40], labels[:40], readings={(NAME, "old"): probabilities, (NAME, "today"): probabilities})
+    assert readings.prune(store, {NAME: "today"}) == 40
+    assert readings.progress(store, NAME, "old").done == 0 and store.count(misread_by=(NAME, "old")) == 0
+    assert readings.progress(store, NAME, "today").done == 40
+    np.testing.assert_array_equal(readings.confusion(store, NAME, "today"), stored_confusion(store, NAME, "today"))
+    assert readings.prune(store, {NAME: "today"}) == 0
