@@ -211,15 +211,24 @@ def new_version_rates(url: str, digits: Digits, config: Config, read: dict) -> d
 
 # ---- steps 3 and 4: the page in Chromium, the server's memory
 
-# the gallery shows these drawings ('#id' captions, their pictures loaded) and, with `table`, the accuracy table
+# the gallery shows these drawings ('#id' captions, their pictures loaded) and, with `table`, the accuracy table;
+# on the way, when the page's title and the gallery's captions first showed (ms from navigation, in __shown)
 GALLERY_SHOWS = r"""([ids, table]) => {
+    const now = performance.now(), shown = (window.__shown ||= {});
+    const mark = (name, yes) => { if (yes && !(name in shown)) shown[name] = now; return yes; };
     const captions = document.querySelectorAll("[data-testid='stMarkdownContainer']");
     const text = [...captions].map((e) => e.innerText).join(" ");
     const pictures = [...document.querySelectorAll("[data-testid='stImage'] img")];
+    mark("title", document.querySelector("h1") !== null);
+    const captioned = mark("captions", ids.every((id) => new RegExp(`#${id}(?!\\d)`).test(text)));
     return (!table || document.querySelector("[data-testid='stDataFrame']") !== null)
-        && pictures.length >= ids.length && pictures.every((p) => p.complete && p.naturalWidth > 0)
-        && ids.every((id) => new RegExp(`#${id}(?!\\d)`).test(text));
+        && pictures.length >= ids.length && pictures.every((p) => p.complete && p.naturalWidth > 0) && captioned;
 }"""
+TIMELINE = r"""() => ({
+    "Streamlit's own page loaded": performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd,
+    "the script's first output (the title)": window.__shown.title,
+    "the gallery's captions": window.__shown.captions,
+})"""
 TIMEOUT_MS = 300_000  # a million drawings on 2 busy cores: a slow answer is measured, not failed
 
 
@@ -270,19 +279,28 @@ def open_page(browser, address: str, first_ids: list[int]):
     return page, time.perf_counter() - start
 
 
+def timeline(page) -> dict[str, float]:
+    """When parts of the opening showed, in seconds from the navigation (on the tab's own clock)."""
+    return {what: ms / 1000 for what, ms in page.evaluate(TIMELINE).items()}
+
+
 def fresh_openings(browser, url: str, folder: Path, first_ids: list[int], config: Config) -> dict:
     """Opens the page on `repeats` fresh servers; seconds each, and each server's memory once the page was opened
     and the models' warm-up (started after the first page, app.py) was done."""
-    seconds, memory = [], []
+    seconds, memory, timelines = [], [], []
     for k in range(config.repeats):
         with app_server(url, folder / f"server-{k}") as (address, pid):
             page, took = open_page(browser, address, first_ids)
+            timelines.append(timeline(page))
             page.close()
             waited = wait_until_idle(pid)
             seconds.append(took)
             memory.append(rss_mib(pid))
             log(f"page opened on a fresh server in {took:.2f} s; {memory[-1]:.0f} MiB once idle ({waited:.0f} s later)")
-    return {"seconds": seconds, "median_s": float(np.median(seconds)), "server_rss_mib": memory}
+    steps = {what: float(np.median([t[what] for t in timelines])) for what in timelines[0]}
+    return {"seconds": seconds, "median_s": float(np.median(seconds)), "server_rss_mib": memory} | {
+        "on the way, s from navigation (median)": steps
+    }
 
 
 def empty_store(browser, url: str, folder: Path) -> dict:
@@ -538,6 +556,8 @@ def table_rows(report: dict) -> list[tuple[str, str, str]]:
         rows.append((f"readings of a new {name} version", f"{rate:,.0f} drawings/s", goal))
     opening = page["opening, fresh server"]["median_s"]
     rows.append(("page opens, fresh server (median)", *at_most(opening, GOALS["page opens, s"], "s")))
+    for what, seconds in page["opening, fresh server"]["on the way, s from navigation (median)"].items():
+        rows.append((f"... {what}", f"{seconds:.2f} s", ""))
     rows.append(("page opens again, server warm", f"{page['opening, server warm (s)']:.2f} s", ""))
     rows.append(("page opens, empty store, fresh server", f"{page['empty store']['opening, fresh server, s']:.2f} s",
                  ""))  # fmt: skip

@@ -71,10 +71,11 @@ def summary(store: DrawingStore, model: str, version: str) -> Summary:
 
 def confusion(store: DrawingStore, model: str, version: str) -> np.ndarray:
     """(10, 10) counts, rows the true digit, columns the reading: the counts the store keeps (drawings.tally)."""
-    columns = (READING_COUNTS.c.label, READING_COUNTS.c.predicted, READING_COUNTS.c.drawings)
+    cell = (READING_COUNTS.c.label, READING_COUNTS.c.predicted)
+    query = sa.select(*cell, sa.func.sum(READING_COUNTS.c.drawings)).where(*_counted(model, version)).group_by(*cell)
     matrix = np.zeros((10, 10), dtype=np.int64)
     with store.reading("count the readings in") as conn:
-        for label, predicted, count in conn.execute(sa.select(*columns).where(*_counted(model, version))):
+        for label, predicted, count in conn.execute(query):
             matrix[label, predicted] = count
     return matrix
 

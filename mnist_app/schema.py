@@ -70,8 +70,11 @@ READINGS = sa.Table(
     sa.Index("readings_drawing", "drawing_id"),
 )
 # how many drawings each model version read as each digit, per true digit: the readings' confusion matrices, kept
-# by every write of readings (drawings.tally), so that accuracy and the matrix are at most 100 rows per model to
-# read however many drawings are stored (counting a million readings took 0.1 s per model on SQLite)
+# by every write of readings (drawings.tally), so that accuracy and the matrix are 100 x COUNT_SHARDS rows at most to
+# read however many drawings are stored (counting a million readings took 0.1 s per model on SQLite). Each write
+# adds to one of COUNT_SHARDS rows per cell, at random, so that two PostgreSQL saves of the same digit rarely wait for
+# each other's commit on the same row
+COUNT_SHARDS = 128
 READING_COUNTS = sa.Table(
     "reading_counts",
     metadata,
@@ -79,6 +82,7 @@ READING_COUNTS = sa.Table(
     sa.Column("version", sa.String(VERSION_LENGTH), primary_key=True),
     sa.Column("label", sa.SmallInteger, primary_key=True),
     sa.Column("predicted", sa.SmallInteger, primary_key=True),
+    sa.Column("shard", sa.SmallInteger, primary_key=True),
     sa.Column("drawings", sa.Integer, nullable=False),
 )
 # who is making which model version's readings, until when (SQLite; PostgreSQL uses an advisory lock instead)

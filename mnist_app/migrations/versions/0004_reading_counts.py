@@ -19,10 +19,11 @@ def upgrade() -> None:
         sa.Column("version", sa.String(16), primary_key=True),
         sa.Column("label", sa.SmallInteger, primary_key=True),
         sa.Column("predicted", sa.SmallInteger, primary_key=True),
+        sa.Column("shard", sa.SmallInteger, primary_key=True),
         sa.Column("drawings", sa.Integer, nullable=False),
     )
     op.execute(
-        "INSERT INTO reading_counts (model, version, label, predicted, drawings) "
-        "SELECT model, version, label, predicted, count(*) FROM readings GROUP BY model, version, label, predicted"
+        "INSERT INTO reading_counts (model, version, label, predicted, shard, drawings) "
+        "SELECT model, version, label, predicted, 0, count(*) FROM readings GROUP BY model, version, label, predicted"
     )
     op.execute("UPDATE mnist_app_meta SET value = '4' WHERE key = 'schema_version'")
