@@ -54,8 +54,9 @@ def load_model(name: str) -> models.Model:
 
 @st.cache_resource(show_spinner=False)
 def _warm_up(directory: str) -> threading.Thread:
-    """Load every available model in a background thread, once per server, lightest first, and trace its explanation
-    (the first Explain click would otherwise wait 0.3-0.5 s for TensorFlow)."""
+    """Load every available model in a background thread, once per server, WARM_UP_AFTER_S after the first page,
+    lightest first, and trace its explanation (the first Explain click would otherwise wait 0.3-0.5 s for
+    TensorFlow)."""
 
     def load_all() -> None:
         for name in models.available(directory):
