@@ -340,9 +340,7 @@ class DrawingStore:
             readings = [row for row in removed.readings if row["drawing_id"] not in present]
             if drawings:
                 conn.execute(DRAWINGS.insert(), drawings)
-            if readings:
-                conn.execute(READINGS.insert(), readings)
-                tally(conn, readings)
+            store_readings(conn, readings)
         return len(drawings)
 
     def schema_version(self) -> int:
@@ -395,6 +393,11 @@ def insert_readings(conn: Connection, ids, labels, readings: Mapping[tuple[str, 
             | {"predicted": int(p), "confidence": float(c)}
             for i, label, p, c in zip(ids, labels, predicted, confidence, strict=True)
         ]
+    store_readings(conn, rows)
+
+
+def store_readings(conn: Connection, rows: Sequence[Mapping]) -> None:
+    """Readings rows inserted and counted (tally), in the caller's transaction: the one way readings are stored."""
     for start in range(0, len(rows), INSERT_BATCH):
         conn.execute(READINGS.insert(), rows[start : start + INSERT_BATCH])
     tally(conn, rows)

@@ -18,8 +18,8 @@ from mnist_app import explain, models, reports
 
 log = get_logger(__name__)
 # seconds between the first page's script and the warm-up: the browser is still fetching that page's ~50 script
-# chunks and its pictures from this process, and TensorFlow's import holds Python for seconds (a fresh server's
-# Drawings page with a million drawings took 3.8 s to show with the warm-up at once, 2.9 s with it out of the way)
+# chunks and its pictures from this process, and TensorFlow's import holds Python for seconds (timed by hand, a fresh
+# server's Drawings page with a million drawings showed in 3.8 s with the warm-up at once, 2.9 s with it 3 s later)
 WARM_UP_AFTER_S = 3.0
 
 

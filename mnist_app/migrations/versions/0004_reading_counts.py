@@ -1,5 +1,6 @@
 """The readings' confusion matrices, kept as counts (drawings.tally): the Drawings page's accuracy table and matrix
-read at most 100 rows per model instead of counting every reading.
+read at most 100 cells x 128 shards per model instead of counting every reading. The counts of the readings already
+stored go into shard 0.
 
 Revision ID: 0004
 Revises: 0003
