@@ -107,7 +107,6 @@ import sys, time
 import numpy as np
 from mnist_app import models, readings
 from mnist_app.drawings import DrawingStore
-from mnist_app.schema import READINGS
 
 model = models.load("numpy-mlp")
 
