@@ -1,4 +1,4 @@
-"""Pictures for the Draw page: the enlarged digit and the explanations, as plain uint8 arrays for st.image.
+"""Pictures for the pages: the enlarged digit and the explanations, as plain uint8 arrays for st.image; thumbnails.
 
 Arrays, not matplotlib figures: with three figures laid out and saved, opening an explanation took 0.7-1.0 s (median,
 in Chromium); colouring three 28x28 maps takes a few milliseconds. Every explanation panel has the same size, PANEL
@@ -7,7 +7,11 @@ pixels square, so that they line up side by side. The other pages' charts are in
 
 from __future__ import annotations
 
+import base64
+import io
+
 import numpy as np
+from PIL import Image
 
 SCALE = 8  # each of the 28x28 pixels drawn 8x8: big enough to see each one, as "What the model sees" shows them
 PANEL = 28 * SCALE
@@ -22,6 +26,16 @@ def enlarge(digit: np.ndarray, factor: int = SCALE) -> np.ndarray:
     big[::factor, :] = np.maximum(big[::factor, :], 0.15)
     big[:, ::factor] = np.maximum(big[:, ::factor], 0.15)
     return (big * 255).astype(np.uint8)
+
+
+def thumbnail_uri(picture: bytes | np.ndarray, size: int) -> str:
+    """A picture (PNG bytes, or a uint8 array) shrunk to `size` pixels wide as a data: URI, which a markdown image
+    shows with no file for the browser to fetch."""
+    image = Image.open(io.BytesIO(picture)) if isinstance(picture, bytes) else Image.fromarray(picture)
+    image.thumbnail((size, size), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def evidence_panel(image: np.ndarray, evidence: np.ndarray) -> np.ndarray:

@@ -37,4 +37,4 @@ def test_a_drawing_saved_on_the_draw_page_appears_on_the_drawings_page(tmp_path)
         expect(page.get_by_text("#1", exact=False).first).to_be_visible()
         expect(page.get_by_role("button", name="Delete")).to_have_count(1)
         expect(page.locator("[data-testid='stVegaLiteChart']")).to_have_count(2)  # per digit; confusion
-        expect(page.locator("[data-testid='stImage'] img")).to_have_count(1)  # the drawing
+        expect(page.get_by_role("img", name="Drawing #1, a 5")).to_be_visible()  # the drawing

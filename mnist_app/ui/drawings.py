@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
-from mnist_app import charts, drawing_files, models, readings
+from mnist_app import drawing_files, models, readings
 from mnist_app.drawings import DrawingStore, StoreError
 from mnist_app.ui import gallery
 from mnist_app.ui.store import collecting, fill_readings, get_store, model_versions, say_store_error
@@ -65,17 +64,14 @@ def accuracy(store: DrawingStore, versions: dict[str, str], revision: tuple[int,
     if behind:
         reading_progress(store, behind)
     rows = [
-        {"model": models.label_of(n), "accuracy": s.accuracy, "misread": s.misread, "read": s.read}
+        {"model": models.label_of(n), "accuracy": f"{s.accuracy:.2%}", "misread": s.misread, "read": s.read}
         for n, s in summaries.items()
     ]
-    st.dataframe(
-        pd.DataFrame(rows),
-        hide_index=True,
-        column_config={"accuracy": st.column_config.NumberColumn(format="percent")},
-        key="drawings_accuracy",
-    )
+    st.table(rows, hide_index=True)
     chosen = st.selectbox("Confusion matrix of", list(versions), format_func=models.label_of, key="drawings_model")
     matrix = _confusion(store.url, chosen, versions[chosen], revision)
+    from mnist_app import charts  # here, not at the top: see page()
+
     st.altair_chart(charts.confusion_matrix(matrix, f"Confusion matrix (saved drawings, {models.label_of(chosen)})"))
 
 
@@ -100,7 +96,16 @@ def downloads(store: DrawingStore, total: int) -> None:
         )
 
 
+def saved_per_digit(counts: dict[int, int]) -> None:
+    import pandas as pd  # here, not at the top: see page()
+
+    chart = pd.DataFrame({"drawings": counts.values()}, index=[str(d) for d in counts])
+    st.bar_chart(chart, height=200, x_label="digit")
+
+
 def page() -> None:
+    """The gallery comes first, the figures after it: their table and charts need pandas and Altair, whose first import
+    holds a fresh server for 0.5-0.8 s, while the gallery's pictures need neither."""
     st.title("Drawings")
     if not collecting():
         st.info("Saving drawings is off here (MNIST_APP_COLLECT=off), and so is this page.")
@@ -113,18 +118,16 @@ def page() -> None:
         st.info("No drawings are saved yet: draw a digit on the Draw page, pick the digit it is and press Save.")
         return
     st.caption(f"{total:,} drawing{'' if total == 1 else 's'} saved, each with the digit its author said it is.")
-    chart = pd.DataFrame({"drawings": counts.values()}, index=[str(d) for d in counts])
-    st.bar_chart(chart, height=200, x_label="digit")
-    st.subheader("Today's models on the saved drawings")
     versions = model_versions()
     for name in [name for name in models.SHIPPED if name not in versions]:
         st.warning(f"{models.label_of(name)} cannot be used: its files are missing ({models.retrain_command(name)}).")
-    if not versions:
-        return
-    accuracy(store, versions, revision)
-    st.subheader("Gallery")
-    gallery.admin_login()
-    gallery.show(store, versions)
+    if versions:
+        gallery.admin_login()
+        gallery.show(store, versions)
+        st.subheader("Today's models on the saved drawings")
+        accuracy(store, versions, revision)
+    st.subheader("Saved, per digit")
+    saved_per_digit(counts)
     st.subheader("Download")
     downloads(store, total)
 
