@@ -11,8 +11,8 @@
 2. A new model version: readings.fill for each shipped model, on a fresh store of the first 20,000 drawings.
 3. The Drawings page in Chromium, on a fresh `streamlit run app.py` (3 times), each time a new visitor (nothing cached):
    from navigating to /drawings until its first screen shows (the title, the filters, the gallery's pictures and
-   '#id' captions), and until the figures below the gallery show too (the accuracy table, two charts). Then a gallery page turn and the filters (misread by the NumPy
-   network, then digit 3), each until the new '#id' captions show.
+   '#id' captions), and until the figures below the gallery show too (the accuracy table, two charts). Then a gallery
+   page turn and the filters (misread by the NumPy network, then digit 3), each until the new '#id' captions show.
 4. The server's memory with the store, against a server with an empty store that opened the same page.
 5. Saves: 16 threads each store 20 drawings at once (DrawingStore.add with a canvas PNG and 4 models' readings):
    the store's part of the Draw page's save (the models' reading and the PNG encoding are left out).
@@ -226,7 +226,7 @@ GALLERY_SHOWS = r"""(ids) => {
 }"""
 # below the gallery: the accuracy table, and the confusion matrix and the counts per digit drawn by the browser
 FIGURES_SHOW = r"""() => document.querySelector("[data-testid='stTable']") !== null
-    && document.querySelectorAll("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").length >= 2
+    && document.querySelectorAll("[data-testid='stVegaLiteChart'] :is(canvas, svg)").length >= 2
 """
 TIMELINE = r"""() => ({
     "Streamlit's own page loaded": performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd,
