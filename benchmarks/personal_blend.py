@@ -99,13 +99,15 @@ def readings(writers) -> dict:
     return out
 
 
-def score(data: dict, name: str, tuned: bool, blend) -> dict:
-    """One model's summary over the writers for one candidate: accuracy before and after each, MNIST drop."""
+def score(data: dict, name: str, tuned: bool | str, blend) -> dict:
+    """One model's summary over the writers for one candidate: accuracy before and after each, MNIST drop. `tuned`:
+    the fine-tuned readings (True), the shipped ones (False), or the readings kept under that tag."""
+    tag = tuned if isinstance(tuned, str) else ("tuned" if tuned else "base")
     rows = {}
     for writer, w in data["writers"].items():
         before = w["probs"][f"{name}/base/measured"]
-        after = w["probs"][f"{name}/{'tuned' if tuned else 'base'}/measured"]
-        mnist = w["probs"][f"{name}/{'tuned' if tuned else 'base'}/mnist"]
+        after = w["probs"][f"{name}/{tag}/measured"]
+        mnist = w["probs"][f"{name}/{tag}/mnist"]
         if blend is not None:
             taught, measured = w["feats"][blend.blur]
             after = prototypes.blended(after, measured, taught, w["yt"], blend)

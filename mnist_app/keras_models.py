@@ -355,6 +355,15 @@ class KerasClassifier:
         return layers[i]
 
 
+def between(start: KerasClassifier, end: KerasClassifier, share: float) -> KerasClassifier:
+    """A network whose weights (batch normalisation's statistics too) lie `share` of the way from `start`'s to `end`'s
+    (kinds.py); `end`'s model is copied, not changed."""
+    model = keras.Model.from_config(end.model.get_config())
+    model.set_weights([(1 - share) * a + share * b for a, b in zip(start.model.get_weights(), end.model.get_weights(),
+                                                                   strict=True)])  # fmt: skip
+    return KerasClassifier(model)
+
+
 def load_network(path: Path, load_model: LoadModel | None = None) -> KerasClassifier:
     """The kind's loader (kinds.py)."""
     return KerasClassifier.load(path)

@@ -344,6 +344,11 @@ SHIPPED = ("numpy-mlp",)  # the app reads with it (kinds.py); the others are com
 looks_whole = zip_looks_whole  # the kind's cheap check of its weights file (kinds.py)
 
 
+def between(start: NumpyMLP, end: NumpyMLP, share: float) -> NumpyMLP:
+    """The network whose weights lie `share` of the way from `start`'s to `end`'s (kinds.py)."""
+    return NumpyMLP({k: (1 - share) * start.params[k] + share * end.params[k] for k in start.params}, end.config)
+
+
 def load_network(path: Path, load_model: LoadModel | None = None) -> NumpyMLP:
     """The kind's loader (kinds.py): a NumPy network needs no other model."""
     return NumpyMLP.load(path)

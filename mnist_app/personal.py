@@ -52,6 +52,9 @@ class Recipe:
     replay: int = 8
     distort: bool = True
     seed: int = 0
+    # the taught network's weights lie this share of the way from the shipped network's to the fine-tuned ones:
+    # 1 is the fine-tuned network; less keeps more of what the shipped one knew (WiSE-FT, Wortsman et al. 2022)
+    share: float = 1.0
     blend: Blend | None = None  # the drawings kept as prototypes, their vote blended in near them (prototypes.py)
 
     def describe(self) -> str:
@@ -59,6 +62,7 @@ class Recipe:
             f"taught {self.epochs} epochs at {self.learning_rate:g}, each drawing {self.repeats} times per epoch"
             + (" (distorted)" if self.distort else "")
             + f", {self.replay} MNIST digits replayed per drawing"
+            + (f", its weights moved {self.share:.0%} of the way from the shipped ones" if self.share < 1 else "")
         )
         if self.blend is None:
             return taught
@@ -131,15 +135,19 @@ def fine_tune(
 
 
 def _teach(name: str, data: TrainingData, recipe: Recipe, directory, listener) -> Model:
-    """The model's kind's own trainer, started from the shipped model: a network learns from `data`, an ensemble is
-    assembled from its members, each taught in turn. The shipped calibration is kept."""
+    """The model's kind's own trainer, started from the shipped model: a network learns from `data` (and moves
+    `recipe.share` of the way), an ensemble is assembled from its members, each taught in turn. The shipped
+    calibration is kept."""
     base = load(name, directory)
     config = _config(name, recipe)
 
     def starting_point(other: str) -> Model:  # the model itself, or one of an ensemble's members, taught
         return base if other == name else _teach(other, data, recipe, directory, listener)
 
-    network, _ = kind_of(name).code().train_network(config, data, starting_point, 0, listener)
+    code = kind_of(name).code()
+    network, _ = code.train_network(config, data, starting_point, 0, listener)
+    if config.trains_itself and recipe.share < 1:
+        network = code.between(base.network, network, recipe.share)
     return replace(base, network=network, title=f"{base.label} + your handwriting")
 
 

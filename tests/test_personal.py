@@ -3,6 +3,7 @@ never touches models/, is deterministic, and refuses bad input and held-out writ
 
 import hashlib
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -62,6 +63,21 @@ def test_teaching_moves_the_model_towards_the_drawings(drawings, mnist_sample):
     )
     right = lambda model: np.mean(model.predict_proba(strange).argmax(1) == labels)  # noqa: E731
     assert right(taught) > right(base) + 0.3
+
+
+@pytest.mark.parametrize("name", ["numpy-mlp", "keras-mlp"])
+def test_a_share_below_one_keeps_the_weights_between_the_shipped_and_the_fine_tuned(name, drawings, mnist_sample):
+    def weights(model) -> list[np.ndarray]:
+        network = model.network
+        return list(network.params.values()) if hasattr(network, "params") else network.model.get_weights()
+
+    shipped = weights(models.load(name))
+    full = weights(fine_tune(name, *drawings, QUICK, mnist=mnist_sample))
+    halfway = fine_tune(name, *drawings, replace(QUICK, share=0.5), mnist=mnist_sample)
+    assert any(not np.allclose(a, b) for a, b in zip(shipped, full, strict=True))  # teaching moved the weights
+    for start, end, half in zip(shipped, full, weights(halfway), strict=True):
+        np.testing.assert_allclose(half, (start + end) / 2, rtol=1e-5, atol=1e-6)
+    assert halfway.predict_proba(drawings[0]).shape == (30, 10)
 
 
 def test_a_taught_ensemble_is_its_members_taught_and_saves_as_a_models_folder(drawings, mnist_sample, tmp_path):
