@@ -133,12 +133,7 @@ def choose(writers) -> None:
     candidates |= {f"blend alone, {key}": (False, b) for key, b in GRID.items()}
     candidates |= {f"fine-tune + blend, {key}": (True, b) for key, b in GRID.items()}
     out = {label: {name: score(data, name, *c) for name in NAMES} for label, c in candidates.items()}
-    eligible = [
-        label
-        for label, by in out.items()
-        # rounded: 15 of 5,000 digits is 0.3 points, which floating point makes 0.30000000000000004
-        if all(not s["writers_worse"] and round(s["mnist_drop_max_points"], 6) <= 0.3 for s in by.values())
-    ]
+    eligible = [label for label, by in out.items() if meets_the_rule(by)]
     key = lambda label: (  # noqa: E731
         round(out[label]["ensemble"]["error_ratio"], 3),
         round(np.mean([s["error_ratio"] for s in out[label].values()]), 3),
@@ -146,6 +141,18 @@ def choose(writers) -> None:
         candidates[label][1].weight if candidates[label][1] else 0,
     )
     chosen = min(eligible, key=key) if eligible else None
+    show(out, eligible, chosen)
+    write_json(RESULTS / "personal-blend-choice.json", {"writers": writers, "chosen": chosen, "candidates": out})
+
+
+def meets_the_rule(by_model: dict) -> bool:
+    """No writer worse for any model, and every model's MNIST drop at most 0.3 points (rounded: 15 of 5,000 digits is
+    0.3 points, which floating point makes 0.30000000000000004)."""
+    return all(not s["writers_worse"] and round(s["mnist_drop_max_points"], 6) <= 0.3 for s in by_model.values())
+
+
+def show(out: dict, eligible: list[str], chosen: str | None) -> None:
+    """Every candidate, best ensemble first: * chosen, + meeting the rule."""
     for label in sorted(out, key=lambda lb: out[lb]["ensemble"]["error_ratio"]):
         line = ", ".join(
             f"{n} {s['error_ratio']:.2f} worst {s['worst_after']:.3f} drop {s['mnist_drop_max_points']:.2f}"
@@ -154,20 +161,17 @@ def choose(writers) -> None:
         )
         print(f"{'*' if label == chosen else ('+' if label in eligible else ' ')} {label}: {line}")
     print("chosen:", chosen)
-    write_json(RESULTS / "personal-blend-choice.json", {"writers": writers, "chosen": chosen, "candidates": out})
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def stages(doc: str, cache_dir: Path, cache, choose, argv=None) -> None:
+    """A round's command line: `cache` teaches and keeps readings in cache_dir, `choose` scores them (writers 16-20)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("stage", choices=["cache", "choose"])
     args = parser.parse_args(argv)
     writers = personal.check_tuning_writers(pen_training.CALIBRATION_WRITERS)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    if args.stage == "cache":
-        cache(writers)
-    else:
-        choose(writers)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    (cache if args.stage == "cache" else choose)(writers)
 
 
 if __name__ == "__main__":
-    main()
+    stages(__doc__, CACHE, cache, choose)

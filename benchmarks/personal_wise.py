@@ -23,7 +23,6 @@ Writes benchmarks/results/personal-wise-choice.json.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import os
 import time
@@ -32,13 +31,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_app import models, pen_training, personal, prototypes
+from mnist_app import models, personal, prototypes
 from mnist_app.artifacts import write_json
 from mnist_app.data import load_mnist, to_float
 from mnist_app.ensemble import Ensemble
 from mnist_app.kinds import kind_of
 
-from personal_blend import NAMES, raw, score, writer_data  # beside this script
+from personal_blend import NAMES, meets_the_rule, raw, score, show, stages, writer_data  # beside this script
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CACHE = Path(os.environ.get("MNIST_APP_CACHE", "/tmp")) / "round10"
@@ -118,11 +117,7 @@ def choose(writers) -> None:
         label(c): {name: score(data, name, tag(c[0], c[1]), personal.RECIPE.blend if c[2] else None) for name in NAMES}
         for c in CANDIDATES
     }
-    eligible = [
-        lb
-        for lb, by in out.items()
-        if all(not s["writers_worse"] and round(s["mnist_drop_max_points"], 6) <= 0.3 for s in by.values())
-    ]
+    eligible = [lb for lb, by in out.items() if meets_the_rule(by)]
     order = list(out)
     key = lambda lb: (  # noqa: E731
         round(out[lb]["ensemble"]["error_ratio"], 3),
@@ -131,28 +126,9 @@ def choose(writers) -> None:
         order.index(lb),
     )
     chosen = min(eligible, key=key) if eligible else None
-    for lb in sorted(out, key=lambda lb: out[lb]["ensemble"]["error_ratio"]):
-        line = ", ".join(
-            f"{n} {s['error_ratio']:.2f} worst {s['worst_after']:.3f} drop {s['mnist_drop_max_points']:.2f}"
-            f"{' worse ' + str(s['writers_worse']) if s['writers_worse'] else ''}"
-            for n, s in out[lb].items()
-        )
-        print(f"{'*' if lb == chosen else ('+' if lb in eligible else ' ')} {lb}: {line}")
-    print("chosen:", chosen)
+    show(out, eligible, chosen)
     write_json(RESULTS / "personal-wise-choice.json", {"writers": writers, "chosen": chosen, "candidates": out})
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("stage", choices=["cache", "choose"])
-    args = parser.parse_args(argv)
-    writers = personal.check_tuning_writers(pen_training.CALIBRATION_WRITERS)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    if args.stage == "cache":
-        cache(writers)
-    else:
-        choose(writers)
-
-
 if __name__ == "__main__":
-    main()
+    stages(__doc__, CACHE, cache, choose)
