@@ -112,8 +112,7 @@ def page() -> None:
         return
     store = get_store()
     revision = store.revision()  # (count, last id): the cached counts below are redone when it changes
-    counts = _counts(store.url, revision)
-    total = sum(counts.values())
+    total = revision[0]
     if total == 0:
         st.info("No drawings are saved yet: draw a digit on the Draw page, pick the digit it is and press Save.")
         return
@@ -127,7 +126,7 @@ def page() -> None:
         st.subheader("Today's models on the saved drawings")
         accuracy(store, versions, revision)
     st.subheader("Saved, per digit")
-    saved_per_digit(counts)
+    saved_per_digit(_counts(store.url, revision))
     st.subheader("Download")
     downloads(store, total)
 
