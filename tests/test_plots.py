@@ -1,7 +1,11 @@
-"""The Draw page's pictures show what they are given."""
+"""The pages' pictures show what they are given."""
+
+import base64
+import io
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from mnist_app import explain, plots
 
@@ -44,3 +48,18 @@ def test_a_heat_map_lies_over_the_dimmed_digit():
     heat[3, 3] = 1.0
     panel = plots.focus_panel(np.ones((28, 28), np.float32), [explain.Panel("Grad-CAM", heat, signed=False)])
     assert panel[3 * 8 + 4, 3 * 8 + 4].sum() > panel[20 * 8 + 4, 20 * 8 + 4].sum()  # bright where it fires
+
+
+def test_a_thumbnail_is_a_png_inside_a_data_uri_shrunk_to_its_size(mnist_sample):
+    digit = mnist_sample.x_test[0] / 255.0
+    canvas = Image.fromarray(np.kron(mnist_sample.x_test[0], np.ones((10, 10), np.uint8)))  # 280 x 280, as drawn
+    as_drawn = io.BytesIO()
+    canvas.save(as_drawn, format="PNG")
+    for picture in (as_drawn.getvalue(), plots.enlarge(digit)):
+        uri = plots.thumbnail_uri(picture, 120)
+        assert uri.startswith("data:image/png;base64,")
+        shrunk = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+        original = Image.open(io.BytesIO(picture)) if isinstance(picture, bytes) else Image.fromarray(picture)
+        assert shrunk.size == (120, 120)
+        ink = np.asarray(shrunk.convert("L"), float).mean(), np.asarray(original.convert("L"), float).mean()
+        assert ink[0] == pytest.approx(ink[1], abs=3)  # the same drawing, smaller: as much ink on average

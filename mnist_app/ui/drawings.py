@@ -55,6 +55,8 @@ def _counts(url: str, revision: tuple[int, int]) -> dict[int, int]:
 
 def accuracy(store: DrawingStore, versions: dict[str, str], revision: tuple[int, int]) -> None:
     """Each model's accuracy and its confusion matrix: aggregates in the database, cached per store revision."""
+    from mnist_app import charts  # here, not at the top: see page()
+
     summaries = {name: _summary(store.url, name, version, revision) for name, version in versions.items()}
     for name, cached in summaries.items():
         if cached.read < revision[0]:  # cached while its readings were being made: ask again until they are all made
@@ -70,8 +72,6 @@ def accuracy(store: DrawingStore, versions: dict[str, str], revision: tuple[int,
     st.table(rows, hide_index=True)
     chosen = st.selectbox("Confusion matrix of", list(versions), format_func=models.label_of, key="drawings_model")
     matrix = _confusion(store.url, chosen, versions[chosen], revision)
-    from mnist_app import charts  # here, not at the top: see page()
-
     st.altair_chart(charts.confusion_matrix(matrix, f"Confusion matrix (saved drawings, {models.label_of(chosen)})"))
 
 
