@@ -37,4 +37,6 @@ def test_a_drawing_saved_on_the_draw_page_appears_on_the_drawings_page(tmp_path)
         expect(page.get_by_text("#1", exact=False).first).to_be_visible()
         expect(page.get_by_role("button", name="Delete")).to_have_count(1)
         expect(page.locator("[data-testid='stVegaLiteChart']")).to_have_count(2)  # per digit; confusion
-        expect(page.get_by_role("img", name="Drawing #1, a 5")).to_be_visible()  # the drawing
+        picture = page.get_by_role("img", name="Drawing #1, a 5")  # the drawing, inside the tile's markdown
+        expect(picture).to_be_visible()
+        assert picture.evaluate("img => img.complete && img.naturalWidth") == 120  # drawn, at the gallery's size
