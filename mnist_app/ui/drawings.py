@@ -55,7 +55,9 @@ def _counts(url: str, revision: tuple[int, int]) -> dict[int, int]:
 
 def accuracy(store: DrawingStore, versions: dict[str, str], revision: tuple[int, int]) -> None:
     """Each model's accuracy and its confusion matrix: aggregates in the database, cached per store revision."""
-    from mnist_app import charts  # here, not at the top: see page()
+    import pandas as pd  # here, not at the top: see page()
+
+    from mnist_app import charts
 
     summaries = {name: _summary(store.url, name, version, revision) for name, version in versions.items()}
     for name, cached in summaries.items():
@@ -66,10 +68,11 @@ def accuracy(store: DrawingStore, versions: dict[str, str], revision: tuple[int,
     if behind:
         reading_progress(store, behind)
     rows = [
-        {"model": models.label_of(n), "accuracy": f"{s.accuracy:.2%}", "misread": s.misread, "read": s.read}
+        {"model": models.label_of(n), "accuracy": s.accuracy, "misread": s.misread, "read": s.read}
         for n, s in summaries.items()
     ]
-    st.table(rows, hide_index=True)
+    shown = {"accuracy": "{:.2%}", "misread": "{:,}", "read": "{:,}"}
+    st.table(pd.DataFrame(rows).style.format(shown), hide_index=True)  # a static table: four rows need no data grid
     chosen = st.selectbox("Confusion matrix of", list(versions), format_func=models.label_of, key="drawings_model")
     matrix = _confusion(store.url, chosen, versions[chosen], revision)
     st.altair_chart(charts.confusion_matrix(matrix, f"Confusion matrix (saved drawings, {models.label_of(chosen)})"))
