@@ -83,26 +83,26 @@ def raw(tempered: np.ndarray, temperature: float) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
-def readings(writers) -> dict:
-    """Per writer: its drawings' features per blur, and each model's raw probabilities (cache's)."""
+def readings(writers, cache_dir: Path = CACHE, blurs=None) -> dict:
+    """Per writer: its drawings' features per blur (default: every blur of GRID), and each model's raw probabilities
+    (kept in cache_dir by a round's `cache`)."""
     mnist = load_mnist()
     val_x, val_y = to_float(mnist.x_train[personal.REPLAY_POOL :]), mnist.y_train[personal.REPLAY_POOL :]
     temps = {name: models.load(name, models.twins_dir()).temperature for name in NAMES}
-    blurs = sorted({b.blur for b in GRID.values()})
+    blurs = sorted({b.blur for b in GRID.values()}) if blurs is None else blurs
     out = {"mnist_y": val_y, "mnist_f": {b: prototypes.features(val_x, b) for b in blurs}, "writers": {}}
     for writer in writers:
         xt, yt, xm, ym = writer_data(writer)
-        with np.load(CACHE / f"writer{writer}.npz") as npz:
+        with np.load(cache_dir / f"writer{writer}.npz") as npz:
             probs = {key: raw(npz[key], temps[key.split("/")[0]]) for key in npz.files}
         feats = {b: (prototypes.features(xt, b), prototypes.features(xm, b)) for b in blurs}
         out["writers"][writer] = {"yt": yt, "ym": ym, "probs": probs, "feats": feats}
     return out
 
 
-def score(data: dict, name: str, tuned: bool | str, blend) -> dict:
-    """One model's summary over the writers for one candidate: accuracy before and after each, MNIST drop. `tuned`:
-    the fine-tuned readings (True), the shipped ones (False), or the readings kept under that tag."""
-    tag = tuned if isinstance(tuned, str) else ("tuned" if tuned else "base")
+def score(data: dict, name: str, tag: str, blend) -> dict:
+    """One model's summary over the writers for one candidate: accuracy before and after each, MNIST drop. `tag`:
+    which kept readings are the candidate's ("base" the shipped model's, "tuned" the fine-tuned one's)."""
     rows = {}
     for writer, w in data["writers"].items():
         before = w["probs"][f"{name}/base/measured"]
@@ -129,9 +129,9 @@ def score(data: dict, name: str, tuned: bool | str, blend) -> dict:
 def choose(writers) -> None:
     """Score every candidate on every model; the Round 9 rule (docs/experiments.md) picks one."""
     data = readings(writers)
-    candidates = {"fine-tune alone": (True, None)}
-    candidates |= {f"blend alone, {key}": (False, b) for key, b in GRID.items()}
-    candidates |= {f"fine-tune + blend, {key}": (True, b) for key, b in GRID.items()}
+    candidates = {"fine-tune alone": ("tuned", None)}
+    candidates |= {f"blend alone, {key}": ("base", b) for key, b in GRID.items()}
+    candidates |= {f"fine-tune + blend, {key}": ("tuned", b) for key, b in GRID.items()}
     out = {label: {name: score(data, name, *c) for name in NAMES} for label, c in candidates.items()}
     eligible = [label for label, by in out.items() if meets_the_rule(by)]
     key = lambda label: (  # noqa: E731

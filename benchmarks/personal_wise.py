@@ -31,13 +31,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_app import models, personal, prototypes
+from mnist_app import models, personal
 from mnist_app.artifacts import write_json
 from mnist_app.data import load_mnist, to_float
 from mnist_app.ensemble import Ensemble
 from mnist_app.kinds import kind_of
 
-from personal_blend import NAMES, meets_the_rule, raw, score, show, stages, writer_data  # beside this script
+from personal_blend import NAMES, meets_the_rule, readings, score, show, stages, writer_data  # beside this script
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CACHE = Path(os.environ.get("MNIST_APP_CACHE", "/tmp")) / "round10"
@@ -94,24 +94,8 @@ def cache(writers) -> None:
         write_json(CACHE / f"writer{writer}-seconds.json", seconds)
 
 
-def readings(writers) -> dict:
-    """Per writer: each model's raw probabilities (cache's) and the drawings' features for the blend."""
-    mnist = load_mnist()
-    val_x, val_y = to_float(mnist.x_train[personal.REPLAY_POOL :]), mnist.y_train[personal.REPLAY_POOL :]
-    temps = {name: models.load(name, models.twins_dir()).temperature for name in NAMES}
-    blur = personal.RECIPE.blend.blur
-    out = {"mnist_y": val_y, "mnist_f": {blur: prototypes.features(val_x, blur)}, "writers": {}}
-    for writer in writers:
-        xt, yt, xm, ym = writer_data(writer)
-        with np.load(CACHE / f"writer{writer}.npz") as npz:
-            probs = {key: raw(npz[key], temps[key.split("/")[0]]) for key in npz.files}
-        feats = {blur: (prototypes.features(xt, blur), prototypes.features(xm, blur))}
-        out["writers"][writer] = {"yt": yt, "ym": ym, "probs": probs, "feats": feats}
-    return out
-
-
 def choose(writers) -> None:
-    data = readings(writers)
+    data = readings(writers, CACHE, [personal.RECIPE.blend.blur])
     label = lambda c: f"{tag(c[0], c[1])}{', blended' if c[2] else ''}"  # noqa: E731
     out = {
         label(c): {name: score(data, name, tag(c[0], c[1]), personal.RECIPE.blend if c[2] else None) for name in NAMES}
