@@ -57,9 +57,9 @@ def tag(tune: str, share: float) -> str:
     return f"{tune}, share {share:g}"
 
 
-def cache(writers) -> None:
+def cache(writers, fine_tunes: dict = FINE_TUNES, shares=SHARES, cache_dir: Path = CACHE) -> None:
     """Per writer: the twins' readings of its measured drawings and of MNIST's last 5,000 training digits, shipped
-    and taught by every fine-tune moved by every share."""
+    and taught by every fine-tune moved by every share (kept in cache_dir)."""
     mnist = load_mnist()
     val = to_float(mnist.x_train[personal.REPLAY_POOL :])
     directory = models.twins_dir()
@@ -72,13 +72,13 @@ def cache(writers) -> None:
         for name in NAMES:
             base = ensemble if name == "ensemble" else shipped[name]
             out[f"{name}/base/measured"], out[f"{name}/base/mnist"] = base.predict_proba(xm), base.predict_proba(val)
-        for tune, recipe in FINE_TUNES.items():
+        for tune, recipe in fine_tunes.items():
             taught = {}
             for name in trained:
                 start = time.perf_counter()
                 taught[name] = personal.fine_tune(name, xt, yt, recipe, directory, mnist)
                 seconds[f"{tune}/{name}"] = time.perf_counter() - start
-            for share in SHARES:
+            for share in shares:
                 moved = {
                     n: replace(t, network=kind_of(n).code().between(shipped[n].network, t.network, share))
                     for n, t in taught.items()
@@ -90,16 +90,18 @@ def cache(writers) -> None:
                     out[f"{name}/{tag(tune, share)}/mnist"] = moved[name].predict_proba(val)
             took = sum(v for k, v in seconds.items() if k.startswith(tune))
             print(f"writer {writer}, {tune}: taught in {took:.0f} s", flush=True)
-        np.savez_compressed(CACHE / f"writer{writer}.npz", **out)
-        write_json(CACHE / f"writer{writer}-seconds.json", seconds)
+        np.savez_compressed(cache_dir / f"writer{writer}.npz", **out)
+        write_json(cache_dir / f"writer{writer}-seconds.json", seconds)
 
 
-def choose(writers) -> None:
-    data = readings(writers, CACHE, [personal.RECIPE.blend.blur])
+def choose(writers, candidates=CANDIDATES, cache_dir: Path = CACHE, results: str = "personal-wise-choice.json") -> None:
+    """Every candidate (fine-tune, share, blended) scored from the readings in cache_dir; the rule above picks one,
+    and results (in benchmarks/results/) keeps them all."""
+    data = readings(writers, cache_dir, [personal.RECIPE.blend.blur])
     label = lambda c: f"{tag(c[0], c[1])}{', blended' if c[2] else ''}"  # noqa: E731
     out = {
         label(c): {name: score(data, name, tag(c[0], c[1]), personal.RECIPE.blend if c[2] else None) for name in NAMES}
-        for c in CANDIDATES
+        for c in candidates
     }
     eligible = [lb for lb, by in out.items() if meets_the_rule(by)]
     order = list(out)
@@ -111,7 +113,7 @@ def choose(writers) -> None:
     )
     chosen = min(eligible, key=key) if eligible else None
     show(out, eligible, chosen)
-    write_json(RESULTS / "personal-wise-choice.json", {"writers": writers, "chosen": chosen, "candidates": out})
+    write_json(RESULTS / results, {"writers": writers, "chosen": chosen, "candidates": out})
 
 
 if __name__ == "__main__":

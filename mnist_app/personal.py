@@ -52,6 +52,7 @@ class Recipe:
     replay: int = 8
     distort: bool = True
     seed: int = 0
+    train_top: int = 0  # only the network's last this many layers learn, the rest frozen (0 = every layer learns)
     # the taught network's weights lie this share of the way from the shipped network's to the fine-tuned ones:
     # 1 is the fine-tuned network; less keeps more of what the shipped one knew (WiSE-FT, Wortsman et al. 2022)
     share: float = 1.0
@@ -62,6 +63,7 @@ class Recipe:
             f"taught {self.epochs} epochs at {self.learning_rate:g}, each drawing {self.repeats} times per epoch"
             + (" (distorted)" if self.distort else "")
             + f", {self.replay} MNIST digits replayed per drawing"
+            + (f", only its last {self.train_top} layer{'s' * (self.train_top > 1)} learning" if self.train_top else "")
             + (f", its weights moved {self.share:.0%} of the way from the shipped ones" if self.share < 1 else "")
         )
         if self.blend is None:
@@ -166,6 +168,7 @@ def _config(name: str, recipe: Recipe):
         "pen_variants": 0,
         "early_stopping": 0,
         "seed": recipe.seed,
+        "train_top": recipe.train_top,
     }
     config = preset(name)
     known = {f.name for f in fields(config)}

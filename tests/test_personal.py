@@ -65,12 +65,14 @@ def test_teaching_moves_the_model_towards_the_drawings(drawings, mnist_sample):
     assert right(taught) > right(base) + 0.3
 
 
+def weights(model) -> list[np.ndarray]:
+    """A network's weight arrays, input side first (the NumPy MLP's W1, b1, W2, b2; a Keras model's, in its order)."""
+    network = model.network
+    return list(network.params.values()) if hasattr(network, "params") else network.model.get_weights()
+
+
 @pytest.mark.parametrize("name", ["numpy-mlp", "keras-mlp"])
 def test_a_share_below_one_keeps_the_weights_between_the_shipped_and_the_fine_tuned(name, drawings, mnist_sample):
-    def weights(model) -> list[np.ndarray]:
-        network = model.network
-        return list(network.params.values()) if hasattr(network, "params") else network.model.get_weights()
-
     shipped = weights(models.load(name))
     full = weights(fine_tune(name, *drawings, QUICK, mnist=mnist_sample))
     halfway = fine_tune(name, *drawings, replace(QUICK, share=0.5), mnist=mnist_sample)
@@ -78,6 +80,17 @@ def test_a_share_below_one_keeps_the_weights_between_the_shipped_and_the_fine_tu
     for start, end, half in zip(shipped, full, weights(halfway), strict=True):
         np.testing.assert_allclose(half, (start + end) / 2, rtol=1e-5, atol=1e-6)
     assert halfway.predict_proba(drawings[0]).shape == (30, 10)
+
+
+@pytest.mark.parametrize("name", ["numpy-mlp", "keras-mlp", "keras-cnn"])
+def test_with_train_top_one_only_the_output_layer_learns(name, drawings, mnist_sample):
+    shipped = weights(models.load(name))
+    taught = weights(fine_tune(name, *drawings, replace(QUICK, train_top=1), mnist=mnist_sample))
+    assert len(shipped) == len(taught) > 2
+    for before, after in zip(shipped[:-2], taught[:-2], strict=True):  # every array below the output layer's
+        np.testing.assert_array_equal(after, before)  # BatchNormalization's statistics too: it ran in inference mode
+    for before, after in zip(shipped[-2:], taught[-2:], strict=True):  # the output layer's kernel and bias
+        assert not np.allclose(after, before)
 
 
 def test_a_taught_ensemble_is_its_members_taught_and_saves_as_a_models_folder(drawings, mnist_sample, tmp_path):
