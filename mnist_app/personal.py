@@ -15,6 +15,7 @@ benchmarks/personal_blend.py); writers 21-30 only measure it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import ClassVar
@@ -56,6 +57,9 @@ class Recipe:
     # the taught network's weights lie this share of the way from the shipped network's to the fine-tuned ones:
     # 1 is the fine-tuned network; less keeps more of what the shipped one knew (WiSE-FT, Wortsman et al. 2022)
     share: float = 1.0
+    # taught this many times, each with its own seed (its own distortions, replayed digits and batches), and the
+    # taught weights averaged: a uniform "model soup" (Wortsman et al. 2022), steadier than any one of its fine-tunes
+    soup: int = 1
     blend: Blend | None = None  # the drawings kept as prototypes, their vote blended in near them (prototypes.py)
 
     def describe(self) -> str:
@@ -64,6 +68,7 @@ class Recipe:
             + (" (distorted)" if self.distort else "")
             + f", {self.replay} MNIST digits replayed per drawing"
             + (f", only its last {self.train_top} layer{'s' * (self.train_top > 1)} learning" if self.train_top else "")
+            + (f", {self.soup} such fine-tunes' weights averaged" if self.soup > 1 else "")
             + (f", its weights moved {self.share:.0%} of the way from the shipped ones" if self.share < 1 else "")
         )
         if self.blend is None:
@@ -127,7 +132,12 @@ def fine_tune(
     ValueError for bad input, ModelLoadError when the model cannot be loaded, MnistDataError without MNIST."""
     images, labels = check_drawings(images, labels, minimum)
     if recipe.epochs:
-        model = _teach(name, _data(images, labels, recipe, mnist or load_mnist()), recipe, directory, listener)
+        mnist = mnist or load_mnist()
+
+        def data(seed: int) -> TrainingData:  # each fine-tune of a soup has its own distortions and replayed digits
+            return _data(images, labels, replace(recipe, seed=seed), mnist)
+
+        model = _teach(name, data, recipe, directory, listener)
     else:  # the prototypes alone: the shipped network, unchanged
         base = load(name, directory)
         model = replace(base, title=f"{base.label} + your handwriting")
@@ -136,19 +146,25 @@ def fine_tune(
     return replace(model, network=Prototyped(model.network, images, labels, recipe.blend))
 
 
-def _teach(name: str, data: TrainingData, recipe: Recipe, directory, listener) -> Model:
-    """The model's kind's own trainer, started from the shipped model: a network learns from `data` (and moves
-    `recipe.share` of the way), an ensemble is assembled from its members, each taught in turn. The shipped
-    calibration is kept."""
+def _teach(name: str, data: Callable[[int], TrainingData], recipe: Recipe, directory, listener) -> Model:
+    """The model's kind's own trainer, started from the shipped model: a network learns from `data(seed)` once per
+    seed of the recipe's soup, the networks are averaged, and the average moves `recipe.share` of the way; an ensemble
+    is assembled from its members, each taught in turn. The shipped calibration is kept."""
     base = load(name, directory)
-    config = _config(name, recipe)
+    code = kind_of(name).code()
 
     def starting_point(other: str) -> Model:  # the model itself, or one of an ensemble's members, taught
         return base if other == name else _teach(other, data, recipe, directory, listener)
 
-    code = kind_of(name).code()
-    network, _ = code.train_network(config, data, starting_point, 0, listener)
-    if config.trains_itself and recipe.share < 1:
+    if not _config(name, recipe).trains_itself:  # an ensemble: nothing to fit, its members are taught
+        network, _ = code.train_network(_config(name, recipe), data(recipe.seed), starting_point, 0, listener)
+        return replace(base, network=network, title=f"{base.label} + your handwriting")
+    network = None
+    for count, seed in enumerate(range(recipe.seed, recipe.seed + recipe.soup), start=1):
+        config = _config(name, replace(recipe, seed=seed))
+        taught, _ = code.train_network(config, data(seed), starting_point, 0, listener)
+        network = taught if network is None else code.between(network, taught, 1 / count)  # the running average
+    if recipe.share < 1:
         network = code.between(base.network, network, recipe.share)
     return replace(base, network=network, title=f"{base.label} + your handwriting")
 

@@ -82,6 +82,17 @@ def test_a_share_below_one_keeps_the_weights_between_the_shipped_and_the_fine_tu
     assert halfway.predict_proba(drawings[0]).shape == (30, 10)
 
 
+@pytest.mark.parametrize("name", ["numpy-mlp", "keras-mlp"])
+def test_a_soup_is_the_average_of_fine_tunes_with_their_own_seeds(name, drawings, mnist_sample):
+    first = weights(fine_tune(name, *drawings, QUICK, mnist=mnist_sample))
+    second = weights(fine_tune(name, *drawings, replace(QUICK, seed=1), mnist=mnist_sample))
+    souped = fine_tune(name, *drawings, replace(QUICK, soup=2), mnist=mnist_sample)
+    assert any(not np.allclose(a, b) for a, b in zip(first, second, strict=True))  # the seeds taught differently
+    for a, b, mean in zip(first, second, weights(souped), strict=True):
+        np.testing.assert_allclose(mean, (a + b) / 2, rtol=1e-5, atol=1e-6)
+    assert souped.predict_proba(drawings[0]).shape == (30, 10)
+
+
 @pytest.mark.parametrize("name", ["numpy-mlp", "keras-mlp", "keras-cnn"])
 def test_with_train_top_one_only_the_output_layer_learns(name, drawings, mnist_sample):
     shipped = weights(models.load(name))
