@@ -21,34 +21,25 @@ for any of the four models and cost every model at most 0.3 points of MNIST, the
 the ensemble (the best model); ties (to 3 decimals) go to the lowest mean error ratio over the four models, then to
 the smallest largest MNIST drop, then to the earlier in CANDIDATES' order, whose first is the shipped recipe
 (personal.RECIPE): it is replaced only by a candidate that beats it by this rule.
+CANDIDATES' order is personal_wise.run_round's: FINE_TUNES in order, each with the blend and then without.
 Writes benchmarks/results/personal-soup-choice.json.
 """
 
 from __future__ import annotations
 
-import itertools
-import os
 from dataclasses import replace
-from functools import partial
-from pathlib import Path
 
 import personal_wise  # beside this script
 
 from mnist_app import personal
 
-CACHE = Path(os.environ.get("MNIST_APP_CACHE", "/tmp")) / "round12"
 SHIPPED = replace(personal.RECIPE, blend=None)
 FINE_TUNES = {  # the first is the shipped fine-tune (personal.RECIPE without its blend)
     "one fine-tune at 2e-4": SHIPPED,
     "a soup of 3 at 2e-4": replace(SHIPPED, soup=3),
     "a soup of 3 at 5e-4": replace(SHIPPED, soup=3, learning_rate=5e-4),
 }
-SHARES = (1.0,)  # the souped weights as they are
-CANDIDATES = [(tune, share, blended) for tune, share, blended in itertools.product(FINE_TUNES, SHARES, (True, False))]
-
-cache = partial(personal_wise.cache, fine_tunes=FINE_TUNES, shares=SHARES, cache_dir=CACHE)
-choose = partial(personal_wise.choose, candidates=CANDIDATES, cache_dir=CACHE, results="personal-soup-choice.json")
 
 
 if __name__ == "__main__":
-    personal_wise.stages(__doc__, CACHE, cache, choose)
+    personal_wise.run_round(__doc__, "round12", FINE_TUNES, "personal-soup-choice.json")

@@ -27,6 +27,7 @@ import itertools
 import os
 import time
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -114,6 +115,16 @@ def choose(writers, candidates=CANDIDATES, cache_dir: Path = CACHE, results: str
     chosen = min(eligible, key=key) if eligible else None
     show(out, eligible, chosen)
     write_json(RESULTS / results, {"writers": writers, "chosen": chosen, "candidates": out})
+
+
+def run_round(doc: str, folder: str, fine_tunes: dict, results: str, shares=(1.0,)) -> None:
+    """A later round's command line: its fine-tunes (the first the shipped one) at these shares, each scored with and
+    without the blend, taught into MNIST_APP_CACHE/folder and chosen by the rule above into benchmarks/results/."""
+    cache_dir = CACHE.parent / folder
+    candidates = list(itertools.product(fine_tunes, shares, (True, False)))
+    teach = partial(cache, fine_tunes=fine_tunes, shares=shares, cache_dir=cache_dir)
+    pick = partial(choose, candidates=candidates, cache_dir=cache_dir, results=results)
+    stages(doc, cache_dir, teach, pick)
 
 
 if __name__ == "__main__":
