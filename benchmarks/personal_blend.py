@@ -15,6 +15,7 @@ import argparse
 import itertools
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,8 @@ CACHE = Path(os.environ.get("MNIST_APP_CACHE", "/tmp")) / "round9"
 NAMES = ("numpy-mlp", "keras-mlp", "keras-cnn", "ensemble")
 TAUGHT = ("numpy-mlp", "keras-cnn", "ensemble")  # the ensemble's taught members include keras-mlp, taught alike
 TAUGHT_PER_DIGIT = 3
+# the fine-tune the blends are scored on: the shipped recipe without the blend this round chose (Round 7's fine-tune)
+FINE_TUNE = replace(personal.RECIPE, blend=None)
 
 
 def split(labels: np.ndarray, per_digit: int) -> tuple[np.ndarray, np.ndarray]:
@@ -47,7 +50,7 @@ def writer_data(writer: int):
 
 
 def cache(writers) -> None:
-    """Teach each twin each writer's drawings once (personal.RECIPE); keep every reading the blends need."""
+    """Teach each twin each writer's drawings once (FINE_TUNE); keep every reading the blends need."""
     mnist = load_mnist()
     val = to_float(mnist.x_train[personal.REPLAY_POOL :])
     directory = models.twins_dir()
@@ -57,7 +60,7 @@ def cache(writers) -> None:
         taught_models = {}
         for name in TAUGHT:
             start = time.perf_counter()
-            taught_models[name] = personal.fine_tune(name, xt, yt, personal.RECIPE, directory, mnist)
+            taught_models[name] = personal.fine_tune(name, xt, yt, FINE_TUNE, directory, mnist)
             seconds[name] = time.perf_counter() - start
         taught_models["keras-mlp"] = next(m for m in taught_models["ensemble"].network.members if m.name == "keras-mlp")
         for name in NAMES:
