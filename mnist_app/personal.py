@@ -62,6 +62,10 @@ class Recipe:
     soup: int = 1
     blend: Blend | None = None  # the drawings kept as prototypes, their vote blended in near them (prototypes.py)
 
+    def __post_init__(self) -> None:
+        if self.soup < 1 or self.train_top < 0 or not 0 < self.share <= 1:
+            raise ValueError(f"a recipe needs soup >= 1, train_top >= 0 and 0 < share <= 1, got {self}")
+
     def describe(self) -> str:
         taught = (
             f"taught {self.epochs} epochs at {self.learning_rate:g}, each drawing {self.repeats} times per epoch"

@@ -92,7 +92,9 @@ def test_save_and_load_predict_identically(tmp_path, mnist_sample):
     assert loaded.config == model.config
 
 
-@pytest.mark.parametrize("bad", [{"optimizer": "lbfgs"}, {"hidden": 0}, {"learning_rate": -1.0}, {"schedule": "x"}])
+@pytest.mark.parametrize(
+    "bad", [{"optimizer": "lbfgs"}, {"hidden": 0}, {"learning_rate": -1.0}, {"schedule": "x"}, {"train_top": -1}]
+)
 def test_invalid_config_is_rejected(bad):
     with pytest.raises(ValueError):
         NumpyMLPConfig(**bad)

@@ -168,6 +168,12 @@ def test_fewer_than_one_of_each_digit_is_allowed(drawings, mnist_sample):
     assert taught.predict_proba(images).shape == (30, 10)
 
 
+@pytest.mark.parametrize("bad", [{"soup": 0}, {"train_top": -1}, {"share": 0.0}, {"share": 1.5}])
+def test_a_recipe_that_cannot_teach_is_refused(bad):
+    with pytest.raises(ValueError, match="a recipe needs"):
+        Recipe(**bad)
+
+
 def test_the_recipe_is_never_chosen_on_held_out_writers():
     assert personal.check_tuning_writers([16, 17, 18, 19, 20]) == [16, 17, 18, 19, 20]
     with pytest.raises(ValueError, match=r"writers \[21, 30\] are held out"):
