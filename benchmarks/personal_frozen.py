@@ -27,18 +27,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import personal_wise  # beside this script
+import personal_wise
+from personal_blend import FINE_TUNE
 
-from mnist_app import personal
-
-SHIPPED = replace(personal.RECIPE, blend=None)
 FINE_TUNES = {  # the first is the shipped fine-tune (personal.RECIPE without its blend)
-    "every layer, 3 epochs at 2e-4": SHIPPED,
-    "output layer, 3 epochs at 1e-3": replace(SHIPPED, train_top=1, learning_rate=1e-3),
-    "output layer, 3 epochs at 3e-3": replace(SHIPPED, train_top=1, learning_rate=3e-3),
-    "output layer, 6 epochs at 3e-3": replace(SHIPPED, train_top=1, learning_rate=3e-3, epochs=6),
-    "last 2 layers, 3 epochs at 5e-4": replace(SHIPPED, train_top=2, learning_rate=5e-4),
-    "last 2 layers, 3 epochs at 1e-3": replace(SHIPPED, train_top=2, learning_rate=1e-3),
+    "every layer, 3 epochs at 2e-4": FINE_TUNE,
+    "output layer, 3 epochs at 1e-3": replace(FINE_TUNE, train_top=1, learning_rate=1e-3),
+    "output layer, 3 epochs at 3e-3": replace(FINE_TUNE, train_top=1, learning_rate=3e-3),
+    "output layer, 6 epochs at 3e-3": replace(FINE_TUNE, train_top=1, learning_rate=3e-3, epochs=6),
+    "last 2 layers, 3 epochs at 5e-4": replace(FINE_TUNE, train_top=2, learning_rate=5e-4),
+    "last 2 layers, 3 epochs at 1e-3": replace(FINE_TUNE, train_top=2, learning_rate=1e-3),
 }
 
 

@@ -29,15 +29,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import personal_wise  # beside this script
+import personal_wise
+from personal_blend import FINE_TUNE
 
-from mnist_app import personal
-
-SHIPPED = replace(personal.RECIPE, blend=None)
 FINE_TUNES = {  # the first is the shipped fine-tune (personal.RECIPE without its blend)
-    "one fine-tune at 2e-4": SHIPPED,
-    "a soup of 3 at 2e-4": replace(SHIPPED, soup=3),
-    "a soup of 3 at 5e-4": replace(SHIPPED, soup=3, learning_rate=5e-4),
+    "one fine-tune at 2e-4": FINE_TUNE,
+    "a soup of 3 at 2e-4": replace(FINE_TUNE, soup=3),
+    "a soup of 3 at 5e-4": replace(FINE_TUNE, soup=3, learning_rate=5e-4),
 }
 
 

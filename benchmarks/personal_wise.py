@@ -38,27 +38,33 @@ from mnist_app.data import load_mnist, to_float
 from mnist_app.ensemble import Ensemble
 from mnist_app.kinds import kind_of
 
-from personal_blend import NAMES, meets_the_rule, readings, score, show, stages, writer_data  # beside this script
+from personal_blend import FINE_TUNE, NAMES, meets_the_rule, readings, score, show, stages, writer_data
 
 RESULTS = Path(__file__).resolve().parent / "results"
-CACHE = Path(os.environ.get("MNIST_APP_CACHE", "/tmp")) / "round10"
+CACHES = Path(os.environ.get("MNIST_APP_CACHE", "/tmp"))  # each round keeps its readings in a folder of its own here
 FINE_TUNES = {  # the first is the shipped fine-tune (personal.RECIPE without its blend)
-    "3 epochs at 2e-4": replace(personal.RECIPE, blend=None),
-    "3 epochs at 5e-4": replace(personal.RECIPE, blend=None, learning_rate=5e-4),
-    "3 epochs at 1e-3": replace(personal.RECIPE, blend=None, learning_rate=1e-3),
-    "6 epochs at 5e-4": replace(personal.RECIPE, blend=None, epochs=6, learning_rate=5e-4),
+    "3 epochs at 2e-4": FINE_TUNE,
+    "3 epochs at 5e-4": replace(FINE_TUNE, learning_rate=5e-4),
+    "3 epochs at 1e-3": replace(FINE_TUNE, learning_rate=1e-3),
+    "6 epochs at 5e-4": replace(FINE_TUNE, epochs=6, learning_rate=5e-4),
 }
 SHARES = (1.0, 0.75, 0.5)
-CANDIDATES = [  # (fine-tune, share, blended); the first is personal.RECIPE
-    (tune, share, blended) for tune, share, blended in itertools.product(FINE_TUNES, SHARES, (True, False))
-]
+
+
+def candidates(fine_tunes: dict, shares) -> list[tuple[str, float, bool]]:
+    """(fine-tune, share, blended): each fine-tune in order, at each share, with the blend and then without; the first
+    is personal.RECIPE when the first fine-tune is the shipped one."""
+    return list(itertools.product(fine_tunes, shares, (True, False)))
+
+
+CANDIDATES = candidates(FINE_TUNES, SHARES)
 
 
 def tag(tune: str, share: float) -> str:
     return f"{tune}, share {share:g}"
 
 
-def cache(writers, fine_tunes: dict = FINE_TUNES, shares=SHARES, cache_dir: Path = CACHE) -> None:
+def cache(writers, fine_tunes: dict, shares, cache_dir: Path) -> None:
     """Per writer: the twins' readings of its measured drawings and of MNIST's last 5,000 training digits, shipped
     and taught by every fine-tune moved by every share (kept in cache_dir)."""
     mnist = load_mnist()
@@ -95,7 +101,7 @@ def cache(writers, fine_tunes: dict = FINE_TUNES, shares=SHARES, cache_dir: Path
         write_json(cache_dir / f"writer{writer}-seconds.json", seconds)
 
 
-def choose(writers, candidates=CANDIDATES, cache_dir: Path = CACHE, results: str = "personal-wise-choice.json") -> None:
+def choose(writers, candidates: list, cache_dir: Path, results: str) -> None:
     """Every candidate (fine-tune, share, blended) scored from the readings in cache_dir; the rule above picks one,
     and results (in benchmarks/results/) keeps them all."""
     data = readings(writers, cache_dir, [personal.RECIPE.blend.blur])
@@ -118,14 +124,13 @@ def choose(writers, candidates=CANDIDATES, cache_dir: Path = CACHE, results: str
 
 
 def run_round(doc: str, folder: str, fine_tunes: dict, results: str, shares=(1.0,)) -> None:
-    """A later round's command line: its fine-tunes (the first the shipped one) at these shares, each scored with and
+    """A round's command line: its fine-tunes (the first the shipped one) at these shares, each scored with and
     without the blend, taught into MNIST_APP_CACHE/folder and chosen by the rule above into benchmarks/results/."""
-    cache_dir = CACHE.parent / folder
-    candidates = list(itertools.product(fine_tunes, shares, (True, False)))
+    cache_dir = CACHES / folder
     teach = partial(cache, fine_tunes=fine_tunes, shares=shares, cache_dir=cache_dir)
-    pick = partial(choose, candidates=candidates, cache_dir=cache_dir, results=results)
+    pick = partial(choose, candidates=candidates(fine_tunes, shares), cache_dir=cache_dir, results=results)
     stages(doc, cache_dir, teach, pick)
 
 
 if __name__ == "__main__":
-    stages(__doc__, CACHE, cache, choose)
+    run_round(__doc__, "round10", FINE_TUNES, "personal-wise-choice.json", SHARES)

@@ -298,10 +298,11 @@ def _epoch(params, optimizer, flat, y_train, rng, config, lr, epoch, listener) -
     onehot = np.eye(N_CLASSES, dtype=np.float32)
     loss_sum, hits, seen = 0.0, 0, 0
     batches = np.array_split(rng.permutation(len(flat)), max(1, len(flat) // config.batch_size))
+    learning = trained_params(config)
     for done, batch in enumerate(batches, start=1):
         probs, hidden = forward(params, flat[batch])
         grads = backward(params, flat[batch], hidden, probs, onehot[y_train[batch]])
-        optimizer.step(params, {name: grads[name] for name in trained_params(config)}, lr)
+        optimizer.step(params, {name: grads[name] for name in learning}, lr)
         loss_sum += cross_entropy(probs, onehot[y_train[batch]]) * len(batch)
         hits, seen = hits + int(np.sum(probs.argmax(1) == y_train[batch])), seen + len(batch)
         listener.on_batch(epoch, done, len(batches), loss_sum / seen, hits / seen)

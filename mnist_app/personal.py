@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
+from functools import cache
 from pathlib import Path
 from typing import ClassVar
 
@@ -138,6 +139,7 @@ def fine_tune(
     if recipe.epochs:
         mnist = mnist or load_mnist()
 
+        @cache  # made once per seed: an ensemble's members are taught the same data, as one network would be
         def data(seed: int) -> TrainingData:  # each fine-tune of a soup has its own distortions and replayed digits
             return _data(images, labels, replace(recipe, seed=seed), mnist)
 
@@ -160,13 +162,13 @@ def _teach(name: str, data: Callable[[int], TrainingData], recipe: Recipe, direc
     def starting_point(other: str) -> Model:  # the model itself, or one of an ensemble's members, taught
         return base if other == name else _teach(other, data, recipe, directory, listener)
 
-    if not _config(name, recipe).trains_itself:  # an ensemble: nothing to fit, its members are taught
-        network, _ = code.train_network(_config(name, recipe), data(recipe.seed), starting_point, 0, listener)
+    config = _config(name, recipe)
+    if not config.trains_itself:  # an ensemble: nothing to fit, its members are taught
+        network, _ = code.train_network(config, data(recipe.seed), starting_point, 0, listener)
         return replace(base, network=network, title=f"{base.label} + your handwriting")
     network = None
     for count, seed in enumerate(range(recipe.seed, recipe.seed + recipe.soup), start=1):
-        config = _config(name, replace(recipe, seed=seed))
-        taught, _ = code.train_network(config, data(seed), starting_point, 0, listener)
+        taught, _ = code.train_network(replace(config, seed=seed), data(seed), starting_point, 0, listener)
         network = taught if network is None else code.between(network, taught, 1 / count)  # the running average
     if recipe.share < 1:
         network = code.between(base.network, network, recipe.share)
