@@ -4,6 +4,10 @@ Writing reads the store in batches from one snapshot and writes as it reads; rea
 million drawings never sit in memory. Each drawing keeps its uid, so importing a file into a store that already holds
 its drawings (a backup restored twice, a move to PostgreSQL resumed) adds nothing twice. Files written before uids
 (the .npz and CSV of the first store) get a uid from their content, so they too import once.
+
+Files hold the public set only (shared drawings), each with its writer's pseudonym and never an owner key. A file of
+an older release named each drawing's public visit id: reading it turns the id into a pseudonym the same one-way
+way the store's migration does (visitors.old_writer), so an old file imports as the migrated store holds it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import sqlalchemy as sa
 from .drawing_checks import FIELD
 from .drawings import DrawingStore, DrawnSet, drawn_set
 from .schema import DRAWINGS, MAX_NAME, UID_LENGTH
+from .visitors import old_writer
 
 BATCH = 5_000  # drawings per read from the store or the file
 FORMATS = ("npz", "csv")
@@ -34,7 +39,7 @@ SMALL = {  # the .npz's arrays besides the images: dtype, and how a batch's valu
     "labels": "<i8",
     "ids": "<i8",
     "uids": f"S{UID_LENGTH}",
-    "session_ids": f"S{4 * MAX_NAME}",  # UTF-8: at most 4 bytes a character
+    "writers": f"S{4 * MAX_NAME}",  # UTF-8: at most 4 bytes a character
     "created_at": "<M8[us]",
 }
 
@@ -48,15 +53,16 @@ class Imported:
 
 
 def write(store: DrawingStore, file: BinaryIO, fmt: str, offset: int = 0, limit: int | None = None) -> int:
-    """Writes the drawings (oldest first; `limit` of them from the `offset`-th, if given) to an open binary file in
-    `fmt` ('npz' or 'csv'); returns how many."""
+    """Writes the shared drawings (oldest first; `limit` of them from the `offset`-th, if given) to an open binary
+    file in `fmt` ('npz' or 'csv'); returns how many."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
     with store.reading("export the drawings from", snapshot=True) as conn:
-        window = sa.select(DRAWINGS.c.id).order_by(DRAWINGS.c.id).offset(max(0, offset))
+        window = sa.select(DRAWINGS.c.id).where(DRAWINGS.c.shared == sa.true())
+        window = window.order_by(DRAWINGS.c.id).offset(max(0, offset))
         window = window.limit(limit) if limit is not None else window
         n = conn.execute(sa.select(sa.func.count()).select_from(window.subquery())).scalar_one()
-        columns = (DRAWINGS.c.id, DRAWINGS.c.digit, DRAWINGS.c.label, DRAWINGS.c.session_id, DRAWINGS.c.uid)
+        columns = (DRAWINGS.c.id, DRAWINGS.c.digit, DRAWINGS.c.label, DRAWINGS.c.writer, DRAWINGS.c.uid)
         query = sa.select(*columns, DRAWINGS.c.created_at).where(DRAWINGS.c.id.in_(window.scalar_subquery()))
         result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(query.order_by(DRAWINGS.c.id))
         batches = (drawn_set(rows) for rows in result.partitions(BATCH))
@@ -87,7 +93,7 @@ def import_file(store: DrawingStore, path: str | Path) -> Imported:
     for drawn in read(path):
         when = [t.replace(tzinfo=UTC) for t in drawn.created_at.astype("datetime64[us]").astype(object)]
         ids = store.add_many(
-            drawn.images, drawn.labels, session_ids=list(drawn.session_ids), uids=list(drawn.uids),
+            drawn.images, drawn.labels, writers=list(drawn.writers), uids=list(drawn.uids),
             created_at=when, skip_known=True,
         )  # fmt: skip
         added, skipped = added + len(ids), skipped + len(drawn.ids) - len(ids)
@@ -117,7 +123,7 @@ def _write_npz(file: BinaryIO, n: int, batches: Iterator[DrawnSet]) -> None:
 
 
 def _small(drawn: DrawnSet, name: str) -> np.ndarray:
-    if name in ("uids", "session_ids"):
+    if name in ("uids", "writers"):
         return np.array([s.encode() for s in getattr(drawn, name)], dtype=object)
     return getattr(drawn, name)
 
@@ -127,14 +133,14 @@ def _header(dtype: str, shape: tuple) -> dict:
 
 
 def _write_csv(file: BinaryIO, n: int, batches: Iterator[DrawnSet]) -> None:
-    """One line per drawing: id, uid, label, session id, when (UTC), then the 784 pixels (0-255, row by row)."""
+    """One line per drawing: id, uid, label, writer, when (UTC), then the 784 pixels (0-255, row by row)."""
     text = io.TextIOWrapper(file, encoding="utf-8", newline="", write_through=True)
     writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["id", "uid", "label", "session_id", "created_at", *PIXELS])
+    writer.writerow(["id", "uid", "label", "writer", "created_at", *PIXELS])
     for drawn in batches:
         pixels = np.rint(drawn.images.reshape(len(drawn.ids), -1) * 255).astype(np.uint8)
         for i, row in enumerate(pixels):
-            fields = [int(drawn.ids[i]), drawn.uids[i], int(drawn.labels[i]), drawn.session_ids[i]]
+            fields = [int(drawn.ids[i]), drawn.uids[i], int(drawn.labels[i]), drawn.writers[i]]
             writer.writerow([*fields, str(drawn.created_at[i]), *row.tolist()])
     text.detach()  # leaves the caller's file open
 
@@ -144,7 +150,7 @@ def _read_npz(path: Path) -> Iterator[DrawnSet]:
         names = {Path(n).stem for n in archive.namelist()}
         if not {"images", "labels"} <= names:
             raise ValueError(f"{path.name}: an .npz of drawings holds images and labels, not only {sorted(names)}")
-        members = {name: archive.open(f"{name}.npy") for name in names & {"images", *SMALL}}
+        members = {name: archive.open(f"{name}.npy") for name in names & {"images", "session_ids", *SMALL}}
         try:
             shapes = {name: _npy_header(member, name, path) for name, member in members.items()}
             n = shapes["images"][1][0]
@@ -185,12 +191,13 @@ def _drawn_from(arrays: dict[str, np.ndarray], count: int) -> DrawnSet:
     """A batch from a file; what the file lacks (an old file's uids, times) is made up the same way each time."""
     images = arrays["images"].astype(np.float32)
     labels = arrays["labels"]
-    sessions = _texts(arrays.get("session_ids"), count, "imported")
-    uids = _texts(arrays.get("uids"), count, None) or _content_uids(images, labels, sessions)
+    old = _texts(arrays.get("session_ids"), count, None)  # an older release's public visit ids
+    writers = _texts(arrays.get("writers"), count, None) or [old_writer(s) for s in old or ["imported"] * count]
+    uids = _texts(arrays.get("uids"), count, None) or _content_uids(images, labels, old or ["imported"] * count)
     when = arrays.get("created_at", np.full(count, np.datetime64("1970-01-01T00:00:00", "us")))
     ids = arrays.get("ids", np.zeros(count, dtype=np.int64))
-    sessions, uids = np.array(sessions, dtype=str), np.array(uids, dtype=str)
-    return DrawnSet(ids.astype(np.int64), images, labels, sessions, uids, when)
+    writers, uids = np.array(writers, dtype=str), np.array(uids, dtype=str)
+    return DrawnSet(ids.astype(np.int64), images, labels, writers, uids, when)
 
 
 def _texts(array: np.ndarray | None, count: int, default: str | None) -> list[str] | None:
@@ -213,7 +220,8 @@ def _read_csv(path: Path) -> Iterator[DrawnSet]:
         header = next(reader, None)
         if header is None or "label" not in header or header[-len(PIXELS) :] != PIXELS:
             raise ValueError(f"{path.name}: a CSV of drawings has a label column and then pixel0..pixel783")
-        at = {name: header.index(name) for name in ("id", "uid", "label", "session_id", "created_at") if name in header}
+        names = ("id", "uid", "label", "writer", "session_id", "created_at")
+        at = {name: header.index(name) for name in names if name in header}
         rows: list[list[str]] = []
         for line, row in enumerate(reader, start=2):
             if len(row) != len(header):
@@ -235,8 +243,10 @@ def _csv_batch(rows: list[list[str]], at: dict[str, int], path: Path) -> DrawnSe
     if pixels.min() < 0 or pixels.max() > 255:
         raise ValueError(f"{path.name}: pixels must lie in 0-255")
     arrays = {"images": (pixels / 255).astype(np.float32).reshape(-1, FIELD, FIELD), "labels": labels}
-    for name, dtype in (("ids", np.int64), ("uids", str), ("session_ids", str), ("created_at", "datetime64[us]")):
-        column = {"ids": "id", "uids": "uid", "session_ids": "session_id"}.get(name, name)
+    columns = {"ids": "id", "uids": "uid", "writers": "writer", "session_ids": "session_id"}
+    dtypes = {"ids": np.int64, "uids": str, "writers": str, "session_ids": str, "created_at": "datetime64[us]"}
+    for name, dtype in dtypes.items():
+        column = columns.get(name, name)
         if column in at:
             arrays[name] = np.array([row[at[column]] for row in rows], dtype=dtype)
     return _drawn_from(arrays, len(rows))

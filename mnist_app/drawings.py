@@ -3,8 +3,10 @@
 Pen-tablet digits replayed as drawings only stand in for what people draw with a mouse or a finger;
 the drawings saved here are the real thing. One row per saved drawing: the 28x28 digit the models
 read, the canvas as drawn (PNG), the label the person gave, every model's probabilities and the model
-shown at the time, the brush width, when (UTC), a random session id (no personal data) and a random uid
-that export and import keep. Each model version's reading of each drawing is a row too (readings.py).
+shown at the time, the brush width, when (UTC), a random uid that export and import keep, and whose it is
+(visitors.py): an owner key that grants rights and is never shown, a public writer pseudonym, and whether it is
+shared (in the public set: the gallery others see, the files, what training reads) or its owner's alone. Each
+model version's reading of each drawing is a row too (readings.py).
 
 SQLAlchemy Core, so that one file works alone (SQLite, the default: nothing to install) and several
 app servers can share one PostgreSQL database (`MNIST_APP_DB=postgresql+psycopg://...`). The tables and
@@ -45,6 +47,7 @@ from .drawing_checks import (
 from .schema import (
     COUNT_SHARDS,
     DRAWINGS,
+    OWNER_LENGTH,
     READING_COUNTS,
     READINGS,
     SCHEMA_VERSION,
@@ -52,8 +55,9 @@ from .schema import (
     ensure_schema,
     recorded_version,
 )
+from .visitors import NOBODY, Visitor, new_secret
 
-__all__ = ["SCHEMA_VERSION", "Drawing", "DrawingStore", "DrawnSet", "Removed", "StoreError", "default_url"]
+__all__ = ["NOBODY", "SCHEMA_VERSION", "Drawing", "DrawingStore", "DrawnSet", "Removed", "StoreError", "Visitor"]
 # the same UPSERT in SQLite and PostgreSQL; as text, so that a save spends no time building it (16 savers share one
 # process's Python: each millisecond of it per save is 16 ms of waiting at the 16th)
 TALLY = sa.text(
@@ -77,7 +81,9 @@ class Drawing:
     predictions: dict[str, list[float]]
     model: str | None
     brush: int | None
-    session_id: str
+    owner: str  # an owner key: compare it, never show it
+    writer: str
+    shared: bool
     uid: str
 
 
@@ -88,9 +94,14 @@ class DrawnSet:
     ids: np.ndarray  # (n,) int64
     images: np.ndarray  # (n, 28, 28) float32 in [0, 1]
     labels: np.ndarray  # (n,) int64
-    session_ids: np.ndarray  # (n,) str
+    writers: np.ndarray  # (n,) str: public pseudonyms, one per hand (never an owner key)
     uids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=str))  # (n,) str
     created_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype="datetime64[us]"))  # (n,) UTC
+
+    @property
+    def session_ids(self) -> np.ndarray:
+        """The writers, under the name train.py and the benchmarks still split by."""
+        return self.writers
 
 
 @dataclass(frozen=True)
@@ -116,7 +127,7 @@ class DrawingStore:
         with database.errors("open", self.url):
             self._engine = database.engine(url or default_url())
             self.dialect = self._engine.dialect.name
-            self._session_id = secrets.token_hex(8)
+            self._visitor = Visitor.of(new_secret())  # whose drawings are those added without an owner
             with database.writing(self._engine) as conn:
                 ensure_schema(conn, self.url)
 
@@ -155,19 +166,22 @@ class DrawingStore:
         label: int,
         *,
         canvas_png: bytes | None = None,
-        predictions: Mapping[str, Sequence[float]] | None = None,
-        versions: Mapping[str, str] | None = None,
+        predictions: dict[str, list[float]] | None = None,
+        versions: dict[str, str] | None = None,
         model: str | None = None,
         brush: int | None = None,
-        session_id: str | None = None,
+        visitor: Visitor | None = None,
+        shared: bool = True,
     ) -> int:
-        """Stores one drawing and returns its id; the predictions of the models named in `versions` ({name: version,
-        models.version}) are stored as those versions' readings too. Bad input raises ValueError and writes nothing."""
+        """Stores one drawing, `visitor`'s (default: this store's own, nobody else's), in the public set if `shared`,
+        and returns its id; the predictions of the models named in `versions` ({name: version, models.version}) are
+        stored as those versions' readings too. Bad input raises ValueError and writes nothing."""
         checked = check_predictions(predictions) or {}
         unknown = set(versions or {}) - set(checked)
         if unknown:
             raise ValueError(f"versions names models without predictions: {sorted(unknown)}")
         readings = {(name, version): np.asarray([checked[name]]) for name, version in (versions or {}).items()}
+        visitor = _checked_visitor(visitor or self._visitor)
         row = {
             "created_at": datetime.now(UTC),
             "label": check_label(label),
@@ -176,7 +190,9 @@ class DrawingStore:
             "predictions": checked or None,
             "model": check_name(model, "model", optional=True),
             "brush": check_brush(brush),
-            "session_id": check_name(self._session_id if session_id is None else session_id, "session_id"),
+            "owner": visitor.owner,
+            "writer": visitor.writer,
+            "shared": _checked_shared(shared),
             "uid": secrets.token_hex(UID_LENGTH // 2),
         }
         with self.writing("save a drawing in") as conn:
@@ -189,22 +205,25 @@ class DrawingStore:
         digits: np.ndarray,
         labels,
         *,
-        session_ids: str | Sequence[str] | None = None,
+        writers: str | Sequence[str] | None = None,
+        owner: str = NOBODY,
         uids: Sequence[str] | None = None,
         created_at: Sequence[datetime] | None = None,
         readings: Mapping[tuple[str, str], np.ndarray] | None = None,
         skip_known: bool = False,
     ) -> np.ndarray:
-        """Stores many drawings in one transaction and returns the new ids, in order.
+        """Stores many shared drawings in one transaction and returns the new ids, in order.
 
-        `readings` maps (model, version) to (n, 10) probabilities. `uids` (an export's) identify drawings across
-        stores: with `skip_known`, a drawing whose uid is already stored is left out (importing twice adds nothing
-        twice). Bad input raises ValueError and writes nothing."""
+        `writers` are public pseudonyms (an export's); `owner` an owner key, by default nobody's (an import: only the
+        admin token deletes them). `readings` maps (model, version) to (n, 10) probabilities. `uids` (an export's)
+        identify drawings across stores: with `skip_known`, a drawing whose uid is already stored is left out
+        (importing twice adds nothing twice). Bad input raises ValueError and writes nothing."""
         images = check_digits(digits)
         n = len(images)
         labels = check_labels(labels, n)
-        sessions = _per_drawing(self._session_id if session_ids is None else session_ids, n, "session_ids")
-        sessions = [check_name(s, "session_id") for s in sessions]
+        hands = _per_drawing(self._visitor.writer if writers is None else writers, n, "writers")
+        hands = [check_name(w, "writer") for w in hands]
+        owner = _checked_owner(owner)
         uids = [secrets.token_hex(UID_LENGTH // 2) for _ in range(n)] if uids is None else _checked_uids(uids, n)
         when = _per_drawing(created_at or datetime.now(UTC), n, "created_at")
         checked = {key: check_probabilities(p, n, f"readings[{key!r}]") for key, p in (readings or {}).items()}
@@ -214,8 +233,9 @@ class DrawingStore:
             if skip_known:
                 keep = ~np.isin(np.asarray(uids), list(_known_uids(conn, uids)))
             rows = [
-                {"created_at": when[i], "label": int(labels[i]), "digit": raw[i].tobytes(), "session_id": sessions[i]}
+                {"created_at": when[i], "label": int(labels[i]), "digit": raw[i].tobytes(), "writer": hands[i]}
                 | {"uid": uids[i], "canvas_png": None, "predictions": None, "model": None, "brush": None}
+                | {"owner": owner, "shared": True}
                 for i in np.flatnonzero(keep)
             ]
             ids = np.array(_inserted_ids(conn, rows), dtype=np.int64)
@@ -223,30 +243,33 @@ class DrawingStore:
         return ids
 
     def count(
-        self, label: int | None = None, *, misread_by: tuple[str, str] | None = None, session_id: str | None = None
+        self,
+        label: int | None = None,
+        *,
+        misread_by: tuple[str, str] | None = None,
+        owner: str | None = None,
+        viewer: str | None = None,
     ) -> int:
-        """How many drawings are stored (of one label, one visit's, or misread by one (model, version), if given)."""
-        if misread_by is not None and session_id is None:  # the kept counts (tally): a few rows, not every reading
+        """How many drawings there are (of one label, or misread by one (model, version), if given): the public set
+        (and `viewer`'s own), or only `owner`'s, private ones too. The misread count of everyone's is the kept
+        counts (tally), which count private drawings too: a few rows, not every reading."""
+        if misread_by is not None and owner is None and viewer is None:
             query = sa.select(sa.func.coalesce(sa.func.sum(READING_COUNTS.c.drawings), 0))
             query = query.where(*_misread(misread_by, label, READING_COUNTS))
         elif misread_by is not None:
             query = sa.select(sa.func.count()).select_from(READINGS).where(*_misread(misread_by, label))
             query = query.join(DRAWINGS, DRAWINGS.c.id == READINGS.c.drawing_id)
-            query = query.where(DRAWINGS.c.session_id == session_id)
+            query = query.where(*_visible(owner, viewer))
         else:
-            query = sa.select(sa.func.count()).select_from(DRAWINGS)
+            query = sa.select(sa.func.count()).select_from(DRAWINGS).where(*_visible(owner, viewer))
             if label is not None:
                 query = query.where(DRAWINGS.c.label == check_label(label))
-            if session_id is not None:
-                query = query.where(DRAWINGS.c.session_id == session_id)
         with self.reading("count the drawings in") as conn:
             return int(conn.execute(query).scalar_one())
 
-    def counts(self, session_id: str | None = None) -> dict[int, int]:
-        """Drawings per label (of one visit, if given), every digit 0-9 present (0 where none)."""
-        query = sa.select(DRAWINGS.c.label, sa.func.count()).group_by(DRAWINGS.c.label)
-        if session_id is not None:
-            query = query.where(DRAWINGS.c.session_id == session_id)
+    def counts(self, owner: str | None = None) -> dict[int, int]:
+        """Drawings per label (the public set, or one owner's, private ones too), every digit 0-9 present."""
+        query = sa.select(DRAWINGS.c.label, sa.func.count()).where(*_visible(owner, None)).group_by(DRAWINGS.c.label)
         with self.reading("count the drawings in") as conn:
             found = dict(conn.execute(query).all())
         return {d: int(found.get(d, 0)) for d in range(10)}
@@ -259,21 +282,20 @@ class DrawingStore:
         return int(count), int(last)
 
     def export(self) -> tuple[np.ndarray, np.ndarray]:
-        """(images (n, 28, 28) float32 in [0, 1], labels (n,) int64), oldest first."""
+        """The public set: (images (n, 28, 28) float32 in [0, 1], labels (n,) int64), oldest first."""
         drawn = self.dataset()
         return drawn.images, drawn.labels
 
-    def dataset(self, session_id: str | None = None) -> DrawnSet:
-        """Every drawing (of one visit, if given) as arrays, oldest first: for training, which needs them all."""
-        parts = list(self.batches(session_id=session_id))
+    def dataset(self, owner: str | None = None) -> DrawnSet:
+        """The public set (or one owner's drawings, private ones too) as arrays, oldest first: for training."""
+        parts = list(self.batches(owner=owner))
         return _joined(parts)
 
-    def batches(self, size: int = 10_000, *, session_id: str | None = None) -> Iterator[DrawnSet]:
-        """Every drawing as arrays, oldest first, `size` at a time, all from one snapshot: memory holds one batch."""
-        columns = (DRAWINGS.c.id, DRAWINGS.c.digit, DRAWINGS.c.label, DRAWINGS.c.session_id, DRAWINGS.c.uid)
-        query = sa.select(*columns, DRAWINGS.c.created_at).order_by(DRAWINGS.c.id)
-        if session_id is not None:
-            query = query.where(DRAWINGS.c.session_id == session_id)
+    def batches(self, size: int = 10_000, *, owner: str | None = None) -> Iterator[DrawnSet]:
+        """The public set (or one owner's drawings) as arrays, oldest first, `size` at a time, all from one snapshot:
+        memory holds one batch."""
+        columns = (DRAWINGS.c.id, DRAWINGS.c.digit, DRAWINGS.c.label, DRAWINGS.c.writer, DRAWINGS.c.uid)
+        query = sa.select(*columns, DRAWINGS.c.created_at).where(*_visible(owner, None)).order_by(DRAWINGS.c.id)
         with self.reading("export the drawings from", snapshot=True) as conn:
             result = conn.execution_options(stream_results=True, yield_per=size).execute(query)
             for rows in result.partitions(size):
@@ -286,39 +308,39 @@ class DrawingStore:
         *,
         label: int | None = None,
         misread_by: tuple[str, str] | None = None,
-        session_id: str | None = None,
+        owner: str | None = None,
+        viewer: str | None = None,
     ) -> list[Drawing]:
-        """One page of the gallery, newest first: optionally one label, one visit's, or those one (model, version)
-        misread. Reads the page's rows only, on an index."""
+        """One page of the gallery, newest first: the public set and `viewer`'s own, or only `owner`'s; optionally
+        one label, or those one (model, version) misread. Reads the page's rows only, on an index."""
         if misread_by is not None:
             ids = sa.select(READINGS.c.drawing_id.label("id")).where(*_misread(misread_by, label))
-            if session_id is not None:
-                ids = ids.join(DRAWINGS, DRAWINGS.c.id == READINGS.c.drawing_id)
+            ids = ids.join(DRAWINGS, DRAWINGS.c.id == READINGS.c.drawing_id)
         else:
             ids = sa.select(DRAWINGS.c.id)
             if label is not None:
                 ids = ids.where(DRAWINGS.c.label == check_label(label))
-        if session_id is not None:
-            ids = ids.where(DRAWINGS.c.session_id == session_id)
+        ids = ids.where(*_visible(owner, viewer))
         ids = ids.order_by(sa.desc("id")).offset(max(0, offset)).limit(max(0, limit))  # on an index: the ids only
         query = sa.select(DRAWINGS).where(DRAWINGS.c.id.in_(ids.scalar_subquery()))
         with self.reading("list the drawings in") as conn:
             return [_drawing(row) for row in conn.execute(query.order_by(DRAWINGS.c.id.desc()))]
 
     def fetch(self, ids: Sequence[int]) -> list[Drawing]:
-        """The drawings with these ids, in the order given (missing ids are left out)."""
+        """The drawings with these ids, in the order given (missing ids are left out), private ones too: for the
+        server's own use (readings), never a page's."""
         wanted = [int(i) for i in ids]
         with self.reading("read the drawings in") as conn:
             rows = {r.id: _drawing(r) for r in conn.execute(sa.select(DRAWINGS).where(DRAWINGS.c.id.in_(wanted)))}
         return [rows[i] for i in wanted if i in rows]
 
-    def delete(self, ids: int | Sequence[int], *, session_id: str | None = None) -> Removed:
-        """Deletes drawings (only those of one visit, if `session_id` is given) with their readings, and returns what
-        was removed, for an undo; empty (falsy) when none of them was there any more."""
+    def delete(self, ids: int | Sequence[int], *, owner: str | None = None) -> Removed:
+        """Deletes drawings (only `owner`'s, if given; any, for the admin) with their readings, and returns what was
+        removed, for an undo; empty (falsy) when none of them was there (or `owner`'s) any more."""
         wanted = [int(ids)] if isinstance(ids, int | np.integer) else [int(i) for i in ids]
         where = DRAWINGS.c.id.in_(wanted)
-        if session_id is not None:
-            where = sa.and_(where, DRAWINGS.c.session_id == session_id)
+        if owner is not None:
+            where = sa.and_(where, DRAWINGS.c.owner == _checked_owner(owner))
         with self.writing("delete drawings from") as conn:
             # locked first, so that a reading being made of one of them is either counted here or never stored
             drawings = tuple(dict(r._mapping) for r in conn.execute(sa.select(DRAWINGS).where(where).with_for_update()))
@@ -357,6 +379,35 @@ def _per_drawing(value, n: int, what: str) -> list:
     if len(values) != n:
         raise ValueError(f"{what} must be one value or {n}, got {len(values)}")
     return values
+
+
+def _visible(owner: str | None, viewer: str | None) -> list:
+    """Where-clauses: only `owner`'s drawings (private ones too), else the public set and `viewer`'s own."""
+    if owner is not None:
+        return [DRAWINGS.c.owner == _checked_owner(owner)]
+    if viewer is not None:
+        return [sa.or_(DRAWINGS.c.shared == sa.true(), DRAWINGS.c.owner == _checked_owner(viewer))]
+    return [DRAWINGS.c.shared == sa.true()]
+
+
+def _checked_owner(owner: str) -> str:
+    if not isinstance(owner, str) or not 0 < len(owner) <= OWNER_LENGTH:
+        raise ValueError(f"an owner is an owner key (visitors.Visitor.owner) of 1-{OWNER_LENGTH} characters")
+    return owner
+
+
+def _checked_visitor(visitor: Visitor) -> Visitor:
+    if not isinstance(visitor, Visitor):
+        raise ValueError(f"visitor must be a visitors.Visitor (a secret's owner and writer), not {type(visitor)}")
+    _checked_owner(visitor.owner)
+    check_name(visitor.writer, "writer")
+    return visitor
+
+
+def _checked_shared(shared) -> bool:
+    if not isinstance(shared, bool | np.bool_):
+        raise ValueError(f"shared must be True or False, not {shared!r}")
+    return bool(shared)
 
 
 def _checked_uids(uids: Sequence[str], n: int) -> list[str]:
@@ -431,12 +482,12 @@ def _utc(moment: datetime) -> datetime:
 
 
 def drawn_set(rows) -> DrawnSet:
-    """Rows of the drawings table (id, digit, label, session_id, uid, created_at) as arrays."""
+    """Rows of the drawings table (id, digit, label, writer, uid, created_at) as arrays."""
     return DrawnSet(
         ids=np.array([r.id for r in rows], dtype=np.int64),
         images=np.stack([digit_of(r.digit) for r in rows]) if rows else np.zeros((0, FIELD, FIELD), np.float32),
         labels=np.array([r.label for r in rows], dtype=np.int64),
-        session_ids=np.array([r.session_id for r in rows], dtype=str),
+        writers=np.array([r.writer for r in rows], dtype=str),
         uids=np.array([r.uid for r in rows], dtype=str),
         created_at=np.array([_utc(r.created_at).replace(tzinfo=None) for r in rows], dtype="datetime64[us]"),
     )
@@ -459,7 +510,9 @@ def _drawing(row) -> Drawing:
         predictions=predictions or {},
         model=row.model,
         brush=row.brush,
-        session_id=row.session_id,
+        owner=row.owner,
+        writer=row.writer,
+        shared=bool(row.shared),
         uid=row.uid,
     )
 

@@ -4,7 +4,8 @@ keep, in the drawing store's database, so that other sessions, a restart and oth
 A kept run is its job record (what was trained, and how), its report, and its model folder as a zip archive:
 weights as their kind saved them (.npz or .keras, an ensemble's members each in their folder), calibration and
 reports. It loads as safely as a shipped model, through the same loaders: NumPy files without pickle, Keras files
-in safe mode. A stored run that cannot be loaded raises ModelLoadError.
+in safe mode. A stored run that cannot be loaded raises ModelLoadError. Every visitor is offered every kept run; only
+its owner (the owner key of the secret that made the run, visitors.py) may delete it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from .reports import ReportMissingError, Reports, read
 from .schema import KEPT_RUNS
 from .training_jobs import Job, job_from_record, load_model
 
-SUMMARY = (KEPT_RUNS.c.id, KEPT_RUNS.c.created_at, KEPT_RUNS.c.label, KEPT_RUNS.c.session_id)
+SUMMARY = (KEPT_RUNS.c.id, KEPT_RUNS.c.created_at, KEPT_RUNS.c.label, KEPT_RUNS.c.owner)
 MAX_ARCHIVE = 64 * 1024 * 1024  # bytes: a kept run's model folder, unpacked, is never larger than this
 
 
@@ -39,7 +40,7 @@ class KeptRun:
     id: int
     created_at: datetime
     label: str
-    session_id: str
+    owner: str  # an owner key: compare it, never show it
 
     @property
     def name(self) -> str:
@@ -66,7 +67,7 @@ class KeptRuns:
             "report": report,
             "archive": archive,
             "archive_sha256": hashlib.sha256(archive).hexdigest(),
-            "session_id": job.session,
+            "owner": job.owner,
         }
         with self.store.writing("keep a run in") as conn:
             return int(conn.execute(KEPT_RUNS.insert().returning(KEPT_RUNS.c.id), row).scalar_one())
@@ -75,7 +76,7 @@ class KeptRuns:
         """Every kept run, oldest first."""
         with self.store.reading("list the kept runs in") as conn:
             rows = conn.execute(sa.select(*SUMMARY).order_by(KEPT_RUNS.c.id)).all()
-        return [KeptRun(r.id, _utc(r.created_at), r.label, r.session_id) for r in rows]
+        return [KeptRun(r.id, _utc(r.created_at), r.label, r.owner) for r in rows]
 
     def reports(self, run_id: int) -> Reports:
         """The run's history, report and misread test digits; ModelLoadError if it is gone or unreadable."""
@@ -94,10 +95,13 @@ class KeptRuns:
                 raise ModelLoadError(f"kept run #{run_id} ({row.label}) cannot be loaded: {exc}") from exc
         return Model(f"kept-{run_id}", model.network, model.temperature, model.unsure_below, title=row.label)
 
-    def delete(self, run_id: int) -> bool:
-        """Remove a kept run; False when there was none with that id."""
+    def delete(self, run_id: int, owner: str | None) -> bool:
+        """Remove a kept run of `owner`'s (any, for None: the admin); False when there was none such."""
+        where = KEPT_RUNS.c.id == int(run_id)
+        if owner is not None:
+            where = sa.and_(where, KEPT_RUNS.c.owner == owner)
         with self.store.writing("delete a kept run from") as conn:
-            return conn.execute(KEPT_RUNS.delete().where(KEPT_RUNS.c.id == int(run_id))).rowcount > 0
+            return conn.execute(KEPT_RUNS.delete().where(where)).rowcount > 0
 
     @contextmanager
     def _unpacked(self, run_id: int) -> Iterator[tuple]:

@@ -18,13 +18,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .database import StoreError
+from .visitors import NOBODY
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-SCHEMA_VERSION = 4  # the revision at head, as mnist_app_meta records it
+SCHEMA_VERSION = 5  # the revision at head, as mnist_app_meta records it
 SCHEMA_LOCK = 0x6D6E6973  # PostgreSQL advisory lock held while a store creates or migrates the tables
-MAX_NAME = 128  # longest model name or session id kept
+MAX_NAME = 128  # longest model name or writer pseudonym kept
+OWNER_LENGTH = 64  # an owner key: the sha256 hex of a visitor's secret (visitors.py)
 UID_LENGTH = 32  # a drawing's uid: hex, random, kept through export and import (importing twice adds nothing twice)
 VERSION_LENGTH = 16  # a model version: the start of the sha256 of its files (models.version)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -47,11 +49,14 @@ DRAWINGS = sa.Table(
     sa.Column("predictions", sa.JSON),  # {model name: [10 probabilities]} at save time
     sa.Column("model", sa.String(MAX_NAME)),  # the model shown at save time
     sa.Column("brush", sa.SmallInteger),
-    sa.Column("session_id", sa.String(MAX_NAME), nullable=False),
     sa.Column("uid", sa.String(UID_LENGTH)),  # always set by the store (nullable only so that SQLite adds it in place)
+    # who may delete it and teach with it: a hash of their secret, never shown; visitors.NOBODY for old rows
+    sa.Column("owner", sa.String(OWNER_LENGTH), nullable=False, server_default=NOBODY),
+    sa.Column("writer", sa.String(MAX_NAME), nullable=False, server_default=""),  # public pseudonym: groups a hand
+    sa.Column("shared", sa.Boolean, nullable=False, server_default=sa.true()),  # in the public set (gallery, files)
     sa.CheckConstraint("label BETWEEN 0 AND 9", name="label_is_a_digit"),
     sa.Index("drawings_label", "label"),
-    sa.Index("drawings_session", "session_id"),
+    sa.Index("drawings_owner", "owner"),
     sa.Index("drawings_uid", "uid", unique=True),
     sqlite_autoincrement=True,  # ids are never reused, so (count, last id) identifies the contents
 )
@@ -105,7 +110,7 @@ KEPT_RUNS = sa.Table(
     sa.Column("report", sa.JSON, nullable=False),  # its report.json
     sa.Column("archive", sa.LargeBinary, nullable=False),  # its model folder as a zip: weights, calibration, reports
     sa.Column("archive_sha256", sa.String(64), nullable=False),
-    sa.Column("session_id", sa.String(MAX_NAME), nullable=False),
+    sa.Column("owner", sa.String(OWNER_LENGTH), nullable=False, server_default=NOBODY),  # who may delete it
     sqlite_autoincrement=True,
 )
 

@@ -1,7 +1,8 @@
 """Training runs started from the Train page, each in a process of its own, so that the server keeps serving.
 
 A job is a folder under `jobs_root()`, and its state is which files it holds, never a process's memory:
-    job.json        what to train: the network, its knobs, the data, who asked (written once, by `submit`)
+    job.json        what to train: the network, its knobs, the data, whose it is (an owner key, visitors.py; written
+                    once, by `submit`)
     started.json    the process training it (written by `dispatch` when it starts the job)
     progress.json   what the trainer has done so far (rewritten by that process a few times a second)
     stop            asks that process to end after the current batch (`request_stop`)
@@ -36,6 +37,7 @@ from .artifacts import read_json, write_json
 from .kinds import kind_named
 from .models import SHIPPED, Model, ModelLoadError, label_of
 from .train_settings import DataSettings, network_of, to_config
+from .visitors import NOBODY
 
 QUEUED, RUNNING, FINISHED, STOPPED, FAILED = "queued", "running", "finished", "stopped", "failed"
 TRAIN, TEACH = "train", "teach"
@@ -64,9 +66,9 @@ class Job:
     values: dict
     data: DataSettings
     seed: int
-    session: str
+    owner: str  # the owner key of the visitor who started it: their runs are listed by it
     created: str
-    number: int  # the session's run number, for the labels
+    number: int  # the owner's run number, for the labels: unique per owner
     task: str = "train"  # "train": a network from the Train page's knobs; "teach": a shipped model taught drawings
     model: str = ""  # the shipped model a "teach" job teaches
     status: str = QUEUED
@@ -91,16 +93,14 @@ class Job:
         return self.status in (FINISHED, STOPPED) and (self.model_folder / "report.json").is_file()
 
 
-def submit(
-    network: str, values: dict, data: DataSettings, session: str, seed: int = 0, root: Path | None = None
-) -> Job:
+def submit(network: str, values: dict, data: DataSettings, owner: str, seed: int = 0, root: Path | None = None) -> Job:
     """Queue a run; SettingsError (naming the knob and its limit) and nothing written if a setting is out."""
     to_config(network, values, data, seed)  # refused here, before anything is queued
-    return _queue({"network": network, "values": values, "data": asdict(data)}, session, seed, root)
+    return _queue({"network": network, "values": values, "data": asdict(data)}, owner, seed, root)
 
 
 def submit_teach(
-    model: str, images: np.ndarray, labels: np.ndarray, session: str, seed: int = 0, root: Path | None = None
+    model: str, images: np.ndarray, labels: np.ndarray, owner: str, seed: int = 0, root: Path | None = None
 ) -> Job:
     """Queue teaching a shipped model these drawings; ValueError (saying what is wrong) and nothing queued for bad
     input or a model that cannot be taught."""
@@ -115,20 +115,25 @@ def submit_teach(
         with open(folder / "drawings.npz", "wb") as handle:
             np.savez_compressed(handle, images=images, labels=labels)
 
-    return _queue(record, session, seed, root, before=drawings)
+    return _queue(record, owner, seed, root, before=drawings)
 
 
-def _queue(record: dict, session: str, seed: int, root: Path | None, before=None) -> Job:
-    """Write a job's folder whole (its other files first, job.json last), then let the dispatcher see it."""
+def _queue(record: dict, owner: str, seed: int, root: Path | None, before=None) -> Job:
+    """Write a job's folder whole (its other files first, job.json last), then let the dispatcher see it. Numbered
+    under the jobs' lock, so that two tabs of one visitor never both start a "Run 1"."""
+    if not isinstance(owner, str) or not owner:
+        raise ValueError("a run needs its owner's key (visitors.Visitor.owner)")
     root = Path(root or jobs_root())
-    number = 1 + sum(1 for job in list_jobs(root) if job.session == session)
     job_id = f"{datetime.now(UTC):%Y%m%d-%H%M%S-%f}-{secrets.token_hex(3)}"
     created = datetime.now(UTC).isoformat(timespec="seconds")
     (root / job_id).mkdir(parents=True)
     if before:
         before(root / job_id)
-    about = {"seed": seed, "session": session, "created": created, "number": number}
-    write_json(root / job_id / "job.json", record | about)
+    with _locked(root):
+        task = record.get("task", TRAIN)
+        number = 1 + max((job.number for job in list_jobs(root, owner) if job.task == task), default=0)
+        about = {"seed": seed, "owner": owner, "created": created, "number": number}
+        write_json(root / job_id / "job.json", record | about)
     dispatch(root)
     return read(root / job_id)
 
@@ -151,7 +156,7 @@ def job_from_record(
         values=record["values"],
         data=DataSettings(**record["data"]),
         seed=int(record["seed"]),
-        session=record["session"],
+        owner=record.get("owner", NOBODY),  # a run from before owners was its public visit id's: nobody's now
         created=record["created"],
         number=int(record.get("number", 1)),
         task=record.get("task", TRAIN),
@@ -162,8 +167,8 @@ def job_from_record(
     )
 
 
-def list_jobs(root: Path | None = None, session: str | None = None) -> list[Job]:
-    """Every readable job, oldest first (of one session, if given), without its progress: the pages list jobs on
+def list_jobs(root: Path | None = None, owner: str | None = None) -> list[Job]:
+    """Every readable job, oldest first (of one owner, if given), without its progress: the pages list jobs on
     every rerun, and only a live view reads a job's progress (`read`)."""
     root = Path(root or jobs_root())
     jobs = []
@@ -172,7 +177,7 @@ def list_jobs(root: Path | None = None, session: str | None = None) -> list[Job]
             job = read(folder.parent, with_progress=False)
         except (ValueError, KeyError, TypeError):  # a half-made or foreign folder is not a job
             continue
-        if session is None or job.session == session:
+        if owner is None or job.owner == owner:
             jobs.append(job)
     return jobs
 

@@ -16,7 +16,7 @@ from mnist_app.drawings import DrawingStore
 def filled(store_url, mnist_sample):
     store = DrawingStore(store_url)
     images, labels = mnist_sample.x_test[:120] / 255.0, mnist_sample.y_test[:120]
-    store.add_many(images, labels, session_ids=[f"visit-{i % 4}" for i in range(120)])
+    store.add_many(images, labels, writers=[f"visit-{i % 4}" for i in range(120)])
     yield store
     store.close()
 
@@ -32,7 +32,7 @@ def test_export_then_import_round_trips_and_importing_again_adds_nothing(filled,
     before, after = filled.dataset(), other.dataset()
     np.testing.assert_allclose(after.images, before.images, atol=0.5 / 255 if fmt == "csv" else 0)
     assert after.labels.tolist() == before.labels.tolist()
-    assert after.session_ids.tolist() == before.session_ids.tolist() and after.uids.tolist() == before.uids.tolist()
+    assert after.writers.tolist() == before.writers.tolist() and after.uids.tolist() == before.uids.tolist()
     assert after.created_at.tolist() == before.created_at.tolist()
 
 
@@ -95,8 +95,8 @@ def test_add_many_refuses_bad_input_and_writes_nothing(tmp_path, mnist_sample):
         store.add_many(images, [1, 2, 10])
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         store.add_many(images * 2, [1, 2, 3])
-    with pytest.raises(ValueError, match="session_ids"):
-        store.add_many(images, [1, 2, 3], session_ids=["a", "b"])
+    with pytest.raises(ValueError, match="writers"):
+        store.add_many(images, [1, 2, 3], writers=["a", "b"])
     assert store.count() == 0
 
 

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +22,19 @@ from PIL import Image
 from mnist_app import drawings
 from mnist_app.drawings import DrawingStore, StoreError
 from mnist_app.testing import ROOT, require
+from mnist_app.visitors import NOBODY, Visitor, old_writer
 
 import last_release
 
 SECRET = "s3cret-pw"
+ABC = Visitor.of("abc")
+ME_SECRET, THEIR_SECRET = "Kq3xY0-secret-of-the-first-visitor", "Zz9-secret-of-the-second-visitor"
+
+
+def unzipped(data: bytes) -> bytes:
+    """Every member of a zip archive, its bytes one after another: to search an .npz for a text."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    return b"".join(archive.read(name) for name in archive.namelist())
 
 
 @pytest.fixture
@@ -51,23 +61,23 @@ def test_a_saved_drawing_reads_back_exactly_as_saved(store, digits):
     probs = {"numpy-mlp": np.eye(10)[labels[0]] * 0.9 + 0.01, "keras-cnn": np.full(10, 0.1)}
     canvas = png_of(images[0])
     new_id = store.add(
-        images[0], labels[0], canvas_png=canvas, predictions=probs, model="keras-cnn", brush=18, session_id="abc"
+        images[0], labels[0], canvas_png=canvas, predictions=probs, model="keras-cnn", brush=18, visitor=ABC
     )
     (saved,) = store.fetch([new_id])
     np.testing.assert_array_equal(saved.digit, images[0])
     assert saved.label == labels[0] and saved.canvas_png == canvas and saved.model == "keras-cnn"
-    assert saved.brush == 18 and saved.session_id == "abc"
+    assert saved.brush == 18 and (saved.owner, saved.writer, saved.shared) == (ABC.owner, ABC.writer, True)
     assert set(saved.predictions) == {"numpy-mlp", "keras-cnn"}
     np.testing.assert_allclose(saved.predictions["numpy-mlp"], probs["numpy-mlp"])
     assert saved.created_at.utcoffset().total_seconds() == 0
     assert abs((drawings.datetime.now(drawings.UTC) - saved.created_at).total_seconds()) < 600
 
 
-def test_optional_fields_may_be_left_out_and_a_random_session_id_is_given(store, digits):
+def test_optional_fields_may_be_left_out_and_the_stores_own_random_owner_is_given(store, digits):
     images, labels = digits
     (saved,) = store.fetch([store.add(images[1], labels[1])])
     assert saved.canvas_png is None and saved.predictions == {} and saved.model is None and saved.brush is None
-    assert len(saved.session_id) >= 16
+    assert len(saved.owner) == 64 and len(saved.writer) == 16 and saved.shared
 
 
 def test_export_gives_float32_images_and_int64_labels_oldest_first(store, digits):
@@ -88,12 +98,13 @@ def test_an_empty_store_exports_empty_arrays_of_the_right_shape(store):
     assert store.count() == 0 and store.counts() == dict.fromkeys(range(10), 0)
 
 
-def test_the_dataset_keeps_each_drawings_session_id(store, digits):
+def test_the_dataset_keeps_each_drawings_writer(store, digits):
     images, labels = digits
-    ids = [store.add(images[i], labels[i], session_id=f"s{i % 3}") for i in range(6)]
+    hands = [Visitor.of(f"s{i}") for i in range(3)]
+    ids = [store.add(images[i], labels[i], visitor=hands[i % 3]) for i in range(6)]
     drawn = store.dataset()
     assert drawn.ids.tolist() == ids
-    assert drawn.session_ids.tolist() == ["s0", "s1", "s2", "s0", "s1", "s2"]
+    assert drawn.writers.tolist() == [hands[i % 3].writer for i in range(6)]
 
 
 def test_delete_removes_one_drawing_and_says_when_there_was_none(store, digits):
@@ -148,7 +159,9 @@ BAD_INPUTS = {
     "probability 2": dict(predictions={"m": [2.0] * 10}),
     "not a PNG": dict(canvas_png=b"GIF89a..."),
     "brush 0": dict(brush=0),
-    "empty session id": dict(session_id=""),
+    "no visitor": dict(visitor="abc"),
+    "empty owner": dict(visitor=Visitor("", "w")),
+    "shared as text": dict(shared="no"),
 }
 
 
@@ -173,7 +186,8 @@ def test_a_store_of_the_last_releases_is_upgraded_and_keeps_every_drawing(store_
     assert store.schema_version() == drawings.SCHEMA_VERSION
     kept = store.dataset()
     np.testing.assert_array_equal(kept.images, images)
-    assert kept.labels.tolist() == labels.tolist() and kept.session_ids.tolist()[:3] == ["s0", "s1", "s2"]
+    assert kept.labels.tolist() == labels.tolist()
+    assert kept.writers.tolist()[:3] == [old_writer(s) for s in ("s0", "s1", "s2")]  # pseudonyms, not the old ids
     assert len(set(kept.uids.tolist())) == 40  # each drawing got its own uid
     assert store.page(0, 1)[0].predictions == {"numpy-mlp": [0.1] * 10}
     store.add(images[0], labels[0])  # and the upgraded store takes new drawings
@@ -318,6 +332,7 @@ import sys, threading
 import numpy as np
 from mnist_app.data import load_npz
 from mnist_app.drawings import DrawingStore
+from mnist_app.visitors import Visitor
 
 url, process, threads, per_thread = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 sample = load_npz("tests/data/mnist_sample.npz")
@@ -330,7 +345,7 @@ def save(thread):
     for k in range(per_thread):
         n = (process * threads + thread) * per_thread + k
         digit, label = sample.x_test[n % 1000] / 255.0, int(sample.y_test[n % 1000])
-        store.add(digit, label, session_id=f"p{process}t{thread}", model=f"writer-{n}")  # model: who wrote it
+        store.add(digit, label, visitor=Visitor.of(f"p{process}t{thread}"), model=f"writer-{n}")  # model: who wrote it
         if per_thread > 1000:
             with printing:  # one whole line per saved drawing: its add() has returned, so it is committed
                 print(n, flush=True)
@@ -357,9 +372,9 @@ def test_four_processes_of_four_threads_saving_at_once_keep_every_row(store_url,
     drawn = store.dataset()
     total = processes * threads * per_thread
     assert len(drawn.ids) == total == store.count() and len(set(drawn.ids.tolist())) == total
-    expected = {f"p{p}t{t}" for p in range(processes) for t in range(threads)}
-    assert set(drawn.session_ids.tolist()) == expected
-    assert all((drawn.session_ids == s).sum() == per_thread for s in expected)
+    expected = {Visitor.of(f"p{p}t{t}").writer for p in range(processes) for t in range(threads)}
+    assert set(drawn.writers.tolist()) == expected
+    assert all((drawn.writers == s).sum() == per_thread for s in expected)
     assert sorted(drawn.labels.tolist()) == sorted(mnist_sample.y_test[:total].tolist())
     store.close()
 
@@ -390,3 +405,49 @@ def test_a_process_killed_while_saving_leaves_every_committed_row(store_url, mni
         with sqlite3.connect(store_url.removeprefix("sqlite:///")) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     store.close()
+
+
+def test_an_upgraded_stores_old_drawings_are_nobodys_so_no_old_visit_id_claims_them(store_url, digits):
+    last_release.write_store(store_url, 2, digits[0][:6], digits[1][:6])
+    store = DrawingStore(store_url)
+    old_ids = store.dataset().ids.tolist()
+    assert {d.owner for d in store.page(0, 10)} == {NOBODY} and all(d.shared for d in store.page(0, 10))
+    for typed in ("s0", "s1", "s2"):  # the old public ids, as anyone who downloaded a file could type them
+        claimed = Visitor.of(typed).owner
+        assert store.count(owner=claimed) == 0 and store.dataset(owner=claimed).ids.tolist() == []
+        assert not store.delete(old_ids, owner=claimed)
+    assert store.delete(old_ids[0]).ids == [old_ids[0]]  # the admin (no owner) still may
+    store.close()
+
+
+def test_another_owner_can_neither_delete_nor_list_as_theirs_nor_teach_with_a_visitors_drawings(store, digits):
+    images, labels = digits
+    me, them = Visitor.of(ME_SECRET), Visitor.of(THEIR_SECRET)
+    mine = [store.add(images[i], labels[i], visitor=me, shared=i % 2 == 0) for i in range(4)]
+    assert store.dataset(owner=them.owner).ids.tolist() == [] and store.counts(owner=them.owner) == dict.fromkeys(
+        range(10), 0
+    )
+    assert store.page(owner=them.owner) == [] and not store.delete(mine, owner=them.owner)
+    assert store.dataset(owner=me.owner).ids.tolist() == mine  # the owner's own, private ones too
+    assert sorted(d.id for d in store.page(owner=me.owner)) == mine and store.count() == 2  # the public set
+    assert sorted(d.id for d in store.page(viewer=them.owner)) == mine[::2]  # others see the shared ones only
+    assert sorted(d.id for d in store.page(viewer=me.owner)) == mine  # the owner sees their private ones among them
+    assert store.dataset().ids.tolist() == mine[::2]  # what training reads: the public set
+    assert store.delete(mine, owner=me.owner).ids == mine
+
+
+def test_an_export_holds_no_secret_no_owner_key_and_no_private_drawing(store, digits, tmp_path):
+    from mnist_app import drawing_files
+
+    images, labels = digits
+    me = Visitor.of(ME_SECRET)
+    shared = store.add(images[0], labels[0], visitor=me)
+    store.add(images[1], labels[1], visitor=me, shared=False)
+    for fmt in drawing_files.FORMATS:
+        data = drawing_files.as_bytes(store, fmt)
+        raw = data if fmt == "csv" else unzipped(data)
+        assert ME_SECRET.encode() not in raw and me.owner.encode() not in raw
+        assert me.writer.encode() in raw  # the public pseudonym groups the hand
+        path = tmp_path / f"drawings.{fmt}"
+        path.write_bytes(data)
+        assert [int(i) for batch in drawing_files.read(path) for i in batch.ids] == [shared]

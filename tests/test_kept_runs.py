@@ -76,7 +76,7 @@ def test_a_kept_run_keeps_its_history_report_and_misread_digits(kept, trained):
     assert stored.history == original.history and stored.report == original.report
     np.testing.assert_array_equal(stored.gallery["images"], original.gallery["images"])
     [summary] = kept.all()
-    assert (summary.id, summary.session_id) == (run_id, "me")
+    assert (summary.id, summary.owner) == (run_id, "me")
     assert f"{original.report['test']['accuracy']:.2%}" in summary.label
 
 
@@ -89,7 +89,8 @@ def test_every_store_opened_on_the_database_sees_a_kept_run(store_url, trained):
 
 def test_a_deleted_run_is_gone(kept, trained):
     run_id = kept.keep(trained["numpy"])
-    assert kept.delete(run_id) and not kept.delete(run_id)
+    assert not kept.delete(run_id, "someone-else") and kept.all() != []  # only its owner deletes it
+    assert kept.delete(run_id, "me") and not kept.delete(run_id, "me")
     assert kept.all() == []
     with pytest.raises(ModelLoadError, match="no longer stored"):
         kept.load(run_id)

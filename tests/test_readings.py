@@ -16,6 +16,7 @@ from mnist_app import metrics, models, readings, schema
 from mnist_app.drawings import DrawingStore
 from mnist_app.schema import READINGS
 from mnist_app.testing import ROOT
+from mnist_app.visitors import Visitor
 
 NAME = "numpy-mlp"
 
@@ -96,10 +97,11 @@ def test_a_deleted_drawing_takes_its_readings_and_an_undo_brings_them_back(store
 
 def test_only_a_visits_own_drawings_are_deleted_when_the_visit_is_named(store, digits):
     images, labels = digits
-    mine = store.add(images[0], labels[0], session_id="me")
-    theirs = store.add(images[1], labels[1], session_id="them")
-    assert not store.delete(theirs, session_id="me") and store.count() == 2
-    assert store.delete(mine, session_id="me").ids == [mine]
+    me, them = Visitor.of("me"), Visitor.of("them")
+    mine = store.add(images[0], labels[0], visitor=me)
+    theirs = store.add(images[1], labels[1], visitor=them)
+    assert not store.delete(theirs, owner=me.owner) and store.count() == 2
+    assert store.delete(mine, owner=me.owner).ids == [mine]
 
 
 FILLER = """
@@ -185,8 +187,9 @@ def test_a_store_of_the_last_release_gets_its_readings_counted(store_url, digits
     engine = sa.create_engine(store_url)
     with engine.begin() as conn:
         command.upgrade(schema._config(conn), "0003")
+        old = sa.table("drawings", *map(sa.column, ("id", "created_at", "label", "uid", "digit", "session_id")))
         conn.execute(
-            schema.DRAWINGS.insert(),
+            old.insert(),
             [
                 {"id": i + 1, "created_at": datetime.now(UTC), "label": int(labels[i]), "uid": f"{i:032x}"}
                 | {"digit": images[i].astype("<f4").tobytes(), "session_id": "s"}
@@ -204,7 +207,7 @@ def test_a_store_of_the_last_release_gets_its_readings_counted(store_url, digits
         )
     engine.dispose()
     store = DrawingStore(store_url)
-    assert store.schema_version() == schema.SCHEMA_VERSION == 4
+    assert store.schema_version() == schema.SCHEMA_VERSION == 5
     np.testing.assert_array_equal(
         readings.confusion(store, NAME, "v1"), metrics.confusion_matrix(labels[:100], predicted)
     )
