@@ -1,0 +1,103 @@
+"""The models read every candidate piece in one batch; a dynamic programme over left-to-right cuts picks the number.
+
+A path cuts the atoms into runs, each a digit or a mark that is no digit. Its score is the sum of its digits' log
+top-probability, less a cost for shapes a digit rarely has (wider than the line is tall, much shorter than it, blank
+columns inside) and for marks. Recognition-based segmentation: the cuts are chosen by how surely the model reads the
+pieces they make, so a 4's two strokes join because the join reads as a 4, and touching digits part at the cut that
+reads best. The costs were tuned on numbers composed from writers 1-20 (benchmarks/numbers.py --writers tuning).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import legibility, models
+from ..preprocess import INK_THRESHOLD
+from .pieces import Pieces, candidates, checked_ink
+from .reading import MAX_DIGITS, DigitReading, NumberReading
+
+
+@dataclass(frozen=True)
+class Costs:
+    """What the path pays, in nats (log-probability units), for what a digit rarely is."""
+
+    wide: float = 8.0  # per line height of width beyond WIDE
+    short: float = 8.0  # per line height of height under SHORT
+    gap: float = 20.0  # per line height of blank columns inside one digit
+    not_digit: float = 4.0  # a digit whose ink legibility calls no digit (a dash, a dot)
+    mark: float = 3.0  # a piece read as a mark, not a digit
+    shaped_mark: float = 8.0  # a mark whose ink looks like a digit
+    wide_from: float = 1.0  # line heights: pen digits are 0.62 wide at the median, 1.04 at the 95th percentile
+    short_under: float = 0.45  # line heights
+    digit: float = 0.0  # a reward per digit: against merging two into one
+    cut: float = 1.0  # per stroke a cut crosses (paid half by the piece on each side): digits touch at one
+
+
+COSTS = Costs()
+
+
+def read_number(image: np.ndarray, model="ensemble", strokes=None, max_digits: int = MAX_DIGITS) -> NumberReading:
+    """The number written on a canvas: image (H, W, 4) uint8 RGBA in any colour scheme (or grey, or RGB).
+
+    `model` is a model's name or a loaded models.Model. `strokes` (the canvas's json_data objects) is accepted for
+    the page's sake; the cuts come from the ink alone for now. NumberImageError (a ValueError) for bad input.
+    """
+    ink = checked_ink(image)
+    if not (ink > INK_THRESHOLD).any():
+        return NumberReading(max_digits=max_digits)
+    net = _loaded(model) if isinstance(model, str) else model
+    pieces = candidates(ink)
+    probs = net.predict_proba(pieces.images)
+    return reading_of(pieces, probs, net.unsure_below, max_digits)
+
+
+def reading_of(
+    pieces: Pieces, probs: np.ndarray, unsure_below: float, max_digits: int = MAX_DIGITS, costs: Costs = COSTS
+) -> NumberReading:
+    """The best path's digits and marks, given every candidate's probabilities."""
+    path = best_path(pieces, probs, costs)
+    digits = [
+        DigitReading(probs[k], models.read(probs[k], unsure_below), pieces.boxes[k]) for k, is_digit in path if is_digit
+    ]
+    marks = tuple(pieces.boxes[k] for k, is_digit in path if not is_digit)
+    return NumberReading(tuple(digits[:max_digits]), marks, len(digits), max_digits)
+
+
+def scores(pieces: Pieces, probs: np.ndarray, costs: Costs = COSTS) -> tuple[np.ndarray, np.ndarray]:
+    """(as a digit, as a mark) score of every candidate."""
+    width, height, gap, cut = pieces.shape.T
+    no_digit = np.array([p == legibility.NOT_A_DIGIT for p in pieces.problems])
+    digit = np.log(np.clip(probs.max(axis=1), 1e-12, 1.0)) + costs.digit
+    digit -= costs.wide * np.clip(width - costs.wide_from, 0, None)
+    digit -= costs.short * np.clip(costs.short_under - height, 0, None)
+    digit -= costs.gap * gap + costs.not_digit * no_digit + costs.cut / 2 * cut
+    mark = -np.where(no_digit, costs.mark, costs.shaped_mark) - costs.cut / 2 * cut
+    return digit, mark
+
+
+def best_path(pieces: Pieces, probs: np.ndarray, costs: Costs = COSTS) -> list[tuple[int, bool]]:
+    """Viterbi over cuts between atoms: the (candidate, is a digit) runs of the highest total score, left to right."""
+    digit, mark = scores(pieces, probs, costs)
+    n = pieces.n_atoms
+    best = np.full(n + 1, -np.inf)
+    best[0] = 0.0
+    back: list[tuple[int, int, bool] | None] = [None] * (n + 1)
+    for k, (i, j) in enumerate(pieces.spans):  # spans come sorted by their first atom, so best[i] is final here
+        for score, is_digit in ((digit[k], True), (mark[k], False)):
+            if best[i] + score > best[j]:
+                best[j], back[j] = best[i] + score, (i, k, is_digit)
+    path, j = [], n
+    while j > 0:
+        i, k, is_digit = back[j]
+        path.append((k, is_digit))
+        j = i
+    return path[::-1]
+
+
+@functools.lru_cache(maxsize=8)
+def _loaded(name: str) -> models.Model:
+    """A model loaded once per process: loading a Keras model takes seconds."""
+    return models.load(name)

@@ -1,0 +1,64 @@
+"""Numbers written with pen writers' own digits, drawn as the wide canvas gives them: for measuring and tests.
+
+One writer's digits at one height (each jittered), on a baseline that wanders, with gaps from wide to touching (a
+share touching or overlapping), one brush and one colour scheme per number, on a canvas HEIGHT tall and as wide as
+the number needs. benchmarks/numbers.py and benchmarks/not_one_digit.py compose their cases here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import pendigits
+from ..preprocess import canvas_to_mnist
+
+HEIGHT = 280  # the canvas's height, as the single-digit canvas
+TOUCHING = 0.1  # share of gaps that touch or overlap
+BRUSHES = (8.0, 30.0)  # px, one per number
+SIZES = (0.45, 0.7)  # the number's height, as a share of the canvas's
+
+
+def placed(digit: pendigits.PenDigit, height: float, left: float, middle: float) -> list[np.ndarray]:
+    """The digit's strokes in canvas pixels, `height` tall (width at most 1.2 heights), its left edge at `left`."""
+    points = np.concatenate(digit.strokes)
+    low, high = points.min(axis=0), points.max(axis=0)
+    scale = min(height / max(high[1] - low[1], 1.0), 1.2 * height / max(high[0] - low[0], 1.0))
+    top = middle - (high[1] - low[1]) * scale / 2
+    return [
+        np.column_stack([(s[:, 0] - low[0]) * scale + left, (high[1] - s[:, 1]) * scale + top]) for s in digit.strokes
+    ]
+
+
+def gap(height: float, rng: np.random.Generator, touching: float = TOUCHING) -> float:
+    """Blank between neighbours' ink, in pixels: a share `touching` overlap by up to 12% of the height."""
+    return height * (rng.uniform(-0.12, 0.0) if rng.random() < touching else rng.uniform(0.04, 0.45))
+
+
+def compose(digits: list[pendigits.PenDigit], rng: np.random.Generator, touching: float = TOUCHING) -> dict:
+    """One number: its canvas (RGBA uint8), each digit's strokes and height, the brush and scheme it was drawn with."""
+    height, brush = rng.uniform(*SIZES) * HEIGHT, rng.uniform(*BRUSHES)
+    scheme = pendigits.SCHEMES[rng.integers(len(pendigits.SCHEMES))]
+    middle, left, strokes, heights = HEIGHT / 2 + rng.uniform(-15, 15), brush + rng.uniform(5, 40), [], []
+    for index, digit in enumerate(digits):
+        own = height * rng.uniform(0.9, 1.1)
+        middle = float(np.clip(middle + rng.normal(0, 0.05 * height), own / 2 + brush, HEIGHT - own / 2 - brush))
+        left += brush + gap(height, rng, touching) if index else 0.0
+        drawn = placed(digit, own, left, middle)
+        left = max(s[:, 0].max() for s in drawn)
+        strokes.append(drawn)
+        heights.append(own)
+    width = int(left + brush + rng.uniform(5, 40))
+    flat = [s for d in strokes for s in d]
+    image = pendigits.render_strokes(flat, brush, scheme, max(width, HEIGHT))[:HEIGHT, :width]
+    return {"image": image, "strokes": strokes, "heights": heights, "brush": brush, "scheme": scheme}
+
+
+def one_by_one(number: dict) -> np.ndarray:
+    """The number's digits each drawn alone on a HEIGHT-px square canvas (same size, brush, scheme): (n, 28, 28)."""
+    alone = []
+    for strokes in number["strokes"]:
+        points = np.concatenate(strokes)
+        shift = HEIGHT / 2 - (points.min(axis=0) + points.max(axis=0)) / 2
+        image = pendigits.render_strokes([s + shift for s in strokes], number["brush"], number["scheme"], HEIGHT)
+        alone.append(canvas_to_mnist(image))
+    return np.stack(alone)
