@@ -56,7 +56,12 @@ class Ink:
 
 def measure(image: np.ndarray) -> Ink:
     """The ink's shape, for any image `canvas_to_mnist` takes; EmptyCanvasError when nothing is drawn."""
-    box = crop_to_ink(ink_map(image)) >= SOLID
+    return measure_ink(ink_map(image))
+
+
+def measure_ink(ink: np.ndarray) -> Ink:
+    """The shape of an ink map (H, W) float in [0, 1] (preprocess.ink_map's); EmptyCanvasError when it is blank."""
+    box = crop_to_ink(ink) >= SOLID
     area = int(box.sum())
     # a stroke w wide and L long has an area of w * L and an outline about 2 * L long
     stroke = 2 * area / max(_outline(box), 1)
@@ -66,7 +71,12 @@ def measure(image: np.ndarray) -> Ink:
 
 def problem(image: np.ndarray) -> str | None:
     """NOT_A_DIGIT (a dot, a dash, an X, a scribble), TOO_SMALL, or None for a drawing that may be a digit."""
-    ink = measure(image)
+    return ink_problem(ink_map(image))
+
+
+def ink_problem(ink: np.ndarray) -> str | None:
+    """`problem` for an ink map (H, W) float in [0, 1]: a piece of a drawing, as the numbers' search judges it."""
+    ink = measure_ink(ink)
     if ink.across < DOT or ink.stroke > FILLED:
         return NOT_A_DIGIT
     if ink.rise < FLAT or ink.crossings == (2, 2, 2, 2) or ink.length > WINDING * max(ink.height, ink.width):
