@@ -33,7 +33,7 @@ class Pieces:
     boxes: list[tuple[int, int, int, int]]
     images: np.ndarray  # (n, 28, 28) float32 in [0, 1], as canvas_to_mnist gives a lone digit
     problems: list[str | None]  # legibility's judgement of each candidate's ink alone
-    shape: np.ndarray  # (n, 4): width, height and blank gap inside (each over the line's height), strokes cut
+    shape: np.ndarray  # (n, 4): width, height, blank inside (each over the line's height), strokes cut
     n_atoms: int
 
 

@@ -24,16 +24,16 @@ from .reading import MAX_DIGITS, DigitReading, NumberReading
 class Costs:
     """What the path pays, in nats (log-probability units), for what a digit rarely is."""
 
-    wide: float = 8.0  # per line height of width beyond WIDE
-    short: float = 8.0  # per line height of height under SHORT
-    gap: float = 20.0  # per line height of blank columns inside one digit
+    wide: float = 4.0  # per line height of width beyond wide_from
+    short: float = 8.0  # per line height of height under short_under
+    gap: float = 10.0  # per line height of blank columns inside one digit
     not_digit: float = 4.0  # a digit whose ink legibility calls no digit (a dash, a dot)
     mark: float = 3.0  # a piece read as a mark, not a digit
     shaped_mark: float = 8.0  # a mark whose ink looks like a digit
     wide_from: float = 1.0  # line heights: pen digits are 0.62 wide at the median, 1.04 at the 95th percentile
     short_under: float = 0.45  # line heights
     digit: float = 0.0  # a reward per digit: against merging two into one
-    cut: float = 1.0  # per stroke a cut crosses (paid half by the piece on each side): digits touch at one
+    cut: float = 0.5  # per stroke a cut crosses (paid half by the piece on each side): digits touch at one
 
 
 COSTS = Costs()
