@@ -8,6 +8,7 @@ python train.py numpy --epochs 5        # one model, fewer epochs
 python train.py compare                 # the source projects' comparisons and the MNIST-only CNN
 python train.py numpy --out /tmp/m      # write somewhere else than models/
 python train.py keras-cnn --drawings sqlite:///$HOME/.local/share/mnist-app/drawings.sqlite   # + saved drawings
+python train.py replay                  # remake models/replay-digits.npz, the MNIST digits teaching replays
 """
 
 from __future__ import annotations
@@ -17,13 +18,23 @@ import functools
 import sys
 import time
 from dataclasses import asdict, fields, replace
+from pathlib import Path
 
 import numpy as np
 
 from mnist_app import calibration, pen_training, pendigits
 from mnist_app.artifacts import write_json
 from mnist_app.contract import TrainingData, in_chunks
-from mnist_app.data import Mnist, MnistDataError, load_mnist, split_validation, to_float
+from mnist_app.data import (
+    REPLAY_FILE,
+    REPLAY_SHA256,
+    Mnist,
+    MnistDataError,
+    load_mnist,
+    split_validation,
+    to_float,
+    write_replay,
+)
 from mnist_app.drawings import DrawingStore, DrawnSet, StoreError, split_by_session
 from mnist_app.kinds import NAMES, PresetCycleError, behind, kind_of, needs, preset, training_order
 from mnist_app.models import (
@@ -53,7 +64,8 @@ ALIASES = {
     "all": training_order(behind(SHIPPED)),
     "compare": tuple(name for name in NAMES if name not in SHIPPED),
 }
-CHOICES = NAMES + tuple(ALIASES)
+REPLAY = "replay"  # not a model: the digits teaching replays (data.write_replay), cut from MNIST
+CHOICES = NAMES + tuple(ALIASES) + (REPLAY,)
 CALIBRATION_VARIANTS, CALIBRATION_SEED = 3, 1  # drawings per digit of the calibration writers; not training's seed
 # how often a reading the app calls sure should be right, on the calibration writers (issue 12 asks >= 98% of
 # every model, >= 99.5% of the best): with a margin, chosen on writers 16-20 (README, Results)
@@ -65,7 +77,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     aliases = "; ".join(f"{alias} = {' '.join(names)}" for alias, names in ALIASES.items())
     parser.add_argument(
-        "models", nargs="+", choices=CHOICES, metavar="MODEL", help=f"what to train: {', '.join(NAMES)}; {aliases}"
+        "models",
+        nargs="+",
+        choices=CHOICES,
+        metavar="MODEL",
+        help=f"what to train: {', '.join(NAMES)}; {aliases}; {REPLAY} = remake {REPLAY_FILE.name}",
     )
     parser.add_argument("--epochs", type=int, help="override the preset's number of epochs")
     parser.add_argument("--batch-size", type=int, help="override the preset's batch size")
@@ -291,9 +307,25 @@ def redraw_figures(names: list[str], args: argparse.Namespace) -> None:
             print(f"== {name}: {write_figure(model_dir(name, run.out))}")
 
 
+def remake_replay(mnist: Mnist, out: str) -> None:
+    """Write replay-digits.npz into the models folder `out` from `mnist`; SystemExit when they are not the digits
+    data.REPLAY_SHA256 names (another MNIST, or a changed cut), so that a rerun cannot silently change what teaching
+    replays."""
+    path = Path(out) / REPLAY_FILE.name
+    digest = write_replay(mnist, path)
+    print(f"== {REPLAY}: {path} ({path.stat().st_size / 1e6:.1f} MB), sha256 of its digits {digest}")
+    if digest != REPLAY_SHA256:
+        raise SystemExit(f"train.py: {REPLAY_FILE.name} differs from data.REPLAY_SHA256: set it to {digest} if meant")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     try:
+        if REPLAY in args.models:
+            remake_replay(load_mnist(args.data), args.out)
+            args.models = [name for name in args.models if name != REPLAY]
+            if not args.models:
+                return
         names = expand(args.models)
         if args.figures_only:
             redraw_figures(names, args)

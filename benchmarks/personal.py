@@ -1,52 +1,55 @@
-"""Teach your handwriting (issue 26): how much does a model gain from 30 of one person's drawings, and what does
-it forget? Each pen writer is one person: they teach the first 3 drawings of each digit (30), and the rest of
-their drawings (about 220) measure it, before and after. The drawings are the benchmark recipe's
-(mnist_app/heldout.py, as benchmarks/drawn_digits.py draws them).
+"""Teach your handwriting: how much does a shipped model gain from 30 of one person's drawings, what does it forget,
+and how long does teaching take? Each held-out pen writer (21-30) is one person: they teach the first 3 drawings of
+each digit (30), and the rest of their drawings (about 220) measure it, before and after; forgetting is measured on
+MNIST's test digits. The drawings are the benchmark recipe's (mnist_app/heldout.py, as benchmarks/drawn_digits.py
+draws them); the recipe is mnist_app/personal.py's RECIPE, replaying the shipped MNIST digits (data.load_replay).
 
-    # choose the recipe: the tuning twins (trained on writers 1-15), writers 16-20 as the people
-    python benchmarks/personal.py --choose
-    # report: the shipped models, writers 21-30, the recipe in mnist_app/personal.py (RECIPE)
-    python benchmarks/personal.py
+    python benchmarks/personal.py --curve                      # every shipped model, and the learning curve
+    python benchmarks/personal.py --models numpy-mlp keras-mlp  # some of them
 
-Writes benchmarks/results/personal-choice.json or personal.json.
+Writes benchmarks/results/personal.json (or --json). The recipe was chosen on writers 16-20 through the tuning twins
+(docs/experiments.md, Rounds 7-12; the code that chose it is at commit a511d6c), never on these writers.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from mnist_app import heldout, models, pen_training, personal
+from mnist_app import heldout, models, personal
 from mnist_app.artifacts import write_json
 from mnist_app.data import load_mnist, to_float
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TAUGHT_PER_DIGIT = 3
 CURVE = (1, 2, 3, 5)  # drawings per digit taught: 10, 20, 30 and 50
-CANDIDATES = {  # recipes tried on writers 16-20 (--choose); the first is the default to beat
-    "3 epochs, 1e-4, 8 repeats, replay 8": personal.Recipe(),
-    "3 epochs, 3e-4, 8 repeats, replay 8": personal.Recipe(learning_rate=3e-4),
-    "5 epochs, 1e-4, 16 repeats, replay 16": personal.Recipe(epochs=5, repeats=16, replay=16),
-    "3 epochs, 3e-4, 8 repeats, replay 8, undistorted": personal.Recipe(learning_rate=3e-4, distort=False),
-    # round 2: round 1's 3e-4 gained most but forgot more than 0.3 points: more MNIST replayed beside the drawings
-    "3 epochs, 3e-4, 8 repeats, replay 24": personal.Recipe(learning_rate=3e-4, replay=24),
-    "3 epochs, 2e-4, 8 repeats, replay 16": personal.Recipe(learning_rate=2e-4, replay=16),
-}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--choose", action="store_true", help="try CANDIDATES on the tuning twins, writers 16-20")
     parser.add_argument("--models", nargs="+", default=list(models.SHIPPED), help="which models (default: shipped)")
     parser.add_argument("--curve", action="store_true", help="also the learning curve (10, 20, 30, 50 drawings)")
-    parser.add_argument("--candidates", nargs="+", help="with --choose: only these CANDIDATES (default: all)")
-    parser.add_argument("--json", type=Path, help="where to write the results (default: benchmarks/results/...)")
+    parser.add_argument(
+        "--json", type=Path, help="where to write the results (default: benchmarks/results/personal.json)"
+    )
     parser.add_argument("--test-digits", type=int, default=10_000, help="MNIST test digits measuring forgetting")
     return parser.parse_args(argv)
+
+
+def machine() -> str:
+    """The machine the times were measured on: its CPU model and how many cores this process may use."""
+    cpuinfo = Path("/proc/cpuinfo")
+    names = [
+        line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")
+    ]
+    cpu = names[0] if names else platform.processor() or platform.machine()
+    return f"{cpu}, {len(os.sched_getaffinity(0))} cores, {platform.system()}"
 
 
 def split(labels: np.ndarray, per_digit: int, skip: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -63,12 +66,12 @@ def accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(model.predict_proba(images).argmax(axis=1) == labels))
 
 
-def one_writer(name, directory, images, labels, recipe, mnist, test, curve: bool) -> dict:
+def one_writer(name, directory, images, labels, recipe, test, curve: bool) -> dict:
     """Before and after for one writer and one model: their drawings, MNIST test, the time it took."""
     base = models.load(name, directory)
     taught, measured = split(labels, TAUGHT_PER_DIGIT)
     start = time.perf_counter()
-    model = personal.fine_tune(name, images[taught], labels[taught], recipe, directory, mnist)
+    model = personal.fine_tune(name, images[taught], labels[taught], recipe, directory)
     seconds = time.perf_counter() - start
     row = {
         "taught": len(taught),
@@ -90,7 +93,7 @@ def one_writer(name, directory, images, labels, recipe, mnist, test, curve: bool
         row["curve"] = {}
         for k in CURVE:
             few, _ = split(labels, k)
-            taught_k = personal.fine_tune(name, images[few], labels[few], recipe, directory, mnist)
+            taught_k = personal.fine_tune(name, images[few], labels[few], recipe, directory)
             row["curve"][str(len(few))] = accuracy(taught_k, images[common], labels[common])
         row["curve"]["0"] = accuracy(base, images[common], labels[common])
     return row
@@ -117,14 +120,14 @@ def summarise(rows: dict[int, dict]) -> dict:
     return out
 
 
-def measure(names, directory, which, writers, recipe, mnist, test, curve) -> dict:
+def measure(names, directory, which, writers, recipe, test, curve) -> dict:
     images, labels, writer_of = heldout.drawn_by(which)
     results = {}
     for name in names:
         rows = {}
         for writer in writers:
             mine = writer_of == writer
-            rows[int(writer)] = one_writer(name, directory, images[mine], labels[mine], recipe, mnist, test, curve)
+            rows[int(writer)] = one_writer(name, directory, images[mine], labels[mine], recipe, test, curve)
             print(
                 f"{name} writer {writer}: {rows[int(writer)]['before']:.3f} -> {rows[int(writer)]['after']:.3f}, "
                 f"{rows[int(writer)]['seconds']:.1f} s",
@@ -139,23 +142,10 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     mnist = load_mnist()
     test = (to_float(mnist.x_test[: args.test_digits]), mnist.y_test[: args.test_digits])
-    if args.choose:  # forgetting measured on the training digits that replay never draws, not on MNIST's test set
-        test = (to_float(mnist.x_train[personal.REPLAY_POOL :]), mnist.y_train[personal.REPLAY_POOL :])
-        writers = personal.check_tuning_writers(pen_training.CALIBRATION_WRITERS)  # 16-20: the twins never saw them
-        directory = models.twins_dir()
-        out = {"writers": writers, "models_dir": str(directory), "candidates": {}}
-        for label, recipe in CANDIDATES.items():
-            if args.candidates and label not in args.candidates:
-                continue
-            print(f"== {label}", flush=True)
-            out["candidates"][label] = {"recipe": asdict(recipe)}
-            out["candidates"][label] |= measure(args.models, directory, "tuning", writers, recipe, mnist, test, False)
-        write_json(args.json or RESULTS / "personal-choice.json", out)
-        return
-    recipe = replace(personal.RECIPE)
+    recipe = personal.RECIPE
     writers = sorted(set(heldout.drawn_by("heldout")[2].tolist()))
-    out = {"writers": writers, "recipe": asdict(recipe), "test_digits": len(test[1])}
-    out |= measure(args.models, models.MODELS_DIR, "heldout", writers, recipe, mnist, test, args.curve)
+    out = {"writers": writers, "recipe": asdict(recipe), "test_digits": len(test[1]), "machine": machine()}
+    out |= measure(args.models, models.MODELS_DIR, "heldout", writers, recipe, test, args.curve)
     write_json(args.json or RESULTS / "personal.json", out)
 
 

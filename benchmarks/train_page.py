@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import tempfile
@@ -104,7 +105,13 @@ def summary(times: list[float]) -> dict:
     return {"median_s": round(float(np.median(times)), 3), "p95_s": round(float(np.percentile(times, 95)), 3)}
 
 
-def main() -> None:
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    parse_args(argv)  # no options: --help says what it measures
     digit = readable_digits(("numpy-mlp",))[4][0]
     results = {}
     with tempfile.TemporaryDirectory() as tmp, chromium() as browser:

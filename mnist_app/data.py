@@ -9,6 +9,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,3 +176,68 @@ def split_validation(
 def to_float(images: np.ndarray) -> np.ndarray:
     """uint8 0..255 -> float32 0..1."""
     return images.astype(np.float32) / 255.0
+
+
+# Teaching replays MNIST training digits beside a person's drawings (personal.py). So that it works on a fresh,
+# offline install and reads the same everywhere, the digits it replays ship in models/: a fixed, seeded subset of
+# MNIST's first 55,000 training digits (the last 5,000 measured forgetting while the recipe was chosen), and the
+# first 2,000 test digits, on which a teaching job measures what it forgot. `python train.py replay` remakes it.
+REPLAY_FILE = Path(__file__).resolve().parent.parent / "models" / "replay-digits.npz"
+REPLAY_POOL, REPLAY_DIGITS, REPLAY_TEST_DIGITS, REPLAY_SEED = 55_000, 10_000, 2_000, 0
+REPLAY_KEYS = ("x_train", "y_train", "index", "x_test", "y_test")  # index: each x_train digit's place in MNIST
+# sha256 of the arrays' bytes, in REPLAY_KEYS order (not of the file: a zip's bytes hold the time it was written)
+REPLAY_SHA256 = "6d1eaba330be046e33bb6aa822d0ba8e090510cbdab9c6bdb322874458950d2d"
+REMAKE_REPLAY = (
+    "Restore it from the repository (git checkout models/replay-digits.npz) or remake it: python train.py replay."
+)
+
+
+class ReplayDataError(MnistDataError):
+    """The shipped replay digits (models/replay-digits.npz) are missing, unreadable or not the ones made for it."""
+
+
+def replay_subset(mnist: Mnist) -> dict[str, np.ndarray]:
+    """The replay arrays cut from full MNIST: REPLAY_DIGITS training digits drawn (seeded) from the first
+    REPLAY_POOL, in MNIST's order, and the first REPLAY_TEST_DIGITS test digits; uint8, as MNIST holds them."""
+    if len(mnist.x_train) < REPLAY_POOL or len(mnist.x_test) < REPLAY_TEST_DIGITS:
+        raise MnistDataError(f"{mnist.source}: the replay digits are cut from the full MNIST, not a sample")
+    index = np.sort(np.random.default_rng(REPLAY_SEED).choice(REPLAY_POOL, size=REPLAY_DIGITS, replace=False))
+    return {
+        "x_train": mnist.x_train[index],
+        "y_train": mnist.y_train[index],
+        "index": index.astype(np.int32),
+        "x_test": mnist.x_test[:REPLAY_TEST_DIGITS],
+        "y_test": mnist.y_test[:REPLAY_TEST_DIGITS],
+    }
+
+
+def replay_sha256(arrays: dict[str, np.ndarray]) -> str:
+    """sha256 of the arrays' dtypes, shapes and bytes, in REPLAY_KEYS order."""
+    digest = hashlib.sha256()
+    for key in REPLAY_KEYS:
+        array = np.ascontiguousarray(arrays[key])
+        digest.update(f"{key}:{array.dtype.str}:{array.shape};".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def write_replay(mnist: Mnist, path: Path = REPLAY_FILE) -> str:
+    """Write the replay digits cut from `mnist` as a compressed npz; returns their sha256 (REPLAY_SHA256 when
+    `mnist` is the original MNIST)."""
+    arrays = replay_subset(mnist)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **arrays)
+    return replay_sha256(arrays)
+
+
+def load_replay(path: Path = REPLAY_FILE, sha256: str = REPLAY_SHA256) -> Mnist:
+    """The shipped replay digits as an Mnist (its train split the replay subset, its test split the first test
+    digits), checked against their sha256; ReplayDataError naming the file when it is missing or corrupt."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {key: np.asarray(npz[key]) for key in REPLAY_KEYS}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise ReplayDataError(f"{path}: the replay digits cannot be read ({exc}). {REMAKE_REPLAY}") from exc
+    if replay_sha256(arrays) != sha256:
+        raise ReplayDataError(f"{path}: sha256 mismatch, the replay digits are corrupt. {REMAKE_REPLAY}")
+    return Mnist(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], source=str(path))

@@ -62,7 +62,7 @@ class EnsembleConfig:
 
 PRESETS = {
     # chosen on pen-digit writers 16-20 through the members' tuning twins, which never trained on them
-    # (benchmarks/ensemble_choice.py; README, Results)
+    # (benchmarks/ensemble_choice.py, at commit a511d6c; docs/experiments.md, Rounds 2 and 4)
     "ensemble": EnsembleConfig(
         members=("keras-cnn-no-erasing", "keras-mlp"),
         rotations=(0.0, -4.0, 4.0),

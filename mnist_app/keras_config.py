@@ -39,7 +39,6 @@ class KerasConfig:
     restyle: float = 0.0  # with augment: share of 1s, 7s and 9s redrawn in other writing styles (styles.py)
     erase_ink: float = 0.0  # share of training digits that lose part of their ink each batch (augment.erase_ink)
     start_from: str = ""  # fine-tune: the preset whose trained weights training starts from ("" = random init)
-    train_top: int = 0  # only the last this many Dense or Conv2D layers learn (and what follows them); 0 = every layer
     pen_writers: tuple[int, ...] = ()  # pen-digit writers (1-20 only) drawn as on the canvas and mixed into training
     pen_variants: int = 0  # drawings of each of their digits (pen_training.py); 0 = MNIST only
     seed: int = 0
@@ -52,8 +51,6 @@ class KerasConfig:
             raise ValueError(f"unknown architecture {self.architecture!r} or optimizer {self.optimizer!r}")
         if self.loss not in ("categorical_crossentropy", "binary_crossentropy"):
             raise ValueError(f"unknown loss {self.loss!r}")
-        if self.train_top < 0:
-            raise ValueError(f"train_top counts the layers that learn (0 = all), got {self.train_top}")
         if not 0.0 <= self.restyle <= 1.0 or not 0.0 <= self.erase_ink <= 1.0:
             raise ValueError(f"restyle and erase_ink are probabilities, got {self.restyle} and {self.erase_ink}")
 

@@ -144,7 +144,6 @@ def train(
     model = build_model(config)
     if initial_weights is not None:
         start_from(model, initial_weights)
-    freeze_below_top(model, config.train_top)
     onehot_train, onehot_val = np.eye(10, dtype=np.float32)[y_train], np.eye(10, dtype=np.float32)[y_val]
     steps = int(np.ceil(len(x_train) / config.batch_size))
     # argmax-against-argmax accuracy, also for sigmoid outputs (binary cross-entropy) that still pick one class
@@ -223,17 +222,6 @@ def start_from(model: keras.Model, trained: keras.Model) -> None:
     if [w.shape for w in weights] != [tuple(w.shape) for w in model.get_weights()]:
         raise ValueError(f"{trained.name} has a different architecture; cannot start training from it")
     model.set_weights(weights)
-
-
-def freeze_below_top(model: keras.Model, top: int) -> None:
-    """Freeze every layer before the last `top` Dense or Conv2D layers (0: none): they keep their weights, and a frozen
-    BatchNormalization keeps its statistics (Keras runs it in inference mode)."""
-    if not top:
-        return
-    learned = (keras.layers.Dense, keras.layers.Conv2D)
-    weighted = [i for i, layer in enumerate(model.layers) if isinstance(layer, learned)]
-    for layer in model.layers[: weighted[-top] if top <= len(weighted) else 0]:
-        layer.trainable = False
 
 
 def _history(raw: dict) -> dict[str, list[float]]:
@@ -365,15 +353,6 @@ class KerasClassifier:
         while isinstance(layers[i + 1], (keras.layers.BatchNormalization, keras.layers.Activation)):
             i += 1
         return layers[i]
-
-
-def between(start: KerasClassifier, end: KerasClassifier, share: float) -> KerasClassifier:
-    """A network whose weights (batch normalisation's statistics too) lie `share` of the way from `start`'s to `end`'s
-    (kinds.py); `end`'s model is copied, not changed."""
-    model = keras.Model.from_config(end.model.get_config())
-    model.set_weights([(1 - share) * a + share * b for a, b in zip(start.model.get_weights(), end.model.get_weights(),
-                                                                   strict=True)])  # fmt: skip
-    return KerasClassifier(model)
 
 
 def load_network(path: Path, load_model: LoadModel | None = None) -> KerasClassifier:

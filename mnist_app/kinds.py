@@ -15,9 +15,6 @@ A kind's presets module imports nothing heavy (the pages read it before TensorFl
 Its code module, imported only when a model of the kind is loaded or trained (the Keras one imports TensorFlow):
     load_network(path, load_model) -> Network       load_model(name) loads another model (an ensemble's members)
     train_network(config, data, load_model, verbose, listener) -> (Network, history)   listener hears the run (contract)
-    between(start, end, share) -> Network   a kind that trains itself: the weights `share` of the way from start's to
-                                            end's (personal.py keeps a taught network near the shipped one, and
-                                            averages a soup of fine-tunes)
 """
 
 from __future__ import annotations

@@ -49,7 +49,6 @@ class NumpyMLPConfig:
     restyle: float = 0.0  # with augment: share of 1s, 7s and 9s redrawn in other writing styles (styles.py)
     val_fraction: float = 0.1
     start_from: str = ""  # fine-tune: the preset whose trained weights training starts from ("" = random init)
-    train_top: int = 0  # only the last this many layers learn, the first frozen (0 = both; 1 = W2, b2 alone)
     pen_writers: tuple[int, ...] = ()  # pen-digit writers (1-20 only) drawn as on the canvas and mixed into training
     pen_variants: int = 0  # drawings of each of their digits (pen_training.py); 0 = MNIST only
     seed: int = 0
@@ -63,8 +62,6 @@ class NumpyMLPConfig:
             raise ValueError(f"unknown schedule {self.schedule!r} or init {self.init!r}")
         if self.hidden < 1 or self.batch_size < 1 or self.epochs < 1 or self.learning_rate <= 0:
             raise ValueError("hidden, batch_size, epochs and learning_rate must be positive")
-        if self.train_top < 0:
-            raise ValueError(f"train_top counts the layers that learn (0 = all), got {self.train_top}")
         if self.early_stopping < 0:
             raise ValueError(f"early_stopping is a patience in epochs (0 = off), got {self.early_stopping}")
         if not 0.0 <= self.restyle <= 1.0:
@@ -195,6 +192,7 @@ class NumpyMLP:
         fields = meta["config"]
         if "momentum" in fields:  # files written before the field was named for what it is
             fields["beta1"] = fields.pop("momentum")
+        fields.pop("train_top", None)  # files written while Round 11's knob was there (docs/experiments.md)
         config = NumpyMLPConfig(**fields)
         hidden = config.hidden
         expected = {"W1": (N_INPUTS, hidden), "b1": (hidden,), "W2": (hidden, N_CLASSES), "b2": (N_CLASSES,)}
@@ -298,23 +296,16 @@ def _epoch(params, optimizer, flat, y_train, rng, config, lr, epoch, listener) -
     onehot = np.eye(N_CLASSES, dtype=np.float32)
     loss_sum, hits, seen = 0.0, 0, 0
     batches = np.array_split(rng.permutation(len(flat)), max(1, len(flat) // config.batch_size))
-    learning = trained_params(config)
     for done, batch in enumerate(batches, start=1):
         probs, hidden = forward(params, flat[batch])
         grads = backward(params, flat[batch], hidden, probs, onehot[y_train[batch]])
-        optimizer.step(params, {name: grads[name] for name in learning}, lr)
+        optimizer.step(params, grads, lr)
         loss_sum += cross_entropy(probs, onehot[y_train[batch]]) * len(batch)
         hits, seen = hits + int(np.sum(probs.argmax(1) == y_train[batch])), seen + len(batch)
         listener.on_batch(epoch, done, len(batches), loss_sum / seen, hits / seen)
         if listener.stop_requested() and done < len(batches):
             return None
     return loss_sum / seen, hits / seen
-
-
-def trained_params(config: NumpyMLPConfig) -> tuple[str, ...]:
-    """The parameters training updates: every layer's, or the last `config.train_top` layers' (the rest frozen)."""
-    layers = (("W1", "b1"), ("W2", "b2"))
-    return sum(layers[-config.train_top :] if config.train_top else layers, ())
 
 
 def _copy(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -353,11 +344,6 @@ PRESETS = {
 }
 SHIPPED = ("numpy-mlp",)  # the app reads with it (kinds.py); the others are comparisons
 looks_whole = zip_looks_whole  # the kind's cheap check of its weights file (kinds.py)
-
-
-def between(start: NumpyMLP, end: NumpyMLP, share: float) -> NumpyMLP:
-    """The network whose weights lie `share` of the way from `start`'s to `end`'s (kinds.py)."""
-    return NumpyMLP({k: (1 - share) * start.params[k] + share * end.params[k] for k in start.params}, end.config)
 
 
 def load_network(path: Path, load_model: LoadModel | None = None) -> NumpyMLP:

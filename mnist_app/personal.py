@@ -9,8 +9,9 @@ The shipped model's files are never written: the copy lives in memory. Each kind
 (kinds.py), starting from the shipped weights; an ensemble's members are taught one by one and the ensemble
 rebuilt from them. The taught drawings are kept beside the copy as prototypes: near one of them, its label is
 blended into the probabilities (prototypes.py); far from them, the fine-tuned network reads alone. The recipe
-(RECIPE) was chosen on the tuning twins with writers 16-20 as the people (benchmarks/personal.py,
-benchmarks/personal_blend.py); writers 21-30 only measure it.
+(RECIPE) was chosen on the tuning twins with writers 16-20 as the people (benchmarks/personal.py --choose;
+docs/experiments.md, Rounds 7-12); writers 21-30 only measure it. The MNIST digits replayed are the shipped ones
+(data.load_replay), so that teaching needs no MNIST on the machine and reads the same everywhere.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from . import calibration
 from .augment import AugmentConfig, augment
 from .calibration import Calibration
 from .contract import TrainingData, TrainingListener, validate_images
-from .data import Mnist, load_mnist, to_float
+from .data import Mnist, load_replay, to_float
 from .kinds import kind_of, preset
 from .models import Model, load, model_dir, weights_path
 from .pendigits import TUNING_WRITERS
@@ -36,8 +37,6 @@ from .prototypes import Blend, Prototyped
 
 MIN_DRAWINGS, MAX_DRAWINGS = 10, 5000
 VALIDATION = 500  # replayed MNIST digits kept aside for the trainers' per-epoch validation
-REPLAY_POOL = 55_000  # replay draws from MNIST's first 55,000 training digits: the last 5,000 measure forgetting
-# while a recipe is chosen (benchmarks/personal.py --choose), so that MNIST's test digits never choose it
 
 
 @dataclass(frozen=True)
@@ -54,27 +53,13 @@ class Recipe:
     replay: int = 8
     distort: bool = True
     seed: int = 0
-    train_top: int = 0  # only the network's last this many layers learn, the rest frozen (0 = every layer learns)
-    # the taught network's weights lie this share of the way from the shipped network's to the fine-tuned ones:
-    # 1 is the fine-tuned network; less keeps more of what the shipped one knew (WiSE-FT, Wortsman et al. 2022)
-    share: float = 1.0
-    # taught this many times, each with its own seed (its own distortions, replayed digits and batches), and the
-    # taught weights averaged: a uniform "model soup" (Wortsman et al. 2022), steadier than any one of its fine-tunes
-    soup: int = 1
     blend: Blend | None = None  # the drawings kept as prototypes, their vote blended in near them (prototypes.py)
-
-    def __post_init__(self) -> None:
-        if self.soup < 1 or self.train_top < 0 or not 0 < self.share <= 1:
-            raise ValueError(f"a recipe needs soup >= 1, train_top >= 0 and 0 < share <= 1, got {self}")
 
     def describe(self) -> str:
         taught = (
             f"taught {self.epochs} epochs at {self.learning_rate:g}, each drawing {self.repeats} times per epoch"
             + (" (distorted)" if self.distort else "")
             + f", {self.replay} MNIST digits replayed per drawing"
-            + (f", only its last {self.train_top} layer{'s' * (self.train_top > 1)} learning" if self.train_top else "")
-            + (f", {self.soup} such fine-tunes' weights averaged" if self.soup > 1 else "")
-            + (f", its weights moved {self.share:.0%} of the way from the shipped ones" if self.share < 1 else "")
         )
         if self.blend is None:
             return taught
@@ -83,9 +68,9 @@ class Recipe:
         return f"{taught}; {kept}" if self.epochs else kept
 
 
-# chosen on writers 16-20 through the tuning twins (benchmarks/personal.py --choose and benchmarks/personal_blend.py;
-# docs/experiments.md, Rounds 7 and 9): of the recipes that made no writer worse and cost at most 0.3 points of MNIST
-# for every model, the one that cut the ensemble's errors most
+# chosen on writers 16-20 through the tuning twins (benchmarks/personal.py --choose, and Round 9's script at the
+# commit docs/experiments.md names; Rounds 7 and 9): of the recipes that made no writer worse and cost at most 0.3
+# points of MNIST for every model, the one that cut the ensemble's errors most
 RECIPE = Recipe(learning_rate=2e-4, replay=16, blend=Blend(k=1, weight=0.9, reach=1.0, blur=0.0))
 
 
@@ -133,15 +118,17 @@ def fine_tune(
     listener: TrainingListener | None = None,
     minimum: int = MIN_DRAWINGS,
 ) -> Model:
-    """A copy of model `name` (from `directory`, default models/) taught these drawings (at least `minimum`);
-    ValueError for bad input, ModelLoadError when the model cannot be loaded, MnistDataError without MNIST."""
+    """A copy of model `name` (from `directory`, default models/) taught these drawings (at least `minimum`), with
+    the shipped replay digits replayed beside them (data.load_replay), whatever MNIST this machine has; ValueError
+    for bad input, ModelLoadError when the model cannot be loaded, ReplayDataError when the replay digits are corrupt.
+    `mnist` is not read: it stays only until the teaching job (job_process.py) stops passing it."""
     images, labels = check_drawings(images, labels, minimum)
     if recipe.epochs:
-        mnist = mnist or load_mnist()
+        mnist = load_replay()
 
-        @cache  # made once per seed: an ensemble's members are taught the same data, as one network would be
-        def data(seed: int) -> TrainingData:  # each fine-tune of a soup has its own distortions and replayed digits
-            return _data(images, labels, replace(recipe, seed=seed), mnist)
+        @cache  # made once: an ensemble's members are taught the same data, as one network would be
+        def data() -> TrainingData:
+            return _data(images, labels, recipe, mnist)
 
         model = _teach(name, data, recipe, directory, listener)
     else:  # the prototypes alone: the shipped network, unchanged
@@ -152,26 +139,17 @@ def fine_tune(
     return replace(model, network=Prototyped(model.network, images, labels, recipe.blend))
 
 
-def _teach(name: str, data: Callable[[int], TrainingData], recipe: Recipe, directory, listener) -> Model:
-    """The model's kind's own trainer, started from the shipped model: a network learns from `data(seed)` once per
-    seed of the recipe's soup, the networks are averaged, and the average moves `recipe.share` of the way; an ensemble
-    is assembled from its members, each taught in turn. The shipped calibration is kept."""
+def _teach(name: str, data: Callable[[], TrainingData], recipe: Recipe, directory, listener) -> Model:
+    """The model's kind's own trainer, started from the shipped model, on `data()`; an ensemble is assembled from
+    its members, each taught in turn. The shipped calibration is kept."""
     base = load(name, directory)
     code = kind_of(name).code()
 
     def starting_point(other: str) -> Model:  # the model itself, or one of an ensemble's members, taught
         return base if other == name else _teach(other, data, recipe, directory, listener)
 
-    config = _config(name, recipe)
-    if not config.trains_itself:  # an ensemble: nothing to fit, its members are taught
-        network, _ = code.train_network(config, data(recipe.seed), starting_point, 0, listener)
-        return replace(base, network=network, title=f"{base.label} + your handwriting")
-    network = None
-    for count, seed in enumerate(range(recipe.seed, recipe.seed + recipe.soup), start=1):
-        taught, _ = code.train_network(replace(config, seed=seed), data(seed), starting_point, 0, listener)
-        network = taught if network is None else code.between(network, taught, 1 / count)  # the running average
-    if recipe.share < 1:
-        network = code.between(base.network, network, recipe.share)
+    # an ensemble has nothing to fit itself: its members are taught as it assembles them
+    network, _ = code.train_network(_config(name, recipe), data(), starting_point, 0, listener)
     return replace(base, network=network, title=f"{base.label} + your handwriting")
 
 
@@ -190,7 +168,6 @@ def _config(name: str, recipe: Recipe):
         "pen_variants": 0,
         "early_stopping": 0,
         "seed": recipe.seed,
-        "train_top": recipe.train_top,
     }
     config = preset(name)
     known = {f.name for f in fields(config)}
@@ -198,13 +175,13 @@ def _config(name: str, recipe: Recipe):
 
 
 def _data(images: np.ndarray, labels: np.ndarray, recipe: Recipe, mnist: Mnist) -> TrainingData:
-    """The drawings `repeats` times (distorted afresh each time, when the recipe says so), and MNIST digits
-    replayed beside them; a few more MNIST digits for validation."""
+    """The drawings `repeats` times (distorted afresh each time, when the recipe says so), and replay digits (`mnist`'s
+    training split: the shipped ones) beside them; a few more of them for validation."""
     rng = np.random.default_rng(recipe.seed)
     copies = [
         augment(images, rng, AugmentConfig(restyle=0.0)) if recipe.distort else images for _ in range(recipe.repeats)
     ]
-    pool = min(REPLAY_POOL, len(mnist.x_train))
+    pool = len(mnist.x_train)
     picked = rng.choice(pool, size=min(pool, recipe.replay * len(images) + VALIDATION), replace=False)
     replay, val = picked[:-VALIDATION], picked[-VALIDATION:]
     x = np.concatenate([*copies, to_float(mnist.x_train[replay])]).astype(np.float32)

@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mnist_app import data
 from mnist_app.data import (
     IDX_FILES,
     MnistDataError,
@@ -89,3 +90,40 @@ def test_validation_split_is_disjoint_seeded_and_from_training_only(mnist_sample
 def test_validation_fraction_must_be_a_proper_fraction(mnist_sample, fraction):
     with pytest.raises(ValueError):
         split_validation(mnist_sample.x_train, mnist_sample.y_train, fraction, 0)
+
+
+def test_the_shipped_replay_digits_load_and_match_their_checksum():
+    replay = data.load_replay()
+    assert replay.x_train.shape == (data.REPLAY_DIGITS, 28, 28) and replay.x_train.dtype == np.uint8
+    assert replay.x_test.shape == (data.REPLAY_TEST_DIGITS, 28, 28) and replay.y_test.dtype == np.uint8
+    with np.load(data.REPLAY_FILE) as npz:
+        assert npz["index"].max() < data.REPLAY_POOL  # never the training digits that measured forgetting
+    assert set(np.unique(replay.y_train)) == set(range(10))
+    assert data.REPLAY_FILE.stat().st_size < 3_000_000
+
+
+def test_the_replay_digits_are_remade_from_mnist_as_shipped(full_mnist, tmp_path):
+    digest = data.write_replay(full_mnist, tmp_path / "replay-digits.npz")
+    assert digest == data.REPLAY_SHA256
+    remade = data.load_replay(tmp_path / "replay-digits.npz")
+    np.testing.assert_array_equal(remade.x_train, data.load_replay().x_train)
+
+
+def test_a_corrupt_replay_file_raises_a_replay_data_error(tmp_path):
+    raw = bytearray(data.REPLAY_FILE.read_bytes())
+    raw[len(raw) // 2 : len(raw) // 2 + 64] = bytes(64)  # a stretch of the compressed digits zeroed
+    (tmp_path / "replay-digits.npz").write_bytes(bytes(raw))
+    with pytest.raises(data.ReplayDataError, match="replay-digits.npz"):
+        data.load_replay(tmp_path / "replay-digits.npz")
+
+
+def test_replay_digits_that_are_not_the_shipped_ones_raise_a_replay_data_error(tmp_path):
+    replay = data.load_replay()
+    arrays = {"x_train": replay.x_train.copy(), "y_train": replay.y_train, "x_test": replay.x_test}
+    arrays["x_train"][0, 14, 14] ^= 1  # one pixel of one digit changed: a readable file, not the shipped digits
+    with np.load(data.REPLAY_FILE) as npz:
+        np.savez_compressed(tmp_path / "replay-digits.npz", **arrays, index=npz["index"], y_test=replay.y_test)
+    with pytest.raises(data.ReplayDataError, match="sha256 mismatch"):
+        data.load_replay(tmp_path / "replay-digits.npz")
+    with pytest.raises(data.ReplayDataError, match="cannot be read"):
+        data.load_replay(tmp_path / "missing.npz")

@@ -35,15 +35,13 @@ def test_every_preset_builds_a_model_from_digits_to_ten_probabilities(name):
     assert tuple(model.input_shape[1:]) == (28, 28) and tuple(model.output_shape[1:]) == (10,)
 
 
-def test_a_config_refuses_an_unknown_optimizer_a_restyle_or_erase_ink_outside_zero_to_one_or_a_negative_train_top():
+def test_a_config_refuses_an_unknown_optimizer_or_a_restyle_or_erase_ink_outside_zero_to_one():
     with pytest.raises(ValueError, match="optimizer"):
         KerasConfig(optimizer="adagrad")
     with pytest.raises(ValueError, match="restyle"):
         KerasConfig(restyle=1.5)
     with pytest.raises(ValueError, match="erase_ink"):
         KerasConfig(erase_ink=-0.1)
-    with pytest.raises(ValueError, match="train_top"):
-        KerasConfig(train_top=-1)
 
 
 def test_training_batches_lose_ink_only_when_the_config_asks(mnist_sample):

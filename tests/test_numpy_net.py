@@ -1,4 +1,6 @@
+import json
 import sys
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -92,9 +94,17 @@ def test_save_and_load_predict_identically(tmp_path, mnist_sample):
     assert loaded.config == model.config
 
 
-@pytest.mark.parametrize(
-    "bad", [{"optimizer": "lbfgs"}, {"hidden": 0}, {"learning_rate": -1.0}, {"schedule": "x"}, {"train_top": -1}]
-)
+def test_a_file_written_with_round_11s_train_top_loads_as_the_network_it_holds(tmp_path, mnist_sample):
+    model = NumpyMLP(init_params(32, "he", np.random.default_rng(1)), NumpyMLPConfig(hidden=32))
+    meta = {"format_version": numpy_net.FORMAT_VERSION, "config": asdict(model.config) | {"train_top": 0}}
+    np.savez(tmp_path / "model.npz", meta=np.array(json.dumps(meta)), **model.params)
+    loaded = NumpyMLP.load(tmp_path / "model.npz")
+    images = to_float(mnist_sample.x_test[:20])
+    np.testing.assert_array_equal(loaded.predict_proba(images), model.predict_proba(images))
+    assert loaded.config == model.config
+
+
+@pytest.mark.parametrize("bad", [{"optimizer": "lbfgs"}, {"hidden": 0}, {"learning_rate": -1.0}, {"schedule": "x"}])
 def test_invalid_config_is_rejected(bad):
     with pytest.raises(ValueError):
         NumpyMLPConfig(**bad)

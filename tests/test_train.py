@@ -15,7 +15,7 @@ import pytest
 
 from mnist_app.data import load_npz, to_float
 from mnist_app.numpy_net import NumpyMLP
-from mnist_app.testing import ROOT, SAMPLE, tiny_pen_env
+from mnist_app.testing import ROOT, SAMPLE, require, tiny_pen_env
 
 
 def copy_with_twin(name: str, folder: Path) -> None:
@@ -209,6 +209,22 @@ def test_no_data_gives_advice_not_a_traceback(tmp_path):
     result = run_train("numpy", "--data", str(tmp_path / "nowhere"), check=False)
     assert result.returncode != 0
     assert "MNIST_DATA" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_replay_remakes_the_shipped_replay_digits_from_mnist(tmp_path):
+    from mnist_app import data
+
+    require(bool(os.environ.get("MNIST_DATA")), "MNIST_DATA is not set (point it at ../shared/mnist)")
+    out = run_train("replay", "--out", str(tmp_path)).stdout
+    assert data.REPLAY_SHA256 in out
+    remade = data.load_replay(tmp_path / data.REPLAY_FILE.name)
+    np.testing.assert_array_equal(remade.x_train, data.load_replay().x_train)
+
+
+def test_replay_from_a_sample_of_mnist_is_refused_in_one_line(tmp_path):
+    result = run_train("replay", "--data", str(SAMPLE), "--out", str(tmp_path), check=False)
+    assert result.returncode != 0 and "full MNIST" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "replay-digits.npz").exists()
 
 
 def test_a_run_killed_mid_training_leaves_the_previous_model_intact(tmp_path):
