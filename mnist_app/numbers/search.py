@@ -4,7 +4,7 @@ A path cuts the atoms into runs, each a digit or a mark that is no digit. Its sc
 top-probability, less a cost for shapes a digit rarely has (wider than the line is tall, much shorter than it, blank
 columns inside) and for marks. Recognition-based segmentation: the cuts are chosen by how surely the model reads the
 pieces they make, so a 4's two strokes join because the join reads as a 4, and touching digits part at the cut that
-reads best. The costs were tuned on numbers composed from writers 1-20 (benchmarks/numbers.py --writers tuning).
+reads best. The costs were tuned on numbers composed from writers 1-20 (benchmarks/read_numbers.py --writers tuning).
 """
 
 from __future__ import annotations

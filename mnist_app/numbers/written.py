@@ -1,8 +1,9 @@
-"""Numbers written with pen writers' own digits, drawn as the wide canvas gives them: for measuring and tests.
+"""Numbers written with pen writers' own digits, drawn as the wide canvas gives them, and marks that are no digit
+(scribbles, signs): for measuring and tests.
 
 One writer's digits at one height (each jittered), on a baseline that wanders, with gaps from wide to touching (a
 share touching or overlapping), one brush and one colour scheme per number, on a canvas HEIGHT tall and as wide as
-the number needs. benchmarks/numbers.py and benchmarks/not_one_digit.py compose their cases here.
+the number needs. benchmarks/read_numbers.py and benchmarks/not_one_digit.py compose their cases here.
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ def gap(height: float, rng: np.random.Generator, touching: float = TOUCHING) -> 
     return height * (rng.uniform(-0.12, 0.0) if rng.random() < touching else rng.uniform(0.04, 0.45))
 
 
-def compose(digits: list[pendigits.PenDigit], rng: np.random.Generator, touching: float = TOUCHING) -> dict:
+def compose(
+    digits: list[pendigits.PenDigit], rng: np.random.Generator, touching: float = TOUCHING, sizes=SIZES
+) -> dict:
     """One number: its canvas (RGBA uint8), each digit's strokes and height, the brush and scheme it was drawn with."""
-    height, brush = rng.uniform(*SIZES) * HEIGHT, rng.uniform(*BRUSHES)
+    height, brush = rng.uniform(*sizes) * HEIGHT, rng.uniform(*BRUSHES)
     scheme = pendigits.SCHEMES[rng.integers(len(pendigits.SCHEMES))]
     middle, left, strokes, heights = HEIGHT / 2 + rng.uniform(-15, 15), brush + rng.uniform(5, 40), [], []
     for index, digit in enumerate(digits):
@@ -62,3 +65,43 @@ def one_by_one(number: dict) -> np.ndarray:
         image = pendigits.render_strokes([s + shift for s in strokes], number["brush"], number["scheme"], HEIGHT)
         alone.append(canvas_to_mnist(image))
     return np.stack(alone)
+
+
+def on_square(strokes: list[np.ndarray], brush: float, scheme: str, rng: np.random.Generator) -> np.ndarray:
+    """Strokes (canvas pixels) moved to a random place on the square single-digit canvas, shrunk if too wide."""
+    points = np.concatenate(strokes)
+    low, high = points.min(axis=0), points.max(axis=0)
+    scale = min(1.0, (HEIGHT - 2 * brush - 10) / max(high - low))
+    room = HEIGHT - brush - (high - low) * scale
+    start = brush / 2 + rng.uniform(0.1, 0.9, size=2) * np.clip(room - brush / 2, 0, None)
+    return pendigits.render_strokes([(s - low) * scale + start for s in strokes], brush, scheme, HEIGHT)
+
+
+def side_by_side(digits: list[pendigits.PenDigit], rng: np.random.Generator) -> np.ndarray:
+    """Two (or more) digits written side by side on the single-digit canvas: (HEIGHT, HEIGHT, 4) uint8."""
+    number = compose(digits, rng, sizes=(0.3, 0.5))
+    return on_square([s for d in number["strokes"] for s in d], number["brush"], number["scheme"], rng)
+
+
+def scribble(rng: np.random.Generator) -> list[np.ndarray]:
+    """A random scribble: one smooth stroke through 4-12 random points, in canvas pixels."""
+    knots = rng.uniform(40, 240, size=(int(rng.integers(4, 13)), 2))
+    t = np.linspace(0, len(knots) - 1, 40 * len(knots))
+    return [np.column_stack([np.interp(t, np.arange(len(knots)), knots[:, k]) for k in (0, 1)])]
+
+
+def sign(kind: str, rng: np.random.Generator) -> list[np.ndarray]:
+    """A '+', 'x' or '?' as strokes in canvas pixels, 80-200 px across, a little askew."""
+    size, angle = rng.uniform(80, 200), rng.normal(0, 0.15)
+    if kind == "+":
+        unit = [np.array([[-0.5, 0.0], [0.5, 0.0]]), np.array([[0.0, -0.5], [0.0, 0.5]])]
+    elif kind == "x":
+        unit = [np.array([[-0.5, -0.5], [0.5, 0.5]]), np.array([[0.5, -0.5], [-0.5, 0.5]])]
+    elif kind == "?":
+        arc = np.linspace(np.pi, -0.5 * np.pi, 30)  # from the left, over the top, down to the middle
+        hook = np.column_stack([0.3 * np.cos(arc), -0.2 + 0.25 * np.sin(-arc)])
+        unit = [np.vstack([hook, [[0.0, 0.2]]]), np.array([[0.0, 0.45]])]
+    else:
+        raise ValueError(f"unknown sign {kind!r}; expected '+', 'x' or '?'")
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    return [(u * size * rng.uniform(0.8, 1.2, size=2)) @ turn.T + HEIGHT / 2 for u in unit]

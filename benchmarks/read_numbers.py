@@ -1,4 +1,5 @@
-"""How well are whole numbers read? Numbers of 2-6 digits composed from one writer's own pen digits (issue 38).
+"""How well are whole numbers read? (named so: a benchmarks/numbers.py would shadow the standard library's
+`numbers` for every script in this folder) Numbers of 2-6 digits composed from one writer's own pen digits (issue 38).
 
 Each number is one writer's pen digits at one height (each digit jittered), on a baseline that wanders, with gaps
 from wide to touching (about a tenth touching or overlapping), one brush width per number (8-30 px) and one colour
@@ -8,27 +9,21 @@ segmentation: a number counts as right one by one when every digit is), and mill
 whole call, by length). Writers 21-30 (held out) are measured by default; the costs of the search were tuned with
 --writers tuning, writers 1-20.
 
-    python benchmarks/numbers.py                       # held-out writers 21-30, every shipped model
-    python benchmarks/numbers.py --writers tuning --per-writer 20 --json /tmp/tuning.json
+    python benchmarks/read_numbers.py                       # held-out writers 21-30, every shipped model
+    python benchmarks/read_numbers.py --writers tuning --per-writer 20 --json /tmp/tuning.json
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
+import time
 from pathlib import Path
 
-# run as a script, this folder comes first on sys.path, where this file would shadow the standard library's numbers
-if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)
+import numpy as np
 
-import argparse  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from mnist_app import models, pendigits  # noqa: E402
-from mnist_app.artifacts import write_json  # noqa: E402
-from mnist_app.numbers import read_number, written  # noqa: E402
+from mnist_app import models, pendigits
+from mnist_app.artifacts import write_json
+from mnist_app.numbers import read_number, written
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "numbers.json"
