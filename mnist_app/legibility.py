@@ -15,19 +15,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage
 
 from .preprocess import crop_to_ink, ink_map
 
 NOT_A_DIGIT = "not a digit"
 TOO_SMALL = "too small"
+SEVERAL_DIGITS = "several digits"  # two or more digits side by side: a number (mnist_app.numbers reads those)
 
 SOLID = 0.5  # ink at half strength or more: the stroke's own width, without its anti-aliased rim
-DOT = 2.0  # under 2 stroke widths across: a dot, or ink scribbled into one patch (pen digits: 2.85 at least)
+DOT = 1.85  # under this many stroke widths across: a dot (a click measures 1.5-1.8 with every brush)
+# (2.0 until issue 35: a 3 drawn 21 px tall with a 12 px brush measures 1.9-2.0: called no digit, never too small)
 SMALL = 3.0  # under 3 stroke widths across: too small to read well (pen digits: 1 in 1,000 below 3.05)
 FILLED = 80.0  # strokes wider than twice the widest brush (40 px) are strokes scribbled over each other
 FLAT = 0.35  # a stroke rising under 35% of its run is a dash; a vertical one is a 1 (pen digits: 0.45 at least)
 WINDING = 4.0  # strokes over 4 times as long as the drawing is tall: a scribble (pen digits: 3.7 at most)
 EDGE = 0.2  # the outer fifth of each side of the drawing's box: an X's four arms cross each one twice
+SPECK = 1.6  # a separate piece under this many stroke widths across beside other ink is a dot: a ? or an i
+CORNER = 0.35  # a +'s four corners (this share of each side) hold no ink; a closed 4's slant fills one
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,8 @@ class Ink:
     stroke: float
     length: float
     crossings: tuple[int, int, int, int]
+    specks: int = 0  # separate pieces, beside other ink, under SPECK stroke widths across
+    plus: bool = False  # one arm crosses the middle of each side: a +
 
     @property
     def across(self) -> float:
@@ -65,13 +72,27 @@ def measure_ink(ink: np.ndarray) -> Ink:
     area = int(box.sum())
     # a stroke w wide and L long has an area of w * L and an outline about 2 * L long
     stroke = 2 * area / max(_outline(box), 1)
-    height, width = box.shape
-    return Ink(height, width, max(stroke, 1.0), area / max(stroke, 1.0), _crossings(box))
+    height, width, stroke = *box.shape, max(stroke, 1.0)
+    return Ink(height, width, stroke, area / stroke, _crossings(box), _specks(box, stroke), _plus(box))
 
 
-def problem(image: np.ndarray) -> str | None:
-    """NOT_A_DIGIT (a dot, a dash, an X, a scribble), TOO_SMALL, or None for a drawing that may be a digit."""
+def problem(image: np.ndarray, model=None) -> str | None:
+    """NOT_A_DIGIT (a dot, a dash, an X, a scribble), TOO_SMALL, or None for a drawing that may be a digit.
+
+    Given a model (a models.Model or its name), also SEVERAL_DIGITS: the drawing reads as two or more digits.
+    """
+    if model is not None and several_digits(image, model):
+        return SEVERAL_DIGITS
     return ink_problem(ink_map(image))
+
+
+def several_digits(image: np.ndarray, model) -> bool:
+    """The number reader (mnist_app.numbers) finds two or more digits, every one of them sure, and no other mark."""
+    from .numbers import read_number  # the numbers' search judges its pieces here: imported when first needed
+
+    grey = np.round(ink_map(image) * 255).astype(np.uint8)  # white on black: any image problem() takes
+    reading = read_number(grey, model)
+    return len(reading.digits) >= 2 and reading.sure and not reading.marks
 
 
 def ink_problem(ink: np.ndarray) -> str | None:
@@ -80,6 +101,8 @@ def ink_problem(ink: np.ndarray) -> str | None:
     if ink.across < DOT or ink.stroke > FILLED:
         return NOT_A_DIGIT
     if ink.rise < FLAT or ink.crossings == (2, 2, 2, 2) or ink.length > WINDING * max(ink.height, ink.width):
+        return NOT_A_DIGIT
+    if ink.specks or ink.plus:
         return NOT_A_DIGIT
     if ink.across < SMALL:
         return TOO_SMALL
@@ -98,3 +121,30 @@ def _crossings(box: np.ndarray) -> tuple[int, int, int, int]:
     rows, cols = max(1, int(EDGE * box.shape[0])), max(1, int(EDGE * box.shape[1]))
     bands = (box[:rows].any(0), box[-rows:].any(0), box[:, :cols].any(1), box[:, -cols:].any(1))
     return tuple(int(np.count_nonzero(np.diff(np.concatenate([[0], band.astype(np.int8)])) == 1)) for band in bands)
+
+
+def _specks(box: np.ndarray, stroke: float) -> int:
+    """Separate pieces under SPECK stroke widths across, a stroke width or more from other ink: a ? or an i's dot
+    (a scanned digit's broken stroke leaves a speck too, but close to the rest)."""
+    pieces, count = ndimage.label(box, structure=np.ones((3, 3)))
+    if count < 2:
+        return 0
+    found = 0
+    for index, (rows, cols) in enumerate(ndimage.find_objects(pieces), start=1):
+        if max(rows.stop - rows.start, cols.stop - cols.start) < SPECK * stroke:
+            others = ndimage.distance_transform_edt(~((pieces != 0) & (pieces != index)))
+            found += bool(others[pieces == index].min() > stroke)
+    return found
+
+
+def _plus(box: np.ndarray) -> bool:
+    """Ink at the centre, each side's outer EDGE band crossed once, and the four corners clear of ink: a +.
+
+    (A 4 drawn closed crosses each band once too, but its slant fills a corner; an O has no ink at its centre.)
+    """
+    h, w = box.shape
+    if min(h, w) < 5 or not box[int(0.4 * h) : int(0.6 * h) + 1, int(0.4 * w) : int(0.6 * w) + 1].any():
+        return False
+    top, left = int(CORNER * h), int(CORNER * w)
+    corners = (box[:top, :left], box[:top, w - left :], box[h - top :, :left], box[h - top :, w - left :])
+    return _crossings(box) == (1, 1, 1, 1) and all(corner.mean() < 0.02 for corner in corners)
