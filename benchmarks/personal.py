@@ -6,9 +6,11 @@ draws them); the recipe is mnist_app/personal.py's RECIPE, replaying the shipped
 
     python benchmarks/personal.py --curve                      # every shipped model, and the learning curve
     python benchmarks/personal.py --models numpy-mlp keras-mlp  # some of them
+    python benchmarks/personal.py --job                        # the app's whole Teach job, as a person waits for it
 
-Writes benchmarks/results/personal.json (or --json). The recipe was chosen on writers 16-20 through the tuning twins
-(docs/experiments.md, Rounds 7-12; the code that chose it is at commit a511d6c), never on these writers.
+Writes benchmarks/results/personal.json, or personal-job.json with --job (or --json). The recipe was chosen on
+writers 16-20 through the tuning twins (docs/experiments.md, Rounds 7-12; the code that chose it is at commit
+a511d6c), never on these writers.
 """
 
 from __future__ import annotations
@@ -16,19 +18,21 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from mnist_app import heldout, models, personal
+from mnist_app import heldout, models, personal, training_jobs
 from mnist_app.artifacts import write_json
 from mnist_app.data import load_mnist, to_float
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TAUGHT_PER_DIGIT = 3
 CURVE = (1, 2, 3, 5)  # drawings per digit taught: 10, 20, 30 and 50
+JOB_WRITER = 21  # --job: whose drawings the timed Teach jobs are
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -39,6 +43,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--json", type=Path, help="where to write the results (default: benchmarks/results/personal.json)"
     )
     parser.add_argument("--test-digits", type=int, default=10_000, help="MNIST test digits measuring forgetting")
+    parser.add_argument(
+        "--job", action="store_true", help=f"instead, time the app's Teach job on writer {JOB_WRITER}'s 30 drawings"
+    )
     return parser.parse_args(argv)
 
 
@@ -138,8 +145,31 @@ def measure(names, directory, which, writers, recipe, test, curve) -> dict:
     return results
 
 
+def teach_jobs(names, writer: int) -> dict:
+    """The app's Teach timed as a person waits for it, from the click to its end: the writer's 30 drawings queued as
+    a teaching job (its own niced, one-thread process: imports, a first teaching read on a third of the drawings and
+    2,000 MNIST test digits, then every drawing taught, and the model saved; job_process.teach)."""
+    images, labels, writer_of = heldout.drawn_by("heldout")
+    images, labels = images[writer_of == writer], labels[writer_of == writer]
+    taught, _ = split(labels, TAUGHT_PER_DIGIT)
+    out = {}
+    with tempfile.TemporaryDirectory() as root:
+        for name in names:
+            start = time.perf_counter()
+            job = training_jobs.submit_teach(name, images[taught], labels[taught], "benchmark", root=Path(root))
+            while (job := training_jobs.read(job.folder)).status in (training_jobs.QUEUED, training_jobs.RUNNING):
+                time.sleep(0.1)
+            out[name] = {"seconds": time.perf_counter() - start, "status": job.status, "message": job.message}
+            print(name, out[name], flush=True)
+    return out
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
+    if args.job:
+        out = {"writer": JOB_WRITER, "machine": machine(), "jobs": teach_jobs(args.models, JOB_WRITER)}
+        write_json(args.json or RESULTS / "personal-job.json", out)
+        return
     mnist = load_mnist()
     test = (to_float(mnist.x_test[: args.test_digits]), mnist.y_test[: args.test_digits])
     recipe = personal.RECIPE
