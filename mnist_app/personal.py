@@ -9,9 +9,9 @@ The shipped model's files are never written: the copy lives in memory. Each kind
 (kinds.py), starting from the shipped weights; an ensemble's members are taught one by one and the ensemble
 rebuilt from them. The taught drawings are kept beside the copy as prototypes: near one of them, its label is
 blended into the probabilities (prototypes.py); far from them, the fine-tuned network reads alone. The recipe
-(RECIPE) was chosen on the tuning twins with writers 16-20 as the people (benchmarks/personal.py --choose;
-docs/experiments.md, Rounds 7-12); writers 21-30 only measure it. The MNIST digits replayed are the shipped ones
-(data.load_replay), so that teaching needs no MNIST on the machine and reads the same everywhere.
+(RECIPE) was chosen on the tuning twins with writers 16-20 as the people (docs/experiments.md, Rounds 7-12; the
+scripts that chose it are at commit a511d6c); writers 21-30 only measure it. The MNIST digits replayed are the
+shipped ones (data.load_replay), so that teaching needs no MNIST on the machine and reads the same everywhere.
 """
 
 from __future__ import annotations
@@ -68,8 +68,8 @@ class Recipe:
         return f"{taught}; {kept}" if self.epochs else kept
 
 
-# chosen on writers 16-20 through the tuning twins (benchmarks/personal.py --choose, and Round 9's script at the
-# commit docs/experiments.md names; Rounds 7 and 9): of the recipes that made no writer worse and cost at most 0.3
+# chosen on writers 16-20 through the tuning twins (docs/experiments.md, Rounds 7 and 9; their scripts are at commit
+# a511d6c): of the recipes that made no writer worse and cost at most 0.3
 # points of MNIST for every model, the one that cut the ensemble's errors most
 RECIPE = Recipe(learning_rate=2e-4, replay=16, blend=Blend(k=1, weight=0.9, reach=1.0, blur=0.0))
 
