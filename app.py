@@ -6,6 +6,7 @@ import streamlit as st
 
 from mnist_app.ui.cache import warm_up_models
 from mnist_app.ui.runs import training_on
+from mnist_app.ui.store import remember_visitor
 
 PAGES = Path(__file__).parent / "mnist_app" / "ui"
 
@@ -19,6 +20,7 @@ pages = [
 if training_on():  # MNIST_APP_TRAINING=off removes the page, for public deployments
     pages.append(st.Page(PAGES / "train.py", title="Train", icon=":material/model_training:"))
 page = st.navigation(pages)
+remember_visitor()  # the visitor's secret in their cookie, from the sidebar: a reload keeps their drawings and runs
 try:
     page.run()
 finally:  # also after a page's st.stop(): start loading the other models once this page is drawn

@@ -22,6 +22,7 @@ from streamlit.testing.v1 import AppTest
 from mnist_app import models, readings
 from mnist_app.drawings import DrawingStore, canvas_png
 from mnist_app.testing import ROOT
+from mnist_app.visitors import Visitor
 
 DRAWINGS = "mnist_app/ui/drawings.py"
 
@@ -68,7 +69,7 @@ def draw_page(monkeypatch, canvas: np.ndarray | None) -> AppTest:
     """The Draw page with the NumPy model, its canvas holding `canvas`."""
     holding(monkeypatch, canvas)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
-    at.radio(key="model").set_value("numpy-mlp").run()
+    at.selectbox(key="model").set_value("numpy-mlp").run()
     return at
 
 
@@ -154,18 +155,18 @@ def filled_store(store_path, mnist_sample) -> DrawingStore:
         digit = image / 255.0
         given = int(label) if k < 35 else (int(label) + 1) % 10
         read = {name: model.predict_proba(digit[None])[0].tolist() for name, model in loaded.items()}
-        session = VISIT if k < 4 else "someone-else"
+        visitor = Visitor.of(VISIT if k < 4 else "someone-else")
         store.add(digit, given, canvas_png=canvas_png(as_canvas(image)), model="numpy-mlp", brush=20,
-                  predictions=read, versions=versions, session_id=session)  # fmt: skip
+                  predictions=read, versions=versions, visitor=visitor)  # fmt: skip
     return store
 
 
-VISIT = "visit-of-this-test"
+VISIT = "resume-code-of-this-test-visit"  # the visitor's secret
 
 
 def drawings_page(**session_state) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    at.session_state["drawing_session"] = VISIT
+    at.session_state["visitor_secret"] = VISIT
     for key, value in session_state.items():
         at.session_state[key] = value
     return at.run().switch_page(DRAWINGS).run()
@@ -202,7 +203,7 @@ def test_the_drawings_page_counts_measures_and_shows_the_drawings(filled_store, 
 def test_a_visitor_may_delete_only_their_own_drawings_after_confirming_and_may_undo(filled_store):
     at = drawings_page()
     at.number_input(key="gallery_page").set_value(2).run()
-    mine = set(filled_store.dataset(session_id=VISIT).ids.tolist())
+    mine = set(filled_store.dataset(owner=Visitor.of(VISIT).owner).ids.tolist())
     assert deletable(at) == mine  # the oldest four, on page 2; nobody else's
     first = min(mine)
     at.button(key=f"confirm_{first}").click().run()
@@ -296,4 +297,4 @@ def test_a_database_that_breaks_mid_page_gets_a_message_and_the_draw_page_goes_o
     assert not at.exception
     assert at.error and "drawing store" in at.error[0].value and str(store_path) not in at.error[0].value
     at.switch_page("mnist_app/ui/draw.py").run()
-    assert not at.exception and at.radio(key="model").value  # the Draw page still offers its models
+    assert not at.exception and at.selectbox(key="model").value  # the Draw page still offers its models

@@ -11,9 +11,10 @@ from streamlit.testing.v1 import AppTest
 from mnist_app import training_jobs as jobs
 from mnist_app.testing import ROOT, SAMPLE, tiny_pen_env
 from mnist_app.train_settings import DataSettings, defaults
+from mnist_app.visitors import Visitor
 
 TRAIN = "mnist_app/ui/train.py"
-ME = "a1b2c3d4e5f60718"
+ME = "resume-code-of-this-test-a1b2c3d4e5f60718"  # the visitor's secret; runs are listed by its owner key
 
 
 @pytest.fixture
@@ -26,12 +27,12 @@ def root(tmp_path, monkeypatch):
 
 def train_page() -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["drawing_session"] = ME  # this browser session's runs
+    at.session_state["visitor_secret"] = ME  # this visitor's runs
     at.run()
     return at.switch_page(TRAIN).run()
 
 
-def job_folder(root, job_id: str, session: str = ME, **files) -> None:
+def job_folder(root, job_id: str, secret: str = ME, **files) -> None:
     """A run as training_jobs lays it out: job.json, and the other files given (name -> JSON)."""
     folder = root / job_id
     folder.mkdir(parents=True)
@@ -40,7 +41,7 @@ def job_folder(root, job_id: str, session: str = ME, **files) -> None:
         "values": defaults("numpy"),
         "data": {"digits": 60000, "augment": False, "pen": False},
     }
-    record |= {"seed": 0, "session": session, "created": "2026-11-30T00:00:00+00:00", "number": 1}
+    record |= {"seed": 0, "owner": Visitor.of(secret).owner, "created": "2026-11-30T00:00:00+00:00", "number": 1}
     (folder / "job.json").write_text(json.dumps(record))
     for name, content in files.items():
         (folder / f"{name}.json").write_text(json.dumps(content))
@@ -73,7 +74,7 @@ def test_the_knobs_follow_the_chosen_network(root):
 
 
 def test_queued_the_page_shows_the_place_in_the_queue(root):
-    job_folder(root, "20261130-000000-0-aaaaaa", session="someone-else", started=this_process())
+    job_folder(root, "20261130-000000-0-aaaaaa", secret="someone-else", started=this_process())
     job_folder(root, "20261130-000001-0-bbbbbb")
     at = train_page()
     assert not at.exception
@@ -116,7 +117,9 @@ def test_a_run_that_died_without_a_word_shows_as_stopped_not_running(root):
 
 
 def test_finished_the_page_shows_the_results_and_offers_keep_and_draw(root):
-    job = jobs.submit("numpy", defaults("numpy") | {"hidden": 32, "epochs": 2}, DataSettings(digits=2000), ME)
+    job = jobs.submit(
+        "numpy", defaults("numpy") | {"hidden": 32, "epochs": 2}, DataSettings(digits=2000), Visitor.of(ME).owner
+    )
     deadline = time.monotonic() + 120
     while jobs.read(job.folder).status in (jobs.QUEUED, jobs.RUNNING) and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -1,11 +1,13 @@
 """Runs from the Train page: each trains in a process of its own, queues behind the others, stops when asked,
 and never leaves a broken model or a run that shows as running forever."""
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -14,6 +16,7 @@ from mnist_app import training_jobs as jobs
 from mnist_app.models import ModelLoadError
 from mnist_app.testing import SAMPLE, tiny_pen_env
 from mnist_app.train_settings import DataSettings, SettingsError, defaults
+from mnist_app.visitors import NOBODY
 
 SMALL = defaults("numpy") | {"hidden": 32, "epochs": 3}
 LONG = defaults("numpy") | {"hidden": 64, "epochs": 50, "batch_size": 8}  # seconds per epoch on 4,500 digits
@@ -159,3 +162,24 @@ def test_only_a_run_that_has_ended_can_be_deleted(root):
     job = wait_for(job, (jobs.STOPPED, jobs.FINISHED))
     jobs.delete(job)
     assert not job.folder.exists()
+
+
+def test_runs_started_at_once_by_one_owner_in_two_tabs_get_names_of_their_own(root):
+    with ThreadPoolExecutor(4) as pool:  # four tabs of one visitor press Train together
+        started = list(pool.map(lambda _: jobs.submit("numpy", LONG, DATA, "me", root=root), range(4)))
+    assert sorted(job.number for job in started) == [1, 2, 3, 4]
+    assert len({job.label for job in started}) == 4
+    assert jobs.submit("numpy", LONG, DATA, "you", root=root).number == 1  # numbered per owner
+    for job in jobs.list_jobs(root):
+        jobs.request_stop(jobs.read(job.folder))
+    for job in jobs.list_jobs(root):
+        wait_for(job, (jobs.STOPPED, jobs.FINISHED, jobs.FAILED))
+
+
+def test_a_run_of_an_old_release_under_a_public_visit_id_is_nobodys(root):
+    folder = root / "20261130-000000-0-aaaaaa"
+    folder.mkdir(parents=True)
+    record = {"network": "numpy", "values": SMALL, "data": {}, "seed": 0, "session": "0123456789abcdef"}
+    (folder / "job.json").write_text(json.dumps(record | {"created": "2026-11-30T00:00:00+00:00", "number": 1}))
+    assert jobs.list_jobs(root, owner="0123456789abcdef") == []
+    assert [job.owner for job in jobs.list_jobs(root)] == [NOBODY]

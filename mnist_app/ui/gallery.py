@@ -1,6 +1,7 @@
 """The Drawings page's gallery: pages of saved drawings asked from the database, and who may delete which.
 
-A visitor may delete the drawings of their own visit, after a confirmation, with an undo while the page is open;
+Everyone sees the public set; a visitor sees their own private drawings too, and may delete their own (the owner
+key of their secret, ui/store.py), after a confirmation, with an undo while the page is open;
 deleting anyone's needs MNIST_APP_ADMIN_TOKEN, entered on the page. Every store error is said, never raised.
 """
 
@@ -14,11 +15,11 @@ import streamlit as st
 from mnist_app import drawings, models, readings
 from mnist_app.drawings import DrawingStore, StoreError
 from mnist_app.plots import enlarge, thumbnail_uri
-from mnist_app.ui.store import say_store_error, session_id
+from mnist_app.ui.store import say_store_error, visitor
 
 PER_PAGE = 24
 TILE = 120  # pixels: six drawings side by side
-ALL, MINE = "all drawings", "this visit's drawings"
+ALL, MINE = "all drawings", "your drawings"
 ANY_DIGIT = "every digit"
 
 
@@ -30,7 +31,7 @@ def admin_token_entered() -> bool:
 
 
 def may_delete(drawing: drawings.Drawing) -> bool:
-    return drawing.session_id == session_id() or admin_token_entered()
+    return drawing.owner == visitor().owner or admin_token_entered()
 
 
 @st.fragment
@@ -53,11 +54,12 @@ def gallery(store: DrawingStore, versions: dict[str, str]) -> None:
     digit = middle.selectbox("Digit", [ANY_DIGIT, *range(10)], key="gallery_digit")
     label = None if digit == ANY_DIGIT else int(digit)
     misread_by = (only, versions[only]) if only in versions else None
-    mine = session_id() if only == MINE else None
-    total = store.count(label, misread_by=misread_by, session_id=mine)
+    me = visitor().owner
+    mine, viewer = (me, None) if only == MINE else (None, me)
+    total = store.count(label, misread_by=misread_by, owner=mine, viewer=viewer)
     pages = max(1, -(-total // PER_PAGE))
     page = right.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, key="gallery_page")
-    shown = store.page((page - 1) * PER_PAGE, PER_PAGE, label=label, misread_by=misread_by, session_id=mine)
+    shown = store.page((page - 1) * PER_PAGE, PER_PAGE, label=label, misread_by=misread_by, owner=mine, viewer=viewer)
     if not shown:
         st.info("Nothing to show with these filters.")
         return
@@ -85,9 +87,9 @@ def tile(store: DrawingStore, drawing: drawings.Drawing, read: dict[str, int]) -
 
 def delete(store: DrawingStore, drawing_id: int) -> None:
     """Button callback: deletes one drawing the visitor may delete, and offers an undo."""
-    only_visit = None if admin_token_entered() else session_id()
+    only_mine = None if admin_token_entered() else visitor().owner
     try:
-        removed = store.delete(drawing_id, session_id=only_visit)
+        removed = store.delete(drawing_id, owner=only_mine)
     except StoreError as exc:
         st.session_state.gallery_error = exc
         return

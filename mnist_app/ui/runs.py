@@ -1,4 +1,4 @@
-"""The models the pages offer: the shipped ones, this session's runs from the Train page, and the kept runs of
+"""The models the pages offer: the shipped ones, this visitor's runs from the Train page, and the kept runs of
 every session, each under a name of its own ("run-<job id>", "kept-<id>"), loaded and labelled through here.
 
 Pages ask `offered()` (each name with its label) and `load()`, and never which of the three a model is.
@@ -12,7 +12,7 @@ from mnist_app import models, training_jobs
 from mnist_app.drawings import StoreError
 from mnist_app.kept_runs import KeptRuns
 from mnist_app.ui.cache import load_model, models_dir
-from mnist_app.ui.store import collecting, get_store, session_id, switched_on
+from mnist_app.ui.store import collecting, get_store, switched_on, visitor
 
 RUN, KEPT = "run-", "kept-"
 
@@ -23,8 +23,8 @@ def training_on() -> bool:
 
 
 def session_jobs() -> list[training_jobs.Job]:
-    """This browser session's runs, oldest first."""
-    return training_jobs.list_jobs(session=session_id()) if training_on() else []
+    """This visitor's runs (their secret's, so a reload keeps them), oldest first."""
+    return training_jobs.list_jobs(owner=visitor().owner) if training_on() else []
 
 
 def kept_runs() -> list:
@@ -39,7 +39,7 @@ def kept_runs() -> list:
 
 
 def offered() -> dict[str, str]:
-    """The Draw page's models, each with what the page calls it: the shipped ones that load, then this session's
+    """The Draw page's models, each with what the page calls it: the shipped ones that load, then this visitor's
     trained runs, then the kept runs. One look at the runs and the store, however many models a page lists."""
     shipped = {name: models.label_of(name) for name in models.available(models_dir())}
     runs = {f"{RUN}{job.id}": job.label for job in session_jobs() if job.has_model()}

@@ -2,12 +2,15 @@
 
 Saving is on unless MNIST_APP_COLLECT=off (for public deployments). A save stores every model's reading with the
 drawing; a retrained model's missing readings are made in the background (readings.py), once per server.
+
+Whose things are whose: each visitor holds a secret (visitors.py), kept in their browser's cookie so that a reload
+keeps it, and shown to them alone as a resume code to type on another device. The store sees only its hashes.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import secrets
 import threading
 import time
 
@@ -15,12 +18,14 @@ import numpy as np
 import streamlit as st
 from streamlit.logger import get_logger
 
-from mnist_app import models, readings
+from mnist_app import models, readings, visitors
 from mnist_app.drawings import DrawingStore, StoreError, canvas_png, default_url
 from mnist_app.ui.cache import load_model, models_dir
 
 log = get_logger(__name__)
 
+COOKIE = "mnist_app_visitor"  # the visitor's secret, in their browser only (SameSite=Strict, never in a URL)
+COOKIE_DAYS = 365
 RETRY_AFTER_S = 30  # a broken store (a server down) is tried again after this long, not on every rerun
 
 
@@ -119,11 +124,48 @@ def say_store_error(exc: StoreError, where=st) -> None:
     where.error(exc.for_visitors)
 
 
-def session_id() -> str:
-    """A random id for this browser session: groups its drawings (train/validation splits), says nothing of who."""
-    if "drawing_session" not in st.session_state:
-        st.session_state.drawing_session = secrets.token_hex(8)
-    return st.session_state.drawing_session
+def secret() -> str:
+    """This visitor's secret: the one they resumed with, else their browser's cookie's, else a new one."""
+    if "visitor_secret" not in st.session_state:
+        cookie = st.context.cookies.get(COOKIE)
+        try:  # a headless test's cookies are no text: a new secret, as for a first visit
+            st.session_state.visitor_secret = visitors.check_secret(cookie if isinstance(cookie, str) else "")
+        except visitors.ResumeCodeError:
+            st.session_state.visitor_secret = visitors.new_secret()
+    return st.session_state.visitor_secret
+
+
+def visitor() -> visitors.Visitor:
+    """What the store knows of this visitor: an owner key that grants their rights, and a public pseudonym."""
+    return visitors.Visitor.of(secret())
+
+
+def resume(key: str) -> None:
+    """Text-input callback: take the secret typed in `key` as this visitor's (or say why it is not one)."""
+    try:
+        st.session_state.visitor_secret = visitors.check_secret(st.session_state.get(key, ""))
+    except visitors.ResumeCodeError as exc:
+        st.session_state.resume_error = f"That is not a resume code: {exc}."
+        return
+    st.session_state[key] = ""
+    st.session_state.resume_error = None
+
+
+def resume_code(where=st) -> None:
+    """The visitor's resume code, to copy, and a box to type one from another visit or device."""
+    with where.expander("Your resume code: your drawings and runs on another device"):
+        st.caption("Keep it private: whoever holds it may teach with, and delete, your drawings and runs.")
+        st.code(secret(), language=None)
+        st.text_input("Resume with a code", key="resume_with", on_change=resume, args=("resume_with",), type="password")
+        if error := st.session_state.get("resume_error"):
+            st.error(error)
+
+
+def remember_visitor() -> None:
+    """Writes the secret to this browser's cookie, so that a reload keeps it: a script in a one-pixel frame in the
+    sidebar, below the pages' links, where it shifts nothing on a page (and where a page's st.stop cannot skip it)."""
+    cookie = f"{COOKIE}={secret()}; Max-Age={COOKIE_DAYS * 86400}; Path=/; SameSite=Strict"
+    st.sidebar.iframe(f"<script>window.parent.document.cookie = {json.dumps(cookie)};</script>", height=1)
 
 
 def every_reading(digit: np.ndarray, names: list[str], load=load_model) -> dict[str, list[float]]:
@@ -138,10 +180,18 @@ def every_reading(digit: np.ndarray, names: list[str], load=load_model) -> dict[
 
 
 def save_drawing(
-    store: DrawingStore, digit: np.ndarray, image: np.ndarray, model: str, brush: int, key: str, label=None
+    store: DrawingStore,
+    digit: np.ndarray,
+    image: np.ndarray,
+    model: str,
+    brush: int,
+    key: str,
+    label=None,
+    shared: bool = True,
 ) -> bool:
     """Button callback: stores the drawing under `label` (default: the digit picked in the page), with every model's
-    reading, and says so in a toast; False, with the error kept for the page to show, when it could not be saved."""
+    reading, as this visitor's, public if `shared`, and says so in a toast; False, with the error kept for the page
+    to show, when it could not be saved."""
     label = int(st.session_state.save_label if label is None else label)
     versions = model_versions()
     try:
@@ -153,7 +203,8 @@ def save_drawing(
             versions={name: version for name, version in versions.items() if name in read},
             model=model,
             brush=brush,
-            session_id=session_id(),
+            visitor=visitor(),
+            shared=shared,
         )
     except StoreError as exc:
         log.warning("mnist-app: %s", exc)

@@ -1,8 +1,9 @@
 """Teach mode on the Draw page: the app asks for each digit in turn, keeps every drawing under the digit it asked
 for, and Teach fine-tunes a copy of the chosen model on them (personal.py), as a job of the Train page's runner.
 
-The drawings are saved in the store under this visit's id, so a person can stop, come back later and go on by
-giving that id again.
+The drawings are saved in the store as this visitor's (the owner key of their secret, ui/store.py): a reload keeps
+them, and the resume code, typed on another device, goes on with them. They stay the person's own, out of the
+public set, unless the person ticks that they may be shared.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import streamlit as st
 from mnist_app import personal, reports, training_jobs
 from mnist_app.drawings import DrawingStore, StoreError
 from mnist_app.ui.job_views import ACTIVE, ended, keep, live
-from mnist_app.ui.store import save_drawing, say_store_error, session_id
+from mnist_app.ui.store import resume_code, save_drawing, say_store_error, visitor
 
 
-def visit() -> str:
-    """The visit whose drawings are taught: this one, or the one the person gave (teach_visit)."""
-    return (st.session_state.get("teach_visit") or "").strip() or session_id()
+def owner() -> str:
+    """Whose drawings are taught: this visitor's (their secret's owner key), never anyone's named on the page."""
+    return visitor().owner
 
 
 def per_digit() -> int:
@@ -28,7 +29,7 @@ def per_digit() -> int:
 def prompt(store: DrawingStore) -> int | None:
     """Say which digit to draw next and how far along the person is; that digit, or None when each has enough."""
     try:
-        counts = store.counts(session_id=visit())
+        counts = store.counts(owner=owner())
     except StoreError as exc:  # teaching waits for the store; reading goes on
         say_store_error(exc)
         return None
@@ -44,7 +45,8 @@ def prompt(store: DrawingStore) -> int | None:
 
 def keep_prompted(store: DrawingStore, digit, image, model: str, brush: int, key: str, target: int, clear) -> None:
     """Button callback: save the drawing under the digit that was asked for, then start a clean canvas."""
-    if save_drawing(store, digit, image, model, brush, key, label=target):
+    shared = bool(st.session_state.get("teach_shared", False))
+    if save_drawing(store, digit, image, model, brush, key, label=target, shared=shared):
         clear()
 
 
@@ -54,21 +56,22 @@ def panel(store: DrawingStore, name: str, label: str) -> None:
     st.markdown(f"**Teach {label} your handwriting**")
     left, right = st.columns(2)
     left.number_input("Drawings of each digit", 1, 10, personal.PER_DIGIT, key="teach_per_digit")
-    right.text_input(
-        "Visit id",
-        placeholder=session_id(),
-        key="teach_visit",
-        help=f"Your drawings are kept under this visit's id, {session_id()}: give it here on another visit to go on.",
+    right.checkbox(
+        "Share my teach drawings",
+        key="teach_shared",
+        help="Ticked, the drawings you keep from now on join the public set (the gallery, downloads, training). "
+        "Unticked, only you see them.",
     )
+    resume_code()
     try:
-        drawn = store.dataset(session_id=visit())
+        drawn = store.dataset(owner=owner())
     except StoreError as exc:
         say_store_error(exc)
         return
     enough = len(drawn.labels) >= personal.MIN_DRAWINGS
     if st.button(f"Teach {label} ({len(drawn.labels)} drawings)", key="teach", disabled=not enough, type="primary"):
         try:
-            job = training_jobs.submit_teach(name, drawn.images, drawn.labels, session_id())
+            job = training_jobs.submit_teach(name, drawn.images, drawn.labels, owner())
             st.session_state.teach_job = job.id
         except ValueError as exc:
             st.error(f"Cannot teach: {exc}")
@@ -98,5 +101,5 @@ def latest(job: training_jobs.Job) -> None:
         if a != b
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True) if rows else st.caption("No digit changed.")
-    st.caption(f"It is offered above as {job.label}, for this visit.")
+    st.caption(f"It is offered above as {job.label}, to you.")
     st.button("Keep", key=f"keep_taught_{job.id}", on_click=keep, args=(job, "teach_error"), help="For every visit.")

@@ -22,7 +22,7 @@ from mnist_app.ui import runs
 from mnist_app.ui.cache import load_reports, models_dir
 from mnist_app.ui.job_views import ACTIVE, ended, keep, live
 from mnist_app.ui.report_views import mnist_test_set
-from mnist_app.ui.store import collecting, get_store, say_store_error, session_id
+from mnist_app.ui.store import collecting, get_store, resume_code, say_store_error, visitor
 
 
 @st.cache_resource(show_spinner=False)
@@ -98,7 +98,7 @@ def knobs() -> tuple[str, dict, settings.DataSettings]:
 def start(network: str, values: dict, data: settings.DataSettings) -> None:
     """Train button: queue the run (refused, with the limit named, when a setting is out)."""
     try:
-        job = training_jobs.submit(network, values, data, session_id())
+        job = training_jobs.submit(network, values, data, visitor().owner)
     except settings.SettingsError as exc:
         st.session_state.train_error = str(exc)
         return
@@ -170,7 +170,7 @@ def compare(jobs: list[training_jobs.Job]) -> None:
 
 
 def kept(mine: str) -> None:
-    """The kept runs; this session's can be deleted."""
+    """The kept runs; this visitor's (`mine`, an owner key) can be deleted."""
     try:
         store_runs = KeptRuns(get_store())
         stored = store_runs.all()
@@ -180,9 +180,9 @@ def kept(mine: str) -> None:
     for run in stored:
         left, right = st.columns([4, 1], vertical_alignment="center")
         left.write(f"#{run.id} {run.label}")
-        if run.session_id == mine and right.button("Delete", key=f"delete_kept_{run.id}"):
+        if run.owner == mine and right.button("Delete", key=f"delete_kept_{run.id}"):
             try:
-                store_runs.delete(run.id)
+                store_runs.delete(run.id, mine)
             except StoreError as exc:
                 say_store_error(exc)
                 return
@@ -200,7 +200,7 @@ _render_heldout()
 left, right = st.columns([1, 2], gap="large")
 with left:
     network, values, data = knobs()
-jobs = training_jobs.list_jobs(session=session_id())
+jobs = training_jobs.list_jobs(owner=visitor().owner)
 if jobs and st.session_state.get("shown_run") not in [job.id for job in jobs]:
     st.session_state.shown_run = jobs[-1].id
 shown = next((job for job in jobs if job.id == st.session_state.get("shown_run")), None)
@@ -226,4 +226,5 @@ st.subheader("Compare")
 compare(jobs)
 if collecting():  # MNIST_APP_COLLECT=off: nothing is written to the database
     st.subheader("Kept runs")
-    kept(session_id())
+    kept(visitor().owner)
+resume_code()
