@@ -24,8 +24,10 @@ TOO_SMALL = "too small"
 SEVERAL_DIGITS = "several digits"  # two or more digits side by side: a number (mnist_app.numbers reads those)
 
 SOLID = 0.5  # ink at half strength or more: the stroke's own width, without its anti-aliased rim
-DOT = 1.85  # under this many stroke widths across: a dot (a click measures 1.5-1.8 with every brush)
-# (2.0 until issue 35: a 3 drawn 21 px tall with a 12 px brush measures 1.9-2.0: called no digit, never too small)
+# A click measures 1.5-1.8 stroke widths across with every brush. Until issue 35 DOT was 2.0, and a 3 drawn 21 px
+# tall with an 8-12 px brush (1.8-2.0 across) was called no digit, never too small.
+DOT = 1.8  # under this many stroke widths across, and about square (ROUND): a dot, or ink scribbled into one patch
+ROUND = 0.85  # a click's box is square; a tiny digit's blob is most often taller than wide
 SMALL = 3.0  # under 3 stroke widths across: too small to read well (pen digits: 1 in 1,000 below 3.05)
 FILLED = 80.0  # strokes wider than twice the widest brush (40 px) are strokes scribbled over each other
 FLAT = 0.35  # a stroke rising under 35% of its run is a dash; a vertical one is a 1 (pen digits: 0.45 at least)
@@ -98,7 +100,7 @@ def several_digits(image: np.ndarray, model) -> bool:
 def ink_problem(ink: np.ndarray) -> str | None:
     """`problem` for an ink map (H, W) float in [0, 1]: a piece of a drawing, as the numbers' search judges it."""
     ink = measure_ink(ink)
-    if ink.across < DOT or ink.stroke > FILLED:
+    if (ink.across < DOT and min(ink.height, ink.width) >= ROUND * max(ink.height, ink.width)) or ink.stroke > FILLED:
         return NOT_A_DIGIT
     if ink.rise < FLAT or ink.crossings == (2, 2, 2, 2) or ink.length > WINDING * max(ink.height, ink.width):
         return NOT_A_DIGIT
