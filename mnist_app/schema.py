@@ -57,6 +57,7 @@ DRAWINGS = sa.Table(
     sa.CheckConstraint("label BETWEEN 0 AND 9", name="label_is_a_digit"),
     sa.Index("drawings_label", "label"),
     sa.Index("drawings_owner", "owner"),
+    sa.Index("drawings_visible", "label", "shared", "owner"),
     sa.Index("drawings_uid", "uid", unique=True),
     sqlite_autoincrement=True,  # ids are never reused, so (count, last id) identifies the contents
 )

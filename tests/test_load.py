@@ -42,7 +42,7 @@ def test_sixteen_sessions_at_once_each_get_their_own_right_answer_and_every_save
     saved = DrawingStore(store_url).page(0, 100)
     assert len(saved) == SESSIONS  # every save kept, none twice
     assert sorted((d.model, d.label) for d in saved) == sorted((name, digit.label) for name, digit in jobs)
-    assert len({d.session_id for d in saved}) == SESSIONS  # one random id per browser session
+    assert len({d.owner for d in saved}) == SESSIONS  # one secret (so one owner) per browser
     for name in models.SHIPPED:  # each model loaded once for the whole server, not once per session
         assert text.count(f"mnist-app loaded model {name} ") == 1
     assert server_log_problems(text) == []

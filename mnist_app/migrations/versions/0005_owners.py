@@ -31,6 +31,8 @@ def upgrade() -> None:
     op.drop_index("drawings_session", "drawings")
     op.execute("ALTER TABLE drawings DROP COLUMN session_id")
     op.create_index("drawings_owner", "drawings", ["owner"])
+    # what the public counts read (per digit, shared or the viewer's own): an index, not the table's big rows
+    op.create_index("drawings_visible", "drawings", ["label", "shared", "owner"])
     op.add_column("kept_runs", sa.Column("owner", sa.String(64), nullable=False, server_default=NOBODY))
     op.execute("ALTER TABLE kept_runs DROP COLUMN session_id")
     op.execute("UPDATE mnist_app_meta SET value = '5' WHERE key = 'schema_version'")
