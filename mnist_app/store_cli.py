@@ -2,8 +2,10 @@
 
 reread   makes every shipped model's missing readings (after a retrain), as the Drawings page would, with progress
 prune    deletes the readings of model versions other than today's (once every server runs today's models)
-export   writes every drawing to an .npz or CSV file, streamed (a backup, or a move to another database)
-import   adds a file's drawings; importing the same file twice adds nothing twice
+export   writes every shared drawing to an .npz or CSV file, streamed, with writer pseudonyms and no owner (a public
+         backup, or a move to another database); private teach drawings stay out
+import   adds a file's drawings, shared and owned by nobody (only the admin token deletes them); importing the same
+         file twice adds nothing twice
 upgrade  brings the store's tables up to this mnist-app's schema (opening a store does it too)
 
 The store is $MNIST_APP_DB's (default: the SQLite file in the user's data folder), or --db's.
@@ -29,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     reread.add_argument("--models", help="a models folder (default: $MNIST_APP_MODELS, else models/)")
     prune = commands.add_parser("prune", help="delete the readings of other model versions than today's")
     prune.add_argument("--models", help="a models folder (default: $MNIST_APP_MODELS, else models/)")
-    export = commands.add_parser("export", help="write every drawing to a file")
+    export = commands.add_parser("export", help="write every shared drawing to a file")
     export.add_argument("file", type=Path, help="drawings.npz or drawings.csv")
     imported = commands.add_parser("import", help="add a file's drawings")
     imported.add_argument("file", type=Path)

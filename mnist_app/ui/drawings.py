@@ -128,10 +128,11 @@ def page() -> None:
         gallery.show(store, versions)
         st.subheader("Today's models on the saved drawings")
         accuracy(store, versions, revision)
+    shared = _counts(store.url, revision)  # the public set: what the downloads hold (private teach drawings stay out)
     st.subheader("Saved, per digit")
-    saved_per_digit(_counts(store.url, revision))
+    saved_per_digit(shared)
     st.subheader("Download")
-    downloads(store, total)
+    downloads(store, sum(shared.values()))
 
 
 try:
