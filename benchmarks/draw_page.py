@@ -22,6 +22,7 @@ from mnist_app.artifacts import write_json
 from mnist_app.testing import (
     canvas_box,
     canvas_strokes,
+    choose_model,
     chromium,
     draw,
     explain_seconds,
@@ -50,7 +51,7 @@ def measure(clicks: int, wait_s: float) -> dict:
             settle(page)
             results = {"toggles' lowest edge at 1280x800 (px)": lowest_edge(page)}
             for name in models.SHIPPED:
-                page.get_by_text(models.label_of(name), exact=True).click()
+                choose_model(page, models.label_of(name))
                 page.get_by_text(f"· {models.label_of(name)}").wait_for()
                 settle(page)
                 results[name] = [explain_seconds(page, PICTURES.get(name, 3)) for _ in range(clicks)]

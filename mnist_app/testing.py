@@ -452,3 +452,24 @@ def postgres_schema(server: str, prefix: str) -> Iterator[str]:
         with admin.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
+
+
+def choose_mode(page, mode: str) -> None:
+    """Picks a mode of the Draw page ("Digit", "Teach", ...): its choices are radio buttons in one row."""
+    page.get_by_role("radio", name=mode, exact=True).click()
+
+
+def choose_model(page, label: str) -> None:
+    """Picks a model by what the Draw page calls it, in its Model select box."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Model", exact=True))
+    option = page.get_by_role("option", name=label, exact=True)
+    for _ in range(5):  # a rerun that ends meanwhile redraws the select box closed
+        box.click()
+        try:
+            option.wait_for(state="visible", timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    option.click()

@@ -28,7 +28,7 @@ def app(monkeypatch, models_dir=None) -> AppTest:
 def test_draw_page_offers_every_shipped_model_and_prompts_for_a_drawing(monkeypatch):
     at = app(monkeypatch)
     assert not at.exception
-    labels = at.radio(key="model").options
+    labels = at.selectbox(key="model").options
     assert labels == [models.label_of(n) for n in models.SHIPPED]
     assert any("NumPy" in label for label in labels) and any("Keras" in label for label in labels)
     assert any("Draw a digit" in c.value for c in at.caption)
@@ -40,19 +40,19 @@ def test_draw_page_offers_every_shipped_model_and_prompts_for_a_drawing(monkeypa
 @pytest.mark.parametrize("name", models.SHIPPED)
 def test_each_model_can_be_chosen(monkeypatch, name):
     at = app(monkeypatch)
-    at.radio(key="model").set_value(name).run()
+    at.selectbox(key="model").set_value(name).run()
     assert not at.exception and not at.error
-    assert at.radio(key="model").value == name
+    assert at.selectbox(key="model").value == name
 
 
 def test_a_broken_model_shows_a_kind_error_and_the_others_keep_working(monkeypatch, model_copy):
     wrong = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(3)])
     wrong.save(models.weights_path("keras-cnn", model_copy))  # a valid file, but not a digit reader
     at = app(monkeypatch, model_copy)
-    at.radio(key="model").set_value("keras-cnn").run()
+    at.selectbox(key="model").set_value("keras-cnn").run()
     assert not at.exception
     assert "python train.py keras-cnn" in at.error[0].value
-    at.radio(key="model").set_value("numpy-mlp").run()
+    at.selectbox(key="model").set_value("numpy-mlp").run()
     assert not at.exception and not at.error
 
 
@@ -60,7 +60,7 @@ def test_a_missing_model_is_not_offered(monkeypatch, model_copy):
     models.weights_path("keras-mlp", model_copy).unlink()
     at = app(monkeypatch, model_copy)
     assert not at.exception
-    assert models.label_of("keras-mlp") not in at.radio(key="model").options
+    assert models.label_of("keras-mlp") not in at.selectbox(key="model").options
 
 
 def test_no_models_at_all_says_how_to_train_them(monkeypatch, tmp_path):
@@ -152,14 +152,14 @@ def test_clear_keeps_compare_on_and_the_next_drawing_is_compared(monkeypatch, mn
 
 def test_the_url_names_the_chosen_model_so_a_reload_or_a_link_opens_on_it(monkeypatch):
     at, _ = draw_page(monkeypatch, None, model="keras-cnn")
-    assert not at.exception and at.radio(key="model").value == "keras-cnn"
-    at.radio(key="model").set_value("keras-mlp").run()
+    assert not at.exception and at.selectbox(key="model").value == "keras-cnn"
+    at.selectbox(key="model").set_value("keras-mlp").run()
     assert at.query_params["model"] == "keras-mlp"
 
 
 def test_a_url_naming_a_model_that_is_not_offered_opens_on_the_first(monkeypatch):
     at, _ = draw_page(monkeypatch, None, model="no-such-model")
-    assert not at.exception and at.radio(key="model").value == models.SHIPPED[0]
+    assert not at.exception and at.selectbox(key="model").value == models.SHIPPED[0]
     assert at.query_params["model"] == models.SHIPPED[0]
 
 

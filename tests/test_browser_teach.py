@@ -7,7 +7,18 @@ import pytest
 
 from mnist_app import pendigits
 from mnist_app.drawings import DrawingStore
-from mnist_app.testing import SAMPLE, canvas_box, canvas_strokes, chromium, draw, require, settle, streamlit_server
+from mnist_app.testing import (
+    SAMPLE,
+    canvas_box,
+    canvas_strokes,
+    choose_mode,
+    choose_model,
+    chromium,
+    draw,
+    require,
+    settle,
+    streamlit_server,
+)
 
 pytestmark = pytest.mark.browser
 WRITER = 28  # the held-out writer every shipped model reads worst
@@ -35,7 +46,7 @@ def test_a_writer_teaches_the_prompted_digits_and_the_taught_model_reads_their_o
         page.set_default_timeout(90_000)
         page.goto(url)
         page.get_by_text("Draw a digit (0-9)").wait_for()
-        page.get_by_text("Teach mode: it asks for each digit").click()
+        choose_mode(page, "Teach")
         page.get_by_label("Drawings of each digit").fill("1")
         page.keyboard.press("Enter")
         prompted = []
@@ -49,15 +60,15 @@ def test_a_writer_teaches_the_prompted_digits_and_the_taught_model_reads_their_o
             expect(page.get_by_text(re.compile(r"^It reads \d"))).to_be_visible()
             settle(page)
             page.get_by_role("button", name=f"Keep as {digit}").click()
-            expect(page.get_by_text(f"Teach mode: {len(prompted)} of 10 drawings kept", exact=False)).to_be_visible()
+            expect(page.get_by_text(f"{len(prompted)} of 10 kept.", exact=False)).to_be_visible()
         expect(page.get_by_role("heading", name="Each digit drawn: press Teach below")).to_be_visible()
         saved = DrawingStore(store).dataset()
         assert saved.labels.tolist() == prompted == list(range(10))  # each kept under the digit asked for
 
         page.get_by_role("button", name=re.compile(r"Teach NumPy MLP \(from scratch\) \(10 drawings\)")).click()
         expect(page.get_by_text(re.compile(r"read right before, \d+% after"))).to_be_visible()
-        page.get_by_text("Teach mode: it asks for each digit").click()  # off: the page reads again
-        page.get_by_text(TAUGHT, exact=True).click()
+        choose_mode(page, "Digit")  # the page reads again
+        choose_model(page, TAUGHT)
         settle(page)
         right = 0
         for other in others:

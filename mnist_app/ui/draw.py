@@ -1,7 +1,8 @@
 """Draw page: a canvas, the chosen model's reading of it, and what the model sees.
 
-One screen at 1280x800: the reading above the canvas (where a phone shows it without scrolling), the canvas on the
-left, and on the right the two toggles, Compare and Explain, each with what it opens right under it.
+The page holds still while a person draws. Above the canvas stand only things that never come or go between
+strokes: one row of choices (the model, the mode) and the headline, a box of fixed height filled in place. Whatever
+depends on the drawing (the Save or Keep button, the bars, teaching's panel) is beside or below the canvas.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from mnist_app.plots import enlarge
 from mnist_app.ui import explanation, reading, runs, sketchpad, teach
 from mnist_app.ui.store import collecting, get_store, save_drawing
 
+HEADLINE_PX = 112  # a subheader and two lines of caption: a phone's width wraps the longest caption once
+MODES = {"digit": "Digit", "teach": "Teach"}
+MODE_HELP = "Digit: draw any digit and watch the model read it. Teach: it asks for each digit, and learns your hand."
+
 labels = runs.offered()  # name -> what the page calls it
 names = list(labels)
 if not names:
@@ -24,10 +29,6 @@ if not names:
     st.stop()
 if "model" not in st.session_state and st.query_params.get("model") in names:
     st.session_state.model = st.query_params["model"]  # a reload, or a shared link, opens on the model it names
-choice, loading = st.columns([5, 1], vertical_alignment="bottom", wrap=False)
-name = choice.radio("Model", names, format_func=labels.get, horizontal=True, key="model")
-if st.query_params.get("model") != name:
-    st.query_params["model"] = name
 
 store, store_error = None, None
 if collecting():
@@ -35,13 +36,18 @@ if collecting():
         store = get_store()
     except StoreError as exc:  # saving (and teaching) is off, reading goes on
         store_error = exc
-teaching = (
-    store is not None
-    and runs.training_on()
-    and st.toggle("Teach mode: it asks for each digit, and learns your handwriting", key="teach_mode")
-)
+modes = ["digit", "teach"] if store is not None and runs.training_on() else ["digit"]
 
-headline = st.container()  # the reading goes above the canvas, so that a phone shows it without scrolling
+choice, switch = st.columns([3, 2], vertical_alignment="bottom", wrap=False)  # one row, on a phone too
+name = choice.selectbox("Model", names, format_func=labels.get, key="model")
+if st.query_params.get("model") != name:
+    st.query_params["model"] = name
+mode = switch.segmented_control(
+    "Mode", modes, format_func=MODES.get, default="digit", required=True, key="mode", help=MODE_HELP
+)
+teaching = mode == "teach"
+
+headline = st.container(height=HEADLINE_PX, border=False)  # the reading, where a phone shows it without scrolling
 left, right = st.columns([1, 1.3], gap="large")
 with left:
     sketch = sketchpad.show()
@@ -50,29 +56,34 @@ with right:
     compared, explained = st.container(), st.container()  # each under its toggle
 
 try:
-    with loading, st.spinner("Loading…"):  # beside the model's name: the canvas never moves when it goes
+    with headline, st.spinner("Loading…"):  # inside the headline's fixed box: the canvas never moves when it goes
         model = runs.load(name)
 except models.ModelLoadError as exc:  # a broken model: say so kindly; the other choices above still work
     headline.error(f"{labels[name]} cannot be used: {exc}")
     st.stop()
 
-with headline:
-    target = teach.prompt(store) if teaching else None
-    if sketch.digit is None:
-        if not teaching:
-            st.subheader("Nothing drawn yet")
-        st.caption("Draw a digit (0-9) on the black square: the model reads it after every stroke.")
-        if teaching:
-            teach.panel(store, name, model.label)
-        st.stop()
+asked = teach.progress(store) if teaching else None
+read = None
+if sketch.digit is not None:
     probs = model.predict_proba(sketch.digit[None])[0]
     read = models.read(probs, model.unsure_below)
-    title, caption = reading.words(read, legibility.problem(sketch.image), model.label)
-    if teaching:  # the prompt is the headline
-        st.caption(f"It reads {read.digit}, probability {read.probability:.1%} · {model.label}")
+with headline:
+    if asked is not None:  # teaching: the digit asked for is the headline, the reading a line under it
+        st.subheader(asked.headline)
+        it_reads = f"It reads {read.digit}, probability {read.probability:.1%} · {model.label}. " if read else ""
+        st.caption(f"{it_reads}{asked.caption}")
+    elif read is None:
+        st.subheader("Nothing drawn yet")
+        st.caption("Draw a digit (0-9) on the black square: the model reads it after every stroke.")
     else:
+        title, caption = reading.words(read, legibility.problem(sketch.image, model), model.label)
         st.subheader(title)
         st.caption(caption)
+
+if read is None:
+    if teaching:
+        teach.panel(store, name, model.label)
+    st.stop()
 
 if compare:
     with compared:
@@ -83,18 +94,18 @@ with explained:
 with right:
     if store_error is not None:
         st.caption(f"Saving drawings is off: {store_error.for_visitors}")
-    elif teaching and target is not None:
+    elif teaching and asked is not None and asked.target is not None:
         drawing = hashlib.sha1(sketch.digit.tobytes()).hexdigest()
         st.button(
-            f"Keep as {target}",
+            f"Keep as {asked.target}",
             key="keep_prompted",
             type="primary",
             on_click=teach.keep_prompted,
-            args=(store, sketch.digit, sketch.image, name, sketch.brush, drawing, target, sketchpad.clear),
+            args=(store, sketch.digit, sketch.image, name, sketch.brush, drawing, asked.target, sketchpad.clear),
         )
         if error := st.session_state.pop("save_error", None):
             st.error(f"Not saved: {error}")
-    elif store is not None:
+    elif store is not None and not teaching:
         drawing = hashlib.sha1(sketch.digit.tobytes()).hexdigest()  # what is saved: the same digit, the same drawing
         if st.session_state.get("save_label_for") != drawing:  # a new drawing: the picker starts at the reading
             st.session_state.save_label, st.session_state.save_label_for = read.digit, drawing

@@ -1,7 +1,8 @@
 """The Draw page's reading in words, and every model's reading side by side.
 
 The headline says what the page knows, in one line above the canvas: the digit when the model is sure, both
-candidates when it is not, and no digit at all when the drawing is not one (legibility.py) or too small to read well.
+candidates when it is not, and no digit at all when the drawing is not one digit (legibility.py: not a digit, or
+several) or too small to read well.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ def words(reading: models.Reading, problem: str | None, label: str) -> tuple[str
             "That does not look like a digit",
             f"A dot, a dash, an X or a scribble? The model would say {d}, {p} · {label}",
         )
+    if problem == legibility.SEVERAL_DIGITS:
+        return "Looks like several digits", f"Number mode, above, reads them all. As one digit: {d}, {p} · {label}"
     if problem == legibility.TOO_SMALL:
         return "Too small to read well: draw it bigger", f"Or with a thinner brush. For now it reads {d}, {p} · {label}"
     if reading.unsure:
