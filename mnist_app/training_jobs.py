@@ -77,8 +77,8 @@ class Job:
 
     @property
     def label(self) -> str:
-        if self.task == TEACH:
-            return f"{label_of(self.model)} + your handwriting"
+        if self.task == TEACH:  # a second teaching of one owner's is named apart from the first
+            return f"{label_of(self.model)} + your handwriting" + (f" ({self.number})" if self.number > 1 else "")
         return f"Run {self.number}: {network_of(self.network).label}"
 
     @property

@@ -76,7 +76,7 @@ def tile(store: DrawingStore, drawing: drawings.Drawing, read: dict[str, int]) -
     which held the first screen of a fresh page back by about half a second."""
     picture = thumbnail_uri(drawing.canvas_png or enlarge(drawing.digit), TILE)
     st.markdown(f"![Drawing #{drawing.id}, a {drawing.label}]({picture})")
-    st.markdown(f"**{drawing.label}** · #{drawing.id}")
+    st.markdown(f"**{drawing.label}** · #{drawing.id}" + ("" if drawing.shared else " · only you see it"))
     words = (f"{models.label_of(n)} {p} {'✓' if p == drawing.label else '✗'}" for n, p in read.items())
     st.caption(" · ".join(words))
     if may_delete(drawing):
