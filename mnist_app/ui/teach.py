@@ -8,13 +8,18 @@ public set, unless the person ticks that they may be shared.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 import streamlit as st
+from streamlit.logger import get_logger
 
 from mnist_app import personal, reports, training_jobs
 from mnist_app.drawings import DrawingStore, StoreError
 from mnist_app.ui.job_views import ACTIVE, ended, keep, live
 from mnist_app.ui.store import resume_code, save_drawing, say_store_error, visitor
+
+log = get_logger(__name__)
 
 
 def owner() -> str:
@@ -26,21 +31,28 @@ def per_digit() -> int:
     return int(st.session_state.get("teach_per_digit", personal.PER_DIGIT))
 
 
-def prompt(store: DrawingStore) -> int | None:
-    """Say which digit to draw next and how far along the person is; that digit, or None when each has enough."""
+@dataclass(frozen=True)
+class Asked:
+    """What teach mode asks for now: the digit (None when each has enough), in a headline and a caption."""
+
+    target: int | None
+    headline: str
+    caption: str
+
+
+def progress(store: DrawingStore) -> Asked:
+    """Which digit to draw next and how far along the person is, in words of a fixed length: the Draw page shows
+    them in its headline's box, which must not grow between strokes."""
     try:
         counts = store.counts(owner=owner())
     except StoreError as exc:  # teaching waits for the store; reading goes on
-        say_store_error(exc)
-        return None
+        log.warning("mnist-app: %s", exc)
+        return Asked(None, "Teaching waits for the store", exc.for_visitors)
     target = personal.next_prompt(counts, per_digit())
     done, wanted = sum(min(n, per_digit()) for n in counts.values()), 10 * per_digit()
     if target is None:
-        st.subheader("Each digit drawn: press Teach below")
-    else:
-        st.subheader(f"Draw a {target}")
-    st.caption(f"Teach mode: {done} of {wanted} drawings kept. Clear an accidental stroke before you keep it.")
-    return target
+        return Asked(None, "Each digit drawn: press Teach below", f"{done} of {wanted} kept.")
+    return Asked(target, f"Draw a {target}", f"{done} of {wanted} kept. Clear a stray stroke before you keep it.")
 
 
 def keep_prompted(store: DrawingStore, digit, image, model: str, brush: int, key: str, target: int, clear) -> None:
