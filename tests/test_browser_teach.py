@@ -62,8 +62,9 @@ def test_a_writer_teaches_the_prompted_digits_and_the_taught_model_reads_their_o
             page.get_by_role("button", name=f"Keep as {digit}").click()
             expect(page.get_by_text(f"{len(prompted)} of 10 kept.", exact=False)).to_be_visible()
         expect(page.get_by_role("heading", name="Each digit drawn: press Teach below")).to_be_visible()
-        saved = DrawingStore(store).dataset()
-        assert saved.labels.tolist() == prompted == list(range(10))  # each kept under the digit asked for
+        saved = DrawingStore(store).fetch(range(1, 11))
+        assert [d.label for d in saved] == prompted == list(range(10))  # each kept under the digit asked for
+        assert not any(d.shared for d in saved)  # and the person's own: out of the public set, unless they share
 
         page.get_by_role("button", name=re.compile(r"Teach NumPy MLP \(from scratch\) \(10 drawings\)")).click()
         expect(page.get_by_text(re.compile(r"read right before, \d+% after"))).to_be_visible()

@@ -13,6 +13,7 @@ import pytest
 from mnist_app import models
 from mnist_app.drawings import DrawingStore, split_by_session
 from mnist_app.testing import ROOT, SAMPLE
+from mnist_app.visitors import Visitor
 
 
 @pytest.mark.parametrize("sessions", [2, 7, 40])
@@ -40,7 +41,7 @@ def saved(tmp_path, mnist_sample) -> str:
     url = f"sqlite:///{tmp_path / 'drawings.sqlite'}"
     store = DrawingStore(url)
     for k in range(60):
-        store.add(mnist_sample.x_test[k] / 255.0, int(mnist_sample.y_test[k]), session_id=f"visit-{k // 10}")
+        store.add(mnist_sample.x_test[k] / 255.0, int(mnist_sample.y_test[k]), visitor=Visitor.of(f"visit-{k // 10}"))
     store.close()
     return url
 
