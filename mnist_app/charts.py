@@ -17,6 +17,7 @@ import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
 HEIGHT = 300  # pixels, axes and legend included; each chart is as wide as its column
+LIVE_HEIGHT = 260  # pixels of the plot itself: a run's curves are read while they move
 TOP = alt.Legend(orient="top", title=None)  # one row above the plot, so the plot keeps its height
 DISTINCT = alt.Scale(scheme="tableau10")  # the theme's default starts with two blues that look alike
 # Kelly's colours of maximum contrast (white and black left out), strongest first: 12 lines that stay apart on the
@@ -69,11 +70,11 @@ def live_curves(trace: list[list[float]], history: dict[str, list[float]], metri
         .mark_line(point=alt.OverlayMarkDef(size=20))
         .encode(
             alt.X("epoch:Q", title="epoch", scale=alt.Scale(domain=[0, epochs]), axis=alt.Axis(tickMinStep=1)),
-            alt.Y(f"{metric}:Q", scale=alt.Scale(zero=False)),
+            alt.Y(f"{metric}:Q", title=metric, scale=alt.Scale(zero=False)),
             alt.Color("split:N", scale=alt.Scale(domain=["train", "validation"], scheme="tableau10"), legend=TOP),
             tooltip=["split:N", alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip(f"{metric}:Q", format=".4f")],
         )
-        .properties(height=HEIGHT - 60)
+        .properties(height=LIVE_HEIGHT)
     )
 
 

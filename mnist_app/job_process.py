@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import time
+from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from .train_settings import SettingsError, max_minutes
 from .training_jobs import FAILED, FINISHED, STOPPED, TEACH, TEACH_TEST_DIGITS, Job, now, read
 
 PROGRESS_EVERY_S = 0.2  # progress.json is rewritten at most this often: the page polls twice a second
+PACE_S = 10.0  # the time left goes at the pace of the last this many seconds of training
 TRACE_POINTS = 600  # the live curve keeps at most this many points, thinned evenly
 
 
@@ -35,22 +37,41 @@ class JobListener(TrainingListener):
         self.folder, self.epochs, self.digits = folder, epochs, digits
         self.parent, self.start, self.deadline = os.getppid(), None, time.monotonic() + 60 * minutes
         self.minutes, self.reason, self.last_write = minutes, "", 0.0
-        self.history, self.trace, self.seen = empty_history(), [], 0
+        self.history, self.trace = empty_history(), []
+        self.marks: deque[tuple[float, int]] = deque()  # (when, batches done) at each write of the last PACE_S
+        self.last_batch_at, self.validation_s = 0.0, 0.0  # when the last batch ended; the last validation's seconds
         self.state = {"phase": "preparing", "epoch": 0, "epochs": epochs, "done": 0, "batches": 1}
 
     def on_batch(self, epoch: int, done: int, batches: int, loss: float, accuracy: float) -> None:
         if self.start is None:  # speed and time left count training alone, not loading data or TensorFlow
             self.start, self.state["phase"] = time.monotonic() - 1e-3, "training"
-        self.seen += 1
+            self.marks.append((time.monotonic(), epoch * batches + done))
+        self.last_batch_at = time.monotonic()
         self.state |= {"epoch": epoch, "done": done, "batches": batches, "loss": loss, "accuracy": accuracy}
         if time.monotonic() - self.last_write >= PROGRESS_EVERY_S or done == batches:
             self.trace.append([round(epoch + done / batches, 4), loss, accuracy])
             self.write()
 
     def on_epoch(self, epoch: int, scores: dict[str, float]) -> None:
+        now = time.monotonic()  # the epoch's validation ran since its last batch: timed apart from the training
+        self.validation_s = now - self.last_batch_at
+        self.marks = deque((when + self.validation_s, done) for when, done in self.marks)  # training time alone
         for key in HISTORY_KEYS:
             self.history[key].append(scores[key])
         self.write()
+
+    def seconds_left(self, now: float, batches_done: int, total: int) -> float | None:
+        """The batches left at the pace of the last PACE_S of training, and each epoch's validation as long as the
+        last one: a slow moment or a validation moves the time left a little, never makes it jump. None until a
+        pace is measured."""
+        self.marks.append((now, batches_done))
+        while len(self.marks) > 2 and now - self.marks[1][0] >= PACE_S:
+            self.marks.popleft()
+        (first_time, first_done), validations_left = self.marks[0], self.epochs - len(self.history["loss"])
+        if batches_done <= first_done:
+            return None
+        pace = (now - first_time) / (batches_done - first_done)
+        return round(pace * max(0, total - batches_done) + self.validation_s * validations_left, 1)
 
     def stop_requested(self) -> bool:
         if not self.reason:
@@ -63,16 +84,16 @@ class JobListener(TrainingListener):
         return bool(self.reason)
 
     def write(self, **extra) -> None:
-        elapsed = time.monotonic() - (self.start or time.monotonic())
+        now = time.monotonic()
+        elapsed = now - (self.start or now)
         batches_done = self.state["epoch"] * self.state["batches"] + self.state["done"]
         total = self.epochs * self.state["batches"]
-        per_batch = elapsed / max(1, self.seen)
         if len(self.trace) > TRACE_POINTS:
             self.trace = self.trace[::2]
         self.state |= {
             "elapsed_s": round(elapsed, 2),
             "digits_per_s": round(self.digits * batches_done / self.state["batches"] / max(elapsed, 1e-6)),
-            "eta_s": round(per_batch * max(0, total - batches_done), 1),
+            "eta_s": self.seconds_left(now, batches_done, total),
             "trace": self.trace,
             "history": self.history,
             **extra,

@@ -155,3 +155,19 @@ def test_without_mnist_the_page_says_how_to_fix_it_and_the_others_still_work(roo
     assert "Training needs MNIST" in at.error[0].value and "MNIST_DATA" in at.error[0].value
     at.switch_page("mnist_app/ui/draw.py").run()
     assert not at.exception and not at.error
+
+
+def test_a_stopped_run_says_so_once_and_keeps_its_curves_beside_its_end(root):
+    progress = {"phase": "training", "epoch": 1, "epochs": 6, "done": 843, "batches": 843, "digits_per_s": 25000}
+    progress |= {"eta_s": 30.0, "trace": [[0.5, 0.6, 0.8], [1.0, 0.3, 0.9], [2.0, 0.2, 0.94]]}
+    progress |= {
+        "history": {"loss": [0.3, 0.2], "accuracy": [0.9, 0.94], "val_loss": [0.2, 0.18], "val_accuracy": [0.94, 0.95]}
+    }
+    end = {"status": "stopped", "message": "stopped by you before its first epoch ended: nothing to keep"}
+    job_folder(root, "20261130-000000-0-aaaaaa", progress=progress, end=end)
+    at = train_page()
+    assert not at.exception
+    said = [w.value for w in at.warning]
+    assert any(w.endswith("stopped by you before its first epoch ended: nothing to keep") for w in said), said
+    assert not any("stopped. stopped" in w for w in said)
+    assert len(at.get("vega_lite_chart")) >= 2  # loss and accuracy, still there after the run

@@ -40,16 +40,34 @@ def progress(state: dict) -> None:
     if state.get("phase") == "measuring":
         text = "Measuring on MNIST's test digits and the held-out writers' drawings…"
     else:
-        text = f"Epoch {epoch}/{epochs} · {state['digits_per_s']:,} digits/s · {state['eta_s']:.0f} s left"
+        left = "time left: measuring" if state.get("eta_s") is None else f"{state['eta_s']:.0f} s left"
+        text = f"Epoch {epoch}/{epochs} · {state['digits_per_s']:,} digits/s · {left}"
     st.progress(share, text=text)
+    curves(state)
+
+
+def curves(state: dict) -> None:
+    """Loss and accuracy, training and validation, side by side: live while the run trains, and kept after."""
+    if not state.get("trace"):
+        return
     for column, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
-        column.altair_chart(charts.live_curves(state["trace"], state["history"], metric, epochs), width="stretch")
+        chart = charts.live_curves(state["trace"], state["history"], metric, state["epochs"])
+        column.altair_chart(chart, width="stretch")
+
+
+def how_it_ended(job: training_jobs.Job) -> str:
+    """'Run 2 stopped by you after epoch 3: ...', 'Run 2 finished: 5 epochs in 9 s': the status said once."""
+    if job.message.startswith(job.status):
+        return f"{job.label} {job.message}"
+    return f"{job.label} {job.status}: {job.message}" if job.message else f"{job.label} {job.status}"
 
 
 def ended(job: training_jobs.Job) -> bool:
-    """Say how a job ended; True when it left a model to show."""
+    """Say how a job ended, with its curves; True when it left a model to show."""
     say = {training_jobs.FINISHED: st.success, training_jobs.STOPPED: st.warning, training_jobs.FAILED: st.error}
-    say[job.status](f"{job.label}: {job.status}. {job.message}")
+    say[job.status](how_it_ended(job))
+    if job.task != training_jobs.TEACH:  # listed jobs come without their progress: read it for the curves
+        curves(job.progress or training_jobs.read(job.folder).progress)
     return job.has_model()
 
 
