@@ -162,12 +162,12 @@ def teach(job: Job) -> str:
     is kept from a first teaching and read before and after it, beside MNIST test digits (forgetting); then the
     model is taught every drawing, and that is the one kept (a models folder: personal.save)."""
     from . import personal
-    from .data import load_mnist, to_float
+    from .data import load_replay, to_float
     from .reports import build_report, misclassified, write_reports
 
     with np.load(job.folder / "drawings.npz", allow_pickle=False) as npz:
         images, labels = npz["images"], npz["labels"]
-    mnist = load_mnist()
+    mnist = load_replay()  # shipped with the models: teaching needs no MNIST_DATA
     listener = JobListener(job.folder, personal.RECIPE.epochs, len(images), max_minutes())
     listener.write()
     base = load(job.model)
@@ -175,7 +175,7 @@ def teach(job: Job) -> str:
     taught = np.setdiff1d(np.arange(len(labels)), measured)
     start = time.perf_counter()
     # the first teaching sees two thirds of the drawings: it may be fewer than a teaching of its own would take
-    probe = personal.fine_tune(job.model, images[taught], labels[taught], mnist=mnist, listener=listener, minimum=1)
+    probe = personal.fine_tune(job.model, images[taught], labels[taught], listener=listener, minimum=1)
     test_x, test_y = to_float(mnist.x_test[:TEACH_TEST_DIGITS]), mnist.y_test[:TEACH_TEST_DIGITS]
     before, after = base.predict_proba(images[measured]), probe.predict_proba(images[measured])
     result = {
@@ -190,7 +190,7 @@ def teach(job: Job) -> str:
         "per_digit": _per_digit(before, after, labels[measured]),
     }
     listener.write(phase="teaching every drawing")
-    final = personal.fine_tune(job.model, images, labels, mnist=mnist, listener=listener)
+    final = personal.fine_tune(job.model, images, labels, listener=listener)
     if listener.reason:
         return _end(job.folder, STOPPED, f"{listener.reason}: nothing is kept")
     scratch = job.folder / "model.partial"

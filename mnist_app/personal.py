@@ -114,14 +114,13 @@ def fine_tune(
     labels: np.ndarray,
     recipe: Recipe = RECIPE,
     directory: str | Path | None = None,
-    mnist: Mnist | None = None,
     listener: TrainingListener | None = None,
     minimum: int = MIN_DRAWINGS,
 ) -> Model:
     """A copy of model `name` (from `directory`, default models/) taught these drawings (at least `minimum`), with
-    the shipped replay digits replayed beside them (data.load_replay), whatever MNIST this machine has; ValueError
-    for bad input, ModelLoadError when the model cannot be loaded, ReplayDataError when the replay digits are corrupt.
-    `mnist` is not read: it stays only until the teaching job (job_process.py) stops passing it."""
+    the shipped replay digits replayed beside them (data.load_replay), whatever MNIST this machine has. ValueError
+    for bad input, ModelLoadError when the model cannot be loaded, ReplayDataError when the replay digits are
+    corrupt."""
     images, labels = check_drawings(images, labels, minimum)
     if recipe.epochs:
         mnist = load_replay()

@@ -270,6 +270,30 @@ def test_clear_empties_the_canvas(page, three):
     expect(page.get_by_text("Prediction:")).to_have_count(0)
 
 
+def test_the_same_digit_drawn_again_after_clear_is_read_again(page, three):
+    from playwright.sync_api import expect
+
+    for _ in range(2):
+        draw(page, canvas_box(page), canvas_strokes(three))
+        settle(page)
+        expect(page.get_by_text("Prediction: 3", exact=True)).to_be_visible()
+        clear(page)
+        settle(page)
+
+
+def test_the_diagnostics_model_is_in_the_url_and_a_reload_keeps_it(page):
+    from playwright.sync_api import expect
+
+    page.get_by_role("link", name="Diagnostics").click()
+    label = models.label_of("keras-cnn")
+    box = page.get_by_role("combobox", name="Model")
+    box.click()
+    page.get_by_role("option", name=label, exact=True).click()
+    expect(page).to_have_url(re.compile(r"[?&]diagnostics_model=Keras\+CNN"))
+    page.reload()
+    expect(page.get_by_role("combobox", name="Model")).to_have_value(label)
+
+
 def test_diagnostics_page_shows_plots_and_tables(page):
     from playwright.sync_api import expect
 

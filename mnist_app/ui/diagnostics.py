@@ -20,7 +20,8 @@ names = list(dict.fromkeys([*models.SHIPPED, *folders]))
 def chosen_model(names: list[str]) -> None:
     """Everything about one model. A fragment: switching model reruns this alone, not the comparisons below; and
     only the open tab runs, so the browser draws one section's charts per switch (benchmarks/speed.py times it)."""
-    name = st.selectbox("Model", names, format_func=models.label_of, key="diagnostics_model")
+    # in the URL, as the Draw page's: a reload or a shared link opens on the same model
+    name = st.selectbox("Model", names, format_func=models.label_of, key="diagnostics_model", bind="query-params")
 
     try:
         shown = load_reports(name)

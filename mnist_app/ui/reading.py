@@ -39,13 +39,16 @@ def comparison(digit: np.ndarray, labels: dict[str, str]) -> None:
     be loaded is shown as unavailable."""
     readings = every_reading(digit, list(labels), runs.load)
     rows = [
-        {"model": label, "prediction": str(int(np.argmax(p))), "probability": max(p)}
+        {"model": label, "prediction": str(int(np.argmax(p))), "probability": 100 * max(p)}
         if (p := readings.get(name)) is not None
         else {"model": label, "prediction": "unavailable", "probability": None}
         for name, label in labels.items()
     ]
-    columns = {
-        "model": st.column_config.TextColumn("model", width="medium"),
-        "probability": st.column_config.ProgressColumn("probability", min_value=0.0, max_value=1.0, format="percent"),
+    columns = {  # whole names, and every probability with one decimal ("100.0%" beside "99.9%", never "99.99%")
+        "model": st.column_config.TextColumn("model", width="large"),
+        "prediction": st.column_config.TextColumn("reads", width="small"),
+        "probability": st.column_config.ProgressColumn(
+            "probability", min_value=0.0, max_value=100.0, format="%.1f%%", width="medium"
+        ),
     }
-    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config=columns)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config=columns, width="stretch")

@@ -56,6 +56,8 @@ def show() -> Sketch:
     st.slider("Brush width", min_value=6, max_value=40, value=BRUSH, key="brush")
     st.caption(CAPTION)
     st.session_state.shown_drawing = fingerprint(canvas.json_data)
+    if st.session_state.shown_drawing == EMPTY:  # the clear has reached the canvas: no stale drawing can come now,
+        st.session_state.cleared_drawing = None  # and the same strokes drawn again are a new drawing, read anew
     cleared = st.session_state.shown_drawing == st.session_state.cleared_drawing
     image = None if cleared else canvas.image_data
     return Sketch(image, brush, _digit(image))
@@ -76,6 +78,9 @@ def fingerprint(json_data: dict | None) -> str:
     """Identifies a drawing by its strokes."""
     objects = (json_data or {}).get("objects", [])
     return hashlib.sha1(json.dumps(objects, sort_keys=True).encode()).hexdigest()
+
+
+EMPTY = fingerprint(None)
 
 
 def _digit(image: np.ndarray | None) -> np.ndarray | None:
