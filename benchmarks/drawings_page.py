@@ -48,6 +48,7 @@ from mnist_app.data import load_mnist
 from mnist_app.drawings import DrawingStore, canvas_png
 from mnist_app.testing import ROOT, chromium, rss_mib, server_log_problems, streamlit_server
 from mnist_app.ui.cache import WARM_UP_AFTER_S
+from mnist_app.visitors import Visitor
 
 RESULTS = ROOT / "benchmarks" / "results"
 GOALS = {  # issue 27
@@ -186,7 +187,7 @@ def add_batches(store: DrawingStore, digits: Digits, config: Config, count: int,
         rows = k % len(digits.images)
         sessions = [f"bench-{s}" for s in k * config.sessions // max(count, config.count)]
         batch_readings = {key: p[rows] for key, p in (read or {}).items()}
-        store.add_many(digits.images[rows], digits.labels[rows], session_ids=sessions, readings=batch_readings)
+        store.add_many(digits.images[rows], digits.labels[rows], writers=sessions, readings=batch_readings)
         seconds = time.perf_counter() - start
         if seconds - reported > 30 or k[-1] + 1 == count:
             reported = seconds
@@ -482,7 +483,7 @@ def saves(store: DrawingStore, digits: Digits, read: dict, config: Config) -> di
 
     def save(k: int) -> None:
         store.add(digits.images[0], int(digits.labels[0]), canvas_png=canvas, predictions=predictions,
-                  versions=versions, model="numpy-mlp", brush=20, session_id=f"saver-{k}")  # fmt: skip
+                  versions=versions, model="numpy-mlp", brush=20, visitor=Visitor.of(f"saver-{k}"))  # fmt: skip
 
     def saver(k: int) -> None:
         save(k)  # untimed: opens this thread's connection, which a running server's pool keeps open

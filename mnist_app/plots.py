@@ -89,3 +89,21 @@ def _rgb(colours: np.ndarray, factor: int = SCALE) -> np.ndarray:
     """(h, w, 3) colours in [0, 1] -> uint8, each pixel a factor x factor square."""
     big = np.repeat(np.repeat(colours, factor, axis=0), factor, axis=1)
     return np.round(np.clip(big, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+SURE_BOX, UNSURE_BOX, MARK_BOX = (46, 204, 113), (243, 156, 18), (149, 165, 166)  # green, amber, grey
+
+
+def boxed(image: np.ndarray, digits: list[tuple[tuple[int, int, int, int], bool]], marks: list) -> np.ndarray:
+    """A canvas (H, W, 4) RGBA uint8 as (H, W, 3) RGB with a box around each digit read (green when sure, amber
+    when not), numbered in the order read, and a grey box around each mark that is no digit."""
+    from PIL import ImageDraw
+
+    picture = Image.fromarray(np.ascontiguousarray(image[..., :3]))
+    pen = ImageDraw.Draw(picture)
+    for order, ((x0, y0, x1, y1), sure) in enumerate(digits, 1):
+        pen.rectangle((x0, y0, x1 - 1, y1 - 1), outline=SURE_BOX if sure else UNSURE_BOX, width=3)
+        pen.text((x0 + 4, y0 + 2), str(order), fill=SURE_BOX if sure else UNSURE_BOX)
+    for x0, y0, x1, y1 in marks:
+        pen.rectangle((x0, y0, x1 - 1, y1 - 1), outline=MARK_BOX, width=2)
+    return np.asarray(picture)

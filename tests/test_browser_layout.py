@@ -49,12 +49,15 @@ def open_draw_page(server, viewport: dict, mode: str):
     if mode == "teach":
         choose_mode(page, "Teach")
         page.get_by_role("heading", name=re.compile(r"^Draw a \d$")).wait_for()
+    if mode == "number":
+        choose_mode(page, "Number")
+        page.get_by_role("heading", name="Write a number").wait_for()
     settle(page)
     return context, page
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-@pytest.mark.parametrize("mode", ["draw", "teach"])
+@pytest.mark.parametrize("mode", ["draw", "number", "teach"])
 def test_the_canvas_stays_where_it_was_from_stroke_to_stroke(server, four, viewport, mode):
     context, page = open_draw_page(server, viewport, mode)
     try:

@@ -23,11 +23,13 @@ class ImageTooLargeError(NumberImageError):
 
 @dataclass(frozen=True)
 class DigitReading:
-    """One digit of the number: its ten probabilities, read as the single-digit page reads one, and its box."""
+    """One digit of the number: its ten probabilities, read as the single-digit page reads one, its box, and the
+    (28, 28) image the model read (what the page shows, explains and saves)."""
 
     probabilities: np.ndarray
     reading: models.Reading
     box: Box
+    image: np.ndarray
 
     @property
     def digit(self) -> int:

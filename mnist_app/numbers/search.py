@@ -60,7 +60,9 @@ def reading_of(
     """The best path's digits and marks, given every candidate's probabilities."""
     path = best_path(pieces, probs, costs)
     digits = [
-        DigitReading(probs[k], models.read(probs[k], unsure_below), pieces.boxes[k]) for k, is_digit in path if is_digit
+        DigitReading(probs[k], models.read(probs[k], unsure_below), pieces.boxes[k], pieces.images[k])
+        for k, is_digit in path
+        if is_digit
     ]
     marks = tuple(pieces.boxes[k] for k, is_digit in path if not is_digit)
     return NumberReading(tuple(digits[:max_digits]), marks, len(digits), max_digits)

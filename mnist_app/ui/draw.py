@@ -15,12 +15,15 @@ import streamlit as st
 from mnist_app import legibility, models
 from mnist_app.drawings import StoreError
 from mnist_app.plots import enlarge
-from mnist_app.ui import explanation, reading, runs, sketchpad, teach
+from mnist_app.ui import explanation, number, reading, runs, sketchpad, teach
 from mnist_app.ui.store import collecting, get_store, save_drawing
 
 HEADLINE_PX = 112  # a subheader and two lines of caption: a phone's width wraps the longest caption once
-MODES = {"digit": "Digit", "teach": "Teach"}
-MODE_HELP = "Digit: draw any digit and watch the model read it. Teach: it asks for each digit, and learns your hand."
+MODES = {"digit": "Digit", "number": "Number", "teach": "Teach"}
+MODE_HELP = (
+    "Digit: draw one digit and watch the model read it. Number: write a whole number on a wide canvas. "
+    "Teach: it asks for each digit, and learns your handwriting."
+)
 
 labels = runs.offered()  # name -> what the page calls it
 names = list(labels)
@@ -36,7 +39,7 @@ if collecting():
         store = get_store()
     except StoreError as exc:  # saving (and teaching) is off, reading goes on
         store_error = exc
-modes = ["digit", "teach"] if store is not None and runs.training_on() else ["digit"]
+modes = ["digit", "number", "teach"] if store is not None and runs.training_on() else ["digit", "number"]
 
 choice, switch = st.columns([3, 2], vertical_alignment="bottom", wrap=False)  # one row, on a phone too
 name = choice.selectbox("Model", names, format_func=labels.get, key="model")
@@ -48,19 +51,38 @@ mode = switch.segmented_control(
 teaching = mode == "teach"
 
 headline = st.container(height=HEADLINE_PX, border=False)  # the reading, where a phone shows it without scrolling
+
+
+def loaded() -> models.Model:
+    """The chosen model, loaded after the canvas is shown; a broken one is said in the headline, and the page stops
+    there (the other choices above still work)."""
+    try:
+        with headline, st.spinner("Loading…"):  # inside the headline's fixed box: the canvas never moves when it goes
+            return runs.load(name)
+    except models.ModelLoadError as exc:
+        headline.error(f"{labels[name]} cannot be used: {exc}")
+        st.stop()
+
+
+if mode == "number":
+    sketch = sketchpad.show(number.WIDTH, number.KEY)
+    model = loaded()
+    read_as_number = number.read(sketch, model)
+    with headline:
+        title, caption = number.headline(read_as_number, model.label)
+        st.subheader(title)
+        st.caption(caption)
+    if read_as_number is not None and read_as_number.digits:
+        number.details(sketch, read_as_number, model, name, store)
+    st.stop()
+
 left, right = st.columns([1, 1.3], gap="large")
 with left:
     sketch = sketchpad.show()
 with right:
     compare = st.toggle("Compare every model on this drawing", key="compare")
     compared, explained = st.container(), st.container()  # each under its toggle
-
-try:
-    with headline, st.spinner("Loading…"):  # inside the headline's fixed box: the canvas never moves when it goes
-        model = runs.load(name)
-except models.ModelLoadError as exc:  # a broken model: say so kindly; the other choices above still work
-    headline.error(f"{labels[name]} cannot be used: {exc}")
-    st.stop()
+model = loaded()
 
 asked = teach.progress(store) if teaching else None
 read = None
@@ -125,8 +147,8 @@ with right:
         if last and last[2] == st.session_state.get("clears", 0) and saved is None:
             st.caption(f"Drawing #{last[0]} was saved as {last[1]}; the drawing changed since (Clear starts anew).")
         st.caption(
-            "Saving keeps the drawing, the digit you pick, each model's reading, the brush width, the time and a "
-            "random id of this visit: nothing about you."
+            "Saved drawings are public: the gallery, its downloads and training use them. Saving keeps the drawing, "
+            "the digit you pick, each model's reading, the brush width and the time: nothing about you."
         )
     chart, seen = st.columns([3, 2])
     chart.bar_chart(

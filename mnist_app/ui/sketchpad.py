@@ -33,8 +33,9 @@ class Sketch:
     digit: np.ndarray | None
 
 
-def show() -> Sketch:
-    """The canvas with Clear, the brush slider and how to use it; the drawing it holds."""
+def show(width: int = SIDE, key: str = "canvas") -> Sketch:
+    """The canvas (SIDE tall, `width` wide) with Clear, the brush slider and how to use it; the drawing it holds.
+    Each mode's canvas has its own key, so that a drawing of one is never read by another."""
     from streamlit_drawable_canvas import st_canvas  # looked up on every run: tests put a fake in sys.modules
 
     if "clears" not in st.session_state:
@@ -46,11 +47,11 @@ def show() -> Sketch:
         stroke_width=brush,
         stroke_color="#FFFFFF",
         background_color="#000000",
-        width=SIDE,
+        width=width,
         height=SIDE,
         drawing_mode="freedraw",
         return_image_data=True,
-        key="canvas",
+        key=key,
         initial_drawing={"objects": [], "clears": st.session_state.clears},
     )
     st.slider("Brush width", min_value=6, max_value=40, value=BRUSH, key="brush")

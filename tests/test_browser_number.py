@@ -1,0 +1,64 @@
+"""Number mode in Chromium: a held-out writer's digits written one stroke at a time on the wide canvas, with pauses,
+are read as the whole number, with a box round each digit; Save checks the typed number against what was read."""
+
+import re
+
+import pytest
+
+from mnist_app.drawings import DrawingStore
+from mnist_app.numbers.written import placed
+from mnist_app.testing import canvas_box, choose_mode, chromium, draw, readable_digits, settle, streamlit_server
+
+pytestmark = pytest.mark.browser
+NUMBER = (4, 0, 7)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("number")
+    with streamlit_server(folder / "streamlit.log") as (url, _), chromium() as browser:
+        yield url, browser, folder
+
+
+def number_strokes(digits) -> list:
+    """The digits 150 px tall, side by side with a gap of 40 px, in the canvas's pixels."""
+    strokes, left = [], 30.0
+    for digit in digits:
+        drawn = placed(digit, 150.0, left, 140.0)
+        strokes += drawn
+        left = max(s[:, 0].max() for s in drawn) + 40.0
+    return strokes
+
+
+def test_a_number_written_stroke_by_stroke_is_read_whole_and_its_digits_saved(server):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=60_000)
+    url, browser, folder = server
+    digits = readable_digits(("numpy-mlp",))
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    page.goto(url)
+    page.get_by_text("Draw a digit (0-9)").first.wait_for()
+    choose_mode(page, "Number")
+    page.get_by_role("heading", name="Write a number").wait_for()
+    box = canvas_box(page)
+    assert box["width"] >= 600  # room for six digits or more
+    for stroke in number_strokes([digits[d][0] for d in NUMBER]):
+        draw(page, box, [stroke])
+        settle(page, 300)
+        assert abs(canvas_box(page)["y"] - box["y"]) <= 2  # the canvas holds still between strokes
+    settle(page)
+    expect(page.get_by_role("heading", name="Number: 407")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Numbered as read"))).to_be_visible()  # the drawing with its boxes
+
+    page.get_by_label("The number you wrote").fill("47")
+    page.get_by_role("button", name="Save its digits").click()
+    expect(page.get_by_text("You typed 2 digits and 3 were found")).to_be_visible()
+    page.get_by_label("The number you wrote").fill("407")
+    page.get_by_role("button", name="Save its digits").click()
+    expect(page.get_by_text("Saved 3 digits, each under its label")).to_be_visible()
+    context.close()
+    saved = DrawingStore(f"sqlite:///{folder / 'drawings.sqlite'}").dataset()
+    assert sorted(saved.labels.tolist()) == sorted(NUMBER)  # each digit under its own label
