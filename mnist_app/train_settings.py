@@ -9,9 +9,10 @@ knob and its limit. This module imports nothing heavy.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from .keras_config import KerasConfig
@@ -22,8 +23,6 @@ MIN_DIGITS = 1_000
 MAX_EPOCHS = 50
 MAX_LAYERS, MAX_WIDTH = 4, 2048
 MAX_PARAMETERS = 3_000_000  # about 12 MB of float32 weights: the largest source MLP has 0.57 M
-BATCH_RANGE = (8, 2048)
-RATE_RANGE = (1e-5, 1.0)
 MAX_MINUTES = 15.0  # default wall-clock limit of one run; MNIST_APP_TRAIN_MINUTES changes it
 PEN_VARIANTS = 2  # drawings of each pen digit of writers 1-20, when the run asks for them
 CNN_PARAMETERS = 9 * 32 + 9 * 32 * 32 + 9 * 32 * 64 + 9 * 64 * 64 + 7 * 7 * 64 * 128 + 128 * 10  # about 0.47 M
@@ -69,36 +68,73 @@ NETWORKS: dict[str, Network] = {
 
 @dataclass(frozen=True)
 class Knob:
+    """One knob, declared once: the page draws its widget from this and the server's check accepts exactly what the
+    widget offers (as argparse's add_argument serves both the parser and --help).
+
+    `widget` is "text" (hidden layers), "choice" (`options`, shown through `names`), "switch", "steps" (a slider over
+    the numbers in `options`) or "range" (a slider from `low` to `high` by `step`)."""
+
     label: str
     help: str
-    options: tuple = ()  # a choice's options; empty for a number or a switch
+    widget: str
+    options: tuple = ()
+    names: Mapping[str, str] = field(default_factory=dict)
+    low: float = 0
+    high: float = 0
+    step: float = 1
+
+    def offered(self) -> tuple:
+        """Every value the page's widget offers (a "text" or "switch" knob: none listed)."""
+        if self.widget in ("choice", "steps"):
+            return self.options
+        if self.widget == "range":
+            count = round((self.high - self.low) / self.step)
+            return tuple(_on_grid(self.low + k * self.step, self.step) for k in range(count + 1))
+        return ()
 
 
+LOSS_LABELS = {"categorical_crossentropy": "softmax + cross-entropy", "binary_crossentropy": "sigmoid + binary CE"}
+RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3)
+BATCHES = (8, 16, 32, 64, 128, 256, 512, 1024)
 KNOBS: dict[str, Knob] = {
-    "hidden": Knob("Hidden layers", "Widths of the hidden layers, comma-separated (the NumPy network has one)."),
-    "activation": Knob("Activation", "What each hidden unit applies to its sum.", ("relu", "sigmoid", "tanh")),
+    "hidden": Knob(
+        "Hidden layers",
+        f"Widths of the hidden layers, comma-separated, each 1 to {MAX_WIDTH} (the NumPy network has one).",
+        "text",
+    ),
+    "activation": Knob(
+        "Activation", "What each hidden unit applies to its sum.", "choice", ("relu", "sigmoid", "tanh")
+    ),
     "loss": Knob(
         "Output and loss",
         "Softmax + cross-entropy picks one digit; sigmoid + binary cross-entropy scores each digit on its own, "
         "as the third source project did.",
-        ("categorical_crossentropy", "binary_crossentropy"),
+        "choice",
+        tuple(LOSS_LABELS),
+        LOSS_LABELS,
     ),
     "optimizer": Knob(
         "Optimizer",
         "How each step follows the gradient: plain SGD, SGD with momentum 0.9, RMSprop or Adam.",
+        "choice",
         ("sgd", "momentum", "rmsprop", "adam"),
     ),
-    "learning_rate": Knob("Learning rate", "The step size. Adam and RMSprop like 1e-3; SGD often wants 0.01-0.1."),
-    "batch_size": Knob("Batch size", "Digits per step: smaller is noisier and slower per epoch."),
-    "epochs": Knob("Epochs", "Passes over the training digits."),
+    "learning_rate": Knob(
+        "Learning rate", "The step size. Adam and RMSprop like 1e-3; SGD often wants 0.01-0.1.", "steps", RATES
+    ),
+    "batch_size": Knob("Batch size", "Digits per step: smaller is noisier and slower per epoch.", "steps", BATCHES),
+    "epochs": Knob("Epochs", "Passes over the training digits.", "range", low=1, high=MAX_EPOCHS),
     "early_stopping": Knob(
         "Early stopping (patience)",
         "Stop after this many epochs without a lower validation loss and keep the best epoch; 0 is off.",
+        "range",
+        high=10,
     ),
-    "dropout": Knob("Dropout", "Share of hidden units silenced at random in each training step."),
-    "batch_norm": Knob("BatchNorm", "Normalise each layer's inputs per batch."),
+    "dropout": Knob(
+        "Dropout", "Share of hidden units silenced at random in each training step.", "range", high=0.7, step=0.05
+    ),
+    "batch_norm": Knob("BatchNorm", "Normalise each layer's inputs per batch.", "switch"),
 }
-LOSS_LABELS = {"categorical_crossentropy": "softmax + cross-entropy", "binary_crossentropy": "sigmoid + binary CE"}
 
 
 @dataclass(frozen=True)
@@ -154,21 +190,21 @@ def to_config(network: str, values: Mapping[str, Any], data: DataSettings, seed:
 
 
 def check(knob: str, value: Any, base: Any) -> Any:
-    """One knob's value, checked against its limit and converted to the config's type."""
-    if knob == "hidden":
+    """One knob's value, checked against exactly what its widget offers and converted to the config's type."""
+    spec = KNOBS[knob]
+    if spec.widget == "text":
         return check_hidden(value, one_layer=isinstance(base.hidden, int))
-    if knob in ("activation", "loss", "optimizer"):
-        if value not in KNOBS[knob].options:
-            raise SettingsError(f"{KNOBS[knob].label}: {value!r} is not one of {', '.join(KNOBS[knob].options)}")
-        return value
-    if knob == "batch_norm":
+    if spec.widget == "switch":
         return bool(value)
-    if knob == "dropout":
-        return _number(knob, value, float, 0.0, 0.9)
-    if knob == "learning_rate":
-        return _number(knob, value, float, *RATE_RANGE)
-    limits = {"batch_size": BATCH_RANGE, "epochs": (1, MAX_EPOCHS), "early_stopping": (0, MAX_EPOCHS)}
-    return _number(knob, value, int, *limits[knob])
+    if spec.widget == "choice":
+        if value not in spec.options:
+            raise SettingsError(f"{spec.label}: {value!r} is not one of {', '.join(spec.options)}")
+        return value
+    kind = type(getattr(base, knob))
+    number = _number(spec, value, kind)
+    if not any(math.isclose(number, offered, rel_tol=1e-9, abs_tol=1e-12) for offered in spec.offered()):
+        raise SettingsError(f"{spec.label}: {value!r} is not offered; {_limits(spec)}")
+    return number
 
 
 def check_hidden(value: Any, one_layer: bool) -> int | tuple[int, ...]:
@@ -199,14 +235,26 @@ def check_data(data: DataSettings) -> None:
         raise SettingsError(f"MNIST digits: {data.digits!r}; the limit is {MIN_DIGITS:,} to {MNIST_TRAIN:,}")
 
 
-def _number(knob: str, value: Any, kind: type, low: float, high: float):
+def _number(spec: Knob, value: Any, kind: type):
     try:
         number = kind(value)
     except (TypeError, ValueError):
-        raise SettingsError(f"{KNOBS[knob].label}: {value!r} is not a number") from None
-    if isinstance(value, bool) or number != number or not low <= number <= high:  # number != number: NaN
-        raise SettingsError(f"{KNOBS[knob].label}: {value!r} is out of its limits, {low:g} to {high:g}")
+        raise SettingsError(f"{spec.label}: {value!r} is not a number") from None
+    if isinstance(value, bool) or number != number:  # number != number: NaN
+        raise SettingsError(f"{spec.label}: {value!r} is not a number")
     return number
+
+
+def _limits(spec: Knob) -> str:
+    """What a number knob offers, in words."""
+    if spec.widget == "steps":
+        return "one of " + ", ".join(f"{v:g}" for v in spec.options)
+    return f"{spec.low:g} to {spec.high:g} in steps of {spec.step:g}"
+
+
+def _on_grid(value: float, step: float) -> float:
+    """A range's step, without float noise (0.15000000000000002 -> 0.15); a whole number stays an int."""
+    return round(value, 6) if isinstance(step, float) else int(value)
 
 
 def parameters(config) -> int:

@@ -3,14 +3,16 @@ off, MNIST missing. Runs are laid out as training_jobs writes them; the finished
 
 import json
 import os
+import re
 import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from mnist_app import train_settings as settings
 from mnist_app import training_jobs as jobs
 from mnist_app.testing import ROOT, SAMPLE, tiny_pen_env
-from mnist_app.train_settings import DataSettings, defaults
+from mnist_app.train_settings import NETWORKS, DataSettings, defaults
 from mnist_app.visitors import Visitor
 
 TRAIN = "mnist_app/ui/train.py"
@@ -171,3 +173,27 @@ def test_a_stopped_run_says_so_once_and_keeps_its_curves_beside_its_end(root):
     assert any(w.endswith("stopped by you before its first epoch ended: nothing to keep") for w in said), said
     assert not any("stopped. stopped" in w for w in said)
     assert len(at.get("vega_lite_chart")) >= 2  # loss and accuracy, still there after the run
+
+
+@pytest.mark.parametrize("network", list(NETWORKS))
+def test_every_knob_the_page_offers_is_exactly_what_the_server_accepts(root, network):
+    """Each knob's widget is drawn from its declaration: its ends and steps are the server's, and every value it
+    offers is accepted while the next step past either end is refused."""
+    at = train_page()
+    at.radio(key="train_network").set_value(network).run()
+    for knob in settings.NETWORKS[network].knobs:
+        spec, key = settings.KNOBS[knob], f"knob_{network}_{knob}"
+        if spec.widget == "range":
+            proto = at.slider(key=key).proto
+            assert (proto.min, proto.max, proto.step) == pytest.approx((spec.low, spec.high, spec.step)), knob
+        elif spec.widget == "steps":
+            assert list(at.select_slider(key=key).proto.options) == [f"{v:g}" for v in spec.options], knob
+        elif spec.widget == "choice":
+            assert list(at.selectbox(key=key).options) == [spec.names.get(o, o) for o in spec.options], knob
+        values = defaults(network)
+        for offered in spec.offered():
+            settings.to_config(network, values | {knob: offered}, DataSettings())
+        if spec.widget == "range":
+            for beyond in (spec.low - spec.step, spec.high + spec.step):
+                with pytest.raises(settings.SettingsError, match=re.escape(spec.label)):
+                    settings.to_config(network, values | {knob: type(values[knob])(beyond)}, DataSettings())

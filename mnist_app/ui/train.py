@@ -39,31 +39,26 @@ def _render_heldout() -> threading.Thread:
     return thread
 
 
-RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3)
-BATCHES = (16, 32, 64, 128, 256, 512)
-
-
 def knob_widget(network: str, knob: str, default):
-    """The widget of one knob, keyed per network so that each network keeps its own values."""
-    about, key = settings.KNOBS[knob], f"knob_{network}_{knob}"
-    if knob == "hidden":
+    """The widget of one knob, drawn from its declaration alone (settings.KNOBS: what it offers is what the server
+    accepts), keyed per network so that each network keeps its own values."""
+    spec, key = settings.KNOBS[knob], f"knob_{network}_{knob}"
+    label = spec.label  # one name for the widget, the check's errors and the run's description
+    if spec.widget == "text":
         text = str(default) if isinstance(default, int) else ", ".join(str(w) for w in default)
-        return st.text_input(about.label, text, help=about.help, key=key)
-    if about.options:
-        names = settings.LOSS_LABELS if knob == "loss" else {}
-        index = about.options.index(default)
+        return st.text_input(label, text, help=spec.help, key=key)
+    if spec.widget == "choice":
+        index = spec.options.index(default)
         return st.selectbox(
-            about.label, about.options, index, format_func=lambda o: names.get(o, o), help=about.help, key=key
+            label, spec.options, index, format_func=lambda o: spec.names.get(o, o), help=spec.help, key=key
         )
-    if knob == "batch_norm":
-        return st.toggle(about.label, default, help=about.help, key=key)
-    if knob in ("learning_rate", "batch_size"):
-        options = RATES if knob == "learning_rate" else BATCHES
-        return st.select_slider(about.label, options, default, format_func=lambda v: f"{v:g}", help=about.help, key=key)
-    if knob == "dropout":
-        return st.slider(about.label, 0.0, 0.7, float(default), 0.05, help=about.help, key=key)
-    top = settings.MAX_EPOCHS if knob == "epochs" else 10
-    return st.slider(about.label, 0 if knob == "early_stopping" else 1, top, int(default), help=about.help, key=key)
+    if spec.widget == "switch":
+        return st.toggle(label, default, help=spec.help, key=key)
+    if spec.widget == "steps":
+        return st.select_slider(label, spec.options, default, format_func=lambda v: f"{v:g}", help=spec.help, key=key)
+    kind = type(default)
+    low, high, step = kind(spec.low), kind(spec.high), kind(spec.step)
+    return st.slider(label, low, high, kind(default), step, help=spec.help, key=key)
 
 
 def knobs() -> tuple[str, dict, settings.DataSettings]:
