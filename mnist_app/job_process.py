@@ -103,7 +103,7 @@ class JobListener(TrainingListener):
 
 
 def training_data(job: Job, config, mnist) -> TrainingData:
-    """The first `digits` MNIST training digits (a tenth for validation), plus the pen drawings if asked."""
+    """The first `digits` MNIST training digits (the run's validation share kept aside), plus pen drawings if asked."""
     from .data import split_validation, to_float
 
     images, labels = mnist.x_train[: job.data.digits], mnist.y_train[: job.data.digits]

@@ -42,13 +42,13 @@ class Network:
     about: str
 
 
-COMMON = ("optimizer", "learning_rate", "batch_size", "epochs", "early_stopping")
+COMMON = ("optimizer", "learning_rate", "batch_size", "epochs", "early_stopping", "val_fraction")
 NETWORKS: dict[str, Network] = {
     # the defaults reach >= 97% MNIST test accuracy in seconds on 2 cores (benchmarks/train_page.py)
     "numpy": Network(
         "NumPy MLP, written from scratch",
         NumpyMLPConfig(hidden=128, optimizer="adam", learning_rate=1e-3, batch_size=64, epochs=6, init="he"),
-        ("hidden", *COMMON),
+        ("hidden", "init", *COMMON),
         "784 inputs, one hidden ReLU layer, ten softmax outputs; hand-written backprop (mnist_app/numpy_net.py)",
     ),
     "keras-mlp": Network(
@@ -134,12 +134,28 @@ KNOBS: dict[str, Knob] = {
         "Dropout", "Share of hidden units silenced at random in each training step.", "range", high=0.7, step=0.05
     ),
     "batch_norm": Knob("BatchNorm", "Normalise each layer's inputs per batch.", "switch"),
+    "init": Knob(
+        "Weight initialisation",
+        "The random weights training starts from: He's, scaled to each layer's inputs for ReLU, or N(0, 0.01), the "
+        "NumPy source project's (its small start learns slower).",
+        "choice",
+        ("he", "small"),
+        {"he": "He (scaled for ReLU)", "small": "N(0, 0.01), the source's"},
+    ),
+    "val_fraction": Knob(
+        "Validation share",
+        "Share of the MNIST training digits kept aside to measure each epoch (and to stop early): never trained on.",
+        "range",
+        low=0.05,
+        high=0.3,
+        step=0.05,
+    ),
 }
 
 
 @dataclass(frozen=True)
 class DataSettings:
-    """What a run trains on: the first `digits` MNIST training digits (a tenth of them for validation),
+    """What a run trains on: the first `digits` MNIST training digits (the validation share of them kept aside),
     optionally distorted afresh each epoch, optionally with the pen drawings of writers 1-20."""
 
     digits: int = MNIST_TRAIN
@@ -172,7 +188,7 @@ def to_config(network: str, values: Mapping[str, Any], data: DataSettings, seed:
         raise SettingsError(f"{chosen.label} has no knob {', '.join(sorted(unknown))}")
     checked = {knob: check(knob, value, chosen.base) for knob, value in values.items()}
     check_data(data)
-    extra = {"augment": data.augment, "seed": seed, "label": label, "val_fraction": 0.1}
+    extra = {"augment": data.augment, "seed": seed, "label": label}
     if data.pen:
         from .pen_training import TRAINING_WRITERS
 
@@ -281,4 +297,6 @@ def describe(network: str, values: Mapping[str, Any]) -> str:
         parts.append("BatchNorm")
     if values.get("early_stopping"):
         parts.append(f"early stopping {values['early_stopping']}")
+    if values.get("init") == "small":
+        parts.append("N(0, 0.01) init")
     return ", ".join(p for p in parts if p)

@@ -75,7 +75,7 @@ def knobs() -> tuple[str, dict, settings.DataSettings]:
         settings.MNIST_TRAIN,
         settings.MNIST_TRAIN,
         1000,
-        help="The first N of MNIST's 60,000 training digits; a tenth of them are kept aside for validation.",
+        help="The first N of MNIST's 60,000 training digits; the validation share of them is kept aside.",
         key="train_digits",
     )
     augment = st.toggle(
