@@ -81,6 +81,6 @@ def test_weight_initialisation_and_the_validation_share_are_knobs_that_reach_the
     values = settings.defaults("numpy") | {"init": "small", "val_fraction": 0.2, "optimizer": "sgd"}
     config = settings.to_config("numpy", values | {"learning_rate": 0.01, "batch_size": 32}, settings.DataSettings())
     assert (config.init, config.val_fraction, config.learning_rate, config.batch_size) == ("small", 0.2, 0.01, 32)
-    assert "N(0, 0.01) init" in config.description
+    assert "N(0, 0.01) init" in settings.describe("numpy", values)
     keras = settings.to_config("keras-mlp", settings.defaults("keras-mlp") | {"val_fraction": 0.3}, DataSettings())
     assert keras.val_fraction == 0.3
