@@ -46,7 +46,7 @@ from PIL import Image
 from mnist_app import models, readings
 from mnist_app.data import load_mnist
 from mnist_app.drawings import DrawingStore, canvas_png
-from mnist_app.testing import ROOT, chromium, rss_mib, server_log_problems, streamlit_server
+from mnist_app.testing import ROOT, chromium, opened_option, rss_mib, server_log_problems, streamlit_server
 from mnist_app.ui.cache import WARM_UP_AFTER_S
 from mnist_app.visitors import Visitor
 
@@ -360,17 +360,7 @@ def expected(store: DrawingStore, numpy_version: tuple[str, str], config: Config
 
 def choose(page, label: str, option: str, ids: list[int]) -> float:
     """Picks an option of the gallery's selectbox; seconds from the click until the gallery shows `ids`."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(label, exact=True))
-    option = page.get_by_role("option", name=option, exact=True)
-    for _ in range(5):  # a rerun that ends meanwhile redraws the selectbox closed
-        box.click()
-        try:
-            option.wait_for(state="visible", timeout=5_000)
-            break
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
+    option = opened_option(page, label, option)
     start = time.perf_counter()
     option.click()
     shown(page, ids)

@@ -461,15 +461,20 @@ def choose_mode(page, mode: str) -> None:
 
 def choose_model(page, label: str) -> None:
     """Picks a model by what the Draw page calls it, in its Model select box."""
+    opened_option(page, "Model", label).click()
+
+
+def opened_option(page, box_label: str, option: str):
+    """Opens the select box labelled `box_label` and returns its `option`, shown and ready to click."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Model", exact=True))
-    option = page.get_by_role("option", name=label, exact=True)
+    box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(box_label, exact=True))
+    shown = page.get_by_role("option", name=option, exact=True)
     for _ in range(5):  # a rerun that ends meanwhile redraws the select box closed
         box.click()
         try:
-            option.wait_for(state="visible", timeout=5_000)
+            shown.wait_for(state="visible", timeout=5_000)
             break
         except PlaywrightTimeout:
             page.keyboard.press("Escape")
-    option.click()
+    return shown

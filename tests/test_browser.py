@@ -286,9 +286,7 @@ def test_the_diagnostics_model_is_in_the_url_and_a_reload_keeps_it(page):
 
     page.get_by_role("link", name="Diagnostics").click()
     label = models.label_of("keras-cnn")
-    box = page.get_by_role("combobox", name="Model")
-    box.click()
-    page.get_by_role("option", name=label, exact=True).click()
+    choose_model(page, label)  # the Diagnostics page's Model select box, as the Draw page's
     expect(page).to_have_url(re.compile(r"[?&]diagnostics_model=Keras\+CNN"))
     page.reload()
     expect(page.get_by_role("combobox", name="Model")).to_have_value(label)
