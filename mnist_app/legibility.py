@@ -81,11 +81,13 @@ def measure_ink(ink: np.ndarray) -> Ink:
 def problem(image: np.ndarray, model=None) -> str | None:
     """NOT_A_DIGIT (a dot, a dash, an X, a scribble), TOO_SMALL, or None for a drawing that may be a digit.
 
-    Given a model (a models.Model or its name), also SEVERAL_DIGITS: the drawing reads as two or more digits.
+    Given a model (a models.Model or its name), also SEVERAL_DIGITS: the drawing reads as two or more digits. A
+    dash is never several digits, however the number reader would cut it (into 1s, say).
     """
-    if model is not None and several_digits(image, model):
+    ink = ink_map(image)
+    if model is not None and measure_ink(ink).rise >= FLAT and several_digits(image, model):
         return SEVERAL_DIGITS
-    return ink_problem(ink_map(image))
+    return ink_problem(ink)
 
 
 def several_digits(image: np.ndarray, model) -> bool:

@@ -296,6 +296,22 @@ async def draw_async(page, strokes) -> None:
         await page.mouse.up()
 
 
+async def choose_model_async(page, label: str) -> None:
+    """`choose_model`, for the load test's async pages."""
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+    box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Model", exact=True))
+    option = page.get_by_role("option", name=label, exact=True)
+    for _ in range(5):  # a rerun that ends meanwhile redraws the select box closed
+        await box.click()
+        try:
+            await option.wait_for(state="visible", timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            await page.keyboard.press("Escape")
+    await option.click()
+
+
 async def one_user(browser, url: str, name: str, digit, save: bool = False) -> tuple[str, str]:
     """A fresh browser context (its own Streamlit session): choose a model, draw, read the answer (and save it)."""
     from playwright.async_api import expect
@@ -305,7 +321,7 @@ async def one_user(browser, url: str, name: str, digit, save: bool = False) -> t
     page.set_default_timeout(180_000)  # 16 sessions starting at once on 2 busy cores: each waits its turn
     await page.goto(url)
     await page.get_by_text("Draw a digit (0-9)").wait_for(timeout=120_000)
-    await page.get_by_text(models.label_of(name), exact=True).click()
+    await choose_model_async(page, models.label_of(name))
     await expect(page.get_by_text(f"· {models.label_of(name)}")).to_have_count(0, timeout=60_000)
     await settle_async(page)  # the model loaded: its spinner, beside its name, gone
     await draw_async(page, canvas_strokes(digit))

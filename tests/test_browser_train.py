@@ -38,7 +38,7 @@ def open_train_page(server):
 
 def set_slider(page, label: str, key: str) -> None:
     """Move a slider to its end ('End') or start ('Home') with the keyboard, as a person can."""
-    page.get_by_role("slider", name=label).focus()
+    page.get_by_role("slider", name=label, exact=True).focus()
     page.keyboard.press(key)
     settle(page)
 
@@ -51,7 +51,7 @@ def test_a_run_trains_live_and_its_network_reads_a_drawing_on_the_draw_page(serv
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_text(re.compile(r"Epoch \d+/6 · [\d,]+ digits/s · \d+ s left"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"MNIST test accuracy: \d+\.\d\d%"))).to_be_visible()
-    expect(page.get_by_text(f"{RUN}: finished.", exact=False)).to_be_visible()
+    expect(page.get_by_text(f"{RUN} finished: ", exact=False)).to_be_visible()
 
     page.get_by_role("button", name="Keep").click()
     expect(page.get_by_text(re.compile(rf"#1 {RUN}, \d+\.\d\d% on MNIST"))).to_be_visible()
@@ -60,7 +60,7 @@ def test_a_run_trains_live_and_its_network_reads_a_drawing_on_the_draw_page(serv
 
     page.get_by_role("button", name="Draw with it").click()
     page.get_by_text("Draw a digit (0-9)").wait_for()
-    expect(page.get_by_role("radio", name=RUN)).to_be_checked()
+    expect(page.get_by_role("combobox", name="Model")).to_have_value(RUN)
     settle(page)
     draw(page, canvas_box(page), [np.array(stroke, dtype=float) for stroke in ONE])
     expect(page.get_by_role("heading", name=re.compile(r"Prediction: \d|Not sure: \d or \d\?"))).to_be_visible()

@@ -80,20 +80,20 @@ def test_behind_ends_even_where_presets_need_each_other():
     assert set(kinds.behind(["a"], {"a": ("b",), "b": ("a",)}.get)) == {"a", "b"}
 
 
-def readme_rows() -> dict[str, str]:
-    """The README's first table row about each preset (the Results table's): model name -> the row."""
+def results_rows() -> dict[str, str]:
+    """docs/results.md's first table row about each preset (its table of every model): model name -> the row."""
     rows = {}
-    for line in (ROOT / "README.md").read_text().splitlines():
+    for line in (ROOT / "docs" / "results.md").read_text().splitlines():
         name = line.split("`")[1] if line.startswith("| `") else ""
         if name in kinds.NAMES:
             rows.setdefault(name, line)
     return rows
 
 
-def test_the_readme_results_name_models_on_mnist_only_so_the_next_test_has_something_to_check():
-    assert any("on MNIST only" in row for row in readme_rows().values())
+def test_the_results_table_names_models_on_mnist_only_so_the_next_test_has_something_to_check():
+    assert any("on MNIST only" in row for row in results_rows().values())
 
 
-@pytest.mark.parametrize("name", readme_rows())
-def test_a_model_is_labelled_mnist_only_where_the_readme_says_it_is_on_mnist_only(name):
-    assert kinds.preset(name).label.endswith("(MNIST only)") == ("on MNIST only" in readme_rows()[name])
+@pytest.mark.parametrize("name", results_rows())
+def test_a_model_is_labelled_mnist_only_where_the_results_say_it_is_on_mnist_only(name):
+    assert kinds.preset(name).label.endswith("(MNIST only)") == ("on MNIST only" in results_rows()[name])
