@@ -11,7 +11,7 @@ import base64
 import io
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 SCALE = 8  # each of the 28x28 pixels drawn 8x8: big enough to see each one, as "What the model sees" shows them
 PANEL = 28 * SCALE
@@ -97,8 +97,6 @@ SURE_BOX, UNSURE_BOX, MARK_BOX = (46, 204, 113), (243, 156, 18), (149, 165, 166)
 def boxed(image: np.ndarray, digits: list[tuple[tuple[int, int, int, int], bool]], marks: list) -> np.ndarray:
     """A canvas (H, W, 4) RGBA uint8 as (H, W, 3) RGB with a box around each digit read (green when sure, amber
     when not), numbered in the order read, and a grey box around each mark that is no digit."""
-    from PIL import ImageDraw
-
     picture = Image.fromarray(np.ascontiguousarray(image[..., :3]))
     pen = ImageDraw.Draw(picture)
     for order, ((x0, y0, x1, y1), sure) in enumerate(digits, 1):

@@ -43,22 +43,23 @@ def knob_widget(network: str, knob: str, default):
     """The widget of one knob, drawn from its declaration alone (settings.KNOBS: what it offers is what the server
     accepts), keyed per network so that each network keeps its own values."""
     spec, key = settings.KNOBS[knob], f"knob_{network}_{knob}"
-    label = spec.label  # one name for the widget, the check's errors and the run's description
     if spec.widget == "text":
         text = str(default) if isinstance(default, int) else ", ".join(str(w) for w in default)
-        return st.text_input(label, text, help=spec.help, key=key)
+        return st.text_input(spec.label, text, help=spec.help, key=key)
     if spec.widget == "choice":
         index = spec.options.index(default)
         return st.selectbox(
-            label, spec.options, index, format_func=lambda o: spec.names.get(o, o), help=spec.help, key=key
+            spec.label, spec.options, index, format_func=lambda o: spec.names.get(o, o), help=spec.help, key=key
         )
     if spec.widget == "switch":
-        return st.toggle(label, default, help=spec.help, key=key)
+        return st.toggle(spec.label, default, help=spec.help, key=key)
     if spec.widget == "steps":
-        return st.select_slider(label, spec.options, default, format_func=lambda v: f"{v:g}", help=spec.help, key=key)
+        return st.select_slider(
+            spec.label, spec.options, default, format_func=lambda v: f"{v:g}", help=spec.help, key=key
+        )
     kind = type(default)
     low, high, step = kind(spec.low), kind(spec.high), kind(spec.step)
-    return st.slider(label, low, high, kind(default), step, help=spec.help, key=key)
+    return st.slider(spec.label, low, high, kind(default), step, help=spec.help, key=key)
 
 
 def knobs() -> tuple[str, dict, settings.DataSettings]:
