@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_app import calibration, pen_training, pendigits
 from mnist_app.artifacts import write_json
 from mnist_app.contract import TrainingData, in_chunks
 from mnist_app.data import (
@@ -31,22 +30,24 @@ from mnist_app.data import (
     Mnist,
     MnistDataError,
     load_mnist,
+    pen_training,
+    pendigits,
     split_validation,
     to_float,
     write_replay,
 )
-from mnist_app.drawings import DrawingStore, DrawnSet, StoreError, split_by_session
-from mnist_app.kinds import NAMES, PresetCycleError, behind, kind_of, needs, preset, training_order
 from mnist_app.models import (
     CALIBRATED,
     MODELS_DIR,
     SHIPPED,
     Model,
     ModelLoadError,
+    calibration,
     load,
     model_dir,
     twins_dir,
 )
+from mnist_app.models.kinds import NAMES, PresetCycleError, behind, kind_of, needs, preset, training_order
 from mnist_app.reports import (
     ReportMissingError,
     build_report,
@@ -56,6 +57,8 @@ from mnist_app.reports import (
     write_figure,
     write_reports,
 )
+from mnist_app.store.drawings import DrawingStore, StoreError
+from mnist_app.store.rows import DrawnSet, split_by_session
 
 # `all`: the shipped models and every model they start from or average (the presets say which); `expand` puts
 # each model after those it needs

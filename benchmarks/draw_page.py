@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,7 +20,9 @@ import numpy as np
 
 from mnist_app import models
 from mnist_app.artifacts import write_json
-from mnist_app.testing import (
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test scaffolding lives with the tests
+from scaffold import (
     canvas_box,
     canvas_strokes,
     choose_model,

@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import re
+import sys
 import tempfile
 import threading
 import time
@@ -43,12 +44,17 @@ import numpy as np
 import sqlalchemy as sa
 from PIL import Image
 
-from mnist_app import models, readings
+from mnist_app import models
 from mnist_app.data import load_mnist
-from mnist_app.drawings import DrawingStore, canvas_png
-from mnist_app.testing import ROOT, chromium, opened_option, rss_mib, server_log_problems, streamlit_server
+from mnist_app.store import readings
+from mnist_app.store.drawings import DrawingStore
+from mnist_app.store.rows import canvas_png
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test scaffolding lives with the tests
+from mnist_app.store.visitors import Visitor
 from mnist_app.ui.cache import WARM_UP_AFTER_S
-from mnist_app.visitors import Visitor
+
+from scaffold import ROOT, chromium, opened_option, rss_mib, server_log_problems, streamlit_server
 
 RESULTS = ROOT / "benchmarks" / "results"
 GOALS = {  # issue 27

@@ -26,11 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_app import calibration, kinds, models, pendigits, reports
+from mnist_app import models, reports
 from mnist_app.artifacts import atomic_path, write_json
 from mnist_app.contract import in_chunks
-from mnist_app.metrics import classification_report, per_writer, top_confusions
+from mnist_app.data import pendigits
+from mnist_app.models import calibration, kinds
 from mnist_app.preprocess import canvas_to_mnist
+from mnist_app.reports.metrics import classification_report, per_writer, top_confusions
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = models.MODELS_DIR / reports.DRAWN_RESULTS
@@ -167,7 +169,7 @@ def pen_digits(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, np.nda
 
 def stored_drawings(url: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """The drawings saved in the app, with the labels their authors gave, and their visits; what was used."""
-    from mnist_app.drawings import DrawingStore, StoreError
+    from mnist_app.store.drawings import DrawingStore, StoreError
 
     try:
         store = DrawingStore(url)

@@ -22,10 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_app import explain, models, pendigits
+from mnist_app import models
 from mnist_app.artifacts import atomic_path, write_json
 from mnist_app.contract import in_chunks
+from mnist_app.data import pendigits
 from mnist_app.preprocess import INK_THRESHOLD, canvas_to_mnist
+from mnist_app.reading import explain
 
 ROOT = Path(__file__).resolve().parent.parent
 

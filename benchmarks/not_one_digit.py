@@ -19,10 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_app import legibility, models, pendigits
+from mnist_app import models, numbers
 from mnist_app.artifacts import write_json
+from mnist_app.data import pendigits
 from mnist_app.numbers import written
 from mnist_app.preprocess import canvas_to_mnist
+from mnist_app.reading import legibility
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "not_one_digit.json"
@@ -67,7 +69,7 @@ def cases(digits: list[pendigits.PenDigit], args: argparse.Namespace) -> dict[st
 def named(model: models.Model, image: np.ndarray, with_model: bool) -> tuple[bool, int]:
     """(the page names one sure digit, which), with the ink-only check or with the model's too."""
     reading = models.read(model.predict_proba(canvas_to_mnist(image)[None])[0], model.unsure_below)
-    found = legibility.problem(image, model if with_model else None)
+    found = numbers.one_digit_problem(image, model) if with_model else legibility.problem(image)
     return found is None and not reading.unsure, reading.digit
 
 

@@ -1,8 +1,8 @@
 """Teach your handwriting: how much does a shipped model gain from 30 of one person's drawings, what does it forget,
 and how long does teaching take? Each held-out pen writer (21-30) is one person: they teach the first 3 drawings of
 each digit (30), and the rest of their drawings (about 220) measure it, before and after; forgetting is measured on
-MNIST's test digits. The drawings are the benchmark recipe's (mnist_app/heldout.py, as benchmarks/drawn_digits.py
-draws them); the recipe is mnist_app/personal.py's RECIPE, replaying the shipped MNIST digits (data.load_replay).
+MNIST's test digits. The drawings are the benchmark recipe's (mnist_app/data/heldout.py, as benchmarks/drawn_digits.py
+draws them); the recipe is mnist_app/training/personal.py's RECIPE, replaying the shipped MNIST digits (load_replay).
 
     python benchmarks/personal.py --curve                      # every shipped model, and the learning curve
     python benchmarks/personal.py --models numpy-mlp keras-mlp  # some of them
@@ -25,9 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_app import heldout, models, personal, training_jobs
+from mnist_app import models
 from mnist_app.artifacts import write_json
-from mnist_app.data import load_mnist, to_float
+from mnist_app.data import heldout, load_mnist, to_float
+from mnist_app.training import jobs as training_jobs
+from mnist_app.training import personal
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TAUGHT_PER_DIGIT = 3

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_app import models, pendigits
+from mnist_app import models
 from mnist_app.artifacts import write_json
+from mnist_app.data import pendigits
 from mnist_app.numbers import read_number, written
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -27,11 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_app import explain, models, pendigits
+from mnist_app import models
 from mnist_app.artifacts import atomic_path, write_json
+from mnist_app.data import pendigits
 from mnist_app.preprocess import canvas_to_mnist
+from mnist_app.reading import explain
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the test scaffolding (a real server, Chromium) lives with the tests
 RESULTS = ROOT / "benchmarks" / "results"
 SWITCHED = ("keras-cnn", "keras-mlp", "ensemble")
 SECTIONS = ("Drawn digits and confidence", "MNIST test set", "Training curves")  # the Diagnostics page's tabs
@@ -91,7 +94,7 @@ def inference(count: int) -> dict:
 
 def server(tmp: Path) -> dict:
     """What a person feels in Chromium: start-up, first readings, page and model switches; memory under load."""
-    from mnist_app.testing import load_jobs, many_users, readable_digits, rss_mib, streamlit_server
+    from scaffold import load_jobs, many_users, readable_digits, rss_mib, streamlit_server
 
     digits = readable_digits(models.SHIPPED, per_label=2)
     digit = digits[4][0]
@@ -108,7 +111,7 @@ def server(tmp: Path) -> dict:
 
 def first_readings(url: str, process, digit, start: float) -> dict:
     """One browser: the first readings since `start` (the server's), page and model switches, and memory."""
-    from mnist_app.testing import canvas_box, canvas_strokes, chromium, draw, rss_mib, settle, timed
+    from scaffold import canvas_box, canvas_strokes, chromium, draw, rss_mib, settle, timed
 
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
@@ -163,7 +166,8 @@ def memory_of_sharing() -> dict:
     """Resident memory of a process holding every shipped model, the ensemble's members loaded apart or shared
     with the models already held (as the page's cache shares them)."""
     code = (
-        "import sys; from mnist_app import models; from mnist_app.testing import rss_mib; import os\n"
+        f"import sys; sys.path.insert(0, {str(ROOT / 'tests')!r}); import os\n"
+        "from mnist_app import models; from scaffold import rss_mib\n"
         "held = {name: models.load(name) for name in models.SHIPPED if name != 'ensemble'}\n"
         "share = sys.argv[1] == 'shared'\n"
         "ensemble = models.load('ensemble', load_member=(lambda m: held.get(m) or models.load(m)) if share else None)\n"
@@ -182,7 +186,7 @@ def memory_of_sharing() -> dict:
 def training(n_digits: int) -> dict:
     """One epoch (the second, after warm-up) of 784-128-10, SGD 0.01, batch 32, on the same digits."""
     from mnist_app.data import load_mnist, to_float
-    from mnist_app.numpy_net import NumpyMLPConfig, train
+    from mnist_app.models.numpy_net import NumpyMLPConfig, train
 
     mnist = load_mnist()
     x, y = to_float(mnist.x_train[:n_digits]), mnist.y_train[:n_digits]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,8 +24,10 @@ import numpy as np
 
 from mnist_app import models
 from mnist_app.artifacts import write_json
-from mnist_app.pen_training import default_cache
-from mnist_app.testing import (
+from mnist_app.data.pen_training import default_cache
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test scaffolding lives with the tests
+from scaffold import (
     canvas_box,
     canvas_strokes,
     chromium,

@@ -8,11 +8,14 @@ Tests never write into the work tree; this is the one command that refreshes the
 from __future__ import annotations
 
 import re
+import sys
 import tempfile
 from pathlib import Path
 
 from mnist_app import models
-from mnist_app.testing import canvas_box, canvas_strokes, chromium, draw, readable_digits, settle, streamlit_server
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test scaffolding lives with the tests
+from scaffold import canvas_box, canvas_strokes, chromium, draw, readable_digits, settle, streamlit_server
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 

@@ -59,7 +59,7 @@ def validate_images(images: np.ndarray) -> np.ndarray:
 
 class TrainingListener:
     """Hears a training run, the same way from every kind: the NumPy trainer calls it directly, Keras through a
-    callback (keras_models.Listening). The default hears nothing and never stops.
+    callback (keras_training.Listening). The default hears nothing and never stops.
 
     `on_batch` follows every batch with the epoch's running mean loss and accuracy; `on_epoch` follows every
     epoch with its history row (HISTORY_KEYS). When `stop_requested()` turns true, the trainer ends the run

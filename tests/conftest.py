@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from mnist_app.data import Mnist, load_npz
-from mnist_app.testing import SAMPLE, postgres_schema, require
+
+from scaffold import SAMPLE, postgres_schema, require
 
 
 @pytest.fixture(scope="session")

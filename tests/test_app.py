@@ -11,10 +11,14 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from mnist_app import ensemble, legibility, models, pendigits, reports
-from mnist_app.kinds import preset
+from mnist_app import models, reports
+from mnist_app.data import pendigits
+from mnist_app.models import ensemble
+from mnist_app.models.kinds import preset
 from mnist_app.preprocess import canvas_to_mnist
-from mnist_app.testing import ROOT
+from mnist_app.reading import legibility
+
+from scaffold import ROOT
 
 DIAGNOSTICS = "mnist_app/ui/diagnostics.py"
 
@@ -287,8 +291,9 @@ def explanation_script(name: str) -> None:
     """The Draw page's explanation of one real MNIST test digit, as the page calls it."""
     from mnist_app import models
     from mnist_app.data import load_npz, to_float
-    from mnist_app.testing import SAMPLE
     from mnist_app.ui import explanation
+
+    from scaffold import SAMPLE
 
     model = models.load(name)
     digit = to_float(load_npz(SAMPLE).x_test[:1])[0]

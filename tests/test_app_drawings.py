@@ -19,10 +19,13 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from mnist_app import models, readings
-from mnist_app.drawings import DrawingStore, canvas_png
-from mnist_app.testing import ROOT
-from mnist_app.visitors import Visitor
+from mnist_app import models
+from mnist_app.store import readings
+from mnist_app.store.drawings import DrawingStore
+from mnist_app.store.rows import canvas_png
+from mnist_app.store.visitors import Visitor
+
+from scaffold import ROOT
 
 DRAWINGS = "mnist_app/ui/drawings.py"
 

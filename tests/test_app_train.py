@@ -9,11 +9,11 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mnist_app import train_settings as settings
-from mnist_app import training_jobs as jobs
-from mnist_app.testing import ROOT, SAMPLE, tiny_pen_env
-from mnist_app.train_settings import NETWORKS, DataSettings, defaults
-from mnist_app.visitors import Visitor
+from mnist_app.store.visitors import Visitor
+from mnist_app.training import jobs, settings
+from mnist_app.training.settings import NETWORKS, DataSettings, defaults
+
+from scaffold import ROOT, SAMPLE, tiny_pen_env
 
 TRAIN = "mnist_app/ui/train.py"
 ME = "resume-code-of-this-test-a1b2c3d4e5f60718"  # the visitor's secret; runs are listed by its owner key

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mnist_app.augment import AugmentConfig, EpochAugmenter, augment, erase_ink
+from mnist_app.data.augment import AugmentConfig, EpochAugmenter, augment, erase_ink
 from mnist_app.preprocess import INK_THRESHOLD, centre_of_mass
 
 

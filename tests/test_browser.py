@@ -9,8 +9,10 @@ import re
 import numpy as np
 import pytest
 
-from mnist_app import models, pendigits
-from mnist_app.testing import (
+from mnist_app import models
+from mnist_app.data import pendigits
+
+from scaffold import (
     PICTURES_SHOWN,
     ROOT,
     canvas_box,
@@ -352,7 +354,7 @@ def settled_reading(page, quiet_s: float = 2.0, limit_s: float = 60.0) -> str:
 
 
 def test_held_out_fours_drawn_with_the_mouse_are_read_or_flagged_once_the_page_settles(page):
-    from mnist_app import pendigits
+    from mnist_app.data import pendigits
 
     page.goto(page.url.rsplit("/", 1)[0] + "/")  # the Draw page, wherever an earlier test left the browser
     page.get_by_text("Draw a digit (0-9)").wait_for()

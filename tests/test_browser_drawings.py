@@ -2,8 +2,9 @@
 
 import pytest
 
-from mnist_app.drawings import DrawingStore
-from mnist_app.testing import canvas_box, canvas_strokes, chromium, draw, readable_digits, streamlit_server
+from mnist_app.store.drawings import DrawingStore
+
+from scaffold import canvas_box, canvas_strokes, chromium, draw, readable_digits, streamlit_server
 
 pytestmark = pytest.mark.browser
 

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from mnist_app import pendigits
-from mnist_app.testing import (
+from mnist_app.data import pendigits
+
+from scaffold import (
     canvas_box,
     canvas_strokes,
     choose_mode,

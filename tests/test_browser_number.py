@@ -5,9 +5,10 @@ import re
 
 import pytest
 
-from mnist_app.drawings import DrawingStore
 from mnist_app.numbers.written import placed
-from mnist_app.testing import canvas_box, choose_mode, chromium, draw, readable_digits, settle, streamlit_server
+from mnist_app.store.drawings import DrawingStore
+
+from scaffold import canvas_box, choose_mode, chromium, draw, readable_digits, settle, streamlit_server
 
 pytestmark = pytest.mark.browser
 NUMBER = (4, 0, 7)

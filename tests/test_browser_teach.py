@@ -5,9 +5,10 @@ import re
 
 import pytest
 
-from mnist_app import pendigits
-from mnist_app.drawings import DrawingStore
-from mnist_app.testing import (
+from mnist_app.data import pendigits
+from mnist_app.store.drawings import DrawingStore
+
+from scaffold import (
     SAMPLE,
     canvas_box,
     canvas_strokes,

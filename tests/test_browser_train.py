@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from mnist_app.testing import SAMPLE, canvas_box, chromium, draw, settle, streamlit_server, tiny_pen_env
+from scaffold import SAMPLE, canvas_box, chromium, draw, settle, streamlit_server, tiny_pen_env
 
 pytestmark = pytest.mark.browser
 RUN = "Run 1: NumPy MLP, written from scratch"

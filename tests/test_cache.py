@@ -10,7 +10,7 @@ import pytest
 
 from mnist_app import models
 from mnist_app.data import to_float
-from mnist_app.kinds import preset
+from mnist_app.models.kinds import preset
 from mnist_app.ui import cache
 
 MEMBERS = preset("ensemble").members

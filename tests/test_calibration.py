@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mnist_app import calibration
+from mnist_app.models import calibration
 
 
 def synthetic(temperature: float, n: int = 20000, seed: int = 0):

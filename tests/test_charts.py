@@ -3,7 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from mnist_app import calibration, charts
+from mnist_app.models import calibration
+from mnist_app.reports import charts
 
 HISTORY = {
     "loss": [1.0, 0.5, 0.4],

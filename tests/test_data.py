@@ -15,7 +15,8 @@ from mnist_app.data import (
     read_idx_gz,
     split_validation,
 )
-from mnist_app.testing import SAMPLE
+
+from scaffold import SAMPLE
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from mnist_app.drawings import DrawingStore
-from mnist_app.testing import (
+from mnist_app.store.drawings import DrawingStore
+
+from scaffold import (
     CHROMIUM,
     CHROMIUM_ARGS,
     NGINX,

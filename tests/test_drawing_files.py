@@ -8,8 +8,11 @@ import zipfile
 import numpy as np
 import pytest
 
-from mnist_app import drawing_files, models, readings, store_cli
-from mnist_app.drawings import DrawingStore
+from mnist_app import models
+from mnist_app.store import cli as store_cli
+from mnist_app.store import files as drawing_files
+from mnist_app.store import readings
+from mnist_app.store.drawings import DrawingStore
 
 
 @pytest.fixture

@@ -19,12 +19,12 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from mnist_app import drawings
-from mnist_app.drawings import DrawingStore, StoreError
-from mnist_app.testing import ROOT, require
-from mnist_app.visitors import NOBODY, Visitor, old_writer
+from mnist_app.store import drawings
+from mnist_app.store.drawings import DrawingStore, StoreError
+from mnist_app.store.visitors import NOBODY, Visitor, old_writer
 
 import last_release
+from scaffold import ROOT, require
 
 SECRET = "s3cret-pw"
 ABC = Visitor.of("abc")
@@ -258,7 +258,7 @@ def test_a_truncated_database_raises_store_error(tmp_path, digits):
 
 READ_ONLY_CHECK = """
 import json, sys
-from mnist_app.drawings import DrawingStore, StoreError
+from mnist_app.store.drawings import DrawingStore, StoreError
 results = {}
 for name, url in (("new", sys.argv[1]), ("existing", sys.argv[2])):
     try:
@@ -331,8 +331,8 @@ WRITER = """
 import sys, threading
 import numpy as np
 from mnist_app.data import load_npz
-from mnist_app.drawings import DrawingStore
-from mnist_app.visitors import Visitor
+from mnist_app.store.drawings import DrawingStore
+from mnist_app.store.visitors import Visitor
 
 url, process, threads, per_thread = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 sample = load_npz("tests/data/mnist_sample.npz")
@@ -437,7 +437,7 @@ def test_another_owner_can_neither_delete_nor_list_as_theirs_nor_teach_with_a_vi
 
 
 def test_an_export_holds_no_secret_no_owner_key_and_no_private_drawing(store, digits, tmp_path):
-    from mnist_app import drawing_files
+    from mnist_app.store import files as drawing_files
 
     images, labels = digits
     me = Visitor.of(ME_SECRET)

@@ -5,9 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from mnist_app import ensemble, models
-from mnist_app.calibration import tempered
+from mnist_app import models
 from mnist_app.data import to_float
+from mnist_app.models import ensemble
+from mnist_app.models.calibration import tempered
 
 
 def test_the_ensemble_reads_the_mean_over_its_members_and_rotations(mnist_sample):

@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_app import ensemble, explain, models
+from mnist_app import models
 from mnist_app.data import to_float
-from mnist_app.numpy_net import forward
+from mnist_app.models import ensemble
+from mnist_app.models.numpy_net import forward
+from mnist_app.reading import explain
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from mnist_app import handwriting as styles
+from mnist_app.data import handwriting as styles
 from mnist_app.preprocess import centre_of_mass
 
 

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from mnist_app import calibration, reports
+from mnist_app import reports
+from mnist_app.models import calibration
 
 
 def calibrated_report() -> dict:

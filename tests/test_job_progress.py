@@ -5,8 +5,8 @@ import itertools
 
 import pytest
 
-from mnist_app import job_process
 from mnist_app.artifacts import read_json
+from mnist_app.training import job_process
 
 
 class Clock:

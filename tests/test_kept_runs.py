@@ -13,15 +13,15 @@ import pytest
 import sqlalchemy as sa
 
 from mnist_app import reports
-from mnist_app import training_jobs as jobs
-from mnist_app.drawings import SCHEMA_VERSION, DrawingStore
-from mnist_app.kept_runs import KeptRuns, _zipped
 from mnist_app.models import ModelLoadError
-from mnist_app.schema import KEPT_RUNS
-from mnist_app.testing import SAMPLE, tiny_pen_env
-from mnist_app.train_settings import DataSettings, defaults
+from mnist_app.store.drawings import SCHEMA_VERSION, DrawingStore
+from mnist_app.store.schema import KEPT_RUNS
+from mnist_app.training import jobs
+from mnist_app.training.kept_runs import KeptRuns, _zipped
+from mnist_app.training.settings import DataSettings, defaults
 
 import last_release
+from scaffold import SAMPLE, tiny_pen_env
 
 RUNS = {
     "numpy": defaults("numpy") | {"hidden": 32, "epochs": 2},

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from mnist_app.data import to_float
-from mnist_app.keras_config import PRESETS, KerasConfig
-from mnist_app.keras_models import EpochData, KerasClassifier, build_model, save, start_from
+from mnist_app.models.keras_config import PRESETS, KerasConfig
+from mnist_app.models.keras_models import KerasClassifier
+from mnist_app.models.keras_training import EpochData, build_model, save, start_from
 
 
 def test_keras_save_and_load_predict_identically(tmp_path, mnist_sample):
@@ -59,6 +60,6 @@ def test_reading_the_presets_does_not_import_tensorflow():
     import subprocess
     import sys
 
-    code = "import sys; from mnist_app import keras_config, kinds; print('tensorflow' in sys.modules)"
+    code = "import sys; from mnist_app.models import keras_config, kinds; print('tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -3,8 +3,10 @@ presets alone say what ships and in which order models are trained."""
 
 import pytest
 
-from mnist_app import kinds, models
-from mnist_app.testing import ROOT
+from mnist_app import models
+from mnist_app.models import kinds
+
+from scaffold import ROOT
 
 CONTRACT = ("load_network", "train_network")
 

@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 
 from mnist_app import models
-from mnist_app.drawings import DrawingStore, split_by_session
-from mnist_app.testing import ROOT, SAMPLE
-from mnist_app.visitors import Visitor
+from mnist_app.store.drawings import DrawingStore
+from mnist_app.store.rows import split_by_session
+from mnist_app.store.visitors import Visitor
+
+from scaffold import ROOT, SAMPLE
 
 
 @pytest.mark.parametrize("sessions", [2, 7, 40])

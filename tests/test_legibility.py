@@ -5,11 +5,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_app import models, pendigits
-from mnist_app.legibility import NOT_A_DIGIT, SEVERAL_DIGITS, TOO_SMALL, measure, problem
+from mnist_app import models
+from mnist_app.data import pendigits
+from mnist_app.numbers import one_digit_problem
 from mnist_app.numbers.written import placed
 from mnist_app.preprocess import EmptyCanvasError
-from mnist_app.testing import require
+from mnist_app.reading.legibility import NOT_A_DIGIT, SEVERAL_DIGITS, TOO_SMALL, measure, problem
+
+from scaffold import require
 
 
 def drawn(strokes: list, brush: float, scheme: str = "white-on-black") -> np.ndarray:
@@ -124,13 +127,13 @@ def model() -> models.Model:
 
 def test_two_digits_side_by_side_are_several_digits(tuning_digits, model):
     pairs = [(tuning_digits[a][k], tuning_digits[b][k]) for k, (a, b) in enumerate([(4, 2), (1, 7), (3, 5), (9, 0)])]
-    assert [problem(two_digits(*pair), model) for pair in pairs] == [SEVERAL_DIGITS] * 4
+    assert [one_digit_problem(two_digits(*pair), model) for pair in pairs] == [SEVERAL_DIGITS] * 4
 
 
 def test_one_digit_is_not_several_digits(tuning_digits, model):
     """Every label, 5 writers' each: a 4's separate strokes or a 5's cap are one digit, not several."""
     images = [pendigits.render(d, 18, 0.7) for label in range(10) for d in tuning_digits[label][:5]]
-    assert sum(problem(image, model) == SEVERAL_DIGITS for image in images) <= 1
+    assert sum(one_digit_problem(image, model) == SEVERAL_DIGITS for image in images) <= 1
 
 
 def test_several_digits_needs_the_model(tuning_digits):

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from mnist_app.contract import HISTORY_KEYS, TrainingData, TrainingListener
-from mnist_app.keras_config import KerasConfig
-from mnist_app.numpy_net import NumpyMLPConfig
+from mnist_app.models.keras_config import KerasConfig
+from mnist_app.models.numpy_config import NumpyMLPConfig
 
 KINDS = {
     "numpy": NumpyMLPConfig(hidden=16, optimizer="adam", learning_rate=1e-3, batch_size=50, epochs=3),
@@ -42,7 +42,7 @@ def data(mnist_sample) -> TrainingData:
 
 
 def train(kind: str, config, data: TrainingData, listener: TrainingListener | None):
-    from mnist_app.kinds import KINDS as TABLE
+    from mnist_app.models.kinds import KINDS as TABLE
 
     row = next(k for k in TABLE if k.name == kind)
     return row.code().train_network(config, data, None, 0, listener)

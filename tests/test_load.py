@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from mnist_app import models
-from mnist_app.drawings import DrawingStore
-from mnist_app.testing import (
+from mnist_app.store.drawings import DrawingStore
+
+from scaffold import (
     CHROMIUM,
     load_jobs,
     many_users,

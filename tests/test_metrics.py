@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as sk
 
-from mnist_app.metrics import accuracy, classification_report, confusion_matrix, per_writer, top_confusions
+from mnist_app.reports.metrics import accuracy, classification_report, confusion_matrix, per_writer, top_confusions
 
 
 @pytest.fixture(params=[0, 1, 2])

@@ -8,9 +8,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from mnist_app import kinds, models
+from mnist_app import models
 from mnist_app.data import to_float
-from mnist_app.numpy_net import FORMAT_VERSION, NumpyMLP, NumpyMLPConfig, init_params
+from mnist_app.models import kinds
+from mnist_app.models.numpy_net import FORMAT_VERSION, NumpyMLP, NumpyMLPConfig, init_params
 
 # MNIST floors (issue 12): the NumPy network holds 98.5%, the best model (the ensemble) 99.5%, while they
 # learn to read drawn digits; the MNIST-only CNN the shipped one starts from holds 99.5% (README, Results).
@@ -197,7 +198,7 @@ def test_a_reading_is_unsure_exactly_below_the_models_threshold(top, unsure):
 
 
 def test_a_loaded_model_applies_its_calibration(model_copy, mnist_sample):
-    from mnist_app import calibration
+    from mnist_app.models import calibration
 
     folder = models.model_dir("numpy-mlp", model_copy)
     calibration.save(calibration.Calibration(temperature=1.0), folder)

@@ -5,7 +5,8 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from mnist_app import models, pendigits
+from mnist_app import models
+from mnist_app.data import pendigits
 from mnist_app.numbers import (
     MAX_HEIGHT,
     MAX_WIDTH,
@@ -15,7 +16,8 @@ from mnist_app.numbers import (
 )
 from mnist_app.numbers.written import HEIGHT, placed
 from mnist_app.preprocess import INK_THRESHOLD, ink_map
-from mnist_app.testing import require
+
+from scaffold import require
 
 MODEL = "numpy-mlp"  # the quickest shipped model: the contract is the same for all
 

@@ -5,9 +5,9 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
-from mnist_app import numpy_net
 from mnist_app.data import split_validation, to_float
-from mnist_app.numpy_net import (
+from mnist_app.models import numpy_net
+from mnist_app.models.numpy_net import (
     NumpyMLP,
     NumpyMLPConfig,
     backward,
@@ -115,7 +115,8 @@ def test_numpy_network_never_imports_tensorflow():
     import subprocess
 
     code = (
-        "import sys, numpy as np; from mnist_app import numpy_net, preprocess, data, metrics, augment; "
+        "import sys, numpy as np; from mnist_app import preprocess, data; from mnist_app.models import numpy_net; "
+        "from mnist_app.reports import metrics; from mnist_app.data import augment; "
         "print('tensorflow' in sys.modules or 'keras' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

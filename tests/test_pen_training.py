@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 import train
-from mnist_app import models, pen_training, pendigits
-from mnist_app.testing import ROOT, tiny_pen_file
+from mnist_app import models
+from mnist_app.data import pen_training, pendigits
+
+from scaffold import ROOT, tiny_pen_file
 
 
 @pytest.mark.parametrize("writers", [[21], [5, 30], range(1, 31)])
@@ -40,7 +42,7 @@ def test_cached_drawings_come_back_the_same_from_the_cache(tmp_path):
 
 
 def test_no_preset_trains_on_held_out_writers_and_the_twins_leave_the_calibration_writers_out():
-    from mnist_app import kinds
+    from mnist_app.models import kinds
 
     for name in kinds.NAMES:  # an ensemble trains on nothing of its own
         pendigits.check_trainable(getattr(kinds.preset(name), "pen_writers", ()))  # raises for a held-out writer
@@ -51,7 +53,8 @@ def test_no_preset_trains_on_held_out_writers_and_the_twins_leave_the_calibratio
 
 @pytest.mark.parametrize("name", train.CALIBRATED)
 def test_each_calibrated_model_has_a_committed_twin_of_its_recipe_that_never_saw_the_calibration_writers(name):
-    from mnist_app import calibration, reports
+    from mnist_app import reports
+    from mnist_app.models import calibration
 
     shipped, twin = models.model_dir(name), models.model_dir(name, models.twins_dir())
     assert reports.pen_writers_behind(name, models.twins_dir()) == list(pen_training.TWIN_WRITERS)

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
-from mnist_app import pendigits
+from mnist_app.data import pendigits
 from mnist_app.preprocess import canvas_to_mnist
-from mnist_app.testing import require
+
+from scaffold import require
 
 UNIPEN = """.SEGMENT DIGIT    0 ? "7"
 .COMMENT 7 12  224

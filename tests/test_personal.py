@@ -7,11 +7,11 @@ import time
 import numpy as np
 import pytest
 
-from mnist_app import data, models, personal, reports
-from mnist_app import training_jobs as jobs
-from mnist_app.kinds import preset
-from mnist_app.personal import Recipe, fine_tune
-from mnist_app.prototypes import Blend, Prototyped, distances, features, spacing
+from mnist_app import data, models, reports
+from mnist_app.models.kinds import preset
+from mnist_app.models.prototypes import Blend, Prototyped, distances, features, spacing
+from mnist_app.training import jobs, personal
+from mnist_app.training.personal import Recipe, fine_tune
 
 QUICK = Recipe(epochs=1, repeats=2, replay=2)
 KEEPING = Recipe(epochs=1, repeats=2, replay=2, blend=Blend(k=1, weight=0.9, reach=1.0, blur=0.0))

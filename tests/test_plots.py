@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_app import explain, plots
+from mnist_app.reading import explain
+from mnist_app.reports import plots
 
 
 def test_an_enlarged_digit_keeps_its_pixels_and_shows_a_grid():

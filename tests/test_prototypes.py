@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mnist_app.prototypes import FILE, Blend, Prototyped, blended, distances, features, spacing
+from mnist_app.models.prototypes import FILE, Blend, Prototyped, blended, distances, features, spacing
 
 
 class Uniform:

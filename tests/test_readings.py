@@ -12,11 +12,14 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from mnist_app import metrics, models, readings, schema
-from mnist_app.drawings import DrawingStore
-from mnist_app.schema import READINGS
-from mnist_app.testing import ROOT
-from mnist_app.visitors import Visitor
+from mnist_app import models
+from mnist_app.reports import metrics
+from mnist_app.store import readings, schema
+from mnist_app.store.drawings import DrawingStore
+from mnist_app.store.schema import READINGS
+from mnist_app.store.visitors import Visitor
+
+from scaffold import ROOT
 
 NAME = "numpy-mlp"
 
@@ -107,8 +110,9 @@ def test_only_a_visits_own_drawings_are_deleted_when_the_visit_is_named(store, d
 FILLER = """
 import sys, time
 import numpy as np
-from mnist_app import models, readings
-from mnist_app.drawings import DrawingStore
+from mnist_app import models
+from mnist_app.store import readings
+from mnist_app.store.drawings import DrawingStore
 
 model = models.load("numpy-mlp")
 

@@ -5,9 +5,11 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from mnist_app import report_figure, reports
+from mnist_app import reports
 from mnist_app.contract import empty_history
-from mnist_app.kinds import preset
+from mnist_app.models.kinds import preset
+from mnist_app.reports import FIGURE
+from mnist_app.reports import figure as report_figure
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +25,7 @@ PIXELS = tuple(round(inches * report_figure.DPI) for inches in report_figure.SIZ
 
 
 def test_the_figure_is_written_as_a_png_any_reader_opens(tmp_path, report):
-    path = report_figure.write(tmp_path, HISTORY, report)
+    path = report_figure.write(tmp_path / FIGURE, HISTORY, report)
     assert path == tmp_path / "report.png"
     with Image.open(path) as image:
         assert image.format == "PNG" and image.size == PIXELS
@@ -34,7 +36,7 @@ def test_the_figure_is_written_as_a_png_any_reader_opens(tmp_path, report):
 def test_a_model_with_no_epochs_of_its_own_still_gets_a_figure_that_says_so(tmp_path, report):
     figure = report_figure.report_figure(empty_history(), report)
     assert any("No epochs of its own" in text.get_text() for ax in figure.axes for text in ax.texts)
-    with Image.open(report_figure.write(tmp_path, empty_history(), report)) as image:
+    with Image.open(report_figure.write(tmp_path / FIGURE, empty_history(), report)) as image:
         assert image.size == PIXELS
 
 

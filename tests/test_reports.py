@@ -5,8 +5,8 @@ import pytest
 
 from mnist_app import reports
 from mnist_app.contract import empty_history
-from mnist_app.kinds import NAMES, preset
 from mnist_app.models import MODELS_DIR, model_dir, twins_dir
+from mnist_app.models.kinds import NAMES, preset
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from mnist_app.data import load_npz, to_float
-from mnist_app.numpy_net import NumpyMLP
-from mnist_app.testing import ROOT, SAMPLE, require, tiny_pen_env
+from mnist_app.models.numpy_net import NumpyMLP
+
+from scaffold import ROOT, SAMPLE, require, tiny_pen_env
 
 
 def copy_with_twin(name: str, folder: Path) -> None:
@@ -129,7 +130,8 @@ def test_fine_tuning_starts_from_the_trained_model(tmp_path):
 
 
 def test_an_ensemble_is_reported_from_its_trained_members(tmp_path):
-    from mnist_app import ensemble, models
+    from mnist_app import models
+    from mnist_app.models import ensemble
 
     members = ensemble.PRESETS["ensemble"].members
     for name in members:
@@ -285,7 +287,8 @@ def test_unknown_model_is_refused_by_the_command_line(model):
 
 def test_all_is_the_shipped_models_and_every_model_they_start_from_or_average():
     import train
-    from mnist_app import kinds, models
+    from mnist_app import models
+    from mnist_app.models import kinds
 
     everything = train.expand(["all"])
     needed = {other for name in everything for other in kinds.needs(name)}
@@ -295,7 +298,7 @@ def test_all_is_the_shipped_models_and_every_model_they_start_from_or_average():
 
 def test_all_trains_each_model_after_what_it_starts_from_and_what_it_is_made_of():
     import train
-    from mnist_app import kinds
+    from mnist_app.models import kinds
 
     for asked in (["all"], ["compare", "all"], list(reversed(kinds.NAMES))):
         order = train.expand(asked)
@@ -305,7 +308,7 @@ def test_all_trains_each_model_after_what_it_starts_from_and_what_it_is_made_of(
 
 def test_presets_that_need_each_other_end_train_py_in_one_line_before_any_data_is_read(monkeypatch):
     import train
-    from mnist_app import kinds
+    from mnist_app.models import kinds
 
     tuned = {"numpy-mlp": "numpy-mlp-mnist", "numpy-mlp-mnist": "numpy-mlp"}  # each fine-tuned from the other
     monkeypatch.setattr(kinds, "preset", lambda name: SimpleNamespace(start_from=tuned.get(name, "")))
@@ -316,7 +319,8 @@ def test_presets_that_need_each_other_end_train_py_in_one_line_before_any_data_i
 
 def test_the_command_line_knows_every_preset_and_only_those():
     import train
-    from mnist_app import kinds, models
+    from mnist_app import models
+    from mnist_app.models import kinds
 
     members = {member for name in models.SHIPPED for member in getattr(kinds.preset(name), "members", ())}
     assert set(train.CALIBRATED) == set(models.SHIPPED) | members  # the ensemble reads them tempered
@@ -347,7 +351,9 @@ def test_same_seed_same_keras_model(tmp_path):
 def test_a_shipped_model_trains_on_writers_1_to_20_and_is_calibrated_through_a_twin_that_never_saw_16_to_20(
     tmp_path,
 ):
-    from mnist_app import calibration, models, pen_training
+    from mnist_app import models
+    from mnist_app.data import pen_training
+    from mnist_app.models import calibration
 
     env = tiny_pen_env(tmp_path)  # 2 digits per writer, each drawn 6 times
     common = ("--epochs", "1", "--train-limit", "1000", "--data", str(SAMPLE), "--out", str(tmp_path))

@@ -2,10 +2,10 @@
 
 import pytest
 
-from mnist_app import train_settings as settings
-from mnist_app.keras_config import KerasConfig
-from mnist_app.numpy_net import NumpyMLPConfig
-from mnist_app.train_settings import DataSettings, SettingsError, to_config
+from mnist_app.models.keras_config import KerasConfig
+from mnist_app.models.numpy_config import NumpyMLPConfig
+from mnist_app.training import settings
+from mnist_app.training.settings import DataSettings, SettingsError, to_config
 
 
 @pytest.mark.parametrize("network", settings.NETWORKS)

@@ -12,11 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from mnist_app import reports
-from mnist_app import training_jobs as jobs
 from mnist_app.models import ModelLoadError
-from mnist_app.testing import SAMPLE, tiny_pen_env
-from mnist_app.train_settings import DataSettings, SettingsError, defaults
-from mnist_app.visitors import NOBODY
+from mnist_app.store.visitors import NOBODY
+from mnist_app.training import jobs
+from mnist_app.training.settings import DataSettings, SettingsError, defaults
+
+from scaffold import SAMPLE, tiny_pen_env
 
 SMALL = defaults("numpy") | {"hidden": 32, "epochs": 3}
 LONG = defaults("numpy") | {"hidden": 64, "epochs": 50, "batch_size": 8}  # seconds per epoch on 4,500 digits
@@ -128,8 +129,8 @@ def test_a_run_stops_itself_when_the_server_that_started_it_is_gone(root):
     jobs.request_stop(job)  # the test's own run out of the way: the next one is started by a server that dies
     wait_for(job, (jobs.STOPPED, jobs.FINISHED))
     code = (
-        "import time; from pathlib import Path; from mnist_app import training_jobs as j; "
-        "from mnist_app.train_settings import DataSettings; "
+        "import time; from pathlib import Path; from mnist_app.training import jobs as j; "
+        "from mnist_app.training.settings import DataSettings; "
         f"job = j.submit('numpy', {LONG!r}, DataSettings(digits=5000), 'me', root=Path({str(root)!r})); "
         "print(job.id, flush=True); time.sleep(600)"
     )

@@ -2,9 +2,11 @@
 
 Owns `read_number` (the one function the Number mode calls), its result types and its typed input errors. Stages,
 one module each: `pieces` (the ink -> candidate pieces, each preprocessed exactly as a lone digit), `search` (the
-models read every candidate in one batch; a dynamic programme picks the cuts), `reading` (what comes back).
+models read every candidate in one batch; a dynamic programme picks the cuts), `reading` (what comes back);
+`lone` says when the Digit canvas holds several digits (`one_digit_problem`).
 """
 
+from .lone import one_digit_problem
 from .pieces import MAX_HEIGHT, MAX_WIDTH
 from .reading import MAX_DIGITS, DigitReading, ImageTooLargeError, NumberImageError, NumberReading
 from .search import read_number
@@ -17,5 +19,6 @@ __all__ = [
     "ImageTooLargeError",
     "NumberImageError",
     "NumberReading",
+    "one_digit_problem",
     "read_number",
 ]

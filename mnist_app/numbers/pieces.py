@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ..legibility import ink_problem
-from ..preprocess import INK_THRESHOLD, ink_map, normalise
+from mnist_app.preprocess import INK_THRESHOLD, ink_map, normalise
+from mnist_app.reading.legibility import ink_problem
+
 from .reading import ImageTooLargeError, NumberImageError
 
 MAX_WIDTH, MAX_HEIGHT = 4096, 2048  # larger images are refused: a canvas is far smaller

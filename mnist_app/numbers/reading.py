@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import models
+from mnist_app import models
 
 MAX_DIGITS = 20  # read at most this many digits; more are read up to it and the reading says so
 

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import legibility, models
-from ..preprocess import INK_THRESHOLD
+from mnist_app import models
+from mnist_app.preprocess import INK_THRESHOLD
+from mnist_app.reading import legibility
+
 from .pieces import Pieces, candidates, checked_ink
 from .reading import MAX_DIGITS, DigitReading, NumberReading
 

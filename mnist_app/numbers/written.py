@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import pendigits
-from ..preprocess import canvas_to_mnist
+from mnist_app.data import pendigits
+from mnist_app.preprocess import canvas_to_mnist
 
 HEIGHT = 280  # the canvas's height, as the single-digit canvas
 TOUCHING = 0.1  # share of gaps that touch or overlap

@@ -14,7 +14,8 @@ from pathlib import Path
 import streamlit as st
 from streamlit.logger import get_logger
 
-from mnist_app import explain, models, reports
+from mnist_app import models, reports
+from mnist_app.reading import explain
 
 log = get_logger(__name__)
 # seconds between the first page's script and the warm-up: the browser is still fetching that page's ~50 script

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mnist_app import charts, models, reports
+from mnist_app import models, reports
+from mnist_app.reports import charts
 from mnist_app.ui.cache import load_reports, load_whole_history, models_dir
 from mnist_app.ui.report_views import PERCENT, mnist_test_set, training_curves
 

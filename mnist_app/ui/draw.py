@@ -12,9 +12,9 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from mnist_app import legibility, models
-from mnist_app.drawings import StoreError
-from mnist_app.plots import enlarge
+from mnist_app import models, numbers
+from mnist_app.reports.plots import enlarge
+from mnist_app.store.drawings import StoreError
 from mnist_app.ui import explanation, number, reading, runs, sketchpad, teach
 from mnist_app.ui.store import collecting, get_store, save_drawing
 
@@ -98,7 +98,7 @@ with headline:
         st.subheader("Nothing drawn yet")
         st.caption("Draw a digit (0-9) on the black square: the model reads it after every stroke.")
     else:
-        title, caption = reading.words(read, legibility.problem(sketch.image, model), model.label)
+        title, caption = reading.words(read, numbers.one_digit_problem(sketch.image, model), model.label)
         st.subheader(title)
         st.caption(caption)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mnist_app import drawing_files, models, readings
-from mnist_app.drawings import DrawingStore, StoreError
+from mnist_app import models
+from mnist_app.store import files as drawing_files
+from mnist_app.store import readings
+from mnist_app.store.drawings import DrawingStore, StoreError
 from mnist_app.ui import gallery
 from mnist_app.ui.store import collecting, fill_readings, get_store, model_versions, say_store_error
 
@@ -57,7 +59,7 @@ def accuracy(store: DrawingStore, versions: dict[str, str], revision: tuple[int,
     """Each model's accuracy and its confusion matrix: aggregates in the database, cached per store revision."""
     import pandas as pd  # here, not at the top: see page()
 
-    from mnist_app import charts
+    from mnist_app.reports import charts
 
     summaries = {name: _summary(store.url, name, version, revision) for name, version in versions.items()}
     for name, cached in summaries.items():
@@ -86,7 +88,7 @@ def downloads(store: DrawingStore, total: int) -> None:
             "Part", range(parts), key="download_part",
             format_func=lambda p: f"drawings {p * PART + 1:,} to {min(total, (p + 1) * PART):,} (oldest first)",
         )  # fmt: skip
-        st.caption("For every drawing in one file: `python -m mnist_app.store_cli export drawings.npz`.")
+        st.caption("For every drawing in one file: `python -m mnist_app.store.cli export drawings.npz`.")
     left, right = st.columns(2)
     for column, fmt, mime in ((left, "npz", "application/octet-stream"), (right, "csv", "text/csv")):
         column.download_button(

@@ -9,7 +9,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mnist_app import explain, models, plots
+from mnist_app import models
+from mnist_app.reading import explain
+from mnist_app.reports import plots
 
 
 @st.fragment

@@ -12,9 +12,11 @@ import os
 
 import streamlit as st
 
-from mnist_app import drawings, models, readings
-from mnist_app.drawings import DrawingStore, StoreError
-from mnist_app.plots import enlarge, thumbnail_uri
+from mnist_app import models
+from mnist_app.reports.plots import enlarge, thumbnail_uri
+from mnist_app.store import readings
+from mnist_app.store.drawings import DrawingStore, StoreError
+from mnist_app.store.rows import Drawing
 from mnist_app.ui.store import say_store_error, visitor
 
 PER_PAGE = 24
@@ -30,7 +32,7 @@ def admin_token_entered() -> bool:
     return bool(token) and hmac.compare_digest(entered.encode(), token.encode())
 
 
-def may_delete(drawing: drawings.Drawing) -> bool:
+def may_delete(drawing: Drawing) -> bool:
     return drawing.owner == visitor().owner or admin_token_entered()
 
 
@@ -70,7 +72,7 @@ def gallery(store: DrawingStore, versions: dict[str, str]) -> None:
                 tile(store, drawing, read.get(drawing.id, {}))
 
 
-def tile(store: DrawingStore, drawing: drawings.Drawing, read: dict[str, int]) -> None:
+def tile(store: DrawingStore, drawing: Drawing, read: dict[str, int]) -> None:
     """A drawing (as drawn, or its 28x28 digit for one stored without its canvas) with the models' readings. The picture
     travels inside the markdown, not as st.image's file: the browser fetches no file and no image viewer's code for it,
     which held the first screen of a fresh page back by about half a second."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnist_app import charts, training_jobs
-from mnist_app.drawings import StoreError
-from mnist_app.kept_runs import KeptRuns
+from mnist_app.reports import charts
+from mnist_app.store.drawings import StoreError
+from mnist_app.training import jobs as training_jobs
+from mnist_app.training.kept_runs import KeptRuns
 from mnist_app.ui.store import get_store
 
 LIVE_EVERY_S = 0.3  # the live view rereads the job's progress this often

@@ -12,8 +12,8 @@ import pandas as pd
 import streamlit as st
 
 from mnist_app import models, numbers
-from mnist_app.drawings import DrawingStore
-from mnist_app.plots import boxed, enlarge
+from mnist_app.reports.plots import boxed, enlarge
+from mnist_app.store.drawings import DrawingStore
 from mnist_app.ui import explanation, sketchpad
 from mnist_app.ui.store import save_drawing
 

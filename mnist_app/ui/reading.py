@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnist_app import legibility, models
+from mnist_app import models
+from mnist_app.reading import legibility
 from mnist_app.ui import runs
 from mnist_app.ui.store import every_reading
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mnist_app import charts, models, reports
+from mnist_app import models, reports
+from mnist_app.reports import charts
 
 PERCENT = st.column_config.NumberColumn(format="%.1f%%")
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnist_app import models, training_jobs
-from mnist_app.drawings import StoreError
-from mnist_app.kept_runs import KeptRuns
+from mnist_app import models
+from mnist_app.store.drawings import StoreError
+from mnist_app.training import jobs as training_jobs
+from mnist_app.training.kept_runs import KeptRuns
 from mnist_app.ui.cache import load_model, models_dir
 from mnist_app.ui.store import collecting, get_store, switched_on, visitor
 

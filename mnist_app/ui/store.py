@@ -18,8 +18,10 @@ import numpy as np
 import streamlit as st
 from streamlit.logger import get_logger
 
-from mnist_app import models, readings, visitors
-from mnist_app.drawings import DrawingStore, StoreError, canvas_png, default_url
+from mnist_app import models
+from mnist_app.store import readings, visitors
+from mnist_app.store.drawings import DrawingStore, StoreError, default_url
+from mnist_app.store.rows import canvas_png
 from mnist_app.ui.cache import load_model, models_dir
 
 log = get_logger(__name__)

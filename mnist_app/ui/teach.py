@@ -14,8 +14,10 @@ import pandas as pd
 import streamlit as st
 from streamlit.logger import get_logger
 
-from mnist_app import personal, reports, training_jobs
-from mnist_app.drawings import DrawingStore, StoreError
+from mnist_app import reports
+from mnist_app.store.drawings import DrawingStore, StoreError
+from mnist_app.training import jobs as training_jobs
+from mnist_app.training import personal
 from mnist_app.ui.job_views import ACTIVE, ended, keep, live
 from mnist_app.ui.store import resume_code, save_drawing, say_store_error, visitor
 

@@ -12,12 +12,14 @@ import threading
 import pandas as pd
 import streamlit as st
 
-from mnist_app import charts, heldout, pendigits, reports, training_jobs
-from mnist_app import train_settings as settings
-from mnist_app.data import MnistDataError, local_source
-from mnist_app.drawings import StoreError
-from mnist_app.kept_runs import KeptRuns
+from mnist_app import reports
+from mnist_app.data import MnistDataError, heldout, local_source, pendigits
 from mnist_app.models import SHIPPED, ModelLoadError, label_of
+from mnist_app.reports import charts
+from mnist_app.store.drawings import StoreError
+from mnist_app.training import jobs as training_jobs
+from mnist_app.training import settings
+from mnist_app.training.kept_runs import KeptRuns
 from mnist_app.ui import runs
 from mnist_app.ui.cache import load_reports, models_dir
 from mnist_app.ui.job_views import ACTIVE, ended, keep, live

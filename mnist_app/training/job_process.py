@@ -1,0 +1,258 @@
+"""A training run's own process: trains (or teaches) one job and writes its progress, model and end into its folder.
+
+training_jobs.py keeps the records and the queue, on the server's side; `dispatch` starts this, niced and held to one
+thread:
+
+    python -m mnist_app.training.job_process JOB_FOLDER
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+
+from mnist_app.artifacts import write_json
+from mnist_app.contract import HISTORY_KEYS, TrainingData, TrainingListener, empty_history, in_chunks
+from mnist_app.data import heldout, pen_training, pendigits
+from mnist_app.models import Model, ModelLoadError, load
+from mnist_app.models.kinds import kind_named
+from mnist_app.training.jobs import FAILED, FINISHED, STOPPED, TEACH, TEACH_TEST_DIGITS, Job, now, read
+from mnist_app.training.settings import SettingsError, max_minutes
+
+PROGRESS_EVERY_S = 0.2  # progress.json is rewritten at most this often: the page polls twice a second
+PACE_S = 10.0  # the time left goes at the pace of the last this many seconds of training
+TRACE_POINTS = 600  # the live curve keeps at most this many points, thinned evenly
+
+
+class JobListener(TrainingListener):
+    """Writes the run's progress for the page, and turns Stop, the time limit and a vanished server into a stop."""
+
+    def __init__(self, folder: Path, epochs: int, digits: int, minutes: float):
+        self.folder, self.epochs, self.digits = folder, epochs, digits
+        self.parent, self.start, self.deadline = os.getppid(), None, time.monotonic() + 60 * minutes
+        self.minutes, self.reason, self.last_write = minutes, "", 0.0
+        self.history, self.trace = empty_history(), []
+        self.marks: deque[tuple[float, int]] = deque()  # (when, batches done) at each write of the last PACE_S
+        self.last_batch_at, self.validation_s = 0.0, 0.0  # when the last batch ended; the last validation's seconds
+        self.state = {"phase": "preparing", "epoch": 0, "epochs": epochs, "done": 0, "batches": 1}
+
+    def on_batch(self, epoch: int, done: int, batches: int, loss: float, accuracy: float) -> None:
+        if self.start is None:  # speed and time left count training alone, not loading data or TensorFlow
+            self.start, self.state["phase"] = time.monotonic() - 1e-3, "training"
+            self.marks.append((time.monotonic(), epoch * batches + done))
+        self.last_batch_at = time.monotonic()
+        self.state |= {"epoch": epoch, "done": done, "batches": batches, "loss": loss, "accuracy": accuracy}
+        if time.monotonic() - self.last_write >= PROGRESS_EVERY_S or done == batches:
+            self.trace.append([round(epoch + done / batches, 4), loss, accuracy])
+            self.write()
+
+    def on_epoch(self, epoch: int, scores: dict[str, float]) -> None:
+        now = time.monotonic()  # the epoch's validation ran since its last batch: timed apart from the training
+        self.validation_s = now - self.last_batch_at
+        self.marks = deque((when + self.validation_s, done) for when, done in self.marks)  # training time alone
+        for key in HISTORY_KEYS:
+            self.history[key].append(scores[key])
+        self.write()
+
+    def seconds_left(self, now: float, batches_done: int, total: int) -> float | None:
+        """The batches left at the pace of the last PACE_S of training, and each epoch's validation as long as the
+        last one: a slow moment or a validation moves the time left a little, never makes it jump. None until a
+        pace is measured."""
+        self.marks.append((now, batches_done))
+        while len(self.marks) > 2 and now - self.marks[1][0] >= PACE_S:
+            self.marks.popleft()
+        (first_time, first_done), validations_left = self.marks[0], self.epochs - len(self.history["loss"])
+        if batches_done <= first_done:
+            return None
+        pace = (now - first_time) / (batches_done - first_done)
+        return round(pace * max(0, total - batches_done) + self.validation_s * validations_left, 1)
+
+    def stop_requested(self) -> bool:
+        if not self.reason:
+            if (self.folder / "stop").exists():
+                self.reason = "stopped by you"
+            elif time.monotonic() > self.deadline:
+                self.reason = f"stopped at the time limit of {self.minutes:g} minutes per run"
+            elif os.getppid() != self.parent:
+                self.reason = "stopped: the server that started it stopped"
+        return bool(self.reason)
+
+    def write(self, **extra) -> None:
+        now = time.monotonic()
+        elapsed = now - (self.start or now)
+        batches_done = self.state["epoch"] * self.state["batches"] + self.state["done"]
+        total = self.epochs * self.state["batches"]
+        if len(self.trace) > TRACE_POINTS:
+            self.trace = self.trace[::2]
+        self.state |= {
+            "elapsed_s": round(elapsed, 2),
+            "digits_per_s": round(self.digits * batches_done / self.state["batches"] / max(elapsed, 1e-6)),
+            "eta_s": self.seconds_left(now, batches_done, total),
+            "trace": self.trace,
+            "history": self.history,
+            **extra,
+        }
+        write_json(self.folder / "progress.json", self.state)
+        self.last_write = time.monotonic()
+
+
+def training_data(job: Job, config, mnist) -> TrainingData:
+    """The first `digits` MNIST training digits (the run's validation share kept aside), plus pen drawings if asked."""
+    from mnist_app.data import split_validation, to_float
+
+    images, labels = mnist.x_train[: job.data.digits], mnist.y_train[: job.data.digits]
+    x_train, y_train, x_val, y_val = split_validation(images, labels, config.val_fraction, job.seed)
+    x_train = to_float(x_train)
+    if job.data.pen:
+        pen, pen_labels, _ = pen_training.cached_drawings(
+            config.pen_writers, config.pen_variants, config.seed, workers=1
+        )
+        x_train, y_train = np.concatenate([x_train, pen]), np.concatenate([y_train, pen_labels])
+    return TrainingData(x_train, y_train, to_float(x_val), y_val)
+
+
+def run(folder: Path) -> str:
+    """Do the job in `folder` and write its model and end.json; returns how it ended."""
+    job = read(folder)
+    return teach(job) if job.task == TEACH else train(job)
+
+
+def train(job: Job) -> str:
+    """Train a network from the Train page's knobs; its model folder as train.py writes one."""
+    from mnist_app.data import load_mnist, to_float
+    from mnist_app.reports import build_report, misclassified, write_reports
+
+    folder = job.folder
+    config = job.config()
+    mnist = load_mnist()
+    data = training_data(job, config, mnist)
+    listener = JobListener(folder, config.epochs, len(data.x_train), max_minutes())
+    listener.write()
+    kind = kind_named(config.kind)
+    start = time.perf_counter()
+    network, history = kind.code().train_network(config, data, load, 0, listener)
+    seconds = time.perf_counter() - start
+    if not history["loss"]:
+        return _end(folder, STOPPED, f"{listener.reason} before its first epoch ended: nothing to keep")
+    listener.write(phase="measuring")
+    scratch = folder / "model.partial"
+    shutil.rmtree(scratch, ignore_errors=True)
+    network.save(scratch / kind.weights_file)
+    model = Model(f"run-{job.id}", network)
+    probs = in_chunks(model.predict_proba, to_float(mnist.x_test))
+    about = {"train": _trained_on(job, config), "n_train": len(data.x_train), "n_validation": len(data.x_val)}
+    report = build_report(job.label, config, mnist.y_test, probs, about | {"n_test": len(mnist.x_test)}, seconds)
+    report["drawn"] = _drawn(model)
+    write_reports(scratch, history, report, misclassified(mnist.x_test, mnist.y_test, probs))
+    os.replace(scratch, job.model_folder)  # the model appears whole or not at all
+    epochs = len(history["loss"])
+    if listener.reason:
+        return _end(folder, STOPPED, f"{listener.reason} after epoch {epochs}: the network is kept as it was then")
+    return _end(folder, FINISHED, f"{epochs} epochs in {seconds:.0f} s")
+
+
+def teach(job: Job) -> str:
+    """Teach a shipped model the job's drawings, and measure it honestly: a third of the drawings (every third one)
+    is kept from a first teaching and read before and after it, beside MNIST test digits (forgetting); then the
+    model is taught every drawing, and that is the one kept (a models folder: personal.save)."""
+    from mnist_app.data import load_replay, to_float
+    from mnist_app.reports import build_report, misclassified, write_reports
+    from mnist_app.training import personal
+
+    with np.load(job.folder / "drawings.npz", allow_pickle=False) as npz:
+        images, labels = npz["images"], npz["labels"]
+    mnist = load_replay()  # shipped with the models: teaching needs no MNIST_DATA
+    listener = JobListener(job.folder, personal.RECIPE.epochs, len(images), max_minutes())
+    listener.write()
+    base = load(job.model)
+    measured = np.arange(2, len(labels), 3)
+    taught = np.setdiff1d(np.arange(len(labels)), measured)
+    start = time.perf_counter()
+    # the first teaching sees two thirds of the drawings: it may be fewer than a teaching of its own would take
+    probe = personal.fine_tune(job.model, images[taught], labels[taught], listener=listener, minimum=1)
+    test_x, test_y = to_float(mnist.x_test[:TEACH_TEST_DIGITS]), mnist.y_test[:TEACH_TEST_DIGITS]
+    before, after = base.predict_proba(images[measured]), probe.predict_proba(images[measured])
+    result = {
+        "drawings": len(labels),
+        "taught_first": len(taught),
+        "measured": len(measured),
+        "yours_before": _right(before, labels[measured]),
+        "yours_after": _right(after, labels[measured]),
+        "mnist_before": _right(base.predict_proba(test_x), test_y),
+        "mnist_after": _right(probe.predict_proba(test_x), test_y),
+        "mnist_digits": len(test_y),
+        "per_digit": _per_digit(before, after, labels[measured]),
+    }
+    listener.write(phase="teaching every drawing")
+    final = personal.fine_tune(job.model, images, labels, listener=listener)
+    if listener.reason:
+        return _end(job.folder, STOPPED, f"{listener.reason}: nothing is kept")
+    scratch = job.folder / "model.partial"
+    shutil.rmtree(scratch, ignore_errors=True)
+    personal.save(final, scratch)
+    probs = final.predict_proba(test_x)
+    about = {"train": f"{len(labels)} of your drawings, with MNIST digits replayed beside them", "n_test": len(test_y)}
+    report = build_report(job.label, personal.RECIPE, test_y, probs, about, time.perf_counter() - start)
+    report |= {"teach": result, "kind": "teach"}
+    write_reports(scratch, empty_history(), report, misclassified(mnist.x_test[:TEACH_TEST_DIGITS], test_y, probs))
+    os.replace(scratch, job.model_folder)
+    gain = f"{result['yours_before']:.0%} -> {result['yours_after']:.0%} of the drawings it was not taught"
+    return _end(job.folder, FINISHED, f"taught {len(labels)} drawings in {time.perf_counter() - start:.0f} s: {gain}")
+
+
+def _right(probs: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(probs.argmax(axis=1) == labels)) if len(labels) else float("nan")
+
+
+def _per_digit(before: np.ndarray, after: np.ndarray, labels: np.ndarray) -> dict[str, list[int]]:
+    """{digit: [read right before, read right after, drawings]} of the measured drawings."""
+    right_before, right_after = before.argmax(1) == labels, after.argmax(1) == labels
+    return {
+        str(d): [int(right_before[labels == d].sum()), int(right_after[labels == d].sum()), int((labels == d).sum())]
+        for d in range(10)
+        if (labels == d).any()
+    }
+
+
+def _trained_on(job: Job, config) -> str:
+    what = f"the first {job.data.digits:,} MNIST training digits" + (
+        ", distorted each epoch" if job.data.augment else ""
+    )
+    if job.data.pen:
+        what += f"; {pen_training.describe(config.pen_writers, config.pen_variants)}"
+    return what
+
+
+def _drawn(model: Model) -> dict | None:
+    """Accuracy on the held-out writers' drawings, as the shipped models are measured; None without the pen file."""
+    if not pendigits.default_path().is_file():
+        return None
+    return heldout.accuracy(model.predict_proba)
+
+
+def _end(folder: Path, status: str, message: str) -> str:
+    write_json(folder / "end.json", {"status": status, "message": message, "ended": now()})
+    return status
+
+
+def main(argv: list[str] | None = None) -> None:
+    folder = Path((argv or sys.argv[1:])[0])
+    try:
+        status = run(folder)
+    except (SettingsError, ModelLoadError, ValueError, OSError, MemoryError) as exc:
+        _end(folder, FAILED, str(exc))
+        raise SystemExit(1) from exc
+    except Exception as exc:  # any other failure still ends the run, with what went wrong
+        _end(folder, FAILED, f"{type(exc).__name__}: {exc}")
+        raise
+    print(f"mnist-app run {folder.name}: {status}")
+
+
+if __name__ == "__main__":
+    main()
