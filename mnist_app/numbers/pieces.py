@@ -96,8 +96,11 @@ def _parts(own: np.ndarray, line: float) -> list[tuple[int, int]]:
     return list(zip(edges[:-1], edges[1:], strict=True))
 
 
-def candidates(ink: np.ndarray) -> Pieces:
-    """Every run of up to MAX_ATOMS consecutive atoms no wider than MAX_SPAN lines, preprocessed as a lone digit."""
+def candidates(ink: np.ndarray, prepare=None) -> Pieces:
+    """Every run of up to MAX_ATOMS consecutive atoms no wider than MAX_SPAN lines, preprocessed as a lone digit.
+
+    `prepare` (ink -> ink), when given, changes each candidate's ink first: a photo's thin strokes are thickened
+    there, after the cuts, so no gap between digits closes."""
     labels, boxes, cuts, line = atoms(ink)
     spans, cand_boxes, images, problems, shape = [], [], [], [], []
     for i in range(len(boxes)):
@@ -108,6 +111,7 @@ def candidates(ink: np.ndarray) -> Pieces:
                 continue
             own = labels[y0:y1, x0:x1]
             piece = np.where((own > i) & (own <= j), ink[y0:y1, x0:x1], 0.0)
+            piece = piece if prepare is None else prepare(piece)
             spans.append((i, j))
             cand_boxes.append((x0, y0, x1, y1))
             images.append(normalise(piece))

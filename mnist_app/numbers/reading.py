@@ -48,6 +48,7 @@ class NumberReading:
     marks: tuple[Box, ...] = ()  # ink that is no digit (a dash, a dot, a scribble): shown as such, never a digit
     found: int = 0  # digits found, before keeping the first MAX_DIGITS
     max_digits: int = MAX_DIGITS
+    note: str = ""  # what to say instead of the usual message: a photo's "No digits found", or why none are read
 
     @property
     def text(self) -> str:
@@ -69,6 +70,8 @@ class NumberReading:
     @property
     def message(self) -> str:
         """What the page says besides the number: '' when there is nothing to add."""
+        if self.note:
+            return self.note
         if not self.digits:
             return "Write a number" if not self.marks else "No digits here: write a number"
         if self.truncated:

@@ -18,6 +18,7 @@ from mnist_app import models
 from mnist_app.preprocess import INK_THRESHOLD
 from mnist_app.reading import legibility
 
+from . import photo
 from .pieces import Pieces, candidates, checked_ink
 from .reading import MAX_DIGITS, DigitReading, NumberReading
 
@@ -42,11 +43,14 @@ COSTS = Costs()
 
 
 def read_number(image: np.ndarray, model="ensemble", strokes=None, max_digits: int = MAX_DIGITS) -> NumberReading:
-    """The number written on a canvas: image (H, W, 4) uint8 RGBA in any colour scheme (or grey, or RGB).
+    """The number written on a canvas, image (H, W, 4) uint8 RGBA in any colour scheme, or on paper: a photo or
+    scan, (H, W) grey or (H, W, 3) RGB uint8 up to photos.MAX_SIDE a side (boxes in the photo's pixels).
 
     `model` is a model's name or a loaded models.Model. `strokes` (the canvas's json_data objects) is accepted for
     the page's sake; the cuts come from the ink alone for now. NumberImageError (a ValueError) for bad input.
     """
+    if photo.is_photo(image):
+        return photo.read_photo(image, _loaded(model) if isinstance(model, str) else model, max_digits, reading_of)
     ink = checked_ink(image)
     if not (ink > INK_THRESHOLD).any():
         return NumberReading(max_digits=max_digits)

@@ -1,0 +1,207 @@
+"""A photo or scan of digits on paper -> the ink of its one written number, as the numbers segmentation takes it.
+
+Steps, each an OpenCV call (benchmarks/photo_libraries.py: why OpenCV, not scikit-image): to grey; shrunk to a
+working size; the light evened out (the paper's background, estimated by closing away the ink on a smaller copy,
+divides the photo); deskewed (the angle whose rows' ink profile is sharpest: the paper's rules, or the number's own
+line); the paper's rules and squares removed (opening along lines, kept where they run on far beyond any digit;
+strokes crossing a rule mended); the ink found (hysteresis: faint ink is kept where it joins dark ink); pieces that
+are no writing dropped (specks, the desk and page edges at the border, blobs too big for a digit); the number's row
+kept, a page of many rows refused as text or a picture; the ink scaled to a line LINE px tall and thin pen strokes
+thickened to MNIST's stroke width (measured, not guessed: MNIST_STROKE).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+WORK = 1600  # px: the working image's longer side (larger photos are shrunk first; their digits stay >= 25 px)
+LINE = 100  # px: the number's ink is scaled so its tallest piece is this tall before the stroke is thickened
+# MNIST's stroke width over the digit's height, by stroke_width() on 3,000 training digits grown to 140 px (median):
+# benchmarks/paper.py --mnist-stroke measures it again.
+MNIST_STROKE = 0.10
+WEAK, STRONG = 0.12, 0.30  # darkness over the paper: faint ink (and rules) from WEAK, surely ink from STRONG
+SPECK = 0.012  # pieces smaller than this share of the image's shorter side are specks of paper or noise
+BIG = 0.6  # pieces taller than this share of the shorter side (or wider than of the longer) are no digit
+RULE = 0.3  # a line running on over this share of the image is a rule of the paper, not a stroke
+MAX_PIECES = 40  # more pieces than this on one photo: a page of text or a picture, not a number
+ROW_OVERLAP = 0.3  # pieces in one row overlap the row's band by this share of their height at least
+MAX_TURN = 8.0  # degrees: deskew looks this far either way
+
+
+class NotAPhotoOfANumberError(ValueError):
+    """The photo holds writing that is no number on one line: a page of text, a picture."""
+
+
+@dataclass(frozen=True)
+class PhotoInk:
+    """The number's ink (H, W) float32 in [0, 1], LINE px tall, and how to map its pixels back to the photo's."""
+
+    ink: np.ndarray
+    to_photo: np.ndarray  # (2, 3) affine: ink pixel (x, y, 1) -> photo pixel (x, y)
+    stroke: float  # the ink's stroke width as found, in ink pixels (before thickening)
+    angle: float  # degrees the photo was turned to deskew it
+    grow: int  # px each digit's strokes are thickened by (to MNIST_STROKE of LINE): after cutting, so no gap closes
+
+    def box_in_photo(self, box: tuple[int, int, int, int], shape: tuple[int, int]) -> tuple[int, int, int, int]:
+        """An (x0, y0, x1, y1) box on the ink -> the box round it in the photo's pixels, within the photo."""
+        x0, y0, x1, y1 = box
+        corners = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]], dtype=np.float64) @ self.to_photo.T
+        low, high = np.floor(corners.min(axis=0)), np.ceil(corners.max(axis=0))
+        return (
+            int(max(low[0], 0)),
+            int(max(low[1], 0)),
+            int(min(high[0], shape[1])),
+            int(min(high[1], shape[0])),
+        )
+
+
+def grey_of(photo: np.ndarray) -> np.ndarray:
+    """(H, W) or (H, W, 3) uint8 -> (H, W) uint8 luminance."""
+    return photo if photo.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(photo), cv2.COLOR_RGB2GRAY)
+
+
+def darkness(grey: np.ndarray) -> np.ndarray:
+    """How much darker than the paper under it each pixel is: (H, W) float32, 0 = paper, 1 = black.
+
+    The paper's light is estimated on a quarter-size copy by a closing (a maximum then a minimum filter, wider than
+    any stroke) that takes the ink away, smoothed by a median; the photo is divided by it.
+    """
+    h, w = grey.shape
+    small = cv2.resize(grey, (max(w // 4, 1), max(h // 4, 1)), interpolation=cv2.INTER_AREA)
+    side = max(5, int(max(h, w) / 4 / 40) | 1)
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)))
+    back = cv2.resize(cv2.medianBlur(closed, 5), (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    return np.clip(1.0 - grey.astype(np.float32) / np.maximum(back, 1.0), 0.0, 1.0)
+
+
+def skew(weak: np.ndarray) -> float:
+    """Degrees to turn the image so its ink's rows are level: the angle whose row profile varies most."""
+    h, w = weak.shape
+    f = 400 / max(h, w)
+    small = cv2.resize(weak.astype(np.uint8) * 255, (max(int(w * f), 1), max(int(h * f), 1)), cv2.INTER_AREA)
+    centre = (small.shape[1] / 2, small.shape[0] / 2)
+    best, best_score = 0.0, -1.0
+    for angle in np.arange(-MAX_TURN, MAX_TURN + 0.01, 0.5):
+        turned = cv2.warpAffine(small, cv2.getRotationMatrix2D(centre, angle, 1.0), small.shape[::-1])
+        rows = turned.sum(axis=1, dtype=np.float64)
+        score = float(np.square(np.diff(rows)).sum())
+        if score > best_score:
+            best, best_score = float(angle), score
+    return best
+
+
+def without_rules(dark: np.ndarray, reach: int) -> np.ndarray:
+    """The darkness with the paper's rules and squares taken out: grey openings along rows and columns (the darkness
+    every `reach`-px run of a line keeps) where they join into lines running on far beyond any digit, taken away up
+    to the rules' own darkness, so ink written over a rule stays."""
+    h, w = dark.shape
+    found = np.zeros_like(dark)
+    for kernel, long_side, axis in (((reach, 1), w, 0), ((1, reach), h, 1)):
+        lines = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
+        count, labels, stats, _ = cv2.connectedComponentsWithStats((lines > WEAK / 2).astype(np.uint8), connectivity=8)
+        long = np.flatnonzero(stats[:, cv2.CC_STAT_WIDTH + axis] >= RULE * long_side)
+        long = long[long > 0]
+        if long.size:
+            found = np.maximum(found, np.where(np.isin(labels, long), lines, 0.0))
+    if not found.any():
+        return dark
+    level = float(np.percentile(found[found > WEAK / 2], 90))
+    taken = cv2.dilate(np.minimum(found, level), np.ones((3, 3), np.uint8))
+    return np.clip(dark - taken, 0.0, 1.0)
+
+
+def thickened(ink: np.ndarray, grow: int) -> np.ndarray:
+    """Ink with its strokes `grow` px wider (a grey dilation by a disc), on a border wide enough to hold them."""
+    if grow < 1:
+        return ink
+    padded = cv2.copyMakeBorder(ink.astype(np.float32), grow, grow, grow, grow, cv2.BORDER_CONSTANT, value=0.0)
+    return cv2.dilate(padded, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow + 1, grow + 1)))
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """A binary drawing's stroke width in pixels: twice its area over its boundary (a stroke has two sides)."""
+    mask = mask.astype(np.uint8)
+    inner = cv2.erode(mask, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    boundary = int(mask.sum()) - int(inner.sum())
+    return 2.0 * float(mask.sum()) / max(boundary, 1)
+
+
+def photo_ink(photo: np.ndarray) -> PhotoInk | None:
+    """The number's ink on a photo of paper, or None when there is no writing on it.
+
+    NotAPhotoOfANumberError when the photo's ink is many rows or pieces: a page of text, a picture.
+    """
+    grey = grey_of(photo)
+    h, w = grey.shape
+    scale = min(1.0, WORK / max(h, w))
+    if scale < 1.0:
+        grey = cv2.resize(grey, (max(int(w * scale), 1), max(int(h * scale), 1)), interpolation=cv2.INTER_AREA)
+    dark = darkness(grey)
+    angle = skew(dark > WEAK)
+    wh, ww = dark.shape
+    turn = cv2.getRotationMatrix2D((ww / 2, wh / 2), angle, 1.0)
+    if angle:
+        dark = cv2.warpAffine(dark, turn, (ww, wh), flags=cv2.INTER_LINEAR, borderValue=0.0)
+    dark = without_rules(dark, max(15, min(wh, ww) // 25))
+    ink = dark > WEAK
+    inside = np.ones_like(ink, dtype=np.uint8)
+    if angle:
+        inside = cv2.warpAffine(inside, turn, (ww, wh), flags=cv2.INTER_NEAREST, borderValue=0)
+    edge = ~cv2.erode(inside, np.ones((5, 5), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+    kept = pieces(ink, dark > STRONG, edge)
+    if kept is None:
+        return None
+    labels, boxes = kept
+    x0, y0 = boxes[:, 0].min(), boxes[:, 1].min()
+    x1, y1 = (boxes[:, 0] + boxes[:, 2]).max(), (boxes[:, 1] + boxes[:, 3]).max()
+    line = float(boxes[:, 3].max())
+    strength = float(np.percentile(dark[labels > 0], 90))
+    own = cv2.dilate((labels > 0).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    crop = np.where(own, np.clip(dark / max(strength, 1e-3), 0.0, 1.0), 0.0)[y0:y1, x0:x1].astype(np.float32)
+    f = LINE / line
+    size = (max(int(round(crop.shape[1] * f)), 1), max(int(round(crop.shape[0] * f)), 1))
+    crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
+    stroke = stroke_width(crop > 0.5)
+    pad = 2
+    crop = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0.0)
+    # ink pixel -> working (turned) pixel -> working pixel -> photo pixel
+    to_turned = np.array([[1 / f, 0, x0 - pad / f], [0, 1 / f, y0 - pad / f], [0, 0, 1]])
+    back = np.vstack([cv2.invertAffineTransform(turn), [0, 0, 1]]) if angle else np.eye(3)
+    to_photo = (np.diag([1 / scale, 1 / scale, 1]) @ back @ to_turned)[:2]
+    return PhotoInk(crop, to_photo, stroke, angle, max(int(round(MNIST_STROKE * LINE - stroke)), 0))
+
+
+def pieces(ink: np.ndarray, strong: np.ndarray, edge: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(labels of the kept pieces, their (x, y, w, h) boxes): the one row of writing, or None when there is none."""
+    h, w = ink.shape
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    x, y, bw, bh, area = (stats[:, k] for k in range(5))
+    darkest = np.zeros(count, dtype=bool)
+    darkest[np.unique(labels[strong & ink])] = True
+    at_edge = np.zeros(count, dtype=bool)
+    at_edge[np.unique(labels[edge & ink])] = True  # the desk, the page's edge: they run off the photo
+    side = min(h, w)
+    keep = darkest & (np.maximum(bw, bh) >= SPECK * side) & ~at_edge & (bh <= BIG * side) & (bw <= BIG * max(h, w))
+    keep[0] = False
+    ids = np.flatnonzero(keep)
+    if ids.size == 0:
+        return None
+    if ids.size > MAX_PIECES:
+        raise NotAPhotoOfANumberError(f"{ids.size} pieces of ink: this looks like a page of text or a picture")
+    row = _row(ids, y, bh, area)
+    others = [i for i in ids if i not in row and bh[i] >= 0.5 * bh[row].max()]
+    if len(others) >= 3:
+        raise NotAPhotoOfANumberError("writing on several rows: this looks like a page of text, not one number")
+    kept = np.where(np.isin(labels, row), labels, 0)
+    return kept, np.column_stack([x[row], y[row], bw[row], bh[row]])
+
+
+def _row(ids: np.ndarray, y: np.ndarray, bh: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """The pieces on the row of the largest piece: each overlaps the row's band by ROW_OVERLAP of its height."""
+    seed = ids[np.argmax(area[ids])]
+    top, bottom = y[seed], y[seed] + bh[seed]
+    overlap = np.minimum(y[ids] + bh[ids], bottom) - np.maximum(y[ids], top)
+    return ids[overlap >= ROW_OVERLAP * np.minimum(bh[ids], bh[seed])]
