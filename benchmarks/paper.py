@@ -38,7 +38,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--writers", default="heldout", choices=("heldout", "tuning"), help="21-30 or 1-20")
     parser.add_argument("--models", nargs="+", help="model names (default: every shipped model present)")
-    parser.add_argument("--per-writer", type=int, default=12, help="single-digit photos and number photos, each")
+    parser.add_argument("--per-writer", type=int, default=6, help="single-digit photos and number photos, each")
     parser.add_argument("--blank", type=int, default=100, help="photos of blank paper")
     parser.add_argument("--mnist", type=int, default=100, help="MNIST digits on paper (test set; train if tuning)")
     parser.add_argument("--seed", type=int, default=0)
@@ -62,13 +62,14 @@ def cases(args: argparse.Namespace) -> list[tuple[str, str, bytes, tuple]]:
             out.append(
                 ("single" if length == 1 else "number", "".join(str(d.label) for d in chosen), jpeg, scene["size"])
             )
+    other = 100 if args.writers == "heldout" else 101  # tuning never sees the held-out run's blank pages
     for k in range(args.blank):
-        jpeg, scene = made.blank_photo(np.random.default_rng((args.seed, 100, k)))
+        jpeg, scene = made.blank_photo(np.random.default_rng((args.seed, other, k)))
         out.append(("blank", "", jpeg, scene["size"]))
     mnist = load_mnist()
     images, labels = (mnist.x_train, mnist.y_train) if args.writers == "tuning" else (mnist.x_test, mnist.y_test)
     for k in range(args.mnist):
-        jpeg, scene = made.mnist_photo(images[k], np.random.default_rng((args.seed, 200, k)))
+        jpeg, scene = made.mnist_photo(images[k], np.random.default_rng((args.seed, other + 100, k)))
         out.append(("mnist", str(labels[k]), jpeg, scene["size"]))
     return out
 

@@ -48,6 +48,8 @@ def load_photo(data: bytes) -> np.ndarray:
             image.load()
             upright = ImageOps.exif_transpose(image)
             rgb = np.asarray(upright.convert("RGB"))
+    except PhotoTooLargeError:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as bomb:
         raise PhotoTooLargeError(f"Too large: {bomb}; at most {MAX_SIDE}x{MAX_SIDE} pixels are read") from None
     except UnidentifiedImageError:

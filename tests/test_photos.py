@@ -1,0 +1,125 @@
+"""Photos of paper (issue 39): made photos of pen digits read as their numbers, blank paper, a face and a page of
+printed text read as no digits, and every bad file or array refused with a typed error that says why."""
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from mnist_app.numbers import ImageTooLargeError, NumberImageError, read_number
+from mnist_app.photos import MAX_SIDE, NotAnImageError, PhotoTooLargeError, load_photo, made
+
+DATA = Path(__file__).parent / "data"
+LABELS = json.loads((DATA / "photos.json").read_text())
+MODEL = "numpy-mlp"  # the quickest shipped model: the photo path is the same for all
+
+
+@pytest.mark.parametrize("name", sorted(n for n, label in LABELS.items() if label["number"]))
+def test_a_made_photo_of_pen_digits_reads_as_its_number(name):
+    photo = load_photo((DATA / name).read_bytes())
+    reading = read_number(photo, MODEL)
+    assert reading.text == LABELS[name]["number"]
+    height, width = photo.shape[:2]
+    assert all(0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height for x0, y0, x1, y1 in reading.boxes)
+    assert [box[0] for box in reading.boxes] == sorted(box[0] for box in reading.boxes)  # left to right
+    assert all(d.image.shape == (28, 28) for d in reading.digits)
+
+
+def test_a_grey_photo_reads_as_the_colour_one():
+    name = next(n for n, label in LABELS.items() if label["number"])
+    rgb = load_photo((DATA / name).read_bytes())
+    grey = np.asarray(Image.fromarray(rgb).convert("L"))
+    assert read_number(grey, MODEL).text == LABELS[name]["number"]
+
+
+def test_blank_paper_reads_as_no_digits():
+    reading = read_number(load_photo((DATA / "photo-blank.jpg").read_bytes()), MODEL)
+    assert reading.text == "" and reading.message.startswith("No digits found")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_made_blank_pages_of_every_paper_read_as_nothing(seed):
+    jpeg, _ = made.blank_photo(np.random.default_rng((39, 2000, seed)), size=(640, 480))
+    assert read_number(made.decoded(jpeg), MODEL).text == ""
+
+
+def test_a_face_makes_up_no_digits():
+    reading = read_number(load_photo((DATA / "face.jpg").read_bytes()), MODEL)
+    assert reading.text == "" and reading.message.startswith("No digits found")
+
+
+def test_a_page_of_printed_text_makes_up_no_digits():
+    page = Image.new("RGB", (1200, 1600), (245, 245, 240))
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=28)
+    for row in range(40):
+        draw.text((80, 60 + 36 * row), "The quick brown fox jumps over the lazy dog again", fill=(20, 20, 20), font=font)
+    reading = read_number(np.asarray(page), MODEL)
+    assert reading.text == "" and reading.message.startswith("No digits found")
+
+
+def test_the_canvas_rgba_keeps_its_own_path():
+    canvas = np.zeros((280, 400, 4), np.uint8)
+    assert read_number(canvas, MODEL).message == "Write a number"
+
+
+def encoded(image: Image.Image, kind: str = "PNG", **options) -> bytes:
+    out = io.BytesIO()
+    image.save(out, kind, **options)
+    return out.getvalue()
+
+
+def test_exif_rotation_is_honoured():
+    wide = Image.new("RGB", (60, 40), "white")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: turned 90 degrees
+    assert load_photo(encoded(wide, "JPEG", exif=exif)).shape == (60, 40, 3)
+
+
+@pytest.mark.parametrize(
+    "data, said",
+    [
+        (b"", "not an image"),
+        (b"%PDF-1.4 this is no picture", "not an image"),
+        ("text, not bytes", "not an image"),
+    ],
+)
+def test_what_is_no_image_file_raises_not_an_image(data, said):
+    with pytest.raises(NotAnImageError, match=said):
+        load_photo(data)
+
+
+def test_a_truncated_file_raises_not_an_image():
+    whole = encoded(Image.new("RGB", (400, 300), "white"), "JPEG")
+    with pytest.raises(NotAnImageError, match="damaged or cut short"):
+        load_photo(whole[: len(whole) // 2])
+
+
+def test_a_corrupt_png_raises_not_an_image():
+    whole = bytearray(encoded(Image.effect_noise((200, 200), 50).convert("RGB")))
+    whole[100:140] = b"\x00" * 40
+    with pytest.raises(NotAnImageError):
+        load_photo(bytes(whole))
+
+
+def test_a_decompression_bomb_is_refused_before_decoding():
+    bomb = encoded(Image.new("1", (30_000, 30_000)))  # a few kB that would be 900 megapixels
+    assert len(bomb) < 200_000
+    with pytest.raises(PhotoTooLargeError, match="Too large"):
+        load_photo(bomb)
+
+
+def test_an_image_over_the_limit_raises_too_large():
+    with pytest.raises(PhotoTooLargeError, match=f"at most {MAX_SIDE}x{MAX_SIDE}"):
+        load_photo(encoded(Image.new("L", (MAX_SIDE + 1, 10))))
+    with pytest.raises(ImageTooLargeError, match="at most"):
+        read_number(np.zeros((10, MAX_SIDE + 1, 3), np.uint8), MODEL)
+
+
+@pytest.mark.parametrize("image", [np.zeros((0, 40, 3), np.uint8), np.zeros((40, 40, 3), np.float32)])
+def test_a_photo_array_of_the_wrong_kind_raises_a_number_image_error(image):
+    with pytest.raises((NumberImageError, ValueError)):
+        read_number(image, MODEL)
