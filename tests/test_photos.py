@@ -56,7 +56,8 @@ def test_a_page_of_printed_text_makes_up_no_digits():
     draw = ImageDraw.Draw(page)
     font = ImageFont.load_default(size=28)
     for row in range(40):
-        draw.text((80, 60 + 36 * row), "The quick brown fox jumps over the lazy dog again", fill=(20, 20, 20), font=font)
+        line = "The quick brown fox jumps over the lazy dog again"
+        draw.text((80, 60 + 36 * row), line, fill=(20, 20, 20), font=font)
     reading = read_number(np.asarray(page), MODEL)
     assert reading.text == "" and reading.message.startswith("No digits found")
 
