@@ -15,14 +15,14 @@ import streamlit as st
 from mnist_app import models, numbers
 from mnist_app.reports.plots import enlarge
 from mnist_app.store.drawings import StoreError
-from mnist_app.ui import explanation, number, reading, runs, sketchpad, teach
+from mnist_app.ui import explanation, number, photo, reading, runs, sketchpad, teach
 from mnist_app.ui.store import collecting, get_store, save_drawing
 
 HEADLINE_PX = 112  # a subheader and two lines of caption: a phone's width wraps the longest caption once
-MODES = {"digit": "Digit", "number": "Number", "teach": "Teach"}
+MODES = {"digit": "Digit", "number": "Number", "photo": "Photo", "teach": "Teach"}
 MODE_HELP = (
     "Digit: draw one digit and watch the model read it. Number: write a whole number on a wide canvas. "
-    "Teach: it asks for each digit, and learns your handwriting."
+    "Photo: a photo of digits written on paper. Teach: it asks for each digit, and learns your handwriting."
 )
 
 labels = runs.offered()  # name -> what the page calls it
@@ -39,7 +39,7 @@ if collecting():
         store = get_store()
     except StoreError as exc:  # saving (and teaching) is off, reading goes on
         store_error = exc
-modes = ["digit", "number", "teach"] if store is not None and runs.training_on() else ["digit", "number"]
+modes = ["digit", "number", "photo"] + (["teach"] if store is not None and runs.training_on() else [])
 
 choice, switch = st.columns([3, 2], vertical_alignment="bottom", wrap=False)  # one row, on a phone too
 name = choice.selectbox("Model", names, format_func=labels.get, key="model")
@@ -74,6 +74,18 @@ if mode == "number":
         st.caption(caption)
     if read_as_number is not None and read_as_number.digits:
         number.details(sketch, read_as_number, model, name, store)
+    st.stop()
+
+if mode == "photo":
+    taken = photo.take()
+    model = loaded()
+    picture, read_as_photo, problem = photo.read(taken, model)
+    with headline:
+        title, caption = photo.headline(read_as_photo, problem, model.label)
+        st.subheader(title)
+        st.caption(caption)
+    if read_as_photo is not None and read_as_photo.digits:
+        photo.details(picture, read_as_photo, model, name, store)
     st.stop()
 
 left, right = st.columns([1, 1.3], gap="large")

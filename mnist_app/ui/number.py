@@ -40,10 +40,14 @@ def read(sketch: sketchpad.Sketch, model: models.Model) -> numbers.NumberReading
     return None if sketch.image is None else numbers.read_number(sketch.image, model)
 
 
-def details(sketch: sketchpad.Sketch, reading: numbers.NumberReading, model: models.Model, name: str, store) -> None:
-    """Under the canvas: the drawing with its boxes, each digit's reading, Explain for one, and Save."""
-    marks = list(reading.marks)
-    st.image(boxed(sketch.image, [(d.box, d.sure) for d in reading.digits], marks), caption=BOXES_CAPTION)
+def details(
+    sketch: sketchpad.Sketch, reading: numbers.NumberReading, model: models.Model, name: str, store, show_drawing=True
+) -> None:
+    """Under the canvas: the drawing with its boxes (unless the caller shows it), each digit's reading, Explain for
+    one, and Save."""
+    if show_drawing:
+        marks = list(reading.marks)
+        st.image(boxed(sketch.image, [(d.box, d.sure) for d in reading.digits], marks), caption=BOXES_CAPTION)
     for column, (place, digit) in zip(st.columns(max(len(reading.digits), 1)), _places(reading), strict=False):
         column.image(enlarge(digit.image, 3), width="stretch")
         said = f"{digit.digit}" if digit.sure else f"{digit.digit} or {digit.reading.runner_up}?"
