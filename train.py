@@ -16,14 +16,13 @@ from __future__ import annotations
 import argparse
 import functools
 import sys
-import time
 from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import numpy as np
 
 from mnist_app.artifacts import write_json
-from mnist_app.contract import TrainingData, in_chunks
+from mnist_app.contract import TrainingData
 from mnist_app.data import (
     REPLAY_FILE,
     REPLAY_SHA256,
@@ -32,15 +31,12 @@ from mnist_app.data import (
     load_mnist,
     pen_training,
     pendigits,
-    split_validation,
-    to_float,
     write_replay,
 )
 from mnist_app.models import (
     CALIBRATED,
     MODELS_DIR,
     SHIPPED,
-    Model,
     ModelLoadError,
     calibration,
     load,
@@ -50,15 +46,14 @@ from mnist_app.models import (
 from mnist_app.models.kinds import NAMES, PresetCycleError, behind, kind_of, needs, preset, training_order
 from mnist_app.reports import (
     ReportMissingError,
-    build_report,
-    misclassified,
     pen_writers_behind,
     read_report,
     write_figure,
-    write_reports,
 )
 from mnist_app.store.drawings import DrawingStore, StoreError
 from mnist_app.store.rows import DrawnSet, split_by_session
+from mnist_app.training import pipeline
+from mnist_app.training.pipeline import fit_and_write
 
 # `all`: the shipped models and every model they start from or average (the presets say which); `expand` puts
 # each model after those it needs
@@ -148,16 +143,12 @@ def configure(config, args: argparse.Namespace):
 
 
 def training_data(mnist: Mnist, config, args: argparse.Namespace) -> TrainingData:
-    """The training digits (the first --train-limit), with a seeded validation split carved out of them,
-    followed by the config's drawn pen digits (trainable writers only) when it asks for them."""
-    images, labels = mnist.x_train[: args.train_limit], mnist.y_train[: args.train_limit]
-    x_train, y_train, x_val, y_val = split_validation(images, labels, config.val_fraction, args.seed)
-    x_train = to_float(x_train)
+    """The training digits (the first --train-limit) with their validation split, and the config's pen digits."""
+    data = pipeline.training_data(mnist, config, args.train_limit, args.seed)
     if config.pen_variants:
-        pen, pen_labels, _ = pen_training.cached_drawings(config.pen_writers, config.pen_variants, config.seed)
-        print(f"   + {len(pen)} drawn pen digits of writers {min(config.pen_writers)}-{max(config.pen_writers)}")
-        x_train, y_train = np.concatenate([x_train, pen]), np.concatenate([y_train, pen_labels])
-    return TrainingData(x_train, y_train, to_float(x_val), y_val)
+        pen = len(data.x_train) - len(mnist.x_train[: args.train_limit]) + len(data.x_val)
+        print(f"   + {pen} drawn pen digits of writers {min(config.pen_writers)}-{max(config.pen_writers)}")
+    return data
 
 
 def saved_drawings(url: str) -> tuple[DrawnSet, str]:
@@ -211,14 +202,8 @@ def train_one(name: str, args: argparse.Namespace, mnist: Mnist, drawings: tuple
     if data is not None and drawings is not None:
         data, used = add_drawings(data, *drawings, config.val_fraction, args.seed)
     print(f"== {name}: {config}")
-    start = time.perf_counter()
     verbose = 1 if sys.stdout.isatty() else 2  # Keras: a progress bar in a terminal, one line per epoch in a log
-    network, history = kind.code().train_network(config, data, load_model, verbose)
-    seconds = time.perf_counter() - start
-    directory = model_dir(name, args.out)
-    network.save(directory / kind.weights_file)
-    probs = in_chunks(Model(name, network).predict_proba, to_float(mnist.x_test))
-    about = {"train": config.trained_on(), "n_test": len(mnist.x_test), "source": mnist.source}
+    about = {"train": config.trained_on(), "source": mnist.source}
     if data is not None:
         about |= {"n_train": len(data.x_train), "n_validation": len(data.x_val), "pen_writers": config.pen_writers}
     else:  # an ensemble: its readings rest on its members' training
@@ -229,8 +214,11 @@ def train_one(name: str, args: argparse.Namespace, mnist: Mnist, drawings: tuple
             f"{used['n_validation']} from {used['sessions_validation']} other sessions in validation)"
         )
         about["drawings"] = used
-    report = build_report(name, config, mnist.y_test, probs, about, seconds)
-    write_reports(directory, history, report, misclassified(mnist.x_test, mnist.y_test, probs))
+    directory = model_dir(name, args.out)
+    fitted = fit_and_write(
+        config, data, directory, mnist, name=name, about=about, load_model=load_model, verbose=verbose
+    )
+    report, seconds = fitted.report, fitted.seconds
     print(f"== {name}: test accuracy {report['test']['accuracy']:.4f}, {seconds:.0f}s, written to {directory}")
 
 

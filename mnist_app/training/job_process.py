@@ -9,7 +9,6 @@ thread:
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from collections import deque
@@ -18,10 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from mnist_app.artifacts import write_json
-from mnist_app.contract import HISTORY_KEYS, TrainingData, TrainingListener, empty_history, in_chunks
-from mnist_app.data import heldout, pen_training, pendigits
-from mnist_app.models import Model, ModelLoadError, load
-from mnist_app.models.kinds import kind_named
+from mnist_app.contract import HISTORY_KEYS, TrainingListener, empty_history
+from mnist_app.data import pen_training
+from mnist_app.models import ModelLoadError, load
+from mnist_app.training import pipeline
 from mnist_app.training.jobs import FAILED, FINISHED, STOPPED, TEACH, TEACH_TEST_DIGITS, Job, now, read
 from mnist_app.training.settings import SettingsError, max_minutes
 
@@ -73,6 +72,9 @@ class JobListener(TrainingListener):
         pace = (now - first_time) / (batches_done - first_done)
         return round(pace * max(0, total - batches_done) + self.validation_s * validations_left, 1)
 
+    def measuring(self) -> None:
+        self.write(phase="measuring")
+
     def stop_requested(self) -> bool:
         if not self.reason:
             if (self.folder / "stop").exists():
@@ -102,21 +104,6 @@ class JobListener(TrainingListener):
         self.last_write = time.monotonic()
 
 
-def training_data(job: Job, config, mnist) -> TrainingData:
-    """The first `digits` MNIST training digits (the run's validation share kept aside), plus pen drawings if asked."""
-    from mnist_app.data import split_validation, to_float
-
-    images, labels = mnist.x_train[: job.data.digits], mnist.y_train[: job.data.digits]
-    x_train, y_train, x_val, y_val = split_validation(images, labels, config.val_fraction, job.seed)
-    x_train = to_float(x_train)
-    if job.data.pen:
-        pen, pen_labels, _ = pen_training.cached_drawings(
-            config.pen_writers, config.pen_variants, config.seed, workers=1
-        )
-        x_train, y_train = np.concatenate([x_train, pen]), np.concatenate([y_train, pen_labels])
-    return TrainingData(x_train, y_train, to_float(x_val), y_val)
-
-
 def run(folder: Path) -> str:
     """Do the job in `folder` and write its model and end.json; returns how it ended."""
     job = read(folder)
@@ -124,37 +111,24 @@ def run(folder: Path) -> str:
 
 
 def train(job: Job) -> str:
-    """Train a network from the Train page's knobs; its model folder as train.py writes one."""
-    from mnist_app.data import load_mnist, to_float
-    from mnist_app.reports import build_report, misclassified, write_reports
+    """Train a network from the Train page's knobs; its model folder as train.py writes one (pipeline.py)."""
+    from mnist_app.data import load_mnist
 
-    folder = job.folder
     config = job.config()
     mnist = load_mnist()
-    data = training_data(job, config, mnist)
-    listener = JobListener(folder, config.epochs, len(data.x_train), max_minutes())
+    data = pipeline.training_data(mnist, config, job.data.digits, job.seed, workers=1)
+    listener = JobListener(job.folder, config.epochs, len(data.x_train), max_minutes())
     listener.write()
-    kind = kind_named(config.kind)
-    start = time.perf_counter()
-    network, history = kind.code().train_network(config, data, load, 0, listener)
-    seconds = time.perf_counter() - start
-    if not history["loss"]:
-        return _end(folder, STOPPED, f"{listener.reason} before its first epoch ended: nothing to keep")
-    listener.write(phase="measuring")
-    scratch = folder / "model.partial"
-    shutil.rmtree(scratch, ignore_errors=True)
-    network.save(scratch / kind.weights_file)
-    model = Model(f"run-{job.id}", network)
-    probs = in_chunks(model.predict_proba, to_float(mnist.x_test))
     about = {"train": _trained_on(job, config), "n_train": len(data.x_train), "n_validation": len(data.x_val)}
-    report = build_report(job.label, config, mnist.y_test, probs, about | {"n_test": len(mnist.x_test)}, seconds)
-    report["drawn"] = _drawn(model)
-    write_reports(scratch, history, report, misclassified(mnist.x_test, mnist.y_test, probs))
-    os.replace(scratch, job.model_folder)  # the model appears whole or not at all
-    epochs = len(history["loss"])
+    fitted = pipeline.fit_and_write(
+        config, data, job.model_folder, mnist, name=job.label, about=about, listener=listener, measure_drawn=True
+    )
+    if fitted.report is None:
+        return _end(job.folder, STOPPED, f"{listener.reason} before its first epoch ended: nothing to keep")
+    epochs = len(fitted.history["loss"])
     if listener.reason:
-        return _end(folder, STOPPED, f"{listener.reason} after epoch {epochs}: the network is kept as it was then")
-    return _end(folder, FINISHED, f"{epochs} epochs in {seconds:.0f} s")
+        return _end(job.folder, STOPPED, f"{listener.reason} after epoch {epochs}: the network is kept as it was then")
+    return _end(job.folder, FINISHED, f"{epochs} epochs in {fitted.seconds:.0f} s")
 
 
 def teach(job: Job) -> str:
@@ -162,7 +136,7 @@ def teach(job: Job) -> str:
     is kept from a first teaching and read before and after it, beside MNIST test digits (forgetting); then the
     model is taught every drawing, and that is the one kept (a models folder: personal.save)."""
     from mnist_app.data import load_replay, to_float
-    from mnist_app.reports import build_report, misclassified, write_reports
+    from mnist_app.reports import build_report, misclassified
     from mnist_app.training import personal
 
     with np.load(job.folder / "drawings.npz", allow_pickle=False) as npz:
@@ -193,15 +167,14 @@ def teach(job: Job) -> str:
     final = personal.fine_tune(job.model, images, labels, listener=listener)
     if listener.reason:
         return _end(job.folder, STOPPED, f"{listener.reason}: nothing is kept")
-    scratch = job.folder / "model.partial"
-    shutil.rmtree(scratch, ignore_errors=True)
-    personal.save(final, scratch)
     probs = final.predict_proba(test_x)
     about = {"train": f"{len(labels)} of your drawings, with MNIST digits replayed beside them", "n_test": len(test_y)}
     report = build_report(job.label, personal.RECIPE, test_y, probs, about, time.perf_counter() - start)
     report |= {"teach": result, "kind": "teach"}
-    write_reports(scratch, empty_history(), report, misclassified(mnist.x_test[:TEACH_TEST_DIGITS], test_y, probs))
-    os.replace(scratch, job.model_folder)
+    gallery = misclassified(mnist.x_test[:TEACH_TEST_DIGITS], test_y, probs)
+    pipeline.write_model(
+        job.model_folder, lambda folder: personal.save(final, folder), empty_history(), report, gallery
+    )
     gain = f"{result['yours_before']:.0%} -> {result['yours_after']:.0%} of the drawings it was not taught"
     return _end(job.folder, FINISHED, f"taught {len(labels)} drawings in {time.perf_counter() - start:.0f} s: {gain}")
 
@@ -227,13 +200,6 @@ def _trained_on(job: Job, config) -> str:
     if job.data.pen:
         what += f"; {pen_training.describe(config.pen_writers, config.pen_variants)}"
     return what
-
-
-def _drawn(model: Model) -> dict | None:
-    """Accuracy on the held-out writers' drawings, as the shipped models are measured; None without the pen file."""
-    if not pendigits.default_path().is_file():
-        return None
-    return heldout.accuracy(model.predict_proba)
 
 
 def _end(folder: Path, status: str, message: str) -> str:

@@ -1,0 +1,105 @@
+"""The one training pipeline: fit a network from its config and write its model folder, whole or not at all.
+
+`train.py` (every shipped model), the Train page's runs (job_process.py, on the engine's workers) and teaching go
+through here: `fit_and_write` trains through the kind's own trainer, measures the network on MNIST's test digits
+(and, when asked, on the held-out writers' drawings) and writes weights, history, report, misread digits and
+`report.png` with `write_model`; teaching fits with personal.fine_tune and writes with `write_model` too.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mnist_app.contract import TrainingData, TrainingListener, in_chunks
+from mnist_app.data import Mnist, heldout, pen_training, pendigits, split_validation, to_float
+from mnist_app.models import Model, load
+from mnist_app.models.kinds import kind_named
+from mnist_app.reports import build_report, misclassified, write_reports
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """What a fit left: its history, its report (None when it was stopped before its first epoch ended: nothing
+    was written) and its training seconds."""
+
+    history: dict
+    report: dict | None
+    seconds: float
+
+
+def training_data(mnist: Mnist, config, digits: int | None, seed: int, workers: int = 0) -> TrainingData:
+    """The first `digits` MNIST training digits (all for None), with a seeded validation split carved out of them,
+    followed by the config's drawn pen digits (trainable writers only) when it asks for them."""
+    images, labels = mnist.x_train[:digits], mnist.y_train[:digits]
+    x_train, y_train, x_val, y_val = split_validation(images, labels, config.val_fraction, seed)
+    x_train = to_float(x_train)
+    if getattr(config, "pen_variants", 0):
+        pen, pen_labels, _ = pen_training.cached_drawings(
+            config.pen_writers, config.pen_variants, config.seed, workers=workers
+        )
+        x_train, y_train = np.concatenate([x_train, pen]), np.concatenate([y_train, pen_labels])
+    return TrainingData(x_train, y_train, to_float(x_val), y_val)
+
+
+def fit_and_write(
+    config,
+    data: TrainingData | None,
+    out: Path,
+    mnist: Mnist,
+    *,
+    name: str,
+    about: dict,
+    load_model: Callable[[str], Model] = load,
+    listener: TrainingListener | None = None,
+    verbose: int = 0,
+    measure_drawn: bool = False,
+) -> Fitted:
+    """Train `config` on `data` (None: a kind that trains nothing itself, an ensemble) and write its model folder
+    `out`; `about` says what it trained on, for the report (MNIST test's size is added). `load_model` gives the
+    models it starts from or averages. A listener that has `measuring()` hears when training is over."""
+    kind = kind_named(config.kind)
+    start = time.perf_counter()
+    network, history = kind.code().train_network(config, data, load_model, verbose, listener)
+    seconds = time.perf_counter() - start
+    if data is not None and not history["loss"]:
+        return Fitted(history, None, seconds)
+    if hasattr(listener, "measuring"):
+        listener.measuring()
+    model = Model(name, network)
+    probs = in_chunks(model.predict_proba, to_float(mnist.x_test))
+    report = build_report(name, config, mnist.y_test, probs, about | {"n_test": len(mnist.x_test)}, seconds)
+    if measure_drawn:
+        report["drawn"] = drawn_accuracy(model)
+    gallery = misclassified(mnist.x_test, mnist.y_test, probs)
+    write_model(out, lambda folder: network.save(folder / kind.weights_file), history, report, gallery)
+    return Fitted(history, report, seconds)
+
+
+def write_model(out: Path, save: Callable[[Path], None], history: dict, report: dict, gallery: dict) -> None:
+    """Write a model folder at `out` whole or not at all: `save(folder)` writes the weights, then the reports;
+    built beside it and renamed into place, replacing what was there."""
+    out = Path(out)
+    scratch, old = out.with_name(out.name + ".partial"), out.with_name(out.name + ".old")
+    for leftover in (scratch, old):
+        shutil.rmtree(leftover, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    save(scratch)
+    write_reports(scratch, history, report, gallery)
+    if out.exists():
+        os.replace(out, old)
+    os.replace(scratch, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def drawn_accuracy(model: Model) -> dict | None:
+    """Accuracy on the held-out writers' drawings, as the shipped models are measured; None without the pen file."""
+    if not pendigits.default_path().is_file():
+        return None
+    return heldout.accuracy(model.predict_proba)
