@@ -70,16 +70,16 @@ def beside(folder: Path) -> dict[str, str]:
 
 
 @contextmanager
-def streamlit_server(log_path: Path, env: dict | None = None):
-    """`streamlit run app.py` on a free loopback port; yields (url, process). Drawings, runs and caches are kept
-    beside the log unless `env` says otherwise (beside)."""
+def streamlit_server(log_path: Path, env: dict | None = None, script: Path = ROOT / "app.py"):
+    """`streamlit run app.py` (or another `script`) on a free loopback port; yields (url, process). Drawings, runs
+    and caches are kept beside the log unless `env` says otherwise (beside)."""
     port = free_port()
     command = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(ROOT / "app.py"),
+        str(script),
         "--server.port",
         str(port),
         "--server.address",

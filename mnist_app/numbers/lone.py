@@ -23,5 +23,6 @@ def one_digit_problem(image: np.ndarray, model) -> str | None:
 def several_digits(image: np.ndarray, model) -> bool:
     """The number reader finds two or more digits, every one of them sure, and no other mark."""
     grey = np.round(ink_map(image) * 255).astype(np.uint8)  # white on black: any image legibility.problem takes
-    reading = read_number(grey, model)
+    canvas = np.dstack([grey, grey, grey, np.full_like(grey, 255)])  # read as the canvas's drawing, never as a photo
+    reading = read_number(canvas, model)
     return len(reading.digits) >= 2 and reading.sure and not reading.marks

@@ -22,6 +22,7 @@ log = get_logger(__name__)
 # chunks and its pictures from this process, and TensorFlow's import holds Python for seconds (timed by hand, a fresh
 # server's Drawings page with a million drawings showed in 3.8 s with the warm-up at once, 2.9 s with it 3 s later)
 WARM_UP_AFTER_S = 3.0
+_held: set[tuple[str, str, tuple]] = set()  # (name, directory, stamp) of the models this process has loaded
 
 
 def models_dir() -> Path:
@@ -41,11 +42,18 @@ def _load_model(name: str, directory: str, stamp: tuple) -> models.Model:
     """
     model = models.load(name, directory, load_member=lambda member: _cached(member, directory))
     log.info("mnist-app loaded model %s from %s", name, directory)  # once per server: the load test counts it
+    _held.add((name, directory, stamp))
     return model
 
 
 def _cached(name: str, directory: str) -> models.Model:
     return _load_model(name, directory, models.stamp(name, directory))
+
+
+def is_loaded(name: str) -> bool:
+    """Whether this server holds the model already, so that reading with it now costs milliseconds, not a load."""
+    directory = str(models_dir())
+    return (name, directory, models.stamp(name, directory)) in _held
 
 
 def load_model(name: str) -> models.Model:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 
-import pandas as pd
 import streamlit as st
 
 from mnist_app import models, numbers
+from mnist_app.reports import charts
 from mnist_app.reports.plots import enlarge
 from mnist_app.store.drawings import StoreError
 from mnist_app.ui import explanation, number, photo, reading, runs, sketchpad, teach
@@ -163,12 +163,7 @@ with right:
             "the digit you pick, each model's reading, the brush width and the time: nothing about you."
         )
     chart, seen = st.columns([3, 2])
-    chart.bar_chart(
-        pd.DataFrame({"probability": probs}, index=[str(d) for d in range(10)]),
-        height=200,
-        x_label="digit",
-        y_label="probability",
-    )
+    chart.vega_lite_chart(charts.probabilities(probs), width="stretch")
     seen.image(enlarge(sketch.digit), caption="What the model sees: 28x28, centred as MNIST", width="stretch")
 
 if teaching:

@@ -22,7 +22,7 @@ from mnist_app import models
 from mnist_app.store import readings, visitors
 from mnist_app.store.drawings import DrawingStore, StoreError, default_url
 from mnist_app.store.rows import canvas_png
-from mnist_app.ui.cache import load_model, models_dir
+from mnist_app.ui.cache import is_loaded, load_model, models_dir
 
 log = get_logger(__name__)
 
@@ -191,17 +191,19 @@ def save_drawing(
     label=None,
     shared: bool = True,
 ) -> bool:
-    """Button callback: stores the drawing under `label` (default: the digit picked in the page), with every model's
-    reading, as this visitor's, public if `shared`, and says so in a toast; False, with the error kept for the page
-    to show, when it could not be saved."""
+    """Button callback: stores the drawing under `label` (default: the digit picked in the page), with the readings
+    of the models this server holds (`model`'s among them), as this visitor's, public if `shared`, and says so in a
+    toast; False, with the error kept for the page to show, when it could not be saved. The other models' readings
+    fill in behind it (fill_readings): a first save on a fresh server never waits for TensorFlow."""
     label = int(st.session_state.save_label if label is None else label)
     versions = model_versions()
+    held = [name for name in versions if name == model or is_loaded(name)]
     try:
         new_id = store.add(
             digit,
             label,
             canvas_png=canvas_png(image),
-            predictions=(read := every_reading(digit, list(versions))),
+            predictions=(read := every_reading(digit, held)),
             versions={name: version for name, version in versions.items() if name in read},
             model=model,
             brush=brush,
@@ -212,6 +214,8 @@ def save_drawing(
         log.warning("mnist-app: %s", exc)
         st.session_state.save_error = exc.for_visitors
         return False
+    for name in versions.keys() - read.keys():  # models not loaded yet: read in the background, once they load
+        fill_readings(name, versions[name])
     st.session_state.setdefault("saved", {})[key] = (new_id, label)
     # said on the page too, until the canvas is cleared: a stroke arriving during the save reruns the page, and its
     # toast is lost, while the changed drawing offers "Save as" again
