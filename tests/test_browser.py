@@ -84,7 +84,9 @@ def test_a_drawing_shows_probabilities_and_what_the_model_sees(page, three):
     draw(page, canvas_box(page), canvas_strokes(three))
     settle(page)
     expect(page.get_by_text("Prediction: 3", exact=True)).to_be_visible()
-    expect(page.locator("[data-testid='stVegaLiteChart']")).to_be_visible()  # the ten probabilities
+    expect(
+        page.get_by_role("img", name=re.compile(r"^Probability of each digit\. 0: .*, 3: (9\d|100)%"))
+    ).to_be_visible()
     expect(page.get_by_text("What the model sees")).to_be_visible()
 
 

@@ -105,12 +105,3 @@ def test_a_fine_tunes_curves_mark_where_it_starts_with_a_rule_before_its_first_e
     marks = rows(chart).dropna(subset=["stage"])
     assert marks[["epoch", "stage"]].drop_duplicates().values.tolist() == [[2.5, "fine-tune →"]]
     assert len(rows(chart).dropna(subset=["split"])) == 6  # every epoch of both splits still drawn
-
-
-def test_the_probabilities_chart_shows_each_digits_probability_as_a_bar():
-    probs = np.eye(10)[3] * 0.9 + 0.01
-    spec = charts.probabilities(probs)
-    assert spec["mark"]["type"] == "bar"
-    assert [(v["digit"], v["probability"]) for v in spec["data"]["values"]] == [
-        (str(d), round(float(p), 4)) for d, p in enumerate(probs)
-    ]

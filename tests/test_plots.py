@@ -64,3 +64,13 @@ def test_a_thumbnail_is_a_png_inside_a_data_uri_shrunk_to_its_size(mnist_sample)
         assert shrunk.size == (120, 120)
         ink = np.asarray(shrunk.convert("L"), float).mean(), np.asarray(original.convert("L"), float).mean()
         assert ink[0] == pytest.approx(ink[1], abs=3)  # the same drawing, smaller: as much ink on average
+
+
+def test_the_probability_bars_say_every_digits_probability_and_mark_the_reading():
+    probs = np.full(10, 0.01)
+    probs[3] = 0.91
+    svg = plots.probability_bars(probs, chosen=3)
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert "0: 1%, 1: 1%, 2: 1%, 3: 91%" in svg  # what a screen reader hears
+    assert svg.count("<rect") == 10 and svg.count('fill="#ff4b4b"') == 1  # one bar per digit, the reading's marked
+    assert "<title>3: 91.0%</title>" in svg

@@ -1,5 +1,5 @@
-"""The pages' charts, as Vega-Lite specs that the browser draws (Altair's, or a plain spec for the chart drawn on
-every stroke), and the sheet of misread digits.
+"""The Diagnostics and Drawings pages' charts, as Vega-Lite specs (Altair) that the browser draws, and the
+sheet of misread digits.
 
 A page sends a few kilobytes of numbers instead of pictures: drawing a model's figures with matplotlib on
 the server took about a second (issue 15 asks a model switch <= 1 s); building these takes milliseconds.
@@ -207,18 +207,3 @@ def _caption_font() -> str:
     import matplotlib
 
     return str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")
-
-
-def probabilities(probs) -> dict:
-    """The ten probabilities of one reading as a bar chart: a plain Vega-Lite spec with its data inline, built with
-    no Altair (whose schema validation cost the Draw page 0.1 s on every stroke)."""
-    values = [{"digit": str(d), "probability": round(float(p), 4)} for d, p in enumerate(probs)]
-    return {
-        "data": {"values": values},
-        "mark": {"type": "bar", "tooltip": True},
-        "encoding": {
-            "x": {"field": "digit", "type": "ordinal", "title": "digit", "axis": {"labelAngle": 0}},
-            "y": {"field": "probability", "type": "quantitative", "title": "probability", "scale": {"domain": [0, 1]}},
-        },
-        "height": 200,
-    }

@@ -12,8 +12,7 @@ import hashlib
 import streamlit as st
 
 from mnist_app import models, numbers
-from mnist_app.reports import charts
-from mnist_app.reports.plots import enlarge
+from mnist_app.reports.plots import enlarge, probability_bars
 from mnist_app.store.drawings import StoreError
 from mnist_app.ui import explanation, number, photo, reading, runs, sketchpad, teach
 from mnist_app.ui.store import collecting, get_store, save_drawing
@@ -163,7 +162,7 @@ with right:
             "the digit you pick, each model's reading, the brush width and the time: nothing about you."
         )
     chart, seen = st.columns([3, 2])
-    chart.vega_lite_chart(charts.probabilities(probs), width="stretch")
+    chart.markdown(probability_bars(probs, read.digit), unsafe_allow_html=True)  # our own markup, no input in it
     seen.image(enlarge(sketch.digit), caption="What the model sees: 28x28, centred as MNIST", width="stretch")
 
 if teaching:
