@@ -213,7 +213,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"where to write the results (default {RESULTS})")
     args = parser.parse_args(argv)
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
-    results = {k: v for k, v in results.items() if k in ("explain", "pen-up", "first save")}  # older layouts go
+    if "explain" not in results and "toggles' lowest edge at 1280x800 (px)" in results:  # the older layout
+        results = {"explain": results}
     if args.measure in ("all", "first-save"):
         results["first save"] = first_save()
     if args.measure in ("all", "pen-up"):
