@@ -159,7 +159,7 @@ def teach_jobs(names, writer: int) -> dict:
         for name in names:
             start = time.perf_counter()
             job = training_jobs.submit_teach(name, images[taught], labels[taught], "benchmark", root=Path(root))
-            while (job := training_jobs.read(job.folder)).status in (training_jobs.QUEUED, training_jobs.RUNNING):
+            while (job := training_jobs.read(job)).status in (training_jobs.QUEUED, training_jobs.RUNNING):
                 time.sleep(0.1)
             out[name] = {"seconds": time.perf_counter() - start, "status": job.status, "message": job.message}
             print(name, out[name], flush=True)

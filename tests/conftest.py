@@ -75,10 +75,9 @@ def store_url(request, tmp_path) -> str:
 
 @pytest.fixture(autouse=True)
 def private_drawing_store(tmp_path, monkeypatch):
-    """Every test saves drawings in a store of its own (MNIST_APP_DB), trains runs in a jobs folder of its own
-    (MNIST_APP_JOBS) and caches drawn digits in a folder of its own (MNIST_APP_CACHE), never in the user's."""
+    """Every test saves drawings and records runs in a store of its own (MNIST_APP_DB) and caches drawn digits in a
+    folder of its own (MNIST_APP_CACHE), never in the user's."""
     monkeypatch.setenv("MNIST_APP_DB", f"sqlite:///{tmp_path / 'drawings.sqlite'}")
-    monkeypatch.setenv("MNIST_APP_JOBS", str(tmp_path / "jobs"))
     monkeypatch.setenv("MNIST_APP_CACHE", str(tmp_path / "cache"))
 
 

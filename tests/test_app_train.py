@@ -1,14 +1,14 @@
 """The Train page's states, run headless by AppTest: idle, queued, training, stopped, finished, failed, training
 off, MNIST missing. Runs are laid out as training_jobs writes them; the finished one is a real run."""
 
-import json
-import os
 import re
 import time
+from datetime import UTC, datetime
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from mnist_app.store.schema import TRAINING_RUNS
 from mnist_app.store.visitors import Visitor
 from mnist_app.training import jobs, settings
 from mnist_app.training.settings import NETWORKS, DataSettings, defaults
@@ -34,24 +34,18 @@ def train_page() -> AppTest:
     return at.switch_page(TRAIN).run()
 
 
-def job_folder(root, job_id: str, secret: str = ME, **files) -> None:
-    """A run as training_jobs lays it out: job.json, and the other files given (name -> JSON)."""
-    folder = root / job_id
-    folder.mkdir(parents=True)
+def job_row(secret: str = ME, status: str = "queued", message: str = "", progress=None, created=None) -> str:
+    """A run as the store records it (training_runs), with no task on the engine; its id."""
     record = {
         "network": "numpy",
         "values": defaults("numpy"),
         "data": {"digits": 60000, "augment": False, "pen": False},
+        "seed": 0,
     }
-    record |= {"seed": 0, "owner": Visitor.of(secret).owner, "created": "2026-11-30T00:00:00+00:00", "number": 1}
-    (folder / "job.json").write_text(json.dumps(record))
-    for name, content in files.items():
-        (folder / f"{name}.json").write_text(json.dumps(content))
-
-
-def this_process() -> dict:
-    """started.json of a process that is alive: this one (a run that trains, as far as the page can tell)."""
-    return {"pid": os.getpid(), "start_ticks": jobs._start_ticks(os.getpid()), "started": "now"}
+    row = {"owner": Visitor.of(secret).owner, "number": 1, "task": "train", "record": record, "status": status}
+    row |= {"message": message, "progress": progress, "created_at": created or datetime.now(UTC)}
+    with jobs.store().writing("add a run to") as conn:
+        return str(conn.execute(TRAINING_RUNS.insert().returning(TRAINING_RUNS.c.id), row).scalar_one())
 
 
 def texts(at: AppTest) -> str:
@@ -76,19 +70,19 @@ def test_the_knobs_follow_the_chosen_network(root):
 
 
 def test_queued_the_page_shows_the_place_in_the_queue(root):
-    job_folder(root, "20261130-000000-0-aaaaaa", secret="someone-else", started=this_process())
-    job_folder(root, "20261130-000001-0-bbbbbb")
+    job_row(secret="someone-else", status="running")
+    mine = job_row()
     at = train_page()
     assert not at.exception
     assert "Queued: position 1" in texts(at)
-    assert at.button(key="train").disabled and at.button(key="stop_20261130-000001-0-bbbbbb")
+    assert at.button(key="train").disabled and at.button(key=f"stop_{mine}")
 
 
 def test_training_the_page_shows_progress_and_live_curves(root):
     progress = {"phase": "training", "epoch": 1, "epochs": 6, "done": 300, "batches": 843, "digits_per_s": 25000}
     progress |= {"eta_s": 7.5, "trace": [[0.5, 0.6, 0.8], [1.0, 0.3, 0.9], [1.36, 0.25, 0.93]]}
     progress |= {"history": {"loss": [0.3], "accuracy": [0.9], "val_loss": [0.2], "val_accuracy": [0.94]}}
-    job_folder(root, "20261130-000000-0-aaaaaa", started=this_process(), progress=progress)
+    job_row(status="running", progress=progress)
     at = train_page()
     assert not at.exception
     bar = at.get("progress")[0]
@@ -101,18 +95,18 @@ def test_training_the_page_shows_progress_and_live_curves(root):
     [
         ("stopped", "stopped by you before its first epoch ended: nothing to keep", "warning"),
         ("failed", "MNIST_DATA is /nowhere, which holds no MNIST.", "error"),
-        ("stopped", "interrupted: its process ended before the run finished", "warning"),
+        ("stopped", "interrupted: the training engine lost it (its server or workers stopped)", "warning"),
     ],
 )
 def test_an_ended_run_says_how_it_ended(root, status, message, shown_as):
-    job_folder(root, "20261130-000000-0-aaaaaa", end={"status": status, "message": message})
+    job_row(status=status, message=message)
     at = train_page()
     assert not at.exception
     assert any(message in element.value for element in getattr(at, shown_as))
 
 
 def test_a_run_that_died_without_a_word_shows_as_stopped_not_running(root):
-    job_folder(root, "20261130-000000-0-aaaaaa", started={"pid": 2**22 + 7, "start_ticks": 1, "started": "then"})
+    job_row(status="running", created=datetime(2026, 11, 30, tzinfo=UTC))  # its engine and worker are gone
     at = train_page()
     assert any("interrupted" in w.value for w in at.warning)
     assert not at.button(key="train").disabled
@@ -123,7 +117,7 @@ def test_finished_the_page_shows_the_results_and_offers_keep_and_draw(root):
         "numpy", defaults("numpy") | {"hidden": 32, "epochs": 2}, DataSettings(digits=2000), Visitor.of(ME).owner
     )
     deadline = time.monotonic() + 120
-    while jobs.read(job.folder).status in (jobs.QUEUED, jobs.RUNNING) and time.monotonic() < deadline:
+    while jobs.read(job).status in (jobs.QUEUED, jobs.RUNNING) and time.monotonic() < deadline:
         time.sleep(0.2)
     at = train_page()
     assert not at.exception
@@ -139,7 +133,7 @@ def test_a_setting_out_of_its_limits_is_refused_with_the_limit_named(root):
     at.text_input(key="knob_numpy_hidden").set_value("128, 64").run()
     at.button(key="train").click().run()
     assert any("this network takes 1 to 1" in e.value for e in at.error)
-    assert jobs.list_jobs(root) == []
+    assert jobs.list_jobs() == []
 
 
 def test_training_off_removes_the_page(monkeypatch):
@@ -166,7 +160,7 @@ def test_a_stopped_run_says_so_once_and_keeps_its_curves_beside_its_end(root):
         "history": {"loss": [0.3, 0.2], "accuracy": [0.9, 0.94], "val_loss": [0.2, 0.18], "val_accuracy": [0.94, 0.95]}
     }
     end = {"status": "stopped", "message": "stopped by you before its first epoch ended: nothing to keep"}
-    job_folder(root, "20261130-000000-0-aaaaaa", progress=progress, end=end)
+    job_row(status=end["status"], message=end["message"], progress=progress)
     at = train_page()
     assert not at.exception
     said = [w.value for w in at.warning]

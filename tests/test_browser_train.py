@@ -22,7 +22,7 @@ def patient_expect():
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("train")
-    env = tiny_pen_env(folder) | {"MNIST_DATA": str(SAMPLE), "MNIST_APP_JOBS": str(folder / "jobs")}
+    env = tiny_pen_env(folder) | {"MNIST_DATA": str(SAMPLE)}
     with streamlit_server(folder / "streamlit.log", env=env) as (url, _), chromium() as browser:
         yield url, browser
 

@@ -6,7 +6,6 @@ import io
 import shutil
 import time
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -38,15 +37,14 @@ def trained(tmp_path_factory) -> dict[str, jobs.Job]:
         for key, value in env.items():
             patch.setenv(key, value)
         started = {
-            network: jobs.submit(network, values, DataSettings(digits=2000), "me", root=folder / "jobs")
+            network: jobs.submit(network, values, DataSettings(digits=2000), "me", url=f"sqlite:///{folder}/runs.db")
             for network, values in RUNS.items()
         }
         deadline = time.monotonic() + 240
-        while any(jobs.read(j.folder).status in (jobs.QUEUED, jobs.RUNNING) for j in started.values()):
+        while any(jobs.read(j).status in (jobs.QUEUED, jobs.RUNNING) for j in started.values()):
             assert time.monotonic() < deadline, "the runs did not finish"
-            jobs.dispatch(folder / "jobs")
             time.sleep(0.2)
-    finished = {network: jobs.read(job.folder) for network, job in started.items()}
+    finished = {network: jobs.read(job) for network, job in started.items()}
     assert all(job.status == jobs.FINISHED for job in finished.values()), [j.message for j in finished.values()]
     return finished
 
@@ -140,7 +138,7 @@ def test_unreadable_weights_are_refused_kindly(kept, trained, network, tmp_path)
 
 def test_a_run_without_a_network_cannot_be_kept(kept, trained, tmp_path):
     job = trained["numpy"]
-    unfinished = jobs.Job(**{**job.__dict__, "status": jobs.STOPPED, "folder": Path(tmp_path)})
+    unfinished = jobs.Job(**{**job.__dict__, "status": jobs.STOPPED, "has_archive": False})
     with pytest.raises(ValueError, match="no trained network to keep"):
         kept.keep(unfinished)
 

@@ -149,7 +149,7 @@ def test_teaching_runs_as_a_job_and_measures_on_drawings_it_did_not_teach(drawin
     monkeypatch.setenv("MNIST_DATA", str(tmp_path / "nowhere"))  # the job needs no MNIST: it replays what ships
     job = jobs.submit_teach("numpy-mlp", *drawings, "me")
     deadline = time.monotonic() + 120
-    while (job := jobs.read(job.folder)).status in (jobs.QUEUED, jobs.RUNNING) and time.monotonic() < deadline:
+    while (job := jobs.read(job)).status in (jobs.QUEUED, jobs.RUNNING) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert job.status == jobs.FINISHED, job.message
     taught = reports.read(job.model_folder).report["teach"]

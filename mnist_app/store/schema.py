@@ -23,7 +23,7 @@ from mnist_app.store.visitors import NOBODY
 if TYPE_CHECKING:
     from alembic.config import Config
 
-SCHEMA_VERSION = 5  # the revision at head, as mnist_app_meta records it
+SCHEMA_VERSION = 6  # the revision at head, as mnist_app_meta records it
 SCHEMA_LOCK = 0x6D6E6973  # PostgreSQL advisory lock held while a store creates or migrates the tables
 MAX_NAME = 128  # longest model name or writer pseudonym kept
 OWNER_LENGTH = 64  # an owner key: the sha256 hex of a visitor's secret (visitors.py)
@@ -112,6 +112,30 @@ KEPT_RUNS = sa.Table(
     sa.Column("archive", sa.LargeBinary, nullable=False),  # its model folder as a zip: weights, calibration, reports
     sa.Column("archive_sha256", sa.String(64), nullable=False),
     sa.Column("owner", sa.String(OWNER_LENGTH), nullable=False, server_default=NOBODY),  # who may delete it
+    sqlite_autoincrement=True,
+)
+
+# the Train page's runs and teachings: each a task of the training engine (training/jobs.py), recorded here so that
+# a reload, a restart and every app server find it; its worker writes its progress, end and model here
+TRAINING_RUNS = sa.Table(
+    "training_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("owner", sa.String(OWNER_LENGTH), nullable=False),  # the visitor's owner key: their runs
+    sa.Column("number", sa.Integer, nullable=False),  # the owner's run (or teaching) number, for its label
+    sa.Column("task", sa.String(16), nullable=False),  # "train" or "teach"
+    sa.Column("record", sa.JSON, nullable=False),  # what to train: network, knobs, data, seed (or model taught)
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("ended_at", sa.DateTime(timezone=True)),
+    sa.Column("status", sa.String(16), nullable=False),  # queued, running, finished, stopped, failed
+    sa.Column("message", sa.Text, nullable=False, server_default=""),
+    sa.Column("stop", sa.Boolean, nullable=False, server_default=sa.false()),  # asked to stop (cooperative)
+    sa.Column("attempt", sa.Integer, nullable=False, server_default="0"),  # the engine's tries (a worker died)
+    sa.Column("progress", sa.JSON),  # what the worker has done so far
+    sa.Column("archive", sa.LargeBinary),  # its model folder as a zip, once it has one
+    sa.Index("training_runs_owner", "owner"),
+    sa.Index("training_runs_status", "status"),
     sqlite_autoincrement=True,
 )
 

@@ -1,41 +1,41 @@
-"""A training run's own process: trains (or teaches) one job and writes its progress, model and end into its folder.
-
-training_jobs.py keeps the records and the queue, on the server's side; `dispatch` starts this, niced and held to one
-thread:
-
-    python -m mnist_app.training.job_process JOB_FOLDER
+"""A training run on an engine's worker: trains (or teaches) one run of the store and writes its progress, end and
+model into the run's record (jobs.py). `run_task` is the function the engine runs; it needs only the store's URL.
 """
 
 from __future__ import annotations
 
 import os
-import sys
+import tempfile
 import time
 from collections import deque
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import sqlalchemy as sa
 
-from mnist_app.artifacts import write_json
 from mnist_app.contract import HISTORY_KEYS, TrainingListener, empty_history
 from mnist_app.data import pen_training
 from mnist_app.models import ModelLoadError, load
-from mnist_app.training import pipeline
-from mnist_app.training.jobs import FAILED, FINISHED, STOPPED, TEACH, TEACH_TEST_DIGITS, Job, now, read
+from mnist_app.store.schema import TRAINING_RUNS
+from mnist_app.training import jobs, pipeline
+from mnist_app.training.engine import ONE_THREAD
+from mnist_app.training.jobs import FAILED, FINISHED, STOPPED, TEACH, TEACH_TEST_DIGITS, Job
 from mnist_app.training.settings import SettingsError, max_minutes
 
-PROGRESS_EVERY_S = 0.2  # progress.json is rewritten at most this often: the page polls twice a second
+PROGRESS_EVERY_S = 0.5  # the run's progress is rewritten at most this often (and its stop flag read)
 PACE_S = 10.0  # the time left goes at the pace of the last this many seconds of training
+NICE = 10  # below the app server, which keeps answering the Draw page first
 TRACE_POINTS = 600  # the live curve keeps at most this many points, thinned evenly
 
 
 class JobListener(TrainingListener):
-    """Writes the run's progress for the page, and turns Stop, the time limit and a vanished server into a stop."""
+    """Writes the run's progress for the page into its record, and turns Stop and the time limit into a stop."""
 
-    def __init__(self, folder: Path, epochs: int, digits: int, minutes: float):
-        self.folder, self.epochs, self.digits = folder, epochs, digits
-        self.parent, self.start, self.deadline = os.getppid(), None, time.monotonic() + 60 * minutes
-        self.minutes, self.reason, self.last_write = minutes, "", 0.0
+    def __init__(self, job: Job, epochs: int, digits: int, minutes: float):
+        self.job, self.epochs, self.digits = job, epochs, digits
+        self.start, self.deadline = None, time.monotonic() + 60 * minutes
+        self.minutes, self.reason, self.last_write, self.stop_asked = minutes, "", 0.0, False
         self.history, self.trace = empty_history(), []
         self.marks: deque[tuple[float, int]] = deque()  # (when, batches done) at each write of the last PACE_S
         self.last_batch_at, self.validation_s = 0.0, 0.0  # when the last batch ended; the last validation's seconds
@@ -77,12 +77,10 @@ class JobListener(TrainingListener):
 
     def stop_requested(self) -> bool:
         if not self.reason:
-            if (self.folder / "stop").exists():
+            if self.stop_asked:
                 self.reason = "stopped by you"
             elif time.monotonic() > self.deadline:
                 self.reason = f"stopped at the time limit of {self.minutes:g} minutes per run"
-            elif os.getppid() != self.parent:
-                self.reason = "stopped: the server that started it stopped"
         return bool(self.reason)
 
     def write(self, **extra) -> None:
@@ -100,38 +98,70 @@ class JobListener(TrainingListener):
             "history": self.history,
             **extra,
         }
-        write_json(self.folder / "progress.json", self.state)
+        self.stop_asked = _write(self.job, progress=self.state) or self.stop_asked
         self.last_write = time.monotonic()
 
 
-def run(folder: Path) -> str:
-    """Do the job in `folder` and write its model and end.json; returns how it ended."""
-    job = read(folder)
-    return teach(job) if job.task == TEACH else train(job)
+def run_task(url: str, run_id: str, drawings: tuple | None = None, env: dict | None = None) -> str:
+    """The engine's task: do run `run_id` of the store at `url` (`drawings`: a teaching's images and labels) and
+    write its end and model into its record; returns how it ended. A retry (its worker died) starts it afresh."""
+    _hold_to_one_core()
+    for name, value in (env or {}).items():  # the embedded engine's: the app's settings as they are now
+        os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
+    job = jobs.read(run_id, url)
+    if job.status not in (jobs.QUEUED, jobs.RUNNING):  # stopped while it waited
+        return job.status
+    _write(job, status=jobs.RUNNING, started_at=datetime.now(UTC), attempt=job.attempt + 1, progress={})
+    with tempfile.TemporaryDirectory(prefix="mnist-app-run-") as scratch:
+        folder = Path(scratch) / "model"
+        try:
+            status, message = teach(job, folder, *drawings) if job.task == TEACH else train(job, folder)
+        except (SettingsError, ModelLoadError, ValueError, OSError, MemoryError) as exc:
+            status, message = FAILED, str(exc)
+        except Exception as exc:  # any other failure still ends the run, with what went wrong
+            status, message = FAILED, f"{type(exc).__name__}: {exc}"
+        archive = pipeline.zipped(folder) if (folder / "report.json").is_file() else None
+        _write(job, status=status, message=message, ended_at=datetime.now(UTC), archive=archive)
+    return status
 
 
-def train(job: Job) -> str:
+def _hold_to_one_core() -> None:
+    """A worker trains below the app server (niced), one thread for every numeric library."""
+    os.environ.update(ONE_THREAD)
+    if os.nice(0) < NICE:
+        os.nice(NICE - os.nice(0))
+
+
+def _write(job: Job, **values) -> bool:
+    """Update the run's record; True when it has been asked to stop."""
+    t = TRAINING_RUNS.c
+    with jobs.store(job.url).writing("write a run's progress to") as conn:
+        conn.execute(TRAINING_RUNS.update().where(t.id == int(job.id)).values(**values))
+        return bool(conn.execute(sa.select(t.stop).where(t.id == int(job.id))).scalar_one())
+
+
+def train(job: Job, folder: Path) -> tuple[str, str]:
     """Train a network from the Train page's knobs; its model folder as train.py writes one (pipeline.py)."""
     from mnist_app.data import load_mnist
 
     config = job.config()
     mnist = load_mnist()
     data = pipeline.training_data(mnist, config, job.data.digits, job.seed, workers=1)
-    listener = JobListener(job.folder, config.epochs, len(data.x_train), max_minutes())
+    listener = JobListener(job, config.epochs, len(data.x_train), max_minutes())
     listener.write()
     about = {"train": _trained_on(job, config), "n_train": len(data.x_train), "n_validation": len(data.x_val)}
     fitted = pipeline.fit_and_write(
-        config, data, job.model_folder, mnist, name=job.label, about=about, listener=listener, measure_drawn=True
+        config, data, folder, mnist, name=job.label, about=about, listener=listener, measure_drawn=True
     )
     if fitted.report is None:
-        return _end(job.folder, STOPPED, f"{listener.reason} before its first epoch ended: nothing to keep")
+        return (STOPPED, f"{listener.reason} before its first epoch ended: nothing to keep")
     epochs = len(fitted.history["loss"])
     if listener.reason:
-        return _end(job.folder, STOPPED, f"{listener.reason} after epoch {epochs}: the network is kept as it was then")
-    return _end(job.folder, FINISHED, f"{epochs} epochs in {fitted.seconds:.0f} s")
+        return (STOPPED, f"{listener.reason} after epoch {epochs}: the network is kept as it was then")
+    return (FINISHED, f"{epochs} epochs in {fitted.seconds:.0f} s")
 
 
-def teach(job: Job) -> str:
+def teach(job: Job, folder: Path, images: np.ndarray, labels: np.ndarray) -> tuple[str, str]:
     """Teach a shipped model the job's drawings, and measure it honestly: a third of the drawings (every third one)
     is kept from a first teaching and read before and after it, beside MNIST test digits (forgetting); then the
     model is taught every drawing, and that is the one kept (a models folder: personal.save)."""
@@ -139,10 +169,8 @@ def teach(job: Job) -> str:
     from mnist_app.reports import build_report, misclassified
     from mnist_app.training import personal
 
-    with np.load(job.folder / "drawings.npz", allow_pickle=False) as npz:
-        images, labels = npz["images"], npz["labels"]
     mnist = load_replay()  # shipped with the models: teaching needs no MNIST_DATA
-    listener = JobListener(job.folder, personal.RECIPE.epochs, len(images), max_minutes())
+    listener = JobListener(job, personal.RECIPE.epochs, len(images), max_minutes())
     listener.write()
     base = load(job.model)
     measured = np.arange(2, len(labels), 3)
@@ -166,17 +194,15 @@ def teach(job: Job) -> str:
     listener.write(phase="teaching every drawing")
     final = personal.fine_tune(job.model, images, labels, listener=listener)
     if listener.reason:
-        return _end(job.folder, STOPPED, f"{listener.reason}: nothing is kept")
+        return (STOPPED, f"{listener.reason}: nothing is kept")
     probs = final.predict_proba(test_x)
     about = {"train": f"{len(labels)} of your drawings, with MNIST digits replayed beside them", "n_test": len(test_y)}
     report = build_report(job.label, personal.RECIPE, test_y, probs, about, time.perf_counter() - start)
     report |= {"teach": result, "kind": "teach"}
     gallery = misclassified(mnist.x_test[:TEACH_TEST_DIGITS], test_y, probs)
-    pipeline.write_model(
-        job.model_folder, lambda folder: personal.save(final, folder), empty_history(), report, gallery
-    )
+    pipeline.write_model(folder, lambda scratch: personal.save(final, scratch), empty_history(), report, gallery)
     gain = f"{result['yours_before']:.0%} -> {result['yours_after']:.0%} of the drawings it was not taught"
-    return _end(job.folder, FINISHED, f"taught {len(labels)} drawings in {time.perf_counter() - start:.0f} s: {gain}")
+    return (FINISHED, f"taught {len(labels)} drawings in {time.perf_counter() - start:.0f} s: {gain}")
 
 
 def _right(probs: np.ndarray, labels: np.ndarray) -> float:
@@ -200,25 +226,3 @@ def _trained_on(job: Job, config) -> str:
     if job.data.pen:
         what += f"; {pen_training.describe(config.pen_writers, config.pen_variants)}"
     return what
-
-
-def _end(folder: Path, status: str, message: str) -> str:
-    write_json(folder / "end.json", {"status": status, "message": message, "ended": now()})
-    return status
-
-
-def main(argv: list[str] | None = None) -> None:
-    folder = Path((argv or sys.argv[1:])[0])
-    try:
-        status = run(folder)
-    except (SettingsError, ModelLoadError, ValueError, OSError, MemoryError) as exc:
-        _end(folder, FAILED, str(exc))
-        raise SystemExit(1) from exc
-    except Exception as exc:  # any other failure still ends the run, with what went wrong
-        _end(folder, FAILED, f"{type(exc).__name__}: {exc}")
-        raise
-    print(f"mnist-app run {folder.name}: {status}")
-
-
-if __name__ == "__main__":
-    main()

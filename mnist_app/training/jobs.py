@@ -1,67 +1,67 @@
-"""Training runs started from the Train page, each in a process of its own, so that the server keeps serving.
+"""Training runs started from the Train page and teach mode: records in the store, trained as tasks of the engine.
 
-A job is a folder under `jobs_root()`, and its state is which files it holds, never a process's memory:
-    job.json        what to train: the network, its knobs, the data, whose it is (an owner key, visitors.py; written
-                    once, by `submit`)
-    started.json    the process training it (written by `dispatch` when it starts the job)
-    progress.json   what the trainer has done so far (rewritten by that process a few times a second)
-    stop            asks that process to end after the current batch (`request_stop`)
-    end.json        how it ended: finished, stopped or failed, and why (by that process, or by `dispatch`
-                    for a process that died without writing it, so a killed run never shows as running)
-    model/          the trained network and its reports, laid out as a models/ folder's model; renamed into
-                    place whole, so a run killed mid-epoch or mid-write leaves no broken model
-Runs start oldest first, at most `max_jobs()` at once (MNIST_APP_TRAIN_JOBS, default 1); the others queue.
-A run's process (job_process.py) is niced and held to one thread, and ends itself when the server that started it
-is gone.
+A run is a row of the store's `training_runs` (schema.py), owned by the visitor who started it (their owner key,
+visitors.py), so that a reload, a restart of the app server and every other server find it. `submit` checks the
+settings, writes the row and hands the run to the engine (engine.py), which queues it, places it on a worker, retries
+it there if its worker dies, and cancels it while it waits. The worker (job_process.run_task) writes the run's
+progress, its end and its model folder (a zip, as kept runs keep theirs) into the row; the pages read them back.
+A visitor has at most `runs_per_visitor()` runs waiting or training; each one's first run goes before anyone's second.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
+import functools
 import os
-import secrets
 import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import sqlalchemy as sa
 
-from mnist_app.artifacts import read_json, write_json
 from mnist_app.data import pen_training
 from mnist_app.models import SHIPPED, Model, ModelLoadError, label_of
 from mnist_app.models.kinds import kind_named
+from mnist_app.store.database import StoreError, default_url
+from mnist_app.store.drawings import DrawingStore
+from mnist_app.store.schema import TRAINING_RUNS
 from mnist_app.store.visitors import NOBODY
-from mnist_app.training.settings import DataSettings, network_of, to_config
+from mnist_app.training import engine, pipeline
+from mnist_app.training.settings import DataSettings, SettingsError, network_of, to_config
 
 QUEUED, RUNNING, FINISHED, STOPPED, FAILED = "queued", "running", "finished", "stopped", "failed"
+ACTIVE = (QUEUED, RUNNING)
 TRAIN, TEACH = "train", "teach"
-NICE = 10  # below the server, which keeps answering the Draw page first
-ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
 TEACH_TEST_DIGITS = 2000  # MNIST test digits that show what teaching made a model forget (seconds, not minutes)
+RUNS_PER_VISITOR = 3  # default of MNIST_APP_RUNS_PER_VISITOR
+LOST_AFTER_S = 30  # a run the scheduler has not heard of this long after it was queued is lost
 
 
-def jobs_root() -> Path:
-    """$MNIST_APP_JOBS, else a jobs folder in the cache folder ($MNIST_APP_CACHE or ~/.cache/mnist-app)."""
-    return Path(os.environ.get("MNIST_APP_JOBS") or pen_training.default_cache() / "jobs")
+class TooManyRuns(SettingsError):
+    """The visitor already has their share of runs waiting or training."""
 
 
-def max_jobs() -> int:
-    """How many runs train at once on this server: MNIST_APP_TRAIN_JOBS, default 1."""
-    return max(1, int(os.environ.get("MNIST_APP_TRAIN_JOBS") or 1))
+def runs_per_visitor() -> int:
+    """MNIST_APP_RUNS_PER_VISITOR: how many runs one visitor may have waiting or training at once (default 3)."""
+    return max(1, int(os.environ.get("MNIST_APP_RUNS_PER_VISITOR") or RUNS_PER_VISITOR))
+
+
+def store(url: str | None = None) -> DrawingStore:
+    """The store the runs live in: MNIST_APP_DB's (the drawings' store), one per URL and process."""
+    return _store(url or default_url())
+
+
+@functools.cache
+def _store(url: str) -> DrawingStore:
+    return DrawingStore(url)
 
 
 @dataclass(frozen=True)
 class Job:
-    """A training run as its folder tells it."""
+    """A training run as its record tells it."""
 
     id: str
-    folder: Path
     network: str
     values: dict
     data: DataSettings
@@ -69,11 +69,19 @@ class Job:
     owner: str  # the owner key of the visitor who started it: their runs are listed by it
     created: str
     number: int  # the owner's run number, for the labels: unique per owner
-    task: str = "train"  # "train": a network from the Train page's knobs; "teach": a shipped model taught drawings
+    task: str = TRAIN  # "train": a network from the Train page's knobs; "teach": a shipped model taught drawings
     model: str = ""  # the shipped model a "teach" job teaches
     status: str = QUEUED
     message: str = ""
     progress: dict = field(default_factory=dict)
+    url: str = ""  # the store holding it
+    has_archive: bool = False
+    attempt: int = 0
+
+    @property
+    def key(self) -> str:
+        """Its task's key on the engine."""
+        return f"mnist-app-run-{_safe(self.url)}-{self.id}-{self.created}"  # unique across stores and their resets
 
     @property
     def label(self) -> str:
@@ -83,24 +91,58 @@ class Job:
 
     @property
     def model_folder(self) -> Path:
-        return self.folder / "model"
+        """Its model folder, unpacked from the store into this machine's cache on first use."""
+        folder = pen_training.default_cache() / "runs" / _safe(self.url) / self.id
+        if self.has_model() and not (folder / "report.json").is_file():
+            with store(self.url).reading("read a run's model from") as conn:
+                archive = conn.execute(
+                    sa.select(TRAINING_RUNS.c.archive).where(TRAINING_RUNS.c.id == int(self.id))
+                ).scalar_one()
+            scratch = folder.with_name(folder.name + ".partial")
+            shutil.rmtree(scratch, ignore_errors=True)
+            scratch.mkdir(parents=True)
+            pipeline.unzip(archive, scratch)
+            shutil.rmtree(folder, ignore_errors=True)
+            os.replace(scratch, folder)
+        return folder
+
+    def record(self) -> dict:
+        """What was trained, and how (a kept run keeps it)."""
+        return {
+            "network": self.network,
+            "values": self.values,
+            "data": asdict(self.data),
+            "seed": self.seed,
+            "owner": self.owner,
+            "created": self.created,
+            "number": self.number,
+            "task": self.task,
+            "model": self.model,
+        }
 
     def config(self):
-        """The kind's config of this run (train_settings.to_config)."""
+        """The kind's config of this run (settings.to_config)."""
         return to_config(self.network, self.values, self.data, self.seed, self.label)
 
     def has_model(self) -> bool:
-        return self.status in (FINISHED, STOPPED) and (self.model_folder / "report.json").is_file()
+        return self.status in (FINISHED, STOPPED) and self.has_archive
 
 
-def submit(network: str, values: dict, data: DataSettings, owner: str, seed: int = 0, root: Path | None = None) -> Job:
-    """Queue a run; SettingsError (naming the knob and its limit) and nothing written if a setting is out."""
+def _safe(url: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(url.encode()).hexdigest()[:12]
+
+
+def submit(network: str, values: dict, data: DataSettings, owner: str, seed: int = 0, url: str | None = None) -> Job:
+    """Queue a run; SettingsError (naming the knob and its limit, or the visitor's share) and nothing queued if a
+    setting is out."""
     to_config(network, values, data, seed)  # refused here, before anything is queued
-    return _queue({"network": network, "values": values, "data": asdict(data)}, owner, seed, root)
+    return _queue({"network": network, "values": values, "data": asdict(data), "seed": seed}, TRAIN, owner, url)
 
 
 def submit_teach(
-    model: str, images: np.ndarray, labels: np.ndarray, owner: str, seed: int = 0, root: Path | None = None
+    model: str, images: np.ndarray, labels: np.ndarray, owner: str, seed: int = 0, url: str | None = None
 ) -> Job:
     """Queue teaching a shipped model these drawings; ValueError (saying what is wrong) and nothing queued for bad
     input or a model that cannot be taught."""
@@ -109,187 +151,157 @@ def submit_teach(
     images, labels = check_drawings(images, labels)
     if model not in SHIPPED:
         raise ValueError(f"{model!r} cannot be taught: only {', '.join(SHIPPED)} can")
-    record = {"task": TEACH, "model": model, "network": "", "values": {}, "data": asdict(DataSettings())}
-
-    def drawings(folder: Path) -> None:
-        with open(folder / "drawings.npz", "wb") as handle:
-            np.savez_compressed(handle, images=images, labels=labels)
-
-    return _queue(record, owner, seed, root, before=drawings)
+    record = {"model": model, "network": "", "values": {}, "data": asdict(DataSettings()), "seed": seed}
+    return _queue(record, TEACH, owner, url, drawings=(images, labels))
 
 
-def _queue(record: dict, owner: str, seed: int, root: Path | None, before=None) -> Job:
-    """Write a job's folder whole (its other files first, job.json last), then let the dispatcher see it. Numbered
-    under the jobs' lock, so that two tabs of one visitor never both start a "Run 1"."""
+def _queue(record: dict, task: str, owner: str, url: str | None, drawings=None) -> Job:
+    """Write the run's row, numbered for its owner, then hand it to the engine; TooManyRuns past the visitor's
+    share, EngineUnavailable (nothing left queued) when the engine cannot take it."""
     if not isinstance(owner, str) or not owner:
         raise ValueError("a run needs its owner's key (visitors.Visitor.owner)")
-    root = Path(root or jobs_root())
-    job_id = f"{datetime.now(UTC):%Y%m%d-%H%M%S-%f}-{secrets.token_hex(3)}"
-    created = datetime.now(UTC).isoformat(timespec="seconds")
-    (root / job_id).mkdir(parents=True)
-    if before:
-        before(root / job_id)
-    with _locked(root):
-        task = record.get("task", TRAIN)
-        number = 1 + max((job.number for job in list_jobs(root, owner) if job.task == task), default=0)
-        about = {"seed": seed, "owner": owner, "created": created, "number": number}
-        write_json(root / job_id / "job.json", record | about)
-    dispatch(root)
-    return read(root / job_id)
+    runs = store(url)
+    t = TRAINING_RUNS.c
+    with runs.writing("queue a run in") as conn:
+        mine = conn.execute(sa.select(t.task, t.number, t.status).where(t.owner == owner)).all()
+        active = sum(1 for row in mine if row.status in ACTIVE)
+        if active >= runs_per_visitor():
+            raise TooManyRuns(
+                f"you have {active} runs waiting or training: the limit is {runs_per_visitor()} per person; "
+                "stop one or wait for one to end"
+            )
+        number = 1 + max((row.number for row in mine if row.task == task), default=0)
+        run_id = conn.execute(
+            TRAINING_RUNS.insert().returning(t.id),
+            {
+                "owner": owner,
+                "number": number,
+                "task": task,
+                "record": record,
+                "created_at": datetime.now(UTC),
+                "status": QUEUED,
+            },
+        ).scalar_one()
+    job = read(str(run_id), url)
+    try:
+        args = (url or default_url(), job.id, drawings, engine.task_env())
+        engine.submit("mnist_app.training.job_process:run_task", *args, key=job.key, priority=-active)
+    except engine.EngineUnavailable as exc:
+        _end(job, FAILED, str(exc))
+        raise
+    return job
 
 
-def read(folder: Path, with_progress: bool = True) -> Job:
-    """A job from its folder (ValueError if job.json is unreadable); its progress too, unless told not to."""
-    status, message = _state(folder)
-    progress = _optional_json(folder / "progress.json") if with_progress else {}
-    return job_from_record(read_json(folder / "job.json"), folder, status, message, progress)
+def read(job: Job | str, url: str | None = None, with_progress: bool = True) -> Job:
+    """A run from the store (by its id, or a Job to read afresh); ValueError if there is no such run."""
+    if isinstance(job, Job):
+        job, url = job.id, job.url
+    t = TRAINING_RUNS.c
+    columns = [c for c in TRAINING_RUNS.c if c.name not in ("archive", "progress")]
+    columns += [t.archive.is_not(None).label("has_archive")]
+    if with_progress:
+        columns.append(t.progress)
+    with store(url).reading("read a run from") as conn:
+        row = conn.execute(sa.select(*columns).where(t.id == int(job))).one_or_none()
+    if row is None:
+        raise ValueError(f"there is no run {job}")
+    found = _job(row, url or default_url())
+    if found.status in ACTIVE and _reap([found]):
+        return read(found.id, url, with_progress)
+    return found
 
 
-def job_from_record(
-    record: dict, folder: Path = Path("."), status: str = FINISHED, message: str = "", progress=None
-) -> Job:
-    """A job from its job.json record (a kept run's too); KeyError or TypeError when the record is not one."""
+def _job(row, url: str) -> Job:
+    record = row.record
     return Job(
-        id=folder.name,
-        folder=folder,
+        id=str(row.id),
+        network=record["network"],
+        values=record["values"],
+        data=DataSettings(**record["data"]),
+        seed=int(record.get("seed", 0)),
+        owner=row.owner,
+        created=_utc(row.created_at).isoformat(timespec="seconds"),
+        number=row.number,
+        task=row.task,
+        model=record.get("model", ""),
+        status=row.status,
+        message=row.message,
+        progress=getattr(row, "progress", None) or {},
+        url=url,
+        has_archive=bool(row.has_archive),
+        attempt=row.attempt,
+    )
+
+
+def job_from_record(record: dict, status: str = FINISHED, message: str = "") -> Job:
+    """A job from its record (a kept run's); KeyError or TypeError when the record is not one."""
+    return Job(
+        id="kept",
         network=record["network"],
         values=record["values"],
         data=DataSettings(**record["data"]),
         seed=int(record["seed"]),
-        owner=record.get("owner", NOBODY),  # a run from before owners was its public visit id's: nobody's now
+        owner=record.get("owner", NOBODY),
         created=record["created"],
         number=int(record.get("number", 1)),
         task=record.get("task", TRAIN),
         model=record.get("model", ""),
         status=status,
         message=message,
-        progress=progress or {},
     )
 
 
-def list_jobs(root: Path | None = None, owner: str | None = None) -> list[Job]:
-    """Every readable job, oldest first (of one owner, if given), without its progress: the pages list jobs on
-    every rerun, and only a live view reads a job's progress (`read`)."""
-    root = Path(root or jobs_root())
-    jobs = []
-    for folder in sorted(root.glob("*/job.json")):
-        try:
-            job = read(folder.parent, with_progress=False)
-        except (ValueError, KeyError, TypeError):  # a half-made or foreign folder is not a job
-            continue
-        if owner is None or job.owner == owner:
-            jobs.append(job)
+def list_jobs(owner: str | None = None, url: str | None = None) -> list[Job]:
+    """Every run, oldest first (of one owner, if given), without its progress; runs the engine lost (its server
+    and workers stopped) are recorded as ended first."""
+    t = TRAINING_RUNS.c
+    columns = [c for c in TRAINING_RUNS.c if c.name not in ("archive", "progress")]
+    query = sa.select(*columns, t.archive.is_not(None).label("has_archive")).order_by(t.id)
+    if owner is not None:
+        query = query.where(t.owner == owner)
+    with store(url).reading("list the runs in") as conn:
+        jobs = [_job(row, url or default_url()) for row in conn.execute(query)]
+    if _reap([job for job in jobs if job.status in ACTIVE]):
+        return list_jobs(owner, url)
     return jobs
 
 
-def queue_position(job: Job, root: Path | None = None) -> int:
-    """1 for the next queued job to start; 0 when it is not queued."""
-    queued = [j.id for j in list_jobs(root) if j.status == QUEUED]
-    return queued.index(job.id) + 1 if job.id in queued else 0
-
-
-def _state(folder: Path) -> tuple[str, str]:
-    end = _optional_json(folder / "end.json")
-    if end:
-        return end["status"], end.get("message", "")
-    started = _optional_json(folder / "started.json")
-    if not started:
-        return QUEUED, ""
-    if _alive(started["pid"], started["start_ticks"]):
-        return RUNNING, ""
-    return STOPPED, "interrupted: its process ended before the run finished (the server stopped, or it was killed)"
-
-
-def _optional_json(path: Path) -> dict:
+def _reap(active: list[Job]) -> bool:
+    """Record how runs the engine no longer holds, or gave up on, ended; True if any was."""
+    failed = [(job, why) for job in active if (why := engine.gave_up(job.key))]
+    for job, why in failed:
+        _end(job, FAILED, f"failed: its workers stopped, and the engine gave up on it ({why})", only_active=True)
+    if failed:
+        return True
+    old = [job for job in active if _age_s(job.created) > LOST_AFTER_S]
+    if not old:
+        return False
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
+        held = engine.known([job.key for job in old])
+    except (engine.EngineUnavailable, OSError):
+        return False
+    lost = [job for job in old if job.key not in held]
+    for job in lost:
+        _end(job, STOPPED, "interrupted: the training engine lost it (its server or workers stopped)", only_active=True)
+    return bool(lost)
 
 
-def _start_ticks(pid: int) -> int | None:
-    """When a process started (clock ticks since boot, /proc/PID/stat), or None if it is gone or a zombie:
-    a pid the system has since given to another process does not pass for the run's."""
+def _age_s(created: str) -> float:
+    return (datetime.now(UTC) - datetime.fromisoformat(created)).total_seconds()
+
+
+def _end(job: Job, status: str, message: str, only_active: bool = False) -> None:
+    t = TRAINING_RUNS.c
+    where = t.id == int(job.id)
+    if only_active:
+        where = sa.and_(where, t.status.in_(ACTIVE))
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    state, *rest = stat.rsplit(")", 1)[1].split()
-    return None if state in ("Z", "X") else int(rest[18])
-
-
-def _alive(pid: int, start_ticks: int) -> bool:
-    return _start_ticks(pid) == start_ticks
-
-
-@contextmanager
-def _locked(root: Path) -> Iterator[None]:
-    """One dispatcher at a time, across the server's threads and processes."""
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def dispatch(root: Path | None = None) -> None:
-    """Record how dead runs ended, then start queued runs, oldest first, while fewer than max_jobs() train."""
-    root = Path(root or jobs_root())
-    with _locked(root):
-        jobs = list_jobs(root)
-        for job in jobs:
-            if job.status == STOPPED and not (job.folder / "end.json").exists():
-                _reap(job)
-        running = sum(1 for job in jobs if job.status == RUNNING)
-        for job in (j for j in jobs if j.status == QUEUED):
-            if running >= max_jobs():
-                break
-            _start(job)
-            running += 1
-
-
-def _reap(job: Job) -> None:
-    started = _optional_json(job.folder / "started.json")
-    try:
-        os.waitpid(started["pid"], os.WNOHANG)  # our own child's exit status, so that it leaves no zombie
-    except (ChildProcessError, KeyError, OSError):
+        with store(job.url).writing("end a run in") as conn:
+            conn.execute(
+                TRAINING_RUNS.update().where(where).values(status=status, message=message, ended_at=datetime.now(UTC))
+            )
+    except StoreError:
         pass
-    write_json(job.folder / "end.json", {"status": STOPPED, "message": job.message, "ended": now()})
-
-
-def _start(job: Job) -> None:
-    env = {**os.environ, **dict.fromkeys(ONE_THREAD, "1"), "TF_NUM_INTEROP_THREADS": "1"}
-    with open(job.folder / "log.txt", "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mnist_app.training.job_process", str(job.folder)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            preexec_fn=lambda: os.nice(NICE),
-        )
-    ticks = _start_ticks(process.pid)
-    write_json(job.folder / "started.json", {"pid": process.pid, "start_ticks": ticks, "started": now()})
-
-
-def request_stop(job: Job) -> None:
-    """Stop a run: a queued one never starts; a running one ends after its current batch, keeping its last
-    finished epoch (the best one, with early stopping)."""
-    with _locked(job.folder.parent):
-        status, _ = _state(job.folder)
-        if status == QUEUED:
-            write_json(job.folder / "end.json", {"status": STOPPED, "message": "stopped before it started"})
-        elif status == RUNNING:
-            (job.folder / "stop").touch()
-
-
-def delete(job: Job) -> None:
-    """Remove a run that is no longer training, and its model."""
-    if _state(job.folder)[0] in (QUEUED, RUNNING):
-        raise ValueError("stop the run before deleting it")
-    shutil.rmtree(job.folder, ignore_errors=True)
 
 
 def load_model(job: Job, folder: Path | None = None) -> Model:
@@ -313,3 +325,7 @@ def load_model(job: Job, folder: Path | None = None) -> Model:
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite keeps no zone: it was stored as UTC

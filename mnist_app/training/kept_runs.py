@@ -11,7 +11,6 @@ its owner (the owner key of the secret that made the run, visitors.py) may delet
 from __future__ import annotations
 
 import hashlib
-import io
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -22,15 +21,16 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from mnist_app.artifacts import read_json
 from mnist_app.models import Model, ModelLoadError
 from mnist_app.reports import ReportMissingError, Reports, read
 from mnist_app.store.drawings import DrawingStore
 from mnist_app.store.schema import KEPT_RUNS
 from mnist_app.training.jobs import Job, job_from_record, load_model
+from mnist_app.training.pipeline import MAX_ARCHIVE  # noqa: F401  (its limit, said here too)
+from mnist_app.training.pipeline import unzip as _unzip
+from mnist_app.training.pipeline import zipped as _zipped
 
 SUMMARY = (KEPT_RUNS.c.id, KEPT_RUNS.c.created_at, KEPT_RUNS.c.label, KEPT_RUNS.c.owner)
-MAX_ARCHIVE = 64 * 1024 * 1024  # bytes: a kept run's model folder, unpacked, is never larger than this
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class KeptRuns:
         row = {
             "created_at": datetime.now(UTC),
             "label": (label or f"{job.label}, {report['test']['accuracy']:.2%} on MNIST")[:256],
-            "job": read_json(job.folder / "job.json"),
+            "job": job.record(),
             "report": report,
             "archive": archive,
             "archive_sha256": hashlib.sha256(archive).hexdigest(),
@@ -119,28 +119,6 @@ class KeptRuns:
             except (zipfile.BadZipFile, ValueError, OSError) as exc:
                 raise ModelLoadError(f"kept run #{run_id} ({row.label}) cannot be unpacked: {exc}") from exc
             yield row, Path(scratch)
-
-
-def _zipped(folder: Path) -> bytes:
-    """Every file under `folder`, by its relative path, in a zip archive."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            archive.write(path, path.relative_to(folder).as_posix())
-    return buffer.getvalue()
-
-
-def _unzip(data: bytes, folder: Path) -> None:
-    """Unpack an archive written by `_zipped`; ValueError for a path that would leave `folder`, or one too large."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        members = archive.infolist()
-        if sum(m.file_size for m in members) > MAX_ARCHIVE:
-            raise ValueError(f"it unpacks to more than {MAX_ARCHIVE // 2**20} MiB")
-        for member in members:
-            target = (folder / member.filename).resolve()
-            if not target.is_relative_to(folder.resolve()):
-                raise ValueError(f"{member.filename!r} would be written outside its folder")
-        archive.extractall(folder)
 
 
 def _utc(moment: datetime) -> datetime:

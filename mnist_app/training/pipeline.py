@@ -8,9 +8,11 @@ through here: `fit_and_write` trains through the kind's own trainer, measures th
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,8 @@ from mnist_app.data import Mnist, heldout, pen_training, pendigits, split_valida
 from mnist_app.models import Model, load
 from mnist_app.models.kinds import kind_named
 from mnist_app.reports import build_report, misclassified, write_reports
+
+MAX_ARCHIVE = 64 * 1024 * 1024  # bytes: a model folder kept in the store, unpacked, is never larger than this
 
 
 @dataclass(frozen=True)
@@ -103,3 +107,25 @@ def drawn_accuracy(model: Model) -> dict | None:
     if not pendigits.default_path().is_file():
         return None
     return heldout.accuracy(model.predict_proba)
+
+
+def zipped(folder: Path) -> bytes:
+    """Every file under `folder`, by its relative path, in a zip archive."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            archive.write(path, path.relative_to(folder).as_posix())
+    return buffer.getvalue()
+
+
+def unzip(data: bytes, folder: Path) -> None:
+    """Unpack an archive written by `zipped`; ValueError for a path that would leave `folder`, or one too large."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = archive.infolist()
+        if sum(m.file_size for m in members) > MAX_ARCHIVE:
+            raise ValueError(f"it unpacks to more than {MAX_ARCHIVE // 2**20} MiB")
+        for member in members:
+            target = (folder / member.filename).resolve()
+            if not target.is_relative_to(folder.resolve()):
+                raise ValueError(f"{member.filename!r} would be written outside its folder")
+        archive.extractall(folder)

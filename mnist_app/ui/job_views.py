@@ -1,4 +1,4 @@
-"""A job of the Train page's runner as the pages show it: while it waits or trains (a fragment that rereads its
+"""A run of the training engine as the pages show it: while it waits or trains (a fragment that rereads its
 progress on a timer; the page itself never sleeps or loops), and how it ended."""
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ import streamlit as st
 from mnist_app.reports import charts
 from mnist_app.store.drawings import StoreError
 from mnist_app.training import jobs as training_jobs
+from mnist_app.training import queue
 from mnist_app.training.kept_runs import KeptRuns
-from mnist_app.ui.store import get_store
+from mnist_app.ui.store import get_store, visitor
 
 LIVE_EVERY_S = 0.3  # the live view rereads the job's progress this often
 ACTIVE = (training_jobs.QUEUED, training_jobs.RUNNING)
@@ -18,16 +19,17 @@ ACTIVE = (training_jobs.QUEUED, training_jobs.RUNNING)
 @st.fragment(run_every=LIVE_EVERY_S)
 def live(job_id: str) -> None:
     """The run while it waits or trains: its place in the queue, or a progress bar and the curves so far."""
-    job = training_jobs.read(training_jobs.jobs_root() / job_id)
-    if job.status != training_jobs.RUNNING:  # a queued run may start now (a running one needs no dispatcher)
-        training_jobs.dispatch()
-        job = training_jobs.read(job.folder)
+    job = training_jobs.read(job_id)
     if job.status not in ACTIVE:
         st.rerun(scope="app")  # ended: the whole page shows its results
-    st.button("Stop", key=f"stop_{job.id}", on_click=training_jobs.request_stop, args=(job,), type="secondary")
+    stop = {"on_click": queue.request_stop, "args": (job, visitor().owner)}  # their own runs only
+    st.button("Stop", key=f"stop_{job.id}", type="secondary", **stop)
     if job.status == training_jobs.QUEUED:
-        st.info(f"Queued: position {training_jobs.queue_position(job)}. One run trains at a time on this server.")
+        place, wait = queue.queue_position(job), queue.wait_estimate(job)
+        st.info(f"Queued: position {place}, about {wait:.0f} s to wait. Each worker trains one run at a time.")
         return
+    if job.attempt > 1:
+        st.caption(f"Its worker stopped: the engine is training it again (try {job.attempt}).")
     progress(job.progress)
 
 
@@ -68,7 +70,7 @@ def ended(job: training_jobs.Job) -> bool:
     say = {training_jobs.FINISHED: st.success, training_jobs.STOPPED: st.warning, training_jobs.FAILED: st.error}
     say[job.status](how_it_ended(job))
     if job.task != training_jobs.TEACH:  # listed jobs come without their progress: read it for the curves
-        curves(job.progress or training_jobs.read(job.folder).progress)
+        curves(job.progress or training_jobs.read(job).progress)
     return job.has_model()
 
 

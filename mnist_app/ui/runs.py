@@ -25,7 +25,12 @@ def training_on() -> bool:
 
 def session_jobs() -> list[training_jobs.Job]:
     """This visitor's runs (their secret's, so a reload keeps them), oldest first."""
-    return training_jobs.list_jobs(owner=visitor().owner) if training_on() else []
+    if not training_on():
+        return []
+    try:
+        return training_jobs.list_jobs(owner=visitor().owner)
+    except StoreError:
+        return []
 
 
 def kept_runs() -> list:
@@ -48,8 +53,8 @@ def offered() -> dict[str, str]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _load_run(job_id: str, stamp: float) -> models.Model:
-    return training_jobs.load_model(training_jobs.read(training_jobs.jobs_root() / job_id))
+def _load_run(job_id: str, status: str) -> models.Model:
+    return training_jobs.load_model(training_jobs.read(job_id))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -61,9 +66,11 @@ def load(name: str) -> models.Model:
     """Any offered model; ModelLoadError (saying why) when it cannot be loaded."""
     if name.startswith(RUN):
         job_id = name.removeprefix(RUN)
-        folder = training_jobs.jobs_root() / job_id / "model"
-        stamp = folder.stat().st_mtime if folder.exists() else 0.0  # a run folder made anew is loaded anew
-        return _load_run(job_id, stamp)
+        try:
+            job = training_jobs.read(job_id)
+        except (ValueError, StoreError) as exc:
+            raise models.ModelLoadError(f"run {job_id} is gone ({exc})") from exc
+        return _load_run(job_id, job.status)  # a run that ended since is loaded anew
     if name.startswith(KEPT):
         try:
             store = get_store()

@@ -18,6 +18,7 @@ from mnist_app import reports
 from mnist_app.store.drawings import DrawingStore, StoreError
 from mnist_app.training import jobs as training_jobs
 from mnist_app.training import personal
+from mnist_app.training.engine import EngineUnavailable
 from mnist_app.ui.job_views import ACTIVE, ended, keep, live
 from mnist_app.ui.store import resume_code, save_drawing, say_store_error, visitor
 
@@ -87,14 +88,14 @@ def panel(store: DrawingStore, name: str, label: str) -> None:
         try:
             job = training_jobs.submit_teach(name, drawn.images, drawn.labels, owner())
             st.session_state.teach_job = job.id
-        except ValueError as exc:
-            st.error(f"Cannot teach: {exc}")
+        except (ValueError, StoreError, EngineUnavailable) as exc:
+            st.error(f"Cannot teach: {getattr(exc, 'for_visitors', exc)}")
     if not enough:
         st.caption(f"Teach needs {personal.MIN_DRAWINGS} drawings or more; fewer than one of each digit is fine.")
     if error := st.session_state.pop("teach_error", None):
         st.error(error)
     if job_id := st.session_state.get("teach_job") or last_taught():
-        latest(training_jobs.read(training_jobs.jobs_root() / job_id))
+        latest(training_jobs.read(job_id))
 
 
 def last_taught() -> str | None:

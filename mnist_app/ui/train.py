@@ -1,7 +1,7 @@
 """Train page: set the source projects' knobs, press Train, watch the curves move, then draw with the network.
 
-The knobs sit on the left, the run on the right (TensorFlow Playground's layout). Training runs in a process of
-its own (training_jobs.py); this page only writes a job and reads it back, the live view in a fragment that
+The knobs sit on the left, the run on the right (TensorFlow Playground's layout). Training runs on the engine's
+workers (training/jobs.py, engine.py); this page only records a run and reads it back, the live view in a fragment that
 reruns on a timer, so the page itself never sleeps or loops.
 """
 
@@ -19,6 +19,7 @@ from mnist_app.reports import charts
 from mnist_app.store.drawings import StoreError
 from mnist_app.training import jobs as training_jobs
 from mnist_app.training import settings
+from mnist_app.training.engine import EngineUnavailable
 from mnist_app.training.kept_runs import KeptRuns
 from mnist_app.ui import runs
 from mnist_app.ui.cache import load_reports, models_dir
@@ -99,6 +100,9 @@ def start(network: str, values: dict, data: settings.DataSettings) -> None:
         job = training_jobs.submit(network, values, data, visitor().owner)
     except settings.SettingsError as exc:
         st.session_state.train_error = str(exc)
+        return
+    except (EngineUnavailable, StoreError) as exc:
+        st.session_state.train_error = f"Training is unavailable: {getattr(exc, 'for_visitors', exc)}"
         return
     st.session_state.train_error, st.session_state.shown_run = None, job.id
 
