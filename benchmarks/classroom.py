@@ -1,0 +1,151 @@
+"""A class presses Train at once (issue 37): STUDENTS visitors each queue the Train page's default run through the
+page's own code path (training.jobs.submit, as ui/train.py's Train button does), against the embedded engine, and
+against a `dask scheduler` with 1 and then 2 `dask worker`s of one CPU each, on this machine.
+
+Writes, per engine: the time from the presses to the last result, each student's wait until their run started
+(p50, p95), every run's MNIST test accuracy, a lone run and two at once on the workers; and the scaling of the
+class's time from 1 to 2 workers.
+
+    MNIST_DATA=../shared/mnist python benchmarks/classroom.py          # writes benchmarks/results/classroom.json
+    MNIST_DATA=../shared/mnist python benchmarks/classroom.py --students 6 --only 1,2   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import sqlalchemy as sa
+
+RESULTS = Path(__file__).resolve().parent / "results" / "classroom.json"
+
+
+def wait_all(started: list, url: str, seconds: float) -> list:
+    from mnist_app.training import jobs
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        runs = [jobs.read(job.id, url, with_progress=False) for job in started]
+        if all(run.status not in jobs.ACTIVE for run in runs):
+            return runs
+        time.sleep(0.5)
+    raise SystemExit(f"classroom.py: runs still training after {seconds:.0f} s")
+
+
+def times(url: str) -> dict[str, tuple]:
+    """Each run's (created, started, ended) as the store recorded them."""
+    from mnist_app.store.schema import TRAINING_RUNS
+    from mnist_app.training import jobs
+
+    t = TRAINING_RUNS.c
+    with jobs.store(url).reading("read the runs in") as conn:
+        rows = conn.execute(sa.select(t.id, t.created_at, t.started_at, t.ended_at)).all()
+    return {str(r.id): (r.created_at, r.started_at, r.ended_at) for r in rows}
+
+
+def press(students: int, url: str, timeout: float) -> dict:
+    """`students` visitors press Train at once on the default recipe; what came of it."""
+    from mnist_app.models import ModelLoadError  # noqa: F401  (imports the models before the clock starts)
+    from mnist_app.store.visitors import Visitor, new_secret
+    from mnist_app.training import jobs, settings
+
+    owners = [Visitor.of(new_secret()).owner for _ in range(students)]
+    values, data = settings.defaults("numpy"), settings.DataSettings()
+    start = time.perf_counter()
+    with ThreadPoolExecutor(8) as pool:
+        started = list(pool.map(lambda owner: jobs.submit("numpy", values, data, owner, url=url), owners))
+    runs = wait_all(started, url, timeout)
+    total = time.perf_counter() - start
+    when = times(url)
+    waits = [(when[r.id][1] - when[r.id][0]).total_seconds() for r in runs if when[r.id][1]]
+    trains = [(when[r.id][2] - when[r.id][1]).total_seconds() for r in runs if when[r.id][1] and when[r.id][2]]
+    accuracy = [
+        json.loads((r.model_folder / "report.json").read_text())["test"]["accuracy"] if r.has_model() else None
+        for r in runs
+    ]
+    return {
+        "students": students,
+        "last_result_s": round(total, 1),
+        "wait_p50_s": round(float(np.percentile(waits, 50)), 1) if waits else None,
+        "wait_p95_s": round(float(np.percentile(waits, 95)), 1) if waits else None,
+        "run_s_median": round(float(np.median(trains)), 1) if trains else None,
+        "statuses": sorted({r.status for r in runs}),
+        "accuracy_min": min((a for a in accuracy if a is not None), default=None),
+        "accuracy": accuracy,
+    }
+
+
+def engine_run(label: str, students: int, workers: int | None, folder: Path, timeout: float) -> dict:
+    """One class against the embedded engine (workers None) or a scheduler with `workers` workers."""
+    from mnist_app.training import engine
+
+    started = []
+    if workers:
+        port = 8786 + workers * 10
+        address = f"tcp://127.0.0.1:{port}"
+        dask = str(Path(sys.executable).with_name("dask"))
+        env = os.environ | dict(engine.ONE_THREAD)
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
+        started.append(subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port)], **quiet))
+        time.sleep(3)
+        for n in range(workers):
+            worker = [dask, "worker", address, "--nthreads", "1", "--resources", "train=1", "--name", f"w{n}"]
+            started.append(subprocess.Popen(worker, **quiet))
+        os.environ["MNIST_APP_CLUSTER"] = address
+    else:
+        os.environ.pop("MNIST_APP_CLUSTER", None)
+    try:
+        deadline = time.monotonic() + 60
+        while engine.workers() < (workers or engine.local_workers()) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        result = {"engine": label, "workers": engine.workers()}
+        result["warm_up"] = press(1, f"sqlite:///{folder / f'{label}-warm.sqlite'}", timeout)["last_result_s"]
+        result["lone"] = press(1, f"sqlite:///{folder / f'{label}-lone.sqlite'}", timeout)
+        result["two_at_once"] = press(2, f"sqlite:///{folder / f'{label}-two.sqlite'}", timeout)
+        result["class"] = press(students, f"sqlite:///{folder / f'{label}-class.sqlite'}", timeout)
+        print(label, {k: v for k, v in result.items() if k != "class"}, result["class"]["last_result_s"], flush=True)
+        return result
+    finally:
+        engine.stop()
+        for process in reversed(started):
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--students", type=int, default=30, help="visitors pressing Train at once (default 30)")
+    parser.add_argument(
+        "--only", default="embedded,1,2", help="which engines: embedded, and scheduler worker counts (default all)"
+    )
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds a class may take (default 1800)")
+    args = parser.parse_args(argv)
+    chosen = args.only.split(",")
+    result = {"date": datetime.now().isoformat(timespec="seconds"), "cpus": os.cpu_count(), "engines": []}
+    with tempfile.TemporaryDirectory() as scratch:
+        os.environ.setdefault("MNIST_APP_CACHE", str(Path(scratch) / "cache"))
+        os.environ["MNIST_APP_RUNS_PER_VISITOR"] = "3"
+        for which in chosen:
+            workers = None if which == "embedded" else int(which)
+            label = "embedded" if workers is None else f"scheduler + {workers} worker{'s' * (workers > 1)}"
+            result["engines"].append(engine_run(label, args.students, workers, Path(scratch), args.timeout))
+            result["load"] = os.getloadavg()[0]
+    by_workers = {e["engine"]: e["class"]["last_result_s"] for e in result["engines"]}
+    if "scheduler + 1 worker" in by_workers and "scheduler + 2 workers" in by_workers:
+        result["scaling_1_to_2"] = round(by_workers["scheduler + 1 worker"] / by_workers["scheduler + 2 workers"], 2)
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=1))
+    print(json.dumps({k: v for k, v in result.items() if k != "engines"}), f"written to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
