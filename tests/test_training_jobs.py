@@ -201,6 +201,7 @@ def cluster(tmp_path_factory):
             )
         )
     yield address
+    engine.stop()  # its clients first, so that none is left calling a scheduler that is gone
     for process in reversed(started):
         process.terminate()
         process.wait(timeout=30)
