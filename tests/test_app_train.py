@@ -191,3 +191,23 @@ def test_every_knob_the_page_offers_is_exactly_what_the_server_accepts(root, net
             for beyond in (spec.low - spec.step, spec.high + spec.step):
                 with pytest.raises(settings.SettingsError, match=re.escape(spec.label)):
                     settings.to_config(network, values | {knob: type(values[knob])(beyond)}, DataSettings())
+
+
+def test_the_admin_token_shows_every_run_waiting_or_training_and_stops_anyones(root, monkeypatch):
+    monkeypatch.setenv("MNIST_APP_ADMIN_TOKEN", "teacher-secret")
+    theirs = job_row(secret="a-student", status="queued")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["visitor_secret"] = ME
+    at.session_state["admin_token"] = "teacher-secret"
+    at.run()
+    at = at.switch_page(TRAIN).run()
+    assert not at.exception
+    assert any(f"#{theirs} Run 1: NumPy MLP" in m.value for m in at.markdown)
+    at.button(key=f"stop_any_{theirs}").click().run()
+    assert jobs.read(theirs).status == jobs.STOPPED
+
+
+def test_without_the_admin_token_nobody_elses_runs_are_shown(root):
+    theirs = job_row(secret="a-student", status="queued")
+    at = train_page()
+    assert not at.exception and not any(f"#{theirs} " in m.value for m in at.markdown)

@@ -33,6 +33,20 @@ def live(job_id: str) -> None:
     progress(job.progress)
 
 
+def class_runs() -> None:
+    """A teacher's view (the admin token entered on the Drawings page): every run waiting or training, of anyone,
+    each with Stop."""
+    active = [job for job in training_jobs.list_jobs() if job.status in ACTIVE]
+    with st.expander(f"Every run waiting or training ({len(active)}): you hold the admin token"):
+        for job in active:
+            name, button = st.columns([4, 1])
+            place = (
+                f"queued, position {queue.queue_position(job)}" if job.status == training_jobs.QUEUED else "training"
+            )
+            name.write(f"#{job.id} {job.label}: {place}")
+            button.button("Stop", key=f"stop_any_{job.id}", on_click=queue.request_stop, args=(job, None))
+
+
 def progress(state: dict) -> None:
     """The progress bar (epoch, digits per second, time left) and the live loss and accuracy charts."""
     if state.get("phase", "preparing") == "preparing":

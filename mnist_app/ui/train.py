@@ -23,7 +23,8 @@ from mnist_app.training.engine import EngineUnavailable
 from mnist_app.training.kept_runs import KeptRuns
 from mnist_app.ui import runs
 from mnist_app.ui.cache import load_reports, models_dir
-from mnist_app.ui.job_views import ACTIVE, ended, keep, live
+from mnist_app.ui.gallery import admin_token_entered
+from mnist_app.ui.job_views import ACTIVE, class_runs, ended, keep, live
 from mnist_app.ui.report_views import mnist_test_set
 from mnist_app.ui.store import collecting, get_store, resume_code, say_store_error, visitor
 
@@ -202,7 +203,11 @@ _render_heldout()
 left, right = st.columns([1, 2], gap="large")
 with left:
     network, values, data = knobs()
-jobs = training_jobs.list_jobs(owner=visitor().owner)
+try:
+    jobs = training_jobs.list_jobs(owner=visitor().owner)
+except StoreError as exc:
+    say_store_error(exc)
+    jobs = []
 if jobs and st.session_state.get("shown_run") not in [job.id for job in jobs]:
     st.session_state.shown_run = jobs[-1].id
 shown = next((job for job in jobs if job.id == st.session_state.get("shown_run")), None)
@@ -224,6 +229,8 @@ with right:
         labels = {job.id: job.label for job in jobs}
         st.selectbox("Show run", list(labels), format_func=labels.get, key="shown_run")
 
+if admin_token_entered():
+    class_runs()
 st.subheader("Compare")
 compare(jobs)
 if collecting():  # MNIST_APP_COLLECT=off: nothing is written to the database
