@@ -8,6 +8,13 @@
   (goal: <= 2x idle).
 
     MNIST_DATA=../shared/mnist python benchmarks/train_page.py      # writes benchmarks/results/train_page.json
+
+With --recipes, instead: each source project's recipe trained twice, as a plain script of its own (Keras'
+Sequential, compile, fit, evaluate; or a dozen lines of NumPy SGD) and as the Train page's preset through the app's
+own trainer on the page's data (training.pipeline.training_data), side by side with the source's published figure
+(goals: the preset within 0.5 points of the plain script, and of the published figure where there is one).
+
+    MNIST_DATA=../shared/mnist python benchmarks/train_page.py --recipes   # writes benchmarks/results/recipes.json
 """
 
 from __future__ import annotations
@@ -110,11 +117,86 @@ def summary(times: list[float]) -> dict:
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--recipes", action="store_true", help="the source recipes, plain script against preset")
+    parser.add_argument("--only", nargs="*", choices=tuple(PUBLISHED), help="some recipes (default: all)")
     return parser.parse_args(argv)
 
 
+PUBLISHED = {"keras-mlp-rmsprop": 0.9818, "keras-mlp-sigmoid": 0.9796, "numpy-mlp-source": None}  # the sources'
+RECIPES = Path(__file__).resolve().parent / "results" / "recipes.json"
+
+
+def plain_keras(config, mnist) -> float:
+    """The recipe as its source project writes it: Sequential, compile, fit with a validation split, evaluate."""
+    import keras
+
+    keras.utils.set_random_seed(config.seed)
+    out = "sigmoid" if config.loss == "binary_crossentropy" else "softmax"
+    layers = [keras.layers.Dense(units, activation=config.activation) for units in config.hidden]
+    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), *layers, keras.layers.Dense(10, out)])
+    optimizer = {"rmsprop": keras.optimizers.RMSprop, "adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
+    model.compile(optimizer[config.optimizer](config.learning_rate), loss=config.loss, metrics=["accuracy"])
+    onehot = keras.utils.to_categorical(mnist.y_train, 10)
+    model.fit(mnist.x_train / 255.0, onehot, config.batch_size, config.epochs, 0, validation_split=config.val_fraction)
+    return float(np.mean(model.predict(mnist.x_test / 255.0, verbose=0).argmax(1) == mnist.y_test))
+
+
+def plain_numpy(config, mnist) -> float:
+    """784-hidden-10 ReLU/softmax, N(0, 0.01) weights, plain SGD on shuffled mini-batches: the first source project."""
+    rng = np.random.default_rng(config.seed)
+    n_val = int(len(mnist.x_train) * config.val_fraction)
+    x, y = mnist.x_train[n_val:].reshape(-1, 784) / 255.0, np.eye(10)[mnist.y_train[n_val:]]
+    w1, w2 = rng.normal(0, 0.01, (784, config.hidden)), rng.normal(0, 0.01, (config.hidden, 10))
+    b1, b2 = np.zeros(config.hidden), np.zeros(10)
+    for _ in range(config.epochs):
+        for batch in np.array_split(rng.permutation(len(x)), len(x) // config.batch_size):
+            h = np.maximum(x[batch] @ w1 + b1, 0)
+            p = np.exp(h @ w2 + b2 - (h @ w2 + b2).max(1, keepdims=True))
+            dz2 = (p / p.sum(1, keepdims=True) - y[batch]) / len(batch)
+            dz1 = (dz2 @ w2.T) * (h > 0)
+            w2, b2 = w2 - config.learning_rate * h.T @ dz2, b2 - config.learning_rate * dz2.sum(0)
+            w1, b1 = w1 - config.learning_rate * x[batch].T @ dz1, b1 - config.learning_rate * dz1.sum(0)
+    logits = np.maximum(mnist.x_test.reshape(-1, 784) / 255.0 @ w1 + b1, 0) @ w2 + b2
+    return float(np.mean(logits.argmax(1) == mnist.y_test))
+
+
+def preset_run(name: str, mnist) -> float:
+    """The page's preset through the app's own trainer, on the data the page gives a run (all of MNIST's training
+    digits, its validation share held out)."""
+    from mnist_app.contract import in_chunks
+    from mnist_app.data import to_float
+    from mnist_app.models import kinds
+    from mnist_app.training.pipeline import training_data
+
+    config = kinds.preset(name)
+    data = training_data(mnist, config, None, config.seed)
+    network, _ = kinds.kind_named(config.kind).code().train_network(config, data, models.load, 0, None)
+    return float(np.mean(in_chunks(network.predict_proba, to_float(mnist.x_test)).argmax(1) == mnist.y_test))
+
+
+def recipes(names) -> dict:
+    from mnist_app.data import load_mnist
+    from mnist_app.models import kinds
+
+    mnist, results = load_mnist(), {}
+    for name in names:
+        config = kinds.preset(name)
+        plain = plain_numpy if config.kind == "numpy" else plain_keras
+        start = time.perf_counter()
+        results[name] = {"plain script": plain(config, mnist), "plain seconds": time.perf_counter() - start}
+        start = time.perf_counter()
+        results[name] |= {"preset": preset_run(name, mnist), "preset seconds": time.perf_counter() - start}
+        results[name]["published"] = PUBLISHED[name]
+        print(name, json.dumps(results[name]), flush=True)
+    return results
+
+
 def main(argv=None) -> None:
-    parse_args(argv)  # no options: --help says what it measures
+    args = parse_args(argv)
+    if args.recipes:
+        earlier = json.loads(RECIPES.read_text()) if RECIPES.exists() else {}
+        write_json(RECIPES, earlier | recipes(args.only or PUBLISHED))
+        return
     digit = readable_digits(("numpy-mlp",))[4][0]
     results = {}
     with tempfile.TemporaryDirectory() as tmp, chromium() as browser:
