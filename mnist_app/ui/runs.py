@@ -24,8 +24,9 @@ def training_on() -> bool:
 
 
 def session_jobs() -> list[training_jobs.Job]:
-    """This visitor's runs (their secret's, so a reload keeps them), oldest first."""
-    if not training_on():
+    """This visitor's runs (their secret's, so a reload keeps them), oldest first; none when MNIST_APP_COLLECT is off
+    (runs are records of the store, and then the app does not even open it)."""
+    if not (training_on() and collecting()):
         return []
     try:
         return training_jobs.list_jobs(owner=visitor().owner)
