@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from mnist_app.numbers.written import placed
+from mnist_app.data.pendigits import placed
 from mnist_app.store.drawings import DrawingStore
 
 from scaffold import canvas_box, choose_mode, chromium, draw, readable_digits, settle, streamlit_server

@@ -7,8 +7,8 @@ from PIL import Image
 
 from mnist_app import models
 from mnist_app.data import pendigits
+from mnist_app.data.pendigits import placed
 from mnist_app.numbers import one_digit_problem
-from mnist_app.numbers.written import placed
 from mnist_app.preprocess import EmptyCanvasError
 from mnist_app.reading.legibility import NOT_A_DIGIT, SEVERAL_DIGITS, TOO_SMALL, measure, problem
 

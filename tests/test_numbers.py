@@ -7,6 +7,7 @@ from scipy import ndimage
 
 from mnist_app import models
 from mnist_app.data import pendigits
+from mnist_app.data.pendigits import placed
 from mnist_app.numbers import (
     MAX_HEIGHT,
     MAX_WIDTH,
@@ -14,7 +15,7 @@ from mnist_app.numbers import (
     NumberImageError,
     read_number,
 )
-from mnist_app.numbers.written import HEIGHT, placed
+from mnist_app.numbers.written import HEIGHT
 from mnist_app.preprocess import INK_THRESHOLD, ink_map
 
 from scaffold import require

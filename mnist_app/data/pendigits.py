@@ -255,3 +255,15 @@ def as_varied_drawings(digits: list[PenDigit], seed: int) -> tuple[list[np.ndarr
     """Every digit as a `varied_drawing` (seeded per digit): (RGBA images, labels, settings). For measuring."""
     drawn = [varied_drawing(digit, np.random.default_rng((seed, index))) for index, digit in enumerate(digits)]
     return [image for image, _ in drawn], np.array([d.label for d in digits]), [s for _, s in drawn]
+
+
+def placed(digit: PenDigit, height: float, left: float, middle: float) -> list[np.ndarray]:
+    """The digit's strokes in pixels (of a canvas, or of a sheet of paper), `height` tall (width at most 1.2
+    heights), its left edge at `left`, centred on `middle`: how a number's digits are laid side by side."""
+    points = np.concatenate(digit.strokes)
+    low, high = points.min(axis=0), points.max(axis=0)
+    scale = min(height / max(high[1] - low[1], 1.0), 1.2 * height / max(high[0] - low[0], 1.0))
+    top = middle - (high[1] - low[1]) * scale / 2
+    return [
+        np.column_stack([(s[:, 0] - low[0]) * scale + left, (high[1] - s[:, 1]) * scale + top]) for s in digit.strokes
+    ]

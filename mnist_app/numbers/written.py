@@ -19,17 +19,6 @@ BRUSHES = (8.0, 30.0)  # px, one per number
 SIZES = (0.45, 0.7)  # the number's height, as a share of the canvas's
 
 
-def placed(digit: pendigits.PenDigit, height: float, left: float, middle: float) -> list[np.ndarray]:
-    """The digit's strokes in canvas pixels, `height` tall (width at most 1.2 heights), its left edge at `left`."""
-    points = np.concatenate(digit.strokes)
-    low, high = points.min(axis=0), points.max(axis=0)
-    scale = min(height / max(high[1] - low[1], 1.0), 1.2 * height / max(high[0] - low[0], 1.0))
-    top = middle - (high[1] - low[1]) * scale / 2
-    return [
-        np.column_stack([(s[:, 0] - low[0]) * scale + left, (high[1] - s[:, 1]) * scale + top]) for s in digit.strokes
-    ]
-
-
 def gap(height: float, rng: np.random.Generator, touching: float = TOUCHING) -> float:
     """Blank between neighbours' ink, in pixels: a share `touching` overlap by up to 12% of the height."""
     return height * (rng.uniform(-0.12, 0.0) if rng.random() < touching else rng.uniform(0.04, 0.45))
@@ -46,7 +35,7 @@ def compose(
         own = height * rng.uniform(0.9, 1.1)
         middle = float(np.clip(middle + rng.normal(0, 0.05 * height), own / 2 + brush, HEIGHT - own / 2 - brush))
         left += brush + gap(height, rng, touching) if index else 0.0
-        drawn = placed(digit, own, left, middle)
+        drawn = pendigits.placed(digit, own, left, middle)
         left = max(s[:, 0].max() for s in drawn)
         strokes.append(drawn)
         heights.append(own)

@@ -26,17 +26,6 @@ DESKS = ((0.35, 0.22, 0.12), (0.2, 0.2, 0.22), (0.55, 0.5, 0.45), (0.75, 0.72, 0
 TOUCHING = 0.1  # share of gaps between digits that touch or overlap, as the numbers benchmark has them
 
 
-def placed(digit: pendigits.PenDigit, height: float, left: float, middle: float) -> list[np.ndarray]:
-    """The digit's strokes in pixels, `height` tall (width at most 1.2 heights), its left edge at `left`."""
-    points = np.concatenate(digit.strokes)
-    low, high = points.min(axis=0), points.max(axis=0)
-    scale = min(height / max(high[1] - low[1], 1.0), 1.2 * height / max(high[0] - low[0], 1.0))
-    top = middle - (high[1] - low[1]) * scale / 2
-    return [
-        np.column_stack([(s[:, 0] - low[0]) * scale + left, (high[1] - s[:, 1]) * scale + top]) for s in digit.strokes
-    ]
-
-
 def gap(height: float, rng: np.random.Generator) -> float:
     """Blank between neighbours' ink, in pixels: a share TOUCHING overlap by up to 12% of the height."""
     return height * (rng.uniform(-0.12, 0.0) if rng.random() < TOUCHING else rng.uniform(0.04, 0.45))
@@ -51,7 +40,7 @@ def ink_of_pen(digits: list[pendigits.PenDigit], rng: np.random.Generator, heigh
         own = height * rng.uniform(0.9, 1.1)
         middle += rng.normal(0, 0.04 * height)
         left += width + gap(height, rng) if index else 0.0
-        drawn = placed(digit, own, left, middle)
+        drawn = pendigits.placed(digit, own, left, middle)
         left = max(s[:, 0].max() for s in drawn)
         strokes.extend(drawn)
     points = np.concatenate(strokes)
