@@ -40,7 +40,7 @@ if collecting():
         store_error = exc
 modes = ["digit", "number", "photo"] + (["teach"] if store is not None and runs.training_on() else [])
 
-choice, switch = st.columns([3, 2], vertical_alignment="bottom", wrap=False)  # one row, on a phone too
+choice, switch = st.columns([3, 2], vertical_alignment="bottom")  # one row; two on a phone, where four modes need it
 name = choice.selectbox("Model", names, format_func=labels.get, key="model")
 if st.query_params.get("model") != name:
     st.query_params["model"] = name
