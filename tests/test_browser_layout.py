@@ -72,3 +72,14 @@ def test_the_canvas_stays_where_it_was_from_stroke_to_stroke(server, four, viewp
         assert all(abs(dx) <= STILL_PX and abs(dy) <= STILL_PX for dx, dy in moved), moved
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_every_mode_can_be_chosen_without_scrolling_sideways(server, viewport):
+    context, page = open_draw_page(server, viewport, "digit")
+    try:
+        for mode in ("Digit", "Number", "Photo", "Teach"):
+            box = page.get_by_role("radio", name=mode).bounding_box()
+            assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= viewport["width"], mode
+    finally:
+        context.close()
