@@ -14,6 +14,25 @@ from mnist_app.data import Mnist, load_npz
 
 from scaffold import SAMPLE, postgres_schema, require
 
+# Files whose tests load the machine most (many browser sessions, servers, training runs): on two workers
+# (`-n 2 --dist loadfile`) they run one after another on the same worker, never beside each other, where a niced
+# training run or sixteen browser sessions would wait on the other for minutes (CI failed so).
+HEAVY_FILES = ("tests/test_deploy.py", "tests/test_browser_teach.py", "tests/test_browser_train.py")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadfile, with HEAVY_FILES as one unit of work."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class HeavyFilesTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = super()._split_scope(nodeid)
+            return "heavy files" if file in HEAVY_FILES else file
+
+    return HeavyFilesTogether(config, log)
+
 
 @pytest.fixture(scope="session")
 def mnist_sample() -> Mnist:

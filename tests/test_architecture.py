@@ -128,3 +128,21 @@ def test_only_the_ui_imports_streamlit():
 
 def test_the_test_scaffolding_does_not_ship():
     assert not (PACKAGE / "testing.py").exists() and (ROOT / "tests" / "scaffold.py").exists()
+
+
+BENCHMARKS = sorted((ROOT / "benchmarks").glob("*.py"))
+MAX_BENCHMARKS = 12
+
+
+def test_benchmarks_are_a_few_measures_not_rounds():
+    """Issue 36: a choosing round's script leaves once docs/experiments.md writes it up."""
+    assert 0 < len(BENCHMARKS) <= MAX_BENCHMARKS, [p.name for p in BENCHMARKS]
+
+
+@pytest.mark.parametrize("path", BENCHMARKS, ids=lambda p: p.name)
+def test_each_benchmark_has_a_main_with_help_and_runs_as_a_script(path):
+    tree = ast.parse(path.read_text())
+    functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    source = path.read_text()
+    assert ast.get_docstring(tree), "its docstring is its --help's description"
+    assert "main" in functions and "ArgumentParser(" in source and 'if __name__ == "__main__":' in source

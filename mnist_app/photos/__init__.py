@@ -5,7 +5,7 @@ Owns `load_photo` (a file's bytes -> an RGB array, EXIF rotation honoured, with 
 damaged, or too large), `photo_ink` (a photo -> the number's ink, ready for the numbers segmentation: the light
 evened out, the paper's rules taken away, deskewed, one row of writing kept, the strokes measured and thickened to
 MNIST's width) and `made` (photos of pen or MNIST digits on paper, for benchmarks/paper.py and tests). Every image
-step is an OpenCV call (benchmarks/photo_libraries.py says why OpenCV). `mnist_app.numbers.read_number` calls
+step is an OpenCV call (docs/experiments.md says why OpenCV). `mnist_app.numbers.read_number` calls
 `photo_ink` for a grey or RGB uint8 array; the canvas's RGBA keeps its own path.
 """
 

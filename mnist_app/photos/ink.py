@@ -1,6 +1,6 @@
 """A photo or scan of digits on paper -> the ink of its one written number, as the numbers segmentation takes it.
 
-Steps, each an OpenCV call (benchmarks/photo_libraries.py: why OpenCV, not scikit-image): to grey; shrunk to a
+Steps, each an OpenCV call (docs/experiments.md: why OpenCV, not scikit-image): to grey; shrunk to a
 working size; the light evened out (the paper's background, estimated by closing away the ink on a smaller copy,
 divides the photo); deskewed (the angle whose rows' ink profile is sharpest: the paper's rules, or the number's own
 line); the paper's rules and squares removed (opening along lines, kept where they run on far beyond any digit;
