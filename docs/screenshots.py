@@ -28,9 +28,9 @@ def wait_for_images(page) -> None:
     )
 
 
-def jobs(tmp: str) -> dict[str, str]:
-    """Runs trained for the pictures go to a folder of their own, never the user's."""
-    return {"MNIST_APP_JOBS": f"{tmp}/jobs"}
+def scratch_store(tmp: str) -> dict[str, str]:
+    """Runs trained for the pictures are records of a store of their own, never the user's."""
+    return {"MNIST_APP_DB": f"sqlite:///{tmp}/screenshots.sqlite"}
 
 
 def train(page) -> None:
@@ -48,7 +48,10 @@ def train(page) -> None:
 
 def main() -> None:
     digit = readable_digits(models.SHIPPED)[3][0]
-    with tempfile.TemporaryDirectory() as tmp, streamlit_server(Path(tmp) / "server.log", jobs(tmp)) as (url, _):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        streamlit_server(Path(tmp) / "server.log", scratch_store(tmp)) as (url, _),
+    ):
         with chromium() as browser:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.set_default_timeout(120_000)
