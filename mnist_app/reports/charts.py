@@ -78,6 +78,40 @@ def live_curves(trace: list[list[float]], history: dict[str, list[float]], metri
     )
 
 
+def live_comparison(progress: dict[str, dict], epochs: int) -> alt.LayerChart:
+    """Several runs in progress on one chart: each one's training accuracy as it goes (a thin line, from its `trace`)
+    and its validation accuracy after each finished epoch (points joined), in one colour per run, on an axis of
+    `epochs`. `progress` maps what the chart calls each run to its progress record (job_process.JobListener)."""
+    train = [
+        {"run": name, "epoch": row[0], "accuracy": row[2]}
+        for name, state in progress.items()
+        for row in state.get("trace", [])
+    ]
+    validation = [
+        {"run": name, "epoch": epoch, "accuracy": value}
+        for name, state in progress.items()
+        for epoch, value in enumerate(state.get("history", {}).get("val_accuracy", []), start=1)
+    ]
+    colours = alt.Scale(domain=list(progress), range=[MANY[i % len(MANY)] for i in range(len(progress))])
+    x = alt.X("epoch:Q", title="epoch", scale=alt.Scale(domain=[0, max(epochs, 1)]), axis=alt.Axis(tickMinStep=1))
+    y = alt.Y("accuracy:Q", title="accuracy", scale=alt.Scale(zero=False))
+    tip = ["run:N", alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip("accuracy:Q", format=".4f")]
+    legend = alt.Legend(orient="right", title=None, labelLimit=0)
+    frame = ["run", "epoch", "accuracy"]
+    running = (
+        alt.Chart(pd.DataFrame(train, columns=frame))
+        .mark_line(strokeWidth=1, opacity=0.45)
+        .encode(x, y, alt.Color("run:N", scale=colours, legend=legend), tooltip=tip)
+    )
+    checked = (
+        alt.Chart(pd.DataFrame(validation, columns=frame))
+        .mark_line(point=alt.OverlayMarkDef(size=40), strokeWidth=2.5)
+        .encode(x, y, alt.Color("run:N", scale=colours, legend=legend), tooltip=tip)
+    )
+    title = "Accuracy: training as it goes (thin), validation after each epoch (points)"
+    return alt.layer(running, checked).properties(title=title, height=LIVE_HEIGHT)
+
+
 def confusion_matrix(matrix: list[list[int]] | np.ndarray, title: str) -> alt.LayerChart:
     """Counts of each true digit (down) read as each digit (across), every count written in its cell.
 

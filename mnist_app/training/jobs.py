@@ -77,6 +77,8 @@ class Job:
     url: str = ""  # the store holding it
     has_archive: bool = False
     attempt: int = 0
+    comparison: str = ""  # the id its Compare settings press shares with its other variations ("": a lone run)
+    difference: str = ""  # what sets it apart in its comparison, e.g. "optimizer sgd"
 
     @property
     def key(self) -> str:
@@ -87,7 +89,8 @@ class Job:
     def label(self) -> str:
         if self.task == TEACH:  # a second teaching of one owner's is named apart from the first
             return f"{label_of(self.model)} + your handwriting" + (f" ({self.number})" if self.number > 1 else "")
-        return f"Run {self.number}: {network_of(self.network).label}"
+        named = f"Run {self.number}: {network_of(self.network).label}"
+        return f"{named} ({self.difference})" if self.difference else named
 
     @property
     def model_folder(self) -> Path:
@@ -118,6 +121,8 @@ class Job:
             "number": self.number,
             "task": self.task,
             "model": self.model,
+            "comparison": self.comparison,
+            "difference": self.difference,
         }
 
     def config(self):
@@ -156,40 +161,48 @@ def submit_teach(
 
 
 def _queue(record: dict, task: str, owner: str, url: str | None, drawings=None) -> Job:
-    """Write the run's row, numbered for its owner, then hand it to the engine; TooManyRuns past the visitor's
-    share, EngineUnavailable (nothing left queued) when the engine cannot take it."""
+    """Write the run's row, numbered for its owner, then hand it to the engine (queue_all)."""
+    return queue_all([record], task, owner, url, drawings)[0]
+
+
+def queue_all(records: list[dict], task: str, owner: str, url: str | None, drawings=None) -> list[Job]:
+    """Write a row per record in one transaction, numbered for their owner, then hand each to the engine; TooManyRuns
+    (nothing written) when they do not all fit the visitor's share, EngineUnavailable (nothing left queued) when the
+    engine cannot take them. The records' settings must have been checked."""
     if not isinstance(owner, str) or not owner:
         raise ValueError("a run needs its owner's key (visitors.Visitor.owner)")
-    runs = store(url)
     t = TRAINING_RUNS.c
-    with runs.writing("queue a run in") as conn:
+    with store(url).writing("queue a run in") as conn:
         mine = conn.execute(sa.select(t.task, t.number, t.status).where(t.owner == owner)).all()
         active = sum(1 for row in mine if row.status in ACTIVE)
-        if active >= runs_per_visitor():
-            raise TooManyRuns(
-                f"you have {active} runs waiting or training: the limit is {runs_per_visitor()} per person; "
-                "stop one or wait for one to end"
-            )
-        number = 1 + max((row.number for row in mine if row.task == task), default=0)
-        run_id = conn.execute(
-            TRAINING_RUNS.insert().returning(t.id),
-            {
-                "owner": owner,
-                "number": number,
-                "task": task,
-                "record": record,
-                "created_at": datetime.now(UTC),
-                "status": QUEUED,
-            },
-        ).scalar_one()
-    job = read(str(run_id), url)
-    try:
-        args = (url or default_url(), job.id, drawings, engine.task_env())
-        engine.submit("mnist_app.training.job_process:run_task", *args, key=job.key, priority=-active)
-    except engine.EngineUnavailable as exc:
-        _end(job, FAILED, str(exc))
-        raise
-    return job
+        _refuse_past_share(active, len(records))
+        number, now = max((row.number for row in mine if row.task == task), default=0), datetime.now(UTC)
+        rows = [
+            {"owner": owner, "number": n, "task": task, "record": record, "status": QUEUED, "created_at": now}
+            for n, record in enumerate(records, start=number + 1)
+        ]
+        ids = [conn.execute(TRAINING_RUNS.insert().returning(t.id), row).scalar_one() for row in rows]
+    queued = [read(str(run_id), url) for run_id in ids]
+    for place, job in enumerate(queued):
+        try:
+            args = (url or default_url(), job.id, drawings, engine.task_env())
+            # each visitor's later runs (a comparison's too) wait behind everyone's earlier ones
+            engine.submit("mnist_app.training.job_process:run_task", *args, key=job.key, priority=-(active + place))
+        except engine.EngineUnavailable as exc:
+            for unsent in queued[place:]:
+                _end(unsent, FAILED, str(exc))
+            raise
+    return queued
+
+
+def _refuse_past_share(active: int, more: int) -> None:
+    """TooManyRuns when `more` runs beside the `active` ones would pass the visitor's share."""
+    if active + more > runs_per_visitor():
+        these = f"these {more} settings are {more} runs, and " if more > 1 else ""
+        raise TooManyRuns(
+            f"{these}you have {active} runs waiting or training: the limit is {runs_per_visitor()} per person; "
+            "stop one or wait for one to end"
+        )
 
 
 def read(job: Job | str, url: str | None = None, with_progress: bool = True) -> Job:
@@ -230,6 +243,8 @@ def _job(row, url: str) -> Job:
         url=url,
         has_archive=bool(row.has_archive),
         attempt=row.attempt,
+        comparison=record.get("comparison", ""),
+        difference=record.get("difference", ""),
     )
 
 
@@ -248,6 +263,8 @@ def job_from_record(record: dict, status: str = FINISHED, message: str = "") -> 
         model=record.get("model", ""),
         status=status,
         message=message,
+        comparison=record.get("comparison", ""),
+        difference=record.get("difference", ""),
     )
 
 
