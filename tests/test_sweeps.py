@@ -117,3 +117,27 @@ def test_the_variations_train_as_runs_sharing_one_comparison_and_end_in_a_table(
         assert row["MNIST test"].endswith("%") and row["drawn, writers 21-30"].endswith("%")
         assert row["training time"].endswith(" s") and row["ended"] == jobs.FINISHED
     assert jobs.read(ended[0]).values["optimizer"] == "adam" and jobs.read(ended[1]).values["optimizer"] == "sgd"
+
+
+def test_a_variation_that_waited_its_turn_longer_than_a_lost_run_would_still_trains(url):
+    """With one worker, a comparison's last runs wait minutes: their task, once it starts, must not take its own
+    run for one the engine lost (the worker cannot ask the app's engine what it holds)."""
+    from datetime import UTC, datetime, timedelta
+
+    from mnist_app.store.schema import TRAINING_RUNS
+    from mnist_app.training import engine
+
+    record = {"network": "numpy", "values": TINY, "data": {"digits": 1000, "augment": False, "pen": False}, "seed": 0}
+    queued_at = datetime.now(UTC) - timedelta(seconds=10 * jobs.LOST_AFTER_S)
+    row = {"owner": "me", "number": 1, "task": "train", "record": record, "status": "queued", "created_at": queued_at}
+    with jobs.store(url).writing("add a run to") as conn:
+        run_id = str(conn.execute(TRAINING_RUNS.insert().returning(TRAINING_RUNS.c.id), row).scalar_one())
+    job = jobs.read(run_id, url, reap=False)
+    engine.submit(
+        "mnist_app.training.job_process:run_task", url, job.id, None, engine.task_env(), key=job.key, priority=0
+    )
+    deadline = time.monotonic() + 30
+    while job.key not in engine.known([job.key]) and time.monotonic() < deadline:  # until then "lost" to a reader
+        time.sleep(0.05)
+    ended = wait_for(job, (jobs.FINISHED, jobs.STOPPED, jobs.FAILED))
+    assert ended.status == jobs.FINISHED, ended.message

@@ -108,7 +108,7 @@ def run_task(url: str, run_id: str, drawings: tuple | None = None, env: dict | N
     _hold_to_one_core()
     for name, value in (env or {}).items():  # the embedded engine's: the app's settings as they are now
         os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
-    job = jobs.read(run_id, url)
+    job = jobs.read(run_id, url, reap=False)  # a run queued long ago is not lost: it is here
     if job.status not in (jobs.QUEUED, jobs.RUNNING):  # stopped while it waited
         return job.status
     _write(job, status=jobs.RUNNING, started_at=datetime.now(UTC), attempt=job.attempt + 1, progress={})

@@ -205,8 +205,9 @@ def _refuse_past_share(active: int, more: int) -> None:
         )
 
 
-def read(job: Job | str, url: str | None = None, with_progress: bool = True) -> Job:
-    """A run from the store (by its id, or a Job to read afresh); ValueError if there is no such run."""
+def read(job: Job | str, url: str | None = None, with_progress: bool = True, reap: bool = True) -> Job:
+    """A run from the store (by its id, or a Job to read afresh); ValueError if there is no such run. `reap`: record
+    it ended if the engine lost it (the app's job: a worker cannot ask its engine, and would find its own run lost)."""
     if isinstance(job, Job):
         job, url = job.id, job.url
     t = TRAINING_RUNS.c
@@ -219,7 +220,7 @@ def read(job: Job | str, url: str | None = None, with_progress: bool = True) -> 
     if row is None:
         raise ValueError(f"there is no run {job}")
     found = _job(row, url or default_url())
-    if found.status in ACTIVE and _reap([found]):
+    if reap and found.status in ACTIVE and _reap([found]):
         return read(found.id, url, with_progress)
     return found
 
