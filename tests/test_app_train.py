@@ -211,3 +211,52 @@ def test_without_the_admin_token_nobody_elses_runs_are_shown(root):
     theirs = job_row(secret="a-student", status="queued")
     at = train_page()
     assert not at.exception and not any(f"#{theirs} " in m.value for m in at.markdown)
+
+
+def compare_optimizers(at: AppTest, optimizers: list[str]) -> AppTest:
+    """Vary the optimizer among `optimizers` in Compare settings and press its button."""
+    at.selectbox(key="compare_knob").set_value("optimizer").run()
+    at.multiselect(key="compare_values_numpy_optimizer").set_value(optimizers).run()
+    return at.button(key="compare_start").click().run()
+
+
+def test_compare_settings_refuses_a_bad_comparison_with_what_is_out_named_and_queues_nothing(root):
+    at = train_page()
+    assert at.selectbox(key="compare_knob").options[0] == "Network"
+    compare_optimizers(at, ["adam"])
+    assert any("at least two different values of Optimizer" in e.value for e in at.error)
+    at.text_input(key="knob_numpy_hidden").set_value("128, 64").run()
+    compare_optimizers(at, ["adam", "sgd"])
+    assert any("this network takes 1 to 1" in e.value for e in at.error)
+    assert jobs.list_jobs() == []
+
+
+def test_compare_settings_counts_as_its_runs_against_the_visitors_limit(root, monkeypatch):
+    monkeypatch.setenv("MNIST_APP_RUNS_PER_VISITOR", "2")
+    at = compare_optimizers(train_page(), ["adam", "sgd", "momentum"])
+    assert "these 3 settings are 3 runs" in texts(at)  # said beside the button before pressing it
+    assert any("these 3 settings are 3 runs" in e.value and "limit is 2 per person" in e.value for e in at.error)
+    assert jobs.list_jobs() == []
+
+
+def test_compare_settings_trains_the_variations_and_ends_in_a_table_of_keepable_results(root):
+    at = train_page()
+    at.text_input(key="knob_numpy_hidden").set_value("16").run()
+    at.slider(key="knob_numpy_epochs").set_value(1).run()
+    at.slider(key="train_digits").set_value(settings.MIN_DIGITS).run()
+    at = compare_optimizers(at, ["adam", "sgd"])
+    assert not at.exception and not at.error
+    started = jobs.list_jobs()
+    assert len(started) == 2 and len({run.comparison for run in started}) == 1 and started[0].comparison
+    deadline = time.monotonic() + 180
+    while any(jobs.read(run).status in jobs.ACTIVE for run in started) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    at.run()
+    assert not at.exception
+    [table] = [frame.value for frame in at.dataframe if "setting" in frame.value.columns]
+    assert list(table["setting"]) == ["optimizer adam", "optimizer sgd"] and set(table["ended"]) == {"finished"}
+    assert all(share.endswith("%") for share in [*table["MNIST test"], *table["drawn, writers 21-30"]])
+    at.button(key=f"keep_compared_{started[1].id}").click().run()
+    assert not at.exception and any(
+        "Run 2: NumPy MLP, written from scratch (optimizer sgd)" in m.value for m in at.markdown
+    )

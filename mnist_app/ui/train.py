@@ -21,6 +21,7 @@ from mnist_app.training import jobs as training_jobs
 from mnist_app.training import settings
 from mnist_app.training.engine import EngineUnavailable
 from mnist_app.training.kept_runs import KeptRuns
+from mnist_app.ui import compare as compare_settings
 from mnist_app.ui import runs
 from mnist_app.ui.cache import load_reports, models_dir
 from mnist_app.ui.gallery import admin_token_entered
@@ -203,6 +204,8 @@ _render_heldout()
 left, right = st.columns([1, 2], gap="large")
 with left:
     network, values, data = knobs()
+    with st.expander("Compare settings", expanded=bool(st.session_state.get("compare_error"))):
+        compare_settings.controls(network, values, data)
 try:
     jobs = training_jobs.list_jobs(owner=visitor().owner)
 except StoreError as exc:
@@ -229,6 +232,7 @@ with right:
         labels = {job.id: job.label for job in jobs}
         st.selectbox("Show run", list(labels), format_func=labels.get, key="shown_run")
 
+compare_settings.view(jobs)
 if admin_token_entered():
     class_runs()
 st.subheader("Compare")
