@@ -34,15 +34,18 @@ def train_page() -> AppTest:
     return at.switch_page(TRAIN).run()
 
 
-def job_row(secret: str = ME, status: str = "queued", message: str = "", progress=None, created=None) -> str:
-    """A run as the store records it (training_runs), with no task on the engine; its id."""
+def job_row(
+    secret: str = ME, status: str = "queued", message: str = "", progress=None, created=None, number=1, **record_too
+) -> str:
+    """A run as the store records it (training_runs), with no task on the engine; its id. `record_too`: more of
+    its record (a comparison's id and difference)."""
     record = {
         "network": "numpy",
         "values": defaults("numpy"),
         "data": {"digits": 60000, "augment": False, "pen": False},
         "seed": 0,
-    }
-    row = {"owner": Visitor.of(secret).owner, "number": 1, "task": "train", "record": record, "status": status}
+    } | record_too
+    row = {"owner": Visitor.of(secret).owner, "number": number, "task": "train", "record": record, "status": status}
     row |= {"message": message, "progress": progress, "created_at": created or datetime.now(UTC)}
     with jobs.store().writing("add a run to") as conn:
         return str(conn.execute(TRAINING_RUNS.insert().returning(TRAINING_RUNS.c.id), row).scalar_one())
@@ -260,3 +263,19 @@ def test_compare_settings_trains_the_variations_and_ends_in_a_table_of_keepable_
     assert not at.exception and any(
         "Run 2: NumPy MLP, written from scratch (optimizer sgd)" in m.value for m in at.markdown
     )
+
+
+def test_while_a_comparison_trains_its_runs_curves_share_one_chart_and_each_says_where_it_stands(root):
+    progress = {"phase": "training", "epoch": 1, "epochs": 6, "done": 300, "batches": 843, "digits_per_s": 25000}
+    progress |= {"eta_s": 7.5, "trace": [[0.5, 0.6, 0.8], [1.0, 0.3, 0.9], [1.36, 0.25, 0.93]]}
+    progress |= {"history": {"loss": [0.3], "accuracy": [0.9], "val_loss": [0.2], "val_accuracy": [0.94]}}
+    job_row(status="running", progress=progress, comparison="c0ffee", difference="optimizer adam", number=1)
+    job_row(status="queued", comparison="c0ffee", difference="optimizer sgd", number=2)
+    at = train_page()
+    assert not at.exception
+    said = texts(at)
+    assert "Run 1: NumPy MLP, written from scratch (optimizer adam): epoch 2/6, training" in said
+    assert "Run 2: NumPy MLP, written from scratch (optimizer sgd): queued, position 1" in said
+    charts = [chart.proto.spec for chart in at.get("vega_lite_chart")]
+    assert any("optimizer adam" in spec and "optimizer sgd" in spec for spec in charts)  # one chart, both runs
+    assert at.button(key="compare_stop")
