@@ -17,7 +17,12 @@ from scaffold import SAMPLE, postgres_schema, require
 # Files whose tests load the machine most (many browser sessions, servers, training runs): on two workers
 # (`-n 2 --dist loadfile`) they run one after another on the same worker, never beside each other, where a niced
 # training run or sixteen browser sessions would wait on the other for minutes (CI failed so).
-HEAVY_FILES = ("tests/test_deploy.py", "tests/test_browser_teach.py", "tests/test_browser_train.py")
+HEAVY_FILES = (
+    "tests/test_deploy.py",
+    "tests/test_load.py",
+    "tests/test_browser_teach.py",
+    "tests/test_browser_train.py",
+)
 
 
 def pytest_xdist_make_scheduler(config, log):
