@@ -29,6 +29,8 @@ RULE = 0.3  # a line running on over this share of the image is a rule of the pa
 MAX_PIECES = 40  # more pieces than this on one photo: a page of text or a picture, not a number
 ROW_OVERLAP = 0.3  # pieces in one row overlap the row's band by this share of their height at least
 MAX_TURN = 8.0  # degrees: deskew looks this far either way
+RULE_ACROSS = 1.5  # a rule is taken away by an opening across it this many times its thickness long
+PAPER_CLOSE = 0.1  # the paper's light is found by a closing this wide (share of the longer side): wider than ink
 
 
 class NotAPhotoOfANumberError(ValueError):
@@ -66,12 +68,14 @@ def grey_of(photo: np.ndarray) -> np.ndarray:
 def darkness(grey: np.ndarray) -> np.ndarray:
     """How much darker than the paper under it each pixel is: (H, W) float32, 0 = paper, 1 = black.
 
-    The paper's light is estimated on a quarter-size copy by a closing (a maximum then a minimum filter, wider than
-    any stroke) that takes the ink away, smoothed by a median; the photo is divided by it.
+    The paper's light is estimated on a quarter-size copy by a closing (a maximum then a minimum filter) as wide as
+    PAPER_CLOSE of the photo's longer side, far wider than any stroke (MNIST's bold digits on a close-up included), so
+    it takes the ink away whole while keeping the light's slow slopes and shadow edges (a closing keeps a monotone
+    ramp); smoothed by a median, it divides the photo.
     """
     h, w = grey.shape
     small = cv2.resize(grey, (max(w // 4, 1), max(h // 4, 1)), interpolation=cv2.INTER_AREA)
-    side = max(5, int(max(h, w) / 4 / 40) | 1)
+    side = max(5, int(PAPER_CLOSE * max(h, w) / 4) | 1)
     closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)))
     back = cv2.resize(cv2.medianBlur(closed, 5), (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
     return np.clip(1.0 - grey.astype(np.float32) / np.maximum(back, 1.0), 0.0, 1.0)
@@ -94,23 +98,37 @@ def skew(weak: np.ndarray) -> float:
 
 
 def without_rules(dark: np.ndarray, reach: int) -> np.ndarray:
-    """The darkness with the paper's rules and squares taken out: grey openings along rows and columns (the darkness
-    every `reach`-px run of a line keeps) where they join into lines running on far beyond any digit, taken away up
-    to the rules' own darkness, so ink written over a rule stays."""
+    """The darkness with the paper's rules and squares taken out, and the ink over them kept.
+
+    A rule is found by a grey opening along rows (then columns): what every `reach`-px run of a line keeps, joined
+    into a line running on over RULE of the image. On the rule's pixels the darkness becomes an opening across it, as
+    long as a little more than the rule is thick: the thin rule goes, while a stroke crossing it, or running along it
+    thicker than it, keeps its own darkness (no gap where a digit crosses a rule).
+    """
     h, w = dark.shape
-    found = np.zeros_like(dark)
-    for kernel, long_side, axis in (((reach, 1), w, 0), ((1, reach), h, 1)):
-        lines = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
+    for along, long_side, axis in (((reach, 1), w, 0), ((1, reach), h, 1)):
+        lines = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, along))
         count, labels, stats, _ = cv2.connectedComponentsWithStats((lines > WEAK / 2).astype(np.uint8), connectivity=8)
         long = np.flatnonzero(stats[:, cv2.CC_STAT_WIDTH + axis] >= RULE * long_side)
         long = long[long > 0]
-        if long.size:
-            found = np.maximum(found, np.where(np.isin(labels, long), lines, 0.0))
-    if not found.any():
-        return dark
-    level = float(np.percentile(found[found > WEAK / 2], 90))
-    taken = cv2.dilate(np.minimum(found, level), np.ones((3, 3), np.uint8))
-    return np.clip(dark - taken, 0.0, 1.0)
+        if not long.size:
+            continue
+        rules = np.isin(labels, long)
+        span = int(np.ceil(RULE_ACROSS * thickness(rules, across=axis))) | 1
+        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, span) if axis == 0 else (span, 1))
+        across = cv2.morphologyEx(dark, cv2.MORPH_OPEN, kernel)
+        on_rule = cv2.dilate(rules.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        dark = np.where(on_rule, np.minimum(dark, across), dark)
+    return dark
+
+
+def thickness(mask: np.ndarray, across: int) -> float:
+    """The median length of the mask's runs along `across` (0: down the columns, 1: along the rows): how thick
+    lines running the other way are (a digit's ink or the desk on them is a few long runs among many)."""
+    lines = np.moveaxis(mask, across, -1)
+    edges = np.diff(np.pad(lines.astype(np.int8), [(0, 0)] * (lines.ndim - 1) + [(1, 1)]), axis=-1)
+    starts, ends = np.flatnonzero(edges.ravel() == 1), np.flatnonzero(edges.ravel() == -1)
+    return float(np.median(ends - starts)) if starts.size else 1.0
 
 
 def thickened(ink: np.ndarray, grow: int) -> np.ndarray:
