@@ -10,9 +10,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from mnist_app.data import pendigits
 from mnist_app.numbers import ImageTooLargeError, NumberImageError, read_number
 from mnist_app.photos import MAX_SIDE, NotAnImageError, PhotoTooLargeError, load_photo, made
 from mnist_app.photos.ink import WEAK, without_rules
+
+from scaffold import require
 
 DATA = Path(__file__).parent / "data"
 LABELS = json.loads((DATA / "photos.json").read_text())
@@ -152,3 +155,28 @@ def test_rules_and_squares_go_and_a_digit_crossing_them_keeps_its_ink(mnist_samp
     assert cleaned[inked].sum() > 0.97 * digit[inked].sum()  # no gap where the 5 crosses a rule
     far = cv2.dilate(digit, np.ones((15, 15), np.uint8)) == 0
     assert (cleaned[far] < WEAK).all() and (rules[far] > WEAK).any()  # both ways of squares gone
+
+
+@pytest.fixture(scope="module")
+def tuning_pen() -> list[pendigits.PenDigit]:
+    """The tuning writers' (1-20) pen digits, as benchmarks/paper.py --writers tuning takes them."""
+    require(pendigits.default_path().exists(), f"{pendigits.default_path()} is missing (../shared/pendigits)")
+    return pendigits.select_writers(pendigits.load(), "tuning")
+
+
+def test_a_thin_stroke_running_along_a_rule_stays(tuning_pen):
+    # the tuning benchmark's first photo: a 2 whose foot lies on a rule of ruled paper (it read as 7 when the rules
+    # were opened away across their thickness alone, the ink along them with them)
+    writer = min(d.writer for d in tuning_pen)
+    own = [d for d in tuning_pen if d.writer == writer]
+    rng = np.random.default_rng((0, writer, 1))
+    chosen = [own[i] for i in rng.choice(len(own), 1, replace=False)]
+    jpeg, scene = made.pen_photo(chosen, rng)
+    assert scene["paper"] == "ruled" and read_number(made.decoded(jpeg), MODEL).text == str(chosen[0].label) == "2"
+
+
+@pytest.mark.parametrize("k", [40, 68])
+def test_slivers_of_rules_and_the_page_edge_are_no_number(k):
+    # blank pages of the tuning benchmark (its blank seeds) that read as 19 and 17 digits: rule remnants a few px tall
+    jpeg, _ = made.blank_photo(np.random.default_rng((0, 101, k)))
+    assert read_number(made.decoded(jpeg), MODEL).text == ""

@@ -23,6 +23,7 @@ LINE = 100  # px: the number's ink is scaled so its tallest piece is this tall b
 # benchmarks/paper.py --mnist-stroke measures it again.
 MNIST_STROKE = 0.10
 WEAK, STRONG = 0.12, 0.30  # darkness over the paper: faint ink (and rules) from WEAK, surely ink from STRONG
+MIN_LINE = 0.04  # a number's tallest piece is at least this share of the shorter side (smaller: slivers of rules)
 SPECK = 0.012  # pieces smaller than this share of the image's shorter side are specks of paper or noise
 BIG = 0.6  # pieces taller than this share of the shorter side (or wider than of the longer) are no digit
 RULE = 0.3  # a line running on over this share of the image is a rule of the paper, not a stroke
@@ -103,7 +104,8 @@ def without_rules(dark: np.ndarray, reach: int) -> np.ndarray:
     A rule is found by a grey opening along rows (then columns): what every `reach`-px run of a line keeps, joined
     into a line running on over RULE of the image. On the rule's pixels the darkness becomes an opening across it, as
     long as a little more than the rule is thick: the thin rule goes, while a stroke crossing it, or running along it
-    thicker than it, keeps its own darkness (no gap where a digit crosses a rule).
+    thicker than it, keeps its own darkness (no gap where a digit crosses a rule); a thin stroke running along a rule
+    keeps what it has darker than the rule.
     """
     h, w = dark.shape
     for along, long_side, axis in (((reach, 1), w, 0), ((1, reach), h, 1)):
@@ -117,8 +119,9 @@ def without_rules(dark: np.ndarray, reach: int) -> np.ndarray:
         span = int(np.ceil(RULE_ACROSS * thickness(rules, across=axis))) | 1
         kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, span) if axis == 0 else (span, 1))
         across = cv2.morphologyEx(dark, cv2.MORPH_OPEN, kernel)
+        level = float(np.percentile(lines[rules], 75))  # the rules' own darkness: ink darker than it stays
         on_rule = cv2.dilate(rules.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-        dark = np.where(on_rule, np.minimum(dark, across), dark)
+        dark = np.where(on_rule, np.maximum(np.minimum(dark, across), dark - level), dark)
     return dark
 
 
@@ -210,6 +213,8 @@ def pieces(ink: np.ndarray, strong: np.ndarray, edge: np.ndarray) -> tuple[np.nd
     if ids.size > MAX_PIECES:
         raise NotAPhotoOfANumberError(f"{ids.size} pieces of ink: this looks like a page of text or a picture")
     row = _row(ids, y, bh, area)
+    if bh[row].max() < MIN_LINE * side:  # slivers: what is left of rules or the page's edge, no digit
+        return None
     others = [i for i in ids if i not in row and bh[i] >= 0.5 * bh[row].max()]
     if len(others) >= 3:
         raise NotAPhotoOfANumberError("writing on several rows: this looks like a page of text, not one number")
