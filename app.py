@@ -4,11 +4,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from mnist_app.ui.cache import warm_up_models
+from mnist_app.ui.cache import keep_keras_state, warm_up_models
 from mnist_app.ui.runs import training_on
 from mnist_app.ui.store import remember_visitor
 
 PAGES = Path(__file__).parent / "mnist_app" / "ui"
+
+keep_keras_state()  # the models are loaded once per server: Streamlit must not clear Keras after each run
 
 # an icon, not an emoji: an emoji makes Streamlit import its list of every emoji (0.08 s of a fresh server's first page)
 st.set_page_config(page_title="mnist-app", page_icon=":material/draw:", layout="wide")

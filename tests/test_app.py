@@ -41,6 +41,18 @@ def test_draw_page_offers_every_shipped_model_and_prompts_for_a_drawing(monkeypa
     assert not any("hover" in c.value for c in at.caption)  # a touch screen has no hover
 
 
+def test_a_run_of_the_app_leaves_the_loaded_models_keras_state_alone(monkeypatch):
+    """Streamlit clears Keras after every script run (250 ms, and the next reading rebuilds TensorFlow's kernels)
+    unless the app tells it not to: its models are loaded once per server."""
+    from keras.src.backend.common import global_state
+
+    at = app(monkeypatch)
+    global_state.set_global_attribute("mnist_app_loaded", True)
+    at.run()
+    assert not at.exception
+    assert global_state.get_global_attribute("mnist_app_loaded") is True
+
+
 @pytest.mark.parametrize("name", models.SHIPPED)
 def test_each_model_can_be_chosen(monkeypatch, name):
     at = app(monkeypatch)

@@ -113,3 +113,21 @@ def load_whole_history(name: str) -> reports.WholeHistory:
     Not cached: it reads two small files (0.1 ms), and only while the Training curves tab is open.
     """
     return reports.whole_history(name, models_dir())
+
+
+def keep_keras_state() -> None:
+    """Stop Streamlit from clearing Keras's state after every script run (its ScriptRunner calls
+    keras.backend.clear_session() whenever keras is imported, for apps that build a model per run). This app loads
+    its models once per server, so the clearing only cost: 250 ms of garbage collection after every stroke and
+    every fragment's rerun, and TensorFlow's kernel cache, which the next reading rebuilt (four models' readings of
+    a digit, 13 ms -> 105 ms). Matplotlib's figures are still closed, as Streamlit does."""
+    from streamlit.runtime.scriptrunner import script_runner
+
+    script_runner._clean_problem_modules = _close_figures
+
+
+def _close_figures() -> None:
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
