@@ -3,6 +3,7 @@
     python benchmarks/drawings_page.py --count 1000000                  # a fresh SQLite file in a temp folder
     python benchmarks/drawings_page.py --count 1000000 --db URL         # a PostgreSQL URL of an empty database
     python benchmarks/drawings_page.py --count 20000                    # a quick run
+    python benchmarks/drawings_page.py --unread-only                    # step 5 alone (drawings_page-unread-*.json)
 
 1. Fill: `count` real MNIST digits (train and test, 70,000, repeated) in about 1,000 sessions, by add_many in
    batches, each with the readings of every shipped model's current version. Each model reads the 70,000 digits once
@@ -14,7 +15,10 @@
    '#id' captions), and until the figures below the gallery show too (the accuracy table, two charts). Then a gallery
    page turn and the filters (misread by the NumPy network, then digit 3), each until the new '#id' captions show.
 4. The server's memory with the store, against a server with an empty store that opened the same page.
-5. Saves: 16 threads each store 20 drawings at once (DrawingStore.add with a canvas PNG and 4 models' readings):
+5. Unread (issue 36): a fresh server opens the page on the 50,000 drawings of step 1's store without readings, as
+   after a store was saved by other models: until its first screen shows, and until every shipped model has read
+   them all (the readings made behind the page, polled from the store).
+6. Saves: 16 threads each store 20 drawings at once (DrawingStore.add with a canvas PNG and 4 models' readings):
    the store's part of the Draw page's save (the models' reading and the PNG encoding are left out). Each thread first
    saves one drawing untimed, which opens its connection, as a running server's pool has them open.
 
@@ -64,6 +68,8 @@ GOALS = {  # issue 27
     "page turn or filter, s": 1.0,
     "memory over an empty store's, MiB": 100,
     "save p95, ms": 50,
+    "unread drawings, first screen, s": 2.0,  # issue 36
+    "unread drawings, every model has read them, s": 120,
 }
 
 
@@ -123,6 +129,7 @@ class Stores:
 
     def __init__(self, db: str | None, folder: Path):
         self.db, self.folder, self.schemas = db, folder, []
+        self.bare: str | None = None  # the store of drawings without readings, once filled
         self.main = db or f"sqlite:///{folder / 'drawings.sqlite'}"
         self.dialect = sa.make_url(self.main).get_backend_name()
 
@@ -499,6 +506,48 @@ def saves(store: DrawingStore, digits: Digits, read: dict, config: Config) -> di
     return {"saves": len(ms), **percentiles, "max_ms": float(ms.max()), "canvas_png_bytes": len(canvas)}
 
 
+# ---- step 5: a store no model has read
+
+
+def unread_opening(browser, url: str, folder: Path) -> dict:
+    """A fresh server opens the page on a store of drawings without readings: seconds until its first screen shows
+    (the gallery's pictures and captions), and until every shipped model's readings of all of them are in the store,
+    made behind the page (polled from the store, as the page's progress does)."""
+    store = DrawingStore(url)
+    versions = {name: models.version(name) for name in models.available()}
+    first_ids = [d.id for d in store.page(0, 24)]
+    with app_server(url, folder) as (address, _):
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.set_default_timeout(TIMEOUT_MS)
+        start = time.perf_counter()
+        page.goto(f"{address}/drawings")
+        shown(page, first_ids)
+        first_screen = time.perf_counter() - start
+        log(f"the unread store's first screen in {first_screen:.2f} s")
+        read_all, behind = {}, dict(versions)
+        while behind and time.perf_counter() - start < TIMEOUT_MS / 1000:
+            for name, version in list(behind.items()):
+                if readings.progress(store, name, version).complete:
+                    read_all[name] = time.perf_counter() - start
+                    log(f"  {name} has read every drawing, {read_all[name]:.1f} s after the page was asked for")
+                    del behind[name]
+            time.sleep(0.5)
+        page.wait_for_function(FIGURES_SHOW, polling=20, timeout=TIMEOUT_MS)
+        page.close()
+        log_text = (folder / "server.log").read_text()
+    count = store.count()
+    store.close()
+    return {
+        "drawings": count,
+        "first screen, s": first_screen,
+        "every model has read them, s": max(read_all.values(), default=None) if not behind else None,
+        "each model has read them, s": read_all,
+        "still unread after the time limit": sorted(behind),
+        "server log problems": server_log_problems(log_text),
+        "server log, last lines": log_text.splitlines()[-20:] if behind else [],
+    }
+
+
 # ---- the run
 
 
@@ -512,10 +561,17 @@ def fill_step(stores: Stores, digits: Digits, read: dict, config: Config) -> dic
     if store.dialect == "postgresql":
         result["VACUUM ANALYZE after the fill, s"] = vacuum_analyze(store)
     log(f"bare add_many of {config.bare:,} drawings into a fresh store")
-    bare = DrawingStore(stores.scratch("bare"))
+    stores.bare = stores.scratch("bare")
+    bare = DrawingStore(stores.bare)
     result["add_many without readings, drawings/s"] = add_batches(bare, digits, config, config.bare, None)
     bare.close()
     return result
+
+
+def unread_step(url: str, folder: Path) -> dict:
+    log("a fresh server opens the page on the store without readings")
+    with chromium() as browser:
+        return unread_opening(browser, url, folder / "server-unread")
 
 
 def page_step(stores: Stores, store: DrawingStore, read: dict, config: Config, folder: Path) -> dict:
@@ -545,12 +601,27 @@ def run(config: Config, folder: Path) -> dict:
         results["new version's readings, drawings/s"] = new_version_rates(stores.scratch("fill"), digits, config, read)
         store = DrawingStore(stores.main)
         results["page"] = page_step(stores, store, read, config, folder)
+        results["unread"] = unread_step(stores.bare, folder)
         log(f"{config.savers} threads saving {config.saves_each} drawings each")
         results["saves (the store's part: DrawingStore.add)"] = saves(store, digits, read, config)
         store.close()
     finally:
         stores.drop_scratch()
     return results
+
+
+def unread_only(config: Config, folder: Path) -> dict:
+    """Step 5 alone: `config.bare` MNIST digits stored without readings, then the page on a fresh server."""
+    stores = Stores(config.db, folder)
+    try:
+        stores.bare = stores.scratch("bare")
+        log(f"add_many of {config.bare:,} drawings without readings")
+        store = DrawingStore(stores.bare)
+        add_batches(store, mnist_digits(config.bare), config, config.bare, None)
+        store.close()
+        return {"unread": unread_step(stores.bare, folder)}
+    finally:
+        stores.drop_scratch()
 
 
 # ---- the table
@@ -587,6 +658,20 @@ def table_rows(report: dict) -> list[tuple[str, str, str]]:
     rows.append(("server CPU, one idle open tab", f"{cpu:.0%} of a core", ""))
     rows.append(("save, p50", f"{save['p50_ms']:.1f} ms", ""))
     rows.append(("save, p95", *at_most(save["p95_ms"], GOALS["save p95, ms"], "ms")))
+    if unread := report.get("unread"):
+        rows.extend(unread_rows(unread))
+    return rows
+
+
+def unread_rows(unread: dict) -> list[tuple[str, str, str]]:
+    first, every = unread["first screen, s"], unread["every model has read them, s"]
+    rows = [(f"{unread['drawings']:,} unread drawings: first screen", *at_most(first, GOALS["unread drawings, first "
+             "screen, s"], "s"))]  # fmt: skip
+    goal = GOALS["unread drawings, every model has read them, s"]
+    if every is None:
+        rows.append(("... every model has read them", f"not within {TIMEOUT_MS / 1000:.0f} s", f"<= {goal} s: missed"))
+    else:
+        rows.append(("... every model has read them", *at_most(every, goal, "s")))
     return rows
 
 
@@ -616,12 +701,22 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=Config.count, help="drawings in the store (default 1,000,000)")
     parser.add_argument("--db", help="a PostgreSQL URL of an empty database (default: a fresh SQLite file)")
+    parser.add_argument("--unread-only", action="store_true", help="step 5 alone, on 50,000 drawings without readings")
     args = parser.parse_args(argv)
     config = Config(count=args.count, db=args.db)
     started, load = datetime.now(UTC), os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
-        results = run(config, Path(tmp))
+        results = unread_only(config, Path(tmp)) if args.unread_only else run(config, Path(tmp))
     dialect = sa.make_url(config.db).get_backend_name() if config.db else "sqlite"
+    if args.unread_only:
+        path = RESULTS / f"drawings_page-unread-{dialect}.json"
+        path.write_text(json.dumps({"date": started.isoformat(timespec="seconds"), "database": dialect,
+                                    "machine": {"cpus": os.cpu_count(), "load average at start (1, 5, 15 min)": load},
+                                    "goals": GOALS} | results, indent=1) + "\n")  # fmt: skip
+        for row in unread_rows(results["unread"]):
+            print("| " + " | ".join(row) + " |")
+        print(f"\nwrote {path.relative_to(ROOT)}")
+        return
     report = {
         "count": config.count,
         "database": dialect,
