@@ -64,7 +64,6 @@ def beside(folder: Path) -> dict[str, str]:
     """A server's store, runs and caches in `folder`: a test never writes to the user's own."""
     return {
         "MNIST_APP_DB": f"sqlite:///{folder / 'drawings.sqlite'}",
-        "MNIST_APP_JOBS": str(folder / "jobs"),
         "MNIST_APP_CACHE": str(folder / "cache"),
     }
 
@@ -383,6 +382,37 @@ def tiny_pen_file(folder: Path, writers=range(1, 31)) -> Path:
 def tiny_pen_env(folder: Path) -> dict[str, str]:
     """Environment that points train.py at a tiny pen-digit file and a private drawing cache."""
     return {"PENDIGITS": str(tiny_pen_file(folder)), "MNIST_APP_CACHE": str(Path(folder) / "cache")}
+
+
+@contextmanager
+def dask_cluster(folder: Path, env: dict[str, str], workers: int = 2):
+    """A `dask scheduler` and `workers` `dask worker`s of one thread each (nannied: one killed is started again), on
+    loopback, started as docs/deploy.md starts them, with `env` beside one thread per numeric library; yields the
+    scheduler's address. Their output goes to folder/dask-*.log."""
+    from mnist_app.training.engine import ONE_THREAD
+
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    dask = os.path.join(os.path.dirname(sys.executable), "dask")
+    env = os.environ | dict(ONE_THREAD) | env
+    commands = [[dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", ":0"]]
+    commands += [
+        [dask, "worker", address, "--nthreads", "1", "--resources", "train=1", "--name", f"w{k}", "--no-dashboard"]
+        + ["--nanny"]
+        for k in range(workers)
+    ]
+    started = []
+    try:
+        for k, command in enumerate(commands):
+            with open(folder / f"dask-{k}.log", "w") as log:
+                started.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
+            if k == 0:
+                time.sleep(2)  # the scheduler listens before the workers look for it
+        yield address
+    finally:
+        for process in reversed(started):
+            process.terminate()
+            process.wait(timeout=30)
 
 
 NGINX = "/usr/sbin/nginx"  # Debian's nginx, for the deployment test (docs/deploy.md)

@@ -5,13 +5,19 @@ servers that share one PostgreSQL schema, all on loopback.
 session on one server has saved a drawing, that server is killed (SIGKILL) while the others are still drawing. The
 other server's sessions go on in the same page; the killed server's sessions reload, land on the survivor and save
 again. Every drawing a toast reported is in the database once, and nothing else is.
+
+Then a class trains (issue 37): the same deployment with Train on, a `dask scheduler` and two `dask worker`s; four
+students on the two servers press Train at once, a worker is killed mid-run, and every run still ends on its page.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
+import signal
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +31,10 @@ from scaffold import (
     CHROMIUM_ARGS,
     NGINX,
     ROOT,
+    SAMPLE,
+    chromium,
     clear_async,
+    dask_cluster,
     draw_and_save_async,
     free_port,
     nginx_server,
@@ -36,6 +45,7 @@ from scaffold import (
     server_log_problems,
     settle_async,
     streamlit_server,
+    tiny_pen_env,
 )
 
 pytestmark = [pytest.mark.deploy, pytest.mark.browser]
@@ -219,3 +229,79 @@ def test_two_servers_behind_nginx_lose_nothing_when_one_is_killed_mid_run(tmp_pa
     assert server_log_problems(logs[1].read_text()) == []
     problems = [line for line in (tmp_path / "error.log").read_text().splitlines() if servers[0] not in line]
     assert [line for line in problems if re.search(r"\[(error|crit|alert|emerg)\]", line)] == []
+
+
+# ---- a class trains: the same deployment with the engine's scheduler and two workers (issue 37)
+
+STUDENTS_PER_SERVER = 2
+
+
+def students(browser, url: str, access_log: Path, servers: list[str]) -> list:
+    """Browser sessions on the Train page through nginx, STUDENTS_PER_SERVER placed on each server (sessions that
+    land on a server that has its share already are closed: nginx places a session by its route cookie)."""
+    placed: dict[str, list] = {server: [] for server in servers}
+    for _ in range(8 * STUDENTS_PER_SERVER):
+        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(180_000)
+        page.goto(f"{url}/train")
+        page.get_by_text("Set the knobs and press Train").wait_for()
+        route = next(c["value"] for c in context.cookies() if c["name"] == "mnist_app_route")
+        server = upstreams_of(access_log.read_text(), route)[0]
+        if len(placed[server]) < STUDENTS_PER_SERVER:
+            placed[server].append(page)
+        else:
+            context.close()
+        if all(len(pages) == STUDENTS_PER_SERVER for pages in placed.values()):
+            return [page for pages in placed.values() for page in pages]
+    raise AssertionError(f"nginx placed no {STUDENTS_PER_SERVER} sessions on each server: {placed}")
+
+
+def test_a_class_trains_at_once_on_a_scheduler_and_two_workers_and_every_run_ends_when_one_dies(
+    tmp_path, shared_db, monkeypatch
+):
+    """docs/deploy.md with Train on: nginx, two app servers on one PostgreSQL, a `dask scheduler` and two `dask
+    worker`s. Two students on each server press Train; a worker is killed while both train; every run ends on its
+    page, trained (tried again on a worker) or failed with its reason."""
+    from playwright.sync_api import expect
+
+    from mnist_app.training import engine, jobs
+
+    require(Path(NGINX).exists(), f"{NGINX} is missing: apt-get install nginx")
+    data = {"MNIST_DATA": str(SAMPLE)} | tiny_pen_env(tmp_path)
+    with dask_cluster(tmp_path, data) as address:
+        monkeypatch.setenv("MNIST_APP_CLUSTER", address)  # this test reads the runs as an app server does
+        env = data | {"MNIST_APP_DB": shared_db, "MNIST_APP_CLUSTER": address}
+        for name in ("a", "b"):
+            (tmp_path / name).mkdir()
+        port, access_log = free_port(), tmp_path / "access.log"
+        with (
+            streamlit_server(tmp_path / "a" / "server.log", env) as (url_a, _),
+            streamlit_server(tmp_path / "b" / "server.log", env) as (url_b, _),
+        ):
+            servers = [url.removeprefix("http://") for url in (url_a, url_b)]
+            with nginx_server(tmp_path, documented_conf(tmp_path, port, servers), port), chromium() as browser:
+                pages = students(browser, f"http://127.0.0.1:{port}", access_log, servers)
+                for page in pages:  # the default run, on the 4,500 training digits of tests/data's sample
+                    page.get_by_role("button", name="Train", exact=True).click()
+                    started = page.get_by_text(re.compile(r"Queued: position \d|Epoch \d+/\d+|Starting"))
+                    expect(started).to_be_visible(timeout=180_000)
+
+                deadline = time.monotonic() + 240
+                while sum(j.status == jobs.RUNNING for j in jobs.list_jobs(url=shared_db)) < 2:
+                    assert time.monotonic() < deadline, "two runs never trained at once on the two workers"
+                    time.sleep(0.2)
+                victim = next(iter(engine.client().run(os.getpid).values()))
+                os.kill(victim, signal.SIGKILL)  # its nanny starts the worker again; its run is tried again
+
+                for page in pages:  # each page shows how its run ended, without a reload
+                    ended = page.get_by_text(re.compile(r"^Run 1: .* (finished|failed)"))
+                    expect(ended).to_be_visible(timeout=400_000)
+                runs = jobs.list_jobs(url=shared_db)
+            engine.stop()
+
+    assert len(runs) == 2 * STUDENTS_PER_SERVER and len({run.owner for run in runs}) == len(runs)
+    for run in runs:  # every run ended: trained, or failed with its reason
+        assert run.status == jobs.FINISHED or (run.status == jobs.FAILED and run.message), run
+    assert max(run.attempt for run in runs) >= 2, "the killed worker's run was not tried again"
+    assert sum(run.status == jobs.FINISHED for run in runs) >= len(runs) - 1

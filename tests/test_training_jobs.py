@@ -16,7 +16,7 @@ from mnist_app import reports
 from mnist_app.training import engine, jobs, queue
 from mnist_app.training.settings import DataSettings, SettingsError, defaults
 
-from scaffold import SAMPLE, free_port, tiny_pen_env
+from scaffold import SAMPLE, dask_cluster, tiny_pen_env
 
 SMALL = defaults("numpy") | {"hidden": 32, "epochs": 3}
 LONG = defaults("numpy") | {"hidden": 64, "epochs": 50, "batch_size": 8}  # seconds per epoch on 4,500 digits
@@ -176,35 +176,10 @@ def test_a_reload_or_another_server_finds_the_run_and_its_model(url):
 def cluster(tmp_path_factory):
     """A `dask scheduler` and two `dask worker`s of one thread each, on loopback, started as a deployment would."""
     folder = tmp_path_factory.mktemp("cluster")
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    dask = os.path.join(os.path.dirname(sys.executable), "dask")
-    env = os.environ | dict(engine.ONE_THREAD) | {"MNIST_DATA": str(SAMPLE)} | tiny_pen_env(folder)
-    env["MNIST_APP_CACHE"] = str(folder / "cache")
-    started = [
-        subprocess.Popen(
-            [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", ":0"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-    ]
-    time.sleep(2)
-    for name in ("a", "b"):
-        started.append(
-            subprocess.Popen(
-                [dask, "worker", address, "--nthreads", "1", "--resources", "train=1", "--name", name]
-                + ["--no-dashboard", "--nanny"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-    yield address
-    engine.stop()  # its clients first, so that none is left calling a scheduler that is gone
-    for process in reversed(started):
-        process.terminate()
-        process.wait(timeout=30)
+    env = {"MNIST_DATA": str(SAMPLE), "MNIST_APP_CACHE": str(folder / "cache")} | tiny_pen_env(folder)
+    with dask_cluster(folder, env) as address:
+        yield address
+        engine.stop()  # its clients first, so that none is left calling a scheduler that is gone
 
 
 def test_a_cluster_trains_runs_side_by_side_and_survives_a_killed_worker(url, cluster, monkeypatch):
