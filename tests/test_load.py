@@ -36,8 +36,9 @@ def test_sixteen_sessions_at_once_each_get_their_own_right_answer_and_every_save
         after = rss_mib(server.pid)
     text = log.read_text()
 
-    assert [answer for answer, _ in warm] == [f"Prediction: {digit.label}" for _, digit in jobs[:n]]
-    for (name, digit), (answer, caption) in zip(jobs, results, strict=True):
+    assert [answer for answer, _, _ in warm] == [f"Prediction: {digit.label}" for _, digit in jobs[:n]]
+    assert sum(redrawn for _, _, redrawn in [*warm, *results]) <= 1, "strokes were lost: the canvas never sent them"
+    for (name, digit), (answer, caption, _) in zip(jobs, results, strict=True):
         assert answer == f"Prediction: {digit.label}"  # its own digit, not another session's
         assert caption.endswith(models.label_of(name))  # its own model choice
     saved = DrawingStore(store_url).page(0, 100)
