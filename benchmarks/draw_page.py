@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -154,21 +155,25 @@ def pen_up(rounds: int) -> dict:
     }
 
 
-def first_save() -> dict:
-    """A freshly started server: the page up, a digit drawn and read, then Save as; seconds until 'Saved as'."""
+def first_save(servers: int = 3) -> dict:
+    """Freshly started servers, one after another: the page up, a digit drawn and read, then Save as; seconds until
+    'Saved as' (the median, and each server's)."""
     label, strokes = one_stroke_digits(1)[0]
-    with tempfile.TemporaryDirectory() as tmp, streamlit_server(Path(tmp) / "server.log") as (url, _):
-        with chromium() as browser:
-            page = browser.new_page(viewport=SCREEN)
-            page.set_default_timeout(120_000)
-            page.goto(url)
-            page.get_by_text("Draw a digit (0-9)").first.wait_for()
-            draw(page, canvas_box(page), strokes)
-            page.get_by_text(f"Prediction: {label}", exact=True).wait_for()
-            start = time.perf_counter()
-            page.get_by_role("button", name=f"Save as {label}").click()
-            page.get_by_role("button", name=f"Saved as {label}").wait_for()
-            return {"first save (s)": time.perf_counter() - start}
+    each = []
+    for _ in range(servers):
+        with tempfile.TemporaryDirectory() as tmp, streamlit_server(Path(tmp) / "server.log") as (url, _):
+            with chromium() as browser:
+                page = browser.new_page(viewport=SCREEN)
+                page.set_default_timeout(120_000)
+                page.goto(url)
+                page.get_by_text("Draw a digit (0-9)").first.wait_for()
+                draw(page, canvas_box(page), strokes)
+                page.get_by_text(f"Prediction: {label}", exact=True).wait_for()
+                start = time.perf_counter()
+                page.get_by_role("button", name=f"Save as {label}").click()
+                page.get_by_role("button", name=f"Saved as {label}").wait_for()
+                each.append(time.perf_counter() - start)
+    return {"first save (s)": statistics.median(each), "each fresh server (s)": each}
 
 
 def lowest_edge(page) -> float:
@@ -187,7 +192,8 @@ def report(results: dict) -> str:
         )
     if "first save" in results:
         lines.append(
-            f"First save on a fresh server: {results['first save']['first save (s)']:.2f} s "
+            f"First save on a fresh server (median of {len(results['first save']['each fresh server (s)'])}): "
+            f"{results['first save']['first save (s)']:.2f} s "
             f"(goal <= {FIRST_SAVE_GOAL_S} s)"
         )
     if "explain" in results:
