@@ -8,6 +8,7 @@ Diagnostics pages never disagree.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -127,7 +128,5 @@ def keep_keras_state() -> None:
 
 
 def _close_figures() -> None:
-    import sys
-
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
