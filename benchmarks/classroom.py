@@ -8,6 +8,7 @@ class's time from 1 to 2 workers.
 
     MNIST_DATA=../shared/mnist python benchmarks/classroom.py          # writes benchmarks/results/classroom.json
     MNIST_DATA=../shared/mnist python benchmarks/classroom.py --students 6 --only 1,2   # a quick look
+    python benchmarks/classroom.py --only embedded --out benchmarks/results/classroom-embedded.json   # the laptop
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None) -> None:
         "--only", default="embedded,1,2", help="which engines: embedded, and scheduler worker counts (default all)"
     )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds a class may take (default 1800)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help=f"where to write (default {RESULTS.name})")
     args = parser.parse_args(argv)
     chosen = args.only.split(",")
     result = {"date": datetime.now().isoformat(timespec="seconds"), "cpus": os.cpu_count(), "engines": []}
@@ -142,9 +144,9 @@ def main(argv: list[str] | None = None) -> None:
     by_workers = {e["engine"]: e["class"]["last_result_s"] for e in result["engines"]}
     if "scheduler + 1 worker" in by_workers and "scheduler + 2 workers" in by_workers:
         result["scaling_1_to_2"] = round(by_workers["scheduler + 1 worker"] / by_workers["scheduler + 2 workers"], 2)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=1))
-    print(json.dumps({k: v for k, v in result.items() if k != "engines"}), f"written to {RESULTS}")
+    args.out.parent.mkdir(exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1))
+    print(json.dumps({k: v for k, v in result.items() if k != "engines"}), f"written to {args.out}")
 
 
 if __name__ == "__main__":
