@@ -44,6 +44,7 @@ def test_a_number_written_stroke_by_stroke_is_read_whole_and_its_digits_saved(se
     page.get_by_text("Draw a digit (0-9)").first.wait_for()
     choose_mode(page, "Number")
     page.get_by_role("heading", name="Write a number").wait_for()
+    settle(page)  # the Digit mode's elements gone: a busy page showed them above the new canvas for a while
     box = canvas_box(page)
     assert box["width"] >= 600  # room for six digits or more
     for stroke in number_strokes([digits[d][0] for d in NUMBER]):

@@ -43,6 +43,7 @@ from scaffold import (
     require,
     rss_mib,
     server_log_problems,
+    settle,
     settle_async,
     streamlit_server,
     tiny_pen_env,
@@ -282,7 +283,10 @@ def test_a_class_trains_at_once_on_a_scheduler_and_two_workers_and_every_run_end
             servers = [url.removeprefix("http://") for url in (url_a, url_b)]
             with nginx_server(tmp_path, documented_conf(tmp_path, port, servers), port), chromium() as browser:
                 pages = students(browser, f"http://127.0.0.1:{port}", access_log, servers)
-                for page in pages:  # the default run, on the 4,500 training digits of tests/data's sample
+                for page in pages:  # 50 epochs of the sample's 4,500 digits: long enough to be killed mid-run
+                    page.get_by_role("slider", name=re.compile(r"^Epochs")).focus()
+                    page.keyboard.press("End")
+                    settle(page)
                     page.get_by_role("button", name="Train", exact=True).click()
                     started = page.get_by_text(re.compile(r"Queued: position \d|Epoch \d+/\d+|Starting"))
                     expect(started).to_be_visible(timeout=180_000)
