@@ -12,11 +12,9 @@ import pandas as pd
 import streamlit as st
 
 from mnist_app.reports import charts
-from mnist_app.store.drawings import StoreError
 from mnist_app.training import jobs as training_jobs
 from mnist_app.training import queue, settings, sweeps
-from mnist_app.training.engine import EngineUnavailable
-from mnist_app.ui.job_views import keep
+from mnist_app.ui.job_views import keep, queue_or_say
 from mnist_app.ui.store import collecting, visitor
 
 LIVE_EVERY_S = 1.0  # the comparison's chart rereads its runs' progress this often
@@ -59,15 +57,9 @@ def _values(network: str, knob: str) -> list:
 
 def start(network: str, values: dict, data: settings.DataSettings, varied: dict) -> None:
     """Compare button: queue every variation (refused, with what is out named, and nothing queued, when any is)."""
-    try:
-        runs = sweeps.submit(network, values, data, varied, visitor().owner)
-    except settings.SettingsError as exc:
-        st.session_state.compare_error = str(exc)
-        return
-    except (EngineUnavailable, StoreError) as exc:
-        st.session_state.compare_error = f"Training is unavailable: {getattr(exc, 'for_visitors', exc)}"
-        return
-    st.session_state.compare_error, st.session_state.shown_comparison = None, runs[0].comparison
+    runs = queue_or_say("compare_error", lambda: sweeps.submit(network, values, data, varied, visitor().owner))
+    if runs is not None:
+        st.session_state.shown_comparison = runs[0].comparison
 
 
 def view(runs: list[training_jobs.Job]) -> None:

@@ -3,14 +3,20 @@ progress on a timer; the page itself never sleeps or loops), and how it ended.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import streamlit as st
 
 from mnist_app.reports import charts
 from mnist_app.store.drawings import StoreError
 from mnist_app.training import jobs as training_jobs
-from mnist_app.training import queue
+from mnist_app.training import queue, settings
+from mnist_app.training.engine import EngineUnavailable
 from mnist_app.training.kept_runs import KeptRuns
 from mnist_app.ui.store import get_store, visitor
+
+Queued = TypeVar("Queued")
 
 LIVE_EVERY_S = 0.3  # the live view rereads the job's progress this often
 ACTIVE = (training_jobs.QUEUED, training_jobs.RUNNING)
@@ -100,3 +106,18 @@ def keep(job: training_jobs.Job, error_key: str) -> None:
         st.session_state[error_key] = f"Not kept: {exc}"
         return
     st.toast(f"Kept as #{run_id}: every session and server now offers it.", icon=":material/check:")
+
+
+def queue_or_say(error_key: str, submit: Callable[[], Queued]) -> Queued | None:
+    """A Train or Compare button's queueing: what `submit()` queued, or None with the refusal (a setting out, the
+    visitor's share) or the engine's unavailability kept under `error_key` for the page to say."""
+    try:
+        queued = submit()
+    except settings.SettingsError as exc:
+        st.session_state[error_key] = str(exc)
+        return None
+    except (EngineUnavailable, StoreError) as exc:
+        st.session_state[error_key] = f"Training is unavailable: {getattr(exc, 'for_visitors', exc)}"
+        return None
+    st.session_state[error_key] = None
+    return queued

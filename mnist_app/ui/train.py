@@ -19,13 +19,12 @@ from mnist_app.reports import charts
 from mnist_app.store.drawings import StoreError
 from mnist_app.training import jobs as training_jobs
 from mnist_app.training import settings
-from mnist_app.training.engine import EngineUnavailable
 from mnist_app.training.kept_runs import KeptRuns
 from mnist_app.ui import compare as compare_settings
 from mnist_app.ui import runs
 from mnist_app.ui.cache import load_reports, models_dir
 from mnist_app.ui.gallery import admin_token_entered
-from mnist_app.ui.job_views import ACTIVE, class_runs, ended, keep, live
+from mnist_app.ui.job_views import ACTIVE, class_runs, ended, keep, live, queue_or_say
 from mnist_app.ui.report_views import mnist_test_set
 from mnist_app.ui.store import collecting, get_store, resume_code, say_store_error, visitor
 
@@ -98,15 +97,9 @@ def knobs() -> tuple[str, dict, settings.DataSettings]:
 
 def start(network: str, values: dict, data: settings.DataSettings) -> None:
     """Train button: queue the run (refused, with the limit named, when a setting is out)."""
-    try:
-        job = training_jobs.submit(network, values, data, visitor().owner)
-    except settings.SettingsError as exc:
-        st.session_state.train_error = str(exc)
-        return
-    except (EngineUnavailable, StoreError) as exc:
-        st.session_state.train_error = f"Training is unavailable: {getattr(exc, 'for_visitors', exc)}"
-        return
-    st.session_state.train_error, st.session_state.shown_run = None, job.id
+    job = queue_or_say("train_error", lambda: training_jobs.submit(network, values, data, visitor().owner))
+    if job is not None:
+        st.session_state.shown_run = job.id
 
 
 def results(job: training_jobs.Job) -> None:
