@@ -1,16 +1,23 @@
 """Photo mode in Chromium: a made photo of digits on paper (tests/data) uploaded as a file is read as its number,
-with the photo boxed and each digit as the model saw it; a file that is no image says so and the page goes on."""
+with the photo boxed and each digit as the model saw it; a file that is no image says so and the page goes on. The
+same kind of photo shown to Chromium's fake camera and taken with the camera input is read as its number too."""
 
 import json
 import re
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from scaffold import choose_mode, chromium, streamlit_server
+from scaffold import CHROMIUM, CHROMIUM_ARGS, choose_mode, chromium, streamlit_server
 
 pytestmark = pytest.mark.browser
 DATA = Path(__file__).parent / "data"
+CAMERA_PHOTO = "photo-9698.jpg"
+# A laptop webcam's frame (and Chromium's fake camera's default size): the 1280x960 photo halved, 4:3 as it is, so
+# nothing is cropped or stretched; its digits stay about 70 px tall and read. The camera input takes the frame at
+# this size, upright and not mirrored (the test checks the shot's size; a turned or mirrored 9698 would not read).
+CAMERA_SIZE = (640, 480)
 
 
 @pytest.fixture(scope="module")
@@ -41,3 +48,55 @@ def test_an_uploaded_photo_of_paper_is_read_as_its_number(server):
     page.locator("input[type=file]").set_input_files(str(DATA / name))
     expect(page.get_by_role("heading", name=f"Number: {label['number']}")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Numbered as read"))).to_be_visible()  # the photo with its boxes
+
+
+def y4m(photo: Path, path: Path, size: tuple[int, int] = CAMERA_SIZE) -> Path:
+    """The photo as a one-frame YUV4MPEG2 4:2:0 video at `size`, which Chromium's fake camera plays in a loop."""
+    (w, h), half = size, (size[0] // 2, size[1] // 2)
+    y, cb, cr = Image.open(photo).convert("RGB").resize(size, Image.LANCZOS).convert("YCbCr").split()
+    frame = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    path.write_bytes(f"YUV4MPEG2 W{w} H{h} F30:1 Ip A1:1 C420jpeg\n".encode() + b"FRAME\n" + frame)
+    return path
+
+
+@pytest.fixture
+def camera_browser(server, tmp_path):
+    """A Chromium of its own whose camera sees the photo (the upload test's browser keeps no camera)."""
+    feed = y4m(DATA / CAMERA_PHOTO, tmp_path / "camera.y4m")
+    fake_camera = [
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",  # says yes to the page's camera request
+        f"--use-file-for-fake-video-capture={feed}",
+    ]
+    _, browser, _ = server
+    camera = browser.browser_type.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *fake_camera], headless=True)
+    try:
+        yield camera
+    finally:
+        camera.close()
+
+
+def test_a_photo_taken_with_the_camera_is_read_as_its_number(server, camera_browser):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=60_000)
+    url, _, _ = server
+    label = json.loads((DATA / "photos.json").read_text())[CAMERA_PHOTO]["number"]
+    context = camera_browser.new_context(viewport={"width": 1280, "height": 1000})
+    context.grant_permissions(["camera"], origin=url)
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    page.goto(f"{url}?model=numpy-mlp")
+    page.get_by_text("Draw a digit (0-9)").first.wait_for()
+    choose_mode(page, "Photo")
+    page.get_by_role("heading", name="Photograph a number").wait_for()
+
+    page.get_by_text("Or take one with the camera").click()
+    take = page.get_by_role("button", name="Take Photo")
+    expect(take).to_be_enabled()  # enabled once the camera's stream plays
+    take.click()
+    expect(page.get_by_role("heading", name=f"Number: {label}")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Numbered as read"))).to_be_visible()
+    expect(page.get_by_test_id("stFileUploaderFile")).to_have_count(0)  # read from the camera: nothing uploaded
+    shot = page.get_by_test_id("stCameraInput").locator("img")
+    assert shot.evaluate("(img) => [img.naturalWidth, img.naturalHeight]") == list(CAMERA_SIZE)  # the whole frame
