@@ -1,14 +1,16 @@
 """Keras models: built from their configs, saved without optimizer state, reloaded in safe mode."""
 
+import json
 import zipfile
 
 import numpy as np
 import pytest
 
+from mnist_app.contract import TrainingListener
 from mnist_app.data import to_float
 from mnist_app.models.keras_config import PRESETS, KerasConfig
 from mnist_app.models.keras_models import KerasClassifier
-from mnist_app.models.keras_training import EpochData, build_model, save, start_from
+from mnist_app.models.keras_training import EpochData, build_model, save, start_from, train
 
 
 def test_keras_save_and_load_predict_identically(tmp_path, mnist_sample):
@@ -63,3 +65,29 @@ def test_reading_the_presets_does_not_import_tensorflow():
     code = "import sys; from mnist_app.models import keras_config, kinds; print('tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+class Heard(TrainingListener):
+    """Hears each finished epoch; a worker that dies once `crash_after` epochs have ended (saved by then)."""
+
+    def __init__(self, crash_after=None):
+        self.epochs, self.crash_after = [], crash_after
+
+    def on_epoch(self, epoch, scores):
+        self.epochs.append(epoch)
+        if epoch + 1 == self.crash_after:
+            raise SystemExit("the worker died")
+
+
+def test_a_run_that_died_goes_on_from_its_last_epoch_with_its_history_weights_and_optimizer(tmp_path, mnist_sample):
+    x, y = to_float(mnist_sample.x_train[:600]), mnist_sample.y_train[:600]
+    config = KerasConfig(hidden=(32,), epochs=4, batch_size=64, optimizer="adam", schedule="cosine")
+    split = (x[:500], y[:500], x[500:], y[500:])
+    with pytest.raises(SystemExit):
+        train(config, *split, tmp_path / "best.keras", verbose=0, listener=Heard(crash_after=2), state=tmp_path / "s")
+    died_at = json.loads((tmp_path / "s" / "history.json").read_text())
+    heard = Heard()
+    model, history = train(config, *split, tmp_path / "best.keras", verbose=0, listener=heard, state=tmp_path / "s")
+    assert heard.epochs == [2, 3]  # only the epochs the dead worker had not finished are trained again
+    assert [history["loss"][:2], len(history["val_loss"])] == [[row["loss"] for row in died_at], 4]
+    assert int(model.optimizer.iterations) == 4 * 8  # the optimizer went on counting steps (its schedule with it)

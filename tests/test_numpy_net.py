@@ -75,6 +75,33 @@ def test_training_is_deterministic_for_a_seed(mnist_sample):
     assert runs[0][1] == runs[1][1]
 
 
+class CrashAfter(numpy_net.TrainingListener):
+    """A worker that dies once `epochs` epochs have ended (the trainer has saved its state by then)."""
+
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def on_epoch(self, epoch, scores):
+        if epoch + 1 == self.epochs:
+            raise SystemExit("the worker died")
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "adam"])
+def test_a_run_that_died_goes_on_from_its_last_epoch_and_ends_as_if_it_never_stopped(tmp_path, mnist_sample, optimizer):
+    x, y = to_float(mnist_sample.x_train[:1000]), mnist_sample.y_train[:1000]
+    config = NumpyMLPConfig(epochs=4, hidden=16, optimizer=optimizer, schedule="cosine", learning_rate=0.01)
+    whole, whole_history = train(config, x, y, x[:100], y[:100], log=lambda _: None)
+    with pytest.raises(SystemExit):
+        train(config, x, y, x[:100], y[:100], log=lambda _: None, listener=CrashAfter(2), state=tmp_path)
+    heard = []
+    listener = type("Heard", (numpy_net.TrainingListener,), {"on_epoch": lambda self, e, s: heard.append(e)})()
+    resumed, history = train(config, x, y, x[:100], y[:100], log=lambda _: None, listener=listener, state=tmp_path)
+    assert heard == [2, 3]  # only the epochs the dead worker had not finished are trained again
+    assert history == whole_history
+    for name, weights in whole.params.items():
+        np.testing.assert_array_equal(resumed.params[name], weights)
+
+
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
 def test_every_optimizer_lowers_the_loss(mnist_sample, optimizer):
     x, y = to_float(mnist_sample.x_train[:2000]), mnist_sample.y_train[:2000]

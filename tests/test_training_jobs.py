@@ -191,16 +191,22 @@ def test_a_cluster_trains_runs_side_by_side_and_survives_a_killed_worker(url, cl
     slow = defaults("numpy") | {"hidden": 64, "epochs": 8, "batch_size": 8}
     first, second = (jobs.submit("numpy", slow, DATA, owner, url=url) for owner in ("me", "you"))
     running = lambda j: j.progress.get("done", 0) > 0  # noqa: E731
-    first, second = (wait_for(job, (jobs.RUNNING,), seconds=60, condition=running) for job in (first, second))
-    # both train at once, each in a worker of its own; one worker is killed mid-run
-    pids = engine.client().run(os.getpid)
-    victim = next(iter(pids.values()))  # a worker process (its nanny starts it again)
-    os.kill(victim, signal.SIGKILL)
+    second = wait_for(second, (jobs.RUNNING,), seconds=60, condition=running)
+    first = wait_for(first, (jobs.RUNNING,), seconds=60, condition=lambda j: len(j.progress["history"]["loss"]) >= 2)
+    # both train at once, each in a worker of its own; the first's worker is killed mid-run, two epochs in
+    client = engine.client()
+    where = next(worker for worker, tasks in client.processing().items() if first.key in tasks)
+    os.kill(client.run(os.getpid)[where], signal.SIGKILL)  # a worker process (its nanny starts it again)
+    before = jobs.read(first).progress["history"]
     ended = [wait_for(job, (jobs.FINISHED, jobs.FAILED, jobs.STOPPED), seconds=240) for job in (first, second)]
     for job in ended:  # every run still ends: trained (retried on another worker) or failed with its reason
         assert job.status == jobs.FINISHED or job.message, job
-    assert jobs.FINISHED in {job.status for job in ended}
-    assert max(job.attempt for job in ended) >= 2  # the killed worker's run was tried again
+    killed = ended[0]
+    assert (killed.status, killed.attempt) == (jobs.FINISHED, 2), killed  # the killed worker's run was tried again
+    done = len(before["loss"])  # ... from its last finished epoch, which it did not train again
+    assert f"stopped after epoch {done}, and it went on from there" in killed.message
+    history = killed.progress["history"]
+    assert len(history["loss"]) == 8 and history["loss"][:done] == before["loss"]
 
 
 def test_a_worker_reuses_a_batchs_arrays_despite_the_nannys_malloc_setting():

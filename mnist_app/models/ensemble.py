@@ -181,7 +181,7 @@ def looks_whole(path: Path, present: Callable[[str], bool]) -> bool:
 
 
 def train_network(
-    config: EnsembleConfig, data: TrainingData, load_model: LoadModel, verbose: bool = True, listener=None
+    config: EnsembleConfig, data: TrainingData, load_model: LoadModel, verbose: bool = True, listener=None, state=None
 ) -> tuple[Ensemble, dict[str, list[float]]]:
     """The kind's trainer (kinds.py): nothing to fit; the members must be trained already."""
     return assemble(config, load_model), empty_history()

@@ -149,11 +149,13 @@ def train_network(
     load_model: LoadModel,
     verbose: int | str = "auto",
     listener: TrainingListener | None = None,
+    state: Path | None = None,
 ) -> tuple[KerasClassifier, dict[str, list[float]]]:
-    """The kind's trainer (kinds.py): fits on `data`, starting from `config.start_from`'s weights if it names one."""
+    """The kind's trainer (kinds.py): fits on `data`, starting from `config.start_from`'s weights if it names one, and
+    going on from `state`'s last finished epoch when that folder holds one (saving each epoch's there)."""
     initial = load_model(config.start_from).network.model if config.start_from else None
     split = (data.x_train, data.y_train, data.x_val, data.y_val)
     with tempfile.TemporaryDirectory() as scratch, epoch_augmenter(data.x_train, data.y_train, config) as images:
         checkpoint = Path(scratch) / "checkpoint.keras"
-        model, history = train(config, *split, checkpoint, images, verbose, initial, listener)
+        model, history = train(config, *split, checkpoint, images, verbose, initial, listener, state)
     return KerasClassifier(model), history

@@ -6,6 +6,7 @@ Importing this module imports Keras (and so TensorFlow), quietly: only loading o
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from mnist_app.artifacts import atomic_path
-from mnist_app.contract import HISTORY_KEYS, TrainingListener
+from mnist_app.contract import HISTORY_KEYS, TrainingListener, empty_history
 from mnist_app.data.augment import erase_ink
 from mnist_app.models.keras_config import KerasConfig
 
@@ -97,6 +98,11 @@ class EpochData(keras.utils.PyDataset):
         self.erase = erase
         self._start_epoch(0)
 
+    def start_at(self, epoch: int) -> None:
+        """Begin with `epoch`'s images (a run going on from a saved epoch)."""
+        if epoch:
+            self._start_epoch(epoch)
+
     def _start_epoch(self, epoch: int) -> None:
         self.epoch, self.x = epoch, self.epoch_images(epoch)
         self.order = np.random.default_rng((self.seed, epoch)).permutation(len(self.y))
@@ -127,12 +133,16 @@ def train(
     verbose: int | str = "auto",
     initial_weights: keras.Model | None = None,
     listener: TrainingListener | None = None,
+    state: Path | None = None,
 ) -> tuple[keras.Model, dict[str, list[float]]]:
     """Compile and fit; returns the trained model and the per-epoch history.
 
     `epoch_images`, when given, supplies each epoch's (distorted) training images.
     `initial_weights`, a trained model of the same architecture, is where training starts (fine-tuning).
     `listener` hears every batch and epoch and may stop the run (contract.TrainingListener).
+    `state`, a folder: each finished epoch's weights, optimizer and history are saved there (Keras' BackupAndRestore),
+    and training goes on from the epoch it holds. Its batches are shuffled afresh, so it ends near, not exactly at,
+    where a run that never stopped would.
     """
     keras.utils.set_random_seed(config.seed)
     if keras.backend.backend() == "tensorflow":
@@ -156,12 +166,18 @@ def train(
         callbacks.append(
             keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.early_stopping, restore_best_weights=True)
         )
+    earlier = empty_history()
+    if state is not None:  # before the listener: an epoch it hears is saved
+        keeping = EpochHistory(state)
+        earlier = keeping.resumed()
+        callbacks += [keeping, keras.callbacks.BackupAndRestore(state, delete_checkpoint=False)]
     listening = Listening(listener, steps, config.early_stopping) if listener else None
     callbacks += [listening] if listening else []  # last: its rollback on a stop has the final word
     if config.erase_ink and not epoch_images:
         epoch_images = lambda epoch: x_train  # noqa: E731  (the same digits every epoch, erased afresh per batch)
     if epoch_images:
         batches = EpochData(epoch_images, onehot_train, config.batch_size, config.epochs, config.seed, config.erase_ink)
+        batches.start_at(len(earlier["loss"]))
         data, labels = batches, None
     else:
         data, labels = x_train, onehot_train
@@ -176,7 +192,28 @@ def train(
         verbose=verbose,
     )
     finished = listening.finished if listening else config.epochs  # a stop mid-epoch leaves that epoch out
-    return model, {key: values[:finished] for key, values in _history(history.history).items()}
+    return model, {key: earlier[key] + values[:finished] for key, values in _history(history.history).items()}
+
+
+class EpochHistory(keras.callbacks.Callback):
+    """Keeps each finished epoch's history row in `folder`, beside BackupAndRestore's weights, so that a run that goes
+    on from them has its whole history (Keras' History holds only the epochs of its own `fit`)."""
+
+    def __init__(self, folder: Path):
+        super().__init__()
+        self.path = Path(folder) / "history.json"
+        self.rows = json.loads(self.path.read_text()) if self.path.is_file() else []
+        done = Path(folder) / "training_metadata.json"  # BackupAndRestore's: the epochs its weights have finished
+        self.rows = self.rows[: json.loads(done.read_text())["epoch"]] if done.is_file() else []
+
+    def resumed(self) -> dict[str, list[float]]:
+        """The history of the epochs training goes on after."""
+        return {key: [row[key] for row in self.rows] for key in HISTORY_KEYS}
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        self.rows = self.rows[:epoch] + [{key: float(logs[key]) for key in HISTORY_KEYS}]
+        with atomic_path(self.path) as tmp:
+            Path(tmp).write_text(json.dumps(self.rows))
 
 
 class Listening(keras.callbacks.Callback):

@@ -14,7 +14,9 @@ A kind's presets module imports nothing heavy (the pages read it before TensorFl
                                          whether another model is there
 Its code module, imported only when a model of the kind is loaded or trained (the Keras one imports TensorFlow):
     load_network(path, load_model) -> Network       load_model(name) loads another model (an ensemble's members)
-    train_network(config, data, load_model, verbose, listener) -> (Network, history)   listener hears the run (contract)
+    train_network(config, data, load_model, verbose, listener, state) -> (Network, history)   listener hears the run
+                                         (contract); state, a folder, keeps each finished epoch's training state and
+                                         training goes on from the one it holds (a run whose worker died)
 """
 
 from __future__ import annotations

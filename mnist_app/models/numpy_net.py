@@ -29,6 +29,7 @@ from mnist_app.contract import (
     in_chunks,
 )
 from mnist_app.data.augment import epoch_augmenter
+from mnist_app.models import numpy_state
 from mnist_app.models.numpy_config import NumpyMLPConfig
 
 FORMAT_VERSION = 1
@@ -203,12 +204,15 @@ def train(
     log: Callable[[str], None] = print,
     listener: TrainingListener | None = None,
     initial: dict[str, np.ndarray] | None = None,
+    state: Path | None = None,
 ) -> tuple[NumpyMLP, dict[str, list[float]]]:
     """Mini-batch training on float32 images (n, 28, 28) in [0, 1]; returns the model and its history.
 
     `epoch_images`, when given, supplies each epoch's (distorted) training images, in the order
     of `y_train`. `listener` hears every batch and epoch and may stop the run (contract.TrainingListener).
     `initial`, a trained network's parameters, is where training starts (fine-tuning). Deterministic for a seed.
+    `state`, a folder: each finished epoch's trainer state is saved there, and training goes on from the one it
+    holds, ending exactly as a run that never stopped would (numpy_state.py).
     With `config.early_stopping`, training ends after that many epochs without a lower validation loss, and
     the best epoch's weights are returned, as Keras' EarlyStopping(restore_best_weights=True) does.
     """
@@ -222,7 +226,11 @@ def train(
     optimizer = Optimizer(config.optimizer, beta1=config.beta1)
     x_val_flat = x_val.reshape(len(x_val), N_INPUTS)
     history, kept, best = empty_history(), _copy(params), (np.inf, 0)  # kept: the weights a stop returns
-    for epoch in range(config.epochs):
+    first = 0
+    if saved := numpy_state.load(state):
+        first, params, history, kept, best = saved.epochs, saved.params, saved.history, saved.kept, saved.best
+        optimizer.m, optimizer.v, optimizer.t, rng.bit_generator.state = saved.m, saved.v, saved.steps, saved.rng
+    for epoch in range(first, config.epochs):
         start, lr = time.perf_counter(), learning_rate(config, epoch)
         images = epoch_images(epoch) if epoch_images else x_train
         flat = images.reshape(len(images), N_INPUTS)
@@ -232,7 +240,6 @@ def train(
         epoch_scores = (*finished, *evaluate(params, x_val_flat, y_val))
         for key, value in zip(HISTORY_KEYS, epoch_scores, strict=True):
             history[key].append(value)
-        listener.on_epoch(epoch, dict(zip(HISTORY_KEYS, epoch_scores, strict=True)))
         log(
             f"Epoch {epoch + 1}/{config.epochs} - {time.perf_counter() - start:.1f}s - lr {lr:.5f} - "
             f"loss {epoch_scores[0]:.4f} - accuracy {epoch_scores[1]:.4f} - "
@@ -240,6 +247,10 @@ def train(
         )
         if not config.early_stopping or epoch_scores[2] < best[0]:
             kept, best = _copy(params), (epoch_scores[2], epoch)
+        if state is not None:  # before the listener hears the epoch, so that what it hears is saved
+            at = (optimizer.m, optimizer.v, optimizer.t, rng.bit_generator.state, history, kept, best)
+            numpy_state.save(state, numpy_state.TrainerState(epoch + 1, params, *at))
+        listener.on_epoch(epoch, dict(zip(HISTORY_KEYS, epoch_scores, strict=True)))
         if config.early_stopping and epoch - best[1] >= config.early_stopping:
             log(f"Early stopping: no lower val_loss for {config.early_stopping} epochs; epoch {best[1] + 1} kept")
             break
@@ -280,8 +291,10 @@ def train_network(
     load_model: LoadModel | None = None,
     verbose: int = 1,
     listener: TrainingListener | None = None,
+    state: Path | None = None,
 ) -> tuple[NumpyMLP, dict[str, list[float]]]:
-    """The kind's trainer (kinds.py): (network, history) from a TrainingData split.
+    """The kind's trainer (kinds.py): (network, history) from a TrainingData split, going on from `state`'s last
+    finished epoch when that folder holds one (and saving each epoch's there).
 
     `verbose` as Keras': 0 is silent, 1 draws a per-batch progress bar (in a terminal), 2 prints one line per
     epoch. `listener`, when given, hears the run instead of the bar (contract.TrainingListener).
@@ -291,7 +304,7 @@ def train_network(
     initial = load_model(config.start_from).network.params if config.start_from else None
     with epoch_augmenter(data.x_train, data.y_train, config) as epoch_images:
         split = (data.x_train, data.y_train, data.x_val, data.y_val)
-        return train(config, *split, epoch_images, log=log, listener=listener, initial=initial)
+        return train(config, *split, epoch_images, log=log, listener=listener, initial=initial, state=state)
 
 
 class ProgressBar(TrainingListener):

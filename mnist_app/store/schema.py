@@ -23,7 +23,7 @@ from mnist_app.store.visitors import NOBODY
 if TYPE_CHECKING:
     from alembic.config import Config
 
-SCHEMA_VERSION = 6  # the revision at head, as mnist_app_meta records it
+SCHEMA_VERSION = 7  # the revision at head, as mnist_app_meta records it
 SCHEMA_LOCK = 0x6D6E6973  # PostgreSQL advisory lock held while a store creates or migrates the tables
 MAX_NAME = 128  # longest model name or writer pseudonym kept
 OWNER_LENGTH = 64  # an owner key: the sha256 hex of a visitor's secret (visitors.py)
@@ -134,6 +134,7 @@ TRAINING_RUNS = sa.Table(
     sa.Column("attempt", sa.Integer, nullable=False, server_default="0"),  # the engine's tries (a worker died)
     sa.Column("progress", sa.JSON),  # what the worker has done so far
     sa.Column("archive", sa.LargeBinary),  # its model folder as a zip, once it has one
+    sa.Column("checkpoint", sa.LargeBinary),  # its last finished epoch's training state as a zip, while it trains
     sa.Index("training_runs_owner", "owner"),
     sa.Index("training_runs_status", "status"),
     sqlite_autoincrement=True,

@@ -33,11 +33,14 @@ TRACE_POINTS = 600  # the live curve keeps at most this many points, thinned eve
 class JobListener(TrainingListener):
     """Writes the run's progress for the page into its record, and turns Stop and the time limit into a stop."""
 
-    def __init__(self, job: Job, epochs: int, digits: int, minutes: float):
-        self.job, self.epochs, self.digits = job, epochs, digits
+    def __init__(self, job: Job, epochs: int, digits: int, minutes: float, state: Path | None = None):
+        self.job, self.epochs, self.digits, self.state_folder = job, epochs, digits, state
         self.start, self.deadline = None, time.monotonic() + 60 * minutes
         self.minutes, self.reason, self.last_write, self.stop_asked = minutes, "", 0.0, False
         self.history, self.trace = empty_history(), []
+        if state is not None and job.progress.get("history"):  # going on from the last attempt's checkpoint
+            self.history = job.progress["history"]
+            self.trace = [point for point in job.progress.get("trace", []) if point[0] <= len(self.history["loss"])]
         self.marks: deque[tuple[float, int]] = deque()  # (when, batches done) at each write of the last PACE_S
         self.last_batch_at, self.validation_s = 0.0, 0.0  # when the last batch ended; the last validation's seconds
         self.state = {"phase": "preparing", "epoch": 0, "epochs": epochs, "done": 0, "batches": 1}
@@ -58,7 +61,8 @@ class JobListener(TrainingListener):
         self.marks = deque((when + self.validation_s, done) for when, done in self.marks)  # training time alone
         for key in HISTORY_KEYS:
             self.history[key].append(scores[key])
-        self.write()
+        # the trainer saved this epoch's state before we heard it: its history and state are written together
+        self.write(checkpoint=pipeline.zipped(self.state_folder, compress=False) if self.state_folder else None)
 
     def seconds_left(self, now: float, batches_done: int, total: int) -> float | None:
         """The batches left at the pace of the last PACE_S of training, and each epoch's validation as long as the
@@ -84,7 +88,7 @@ class JobListener(TrainingListener):
                 self.reason = f"stopped at the time limit of {self.minutes:g} minutes per run"
         return bool(self.reason)
 
-    def write(self, **extra) -> None:
+    def write(self, checkpoint: bytes | None = None, **extra) -> None:
         now = time.monotonic()
         elapsed = now - (self.start or now)
         batches_done = self.state["epoch"] * self.state["batches"] + self.state["done"]
@@ -99,13 +103,15 @@ class JobListener(TrainingListener):
             "history": self.history,
             **extra,
         }
-        self.stop_asked = _write(self.job, progress=self.state) or self.stop_asked
+        saved = {"checkpoint": checkpoint} if checkpoint else {}
+        self.stop_asked = _write(self.job, progress=self.state, **saved) or self.stop_asked
         self.last_write = time.monotonic()
 
 
 def run_task(url: str, run_id: str, drawings: tuple | None = None, env: dict | None = None) -> str:
     """The engine's task: do run `run_id` of the store at `url` (`drawings`: a teaching's images and labels) and
-    write its end and model into its record; returns how it ended. A retry (its worker died) starts it afresh."""
+    write its end and model into its record; returns how it ended. A retry (its worker died) goes on from the last
+    epoch the run finished, whose training state its record keeps."""
     _hold_to_one_core()
     allocate_as_a_lone_process()
     for name, value in (env or {}).items():  # the embedded engine's: the app's settings as they are now
@@ -113,18 +119,30 @@ def run_task(url: str, run_id: str, drawings: tuple | None = None, env: dict | N
     job = jobs.read(run_id, url, reap=False)  # a run queued long ago is not lost: it is here
     if job.status not in (jobs.QUEUED, jobs.RUNNING):  # stopped while it waited
         return job.status
-    _write(job, status=jobs.RUNNING, started_at=datetime.now(UTC), attempt=job.attempt + 1, progress={})
+    checkpoint = _checkpoint(job)
+    progress = job.progress if checkpoint else {}
+    _write(job, status=jobs.RUNNING, started_at=datetime.now(UTC), attempt=job.attempt + 1, progress=progress)
     with tempfile.TemporaryDirectory(prefix="mnist-app-run-") as scratch:
-        folder = Path(scratch) / "model"
+        folder, state = Path(scratch) / "model", Path(scratch) / "state"
+        state.mkdir()
+        if checkpoint:
+            pipeline.unzip(checkpoint, state)
         try:
-            status, message = teach(job, folder, *drawings) if job.task == TEACH else train(job, folder)
+            status, message = teach(job, folder, *drawings) if job.task == TEACH else train(job, folder, state)
         except (SettingsError, ModelLoadError, ValueError, OSError, MemoryError) as exc:
             status, message = FAILED, str(exc)
         except Exception as exc:  # any other failure still ends the run, with what went wrong
             status, message = FAILED, f"{type(exc).__name__}: {exc}"
         archive = pipeline.zipped(folder) if (folder / "report.json").is_file() else None
-        _write(job, status=status, message=message, ended_at=datetime.now(UTC), archive=archive)
+        _write(job, status=status, message=message, ended_at=datetime.now(UTC), archive=archive, checkpoint=None)
     return status
+
+
+def _checkpoint(job: Job) -> bytes | None:
+    """The training state the run's last attempt saved at its last finished epoch, if any."""
+    t = TRAINING_RUNS.c
+    with jobs.store(job.url).reading("read a run's checkpoint from") as conn:
+        return conn.execute(sa.select(t.checkpoint).where(t.id == int(job.id))).scalar_one()
 
 
 def _hold_to_one_core() -> None:
@@ -160,24 +178,28 @@ def _write(job: Job, **values) -> bool:
         return bool(conn.execute(sa.select(t.stop).where(t.id == int(job.id))).scalar_one())
 
 
-def train(job: Job, folder: Path) -> tuple[str, str]:
-    """Train a network from the Train page's knobs; its model folder as train.py writes one (pipeline.py)."""
+def train(job: Job, folder: Path, state: Path) -> tuple[str, str]:
+    """Train a network from the Train page's knobs; its model folder as train.py writes one (pipeline.py). `state`
+    keeps each finished epoch's training state (saved in the record too), and holds the one a retry goes on from."""
     from mnist_app.data import load_mnist
 
     config = job.config()
     mnist = load_mnist()
     data = pipeline.training_data(mnist, config, job.data.digits, job.seed, workers=1)
-    listener = JobListener(job, config.epochs, len(data.x_train), max_minutes())
+    listener = JobListener(job, config.epochs, len(data.x_train), max_minutes(), state)
     listener.write()
+    resumed = len(listener.history["loss"])
     about = {"train": _trained_on(job, config), "n_train": len(data.x_train), "n_validation": len(data.x_val)}
     fitted = pipeline.fit_and_write(
-        config, data, folder, mnist, name=job.label, about=about, listener=listener, measure_drawn=True
+        config, data, folder, mnist, name=job.label, about=about, listener=listener, measure_drawn=True, state=state
     )
     if fitted.report is None:
         return (STOPPED, f"{listener.reason} before its first epoch ended: nothing to keep")
     epochs = len(fitted.history["loss"])
     if listener.reason:
         return (STOPPED, f"{listener.reason} after epoch {epochs}: the network is kept as it was then")
+    if resumed:
+        return (FINISHED, f"{epochs} epochs; its worker stopped after epoch {resumed}, and it went on from there")
     return (FINISHED, f"{epochs} epochs in {fitted.seconds:.0f} s")
 
 

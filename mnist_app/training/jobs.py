@@ -36,6 +36,7 @@ TRAIN, TEACH = "train", "teach"
 TEACH_TEST_DIGITS = 2000  # MNIST test digits that show what teaching made a model forget (seconds, not minutes)
 RUNS_PER_VISITOR = 3  # default of MNIST_APP_RUNS_PER_VISITOR
 LOST_AFTER_S = 30  # a run the scheduler has not heard of this long after it was queued is lost
+BULKY = ("archive", "progress", "checkpoint")  # columns read only when wanted: a page lists runs every second
 
 
 class TooManyRuns(SettingsError):
@@ -211,7 +212,7 @@ def read(job: Job | str, url: str | None = None, with_progress: bool = True, rea
     if isinstance(job, Job):
         job, url = job.id, job.url
     t = TRAINING_RUNS.c
-    columns = [c for c in TRAINING_RUNS.c if c.name not in ("archive", "progress")]
+    columns = [c for c in TRAINING_RUNS.c if c.name not in BULKY]
     columns += [t.archive.is_not(None).label("has_archive")]
     if with_progress:
         columns.append(t.progress)
@@ -273,7 +274,7 @@ def list_jobs(owner: str | None = None, url: str | None = None) -> list[Job]:
     """Every run, oldest first (of one owner, if given), without its progress; runs the engine lost (its server
     and workers stopped) are recorded as ended first."""
     t = TRAINING_RUNS.c
-    columns = [c for c in TRAINING_RUNS.c if c.name not in ("archive", "progress")]
+    columns = [c for c in TRAINING_RUNS.c if c.name not in BULKY]
     query = sa.select(*columns, t.archive.is_not(None).label("has_archive")).order_by(t.id)
     if owner is not None:
         query = query.where(t.owner == owner)

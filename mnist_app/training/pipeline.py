@@ -64,13 +64,15 @@ def fit_and_write(
     listener: TrainingListener | None = None,
     verbose: int = 0,
     measure_drawn: bool = False,
+    state: Path | None = None,
 ) -> Fitted:
     """Train `config` on `data` (None: a kind that trains nothing itself, an ensemble) and write its model folder
     `out`; `about` says what it trained on, for the report (MNIST test's size is added). `load_model` gives the
-    models it starts from or averages. A listener that has `measuring()` hears when training is over."""
+    models it starts from or averages. A listener that has `measuring()` hears when training is over. `state`, a
+    folder, keeps each finished epoch's training state, and training goes on from the one it holds."""
     kind = kind_named(config.kind)
     start = time.perf_counter()
-    network, history = kind.code().train_network(config, data, load_model, verbose, listener)
+    network, history = kind.code().train_network(config, data, load_model, verbose, listener, state)
     seconds = time.perf_counter() - start
     if data is not None and not history["loss"]:
         return Fitted(history, None, seconds)
@@ -109,10 +111,11 @@ def drawn_accuracy(model: Model) -> dict | None:
     return heldout.accuracy(model.predict_proba)
 
 
-def zipped(folder: Path) -> bytes:
-    """Every file under `folder`, by its relative path, in a zip archive."""
+def zipped(folder: Path, compress: bool = True) -> bytes:
+    """Every file under `folder`, by its relative path, in a zip archive (stored as they are without `compress`:
+    a training state's weights hardly compress, and a run writes one every epoch)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED) as archive:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             archive.write(path, path.relative_to(folder).as_posix())
     return buffer.getvalue()
