@@ -136,6 +136,13 @@ def test_the_time_limit_stops_a_run(url, monkeypatch):
     assert "time limit of 0.02 minutes" in job.message
 
 
+def test_the_memory_limit_stops_a_run_and_says_how_much_it_held(url, monkeypatch):
+    monkeypatch.setenv("MNIST_APP_TRAIN_MEMORY_MB", "1")  # a worker with NumPy loaded holds far more
+    job = wait_for(jobs.submit("numpy", LONG, DATA, "me", url=url), (jobs.STOPPED, jobs.FINISHED))
+    held = job.progress["memory_mb"]
+    assert held > 1 and "stopped at the memory limit of 1 MB per run (it held " in job.message
+
+
 def test_a_run_without_mnist_fails_and_says_how_to_fix_it(url, tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_DATA", str(tmp_path / "nowhere"))
     job = wait_for(jobs.submit("numpy", SMALL, DATA, "me", url=url), (jobs.FAILED,))

@@ -36,7 +36,14 @@ DASK_CONFIG = {
 }
 
 # what the embedded engine's tasks take from the app's environment (a cluster's workers have their own)
-PASSED = ("MNIST_DATA", "PENDIGITS", "MNIST_APP_CACHE", "MNIST_APP_MODELS", "MNIST_APP_TRAIN_MINUTES")
+PASSED = (
+    "MNIST_DATA",
+    "PENDIGITS",
+    "MNIST_APP_CACHE",
+    "MNIST_APP_MODELS",
+    "MNIST_APP_TRAIN_MINUTES",
+    "MNIST_APP_TRAIN_MEMORY_MB",
+)
 
 _lock = threading.Lock()
 _clients: dict = {}  # by scheduler address ("" for the embedded engine): a client, and the embedded cluster

@@ -22,7 +22,7 @@ from mnist_app.store.schema import TRAINING_RUNS
 from mnist_app.training import jobs, pipeline
 from mnist_app.training.engine import ONE_THREAD
 from mnist_app.training.jobs import FAILED, FINISHED, STOPPED, TEACH, TEACH_TEST_DIGITS, Job
-from mnist_app.training.settings import SettingsError, max_minutes
+from mnist_app.training.settings import SettingsError, max_memory_mb, max_minutes
 
 PROGRESS_EVERY_S = 0.5  # the run's progress is rewritten at most this often (and its stop flag read)
 PACE_S = 10.0  # the time left goes at the pace of the last this many seconds of training
@@ -37,6 +37,7 @@ class JobListener(TrainingListener):
         self.job, self.epochs, self.digits, self.state_folder = job, epochs, digits, state
         self.start, self.deadline = None, time.monotonic() + 60 * minutes
         self.minutes, self.reason, self.last_write, self.stop_asked = minutes, "", 0.0, False
+        self.memory_mb, self.most_mb = max_memory_mb(), 0.0  # the limit, and the most the worker held at a write
         self.history, self.trace = empty_history(), []
         if state is not None and job.progress.get("history"):  # going on from the last attempt's checkpoint
             self.history = job.progress["history"]
@@ -86,6 +87,10 @@ class JobListener(TrainingListener):
                 self.reason = "stopped by you"
             elif time.monotonic() > self.deadline:
                 self.reason = f"stopped at the time limit of {self.minutes:g} minutes per run"
+            elif self.most_mb > self.memory_mb:
+                self.reason = (
+                    f"stopped at the memory limit of {self.memory_mb:g} MB per run (it held {self.most_mb:.0f})"
+                )
         return bool(self.reason)
 
     def write(self, checkpoint: bytes | None = None, **extra) -> None:
@@ -103,9 +108,19 @@ class JobListener(TrainingListener):
             "history": self.history,
             **extra,
         }
+        self.most_mb = max(self.most_mb, resident_mb())
+        self.state["memory_mb"] = round(self.most_mb)
         saved = {"checkpoint": checkpoint} if checkpoint else {}
         self.stop_asked = _write(self.job, progress=self.state, **saved) or self.stop_asked
         self.last_write = time.monotonic()
+
+
+def resident_mb() -> float:
+    """This process's resident memory now, in MB (0 where /proc is not there)."""
+    try:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def run_task(url: str, run_id: str, drawings: tuple | None = None, env: dict | None = None) -> str:

@@ -24,6 +24,7 @@ MAX_EPOCHS = 50
 MAX_LAYERS, MAX_WIDTH = 4, 2048
 MAX_PARAMETERS = 3_000_000  # about 12 MB of float32 weights: the largest source MLP has 0.57 M
 MAX_MINUTES = 15.0  # default wall-clock limit of one run; MNIST_APP_TRAIN_MINUTES changes it
+MAX_MEMORY_MB = 4096  # default memory limit of a training worker; MNIST_APP_TRAIN_MEMORY_MB changes it
 PEN_VARIANTS = 2  # drawings of each pen digit of writers 1-20, when the run asks for them
 CNN_PARAMETERS = 9 * 32 + 9 * 32 * 32 + 9 * 32 * 64 + 9 * 64 * 64 + 7 * 7 * 64 * 128 + 128 * 10  # about 0.47 M
 
@@ -166,6 +167,12 @@ class DataSettings:
 def max_minutes() -> float:
     """One run's wall-clock limit: MNIST_APP_TRAIN_MINUTES, else MAX_MINUTES."""
     return float(os.environ.get("MNIST_APP_TRAIN_MINUTES") or MAX_MINUTES)
+
+
+def max_memory_mb() -> float:
+    """The memory a worker may hold while it trains a run (its resident size, TensorFlow included):
+    MNIST_APP_TRAIN_MEMORY_MB, else MAX_MEMORY_MB."""
+    return float(os.environ.get("MNIST_APP_TRAIN_MEMORY_MB") or MAX_MEMORY_MB)
 
 
 def defaults(network: str) -> dict[str, Any]:
