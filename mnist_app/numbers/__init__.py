@@ -8,7 +8,7 @@ models read every candidate in one batch; a dynamic programme picks the cuts), `
 
 from .lone import one_digit_problem
 from .pieces import MAX_HEIGHT, MAX_WIDTH
-from .reading import MAX_DIGITS, DigitReading, ImageTooLargeError, NumberImageError, NumberReading
+from .reading import MAX_DIGITS, DigitReading, ImageTooLargeError, NumberImageError, NumberReading, StrokesError
 from .search import read_number
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "ImageTooLargeError",
     "NumberImageError",
     "NumberReading",
+    "StrokesError",
     "one_digit_problem",
     "read_number",
 ]

@@ -34,8 +34,11 @@ class Pieces:
     boxes: list[tuple[int, int, int, int]]
     images: np.ndarray  # (n, 28, 28) float32 in [0, 1], as canvas_to_mnist gives a lone digit
     problems: list[str | None]  # legibility's judgement of each candidate's ink alone
-    shape: np.ndarray  # (n, 4): width, height, blank inside (each over the line's height), strokes cut
+    # (n, 7): width, height, blank inside (each over the line's height), strokes cut; with the canvas's strokes,
+    # strokes joined that do not overlap, touching strokes split, blank between strokes joined (stroked.py)
+    shape: np.ndarray
     n_atoms: int
+    in_writing_order: bool = False  # atoms are strokes as written (stroked.py), not ink left to right
 
 
 def checked_ink(image) -> np.ndarray:
@@ -117,11 +120,11 @@ def candidates(ink: np.ndarray, prepare=None) -> Pieces:
             images.append(normalise(piece))
             problems.append(ink_problem(piece))
             cut = sum(runs for a, b, runs in cuts if (i <= a < j) != (i <= b < j))
-            shape.append(((x1 - x0) / line, (y1 - y0) / line, _gap(boxes[i:j]) / line, cut))
+            shape.append(((x1 - x0) / line, (y1 - y0) / line, blank_columns(boxes[i:j]) / line, cut, 0, 0, 0))
     return Pieces(spans, cand_boxes, np.stack(images), problems, np.array(shape), len(boxes))
 
 
-def _gap(boxes: list[tuple[int, int, int, int]]) -> int:
+def blank_columns(boxes: list[tuple[int, int, int, int]]) -> int:
     """Blank columns between the atoms of a candidate: digits side by side have some, a digit's strokes rarely."""
     covered = np.zeros(max(b[2] for b in boxes) - min(b[0] for b in boxes), dtype=bool)
     start = min(b[0] for b in boxes)

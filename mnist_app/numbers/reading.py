@@ -21,6 +21,10 @@ class ImageTooLargeError(NumberImageError):
     """The image is larger than read_number reads (MAX_WIDTH x MAX_HEIGHT)."""
 
 
+class StrokesError(ValueError):
+    """The strokes are not what the canvas gives: not a list of path objects, malformed paths, or too many."""
+
+
 @dataclass(frozen=True)
 class DigitReading:
     """One digit of the number: its ten probabilities, read as the single-digit page reads one, its box, and the

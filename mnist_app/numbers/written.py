@@ -13,6 +13,8 @@ import numpy as np
 from mnist_app.data import pendigits
 from mnist_app.preprocess import canvas_to_mnist
 
+from .strokes import as_canvas_objects
+
 HEIGHT = 280  # the canvas's height, as the single-digit canvas
 TOUCHING = 0.1  # share of gaps that touch or overlap
 BRUSHES = (8.0, 30.0)  # px, one per number
@@ -27,7 +29,8 @@ def gap(height: float, rng: np.random.Generator, touching: float = TOUCHING) -> 
 def compose(
     digits: list[pendigits.PenDigit], rng: np.random.Generator, touching: float = TOUCHING, sizes=SIZES
 ) -> dict:
-    """One number: its canvas (RGBA uint8), each digit's strokes and height, the brush and scheme it was drawn with."""
+    """One number: its canvas (RGBA uint8), each digit's strokes and height, the brush and scheme it was drawn with,
+    and the strokes as the canvas gives them ("objects": its json_data's path objects, in the order written)."""
     height, brush = rng.uniform(*sizes) * HEIGHT, rng.uniform(*BRUSHES)
     scheme = pendigits.SCHEMES[rng.integers(len(pendigits.SCHEMES))]
     middle, left, strokes, heights = HEIGHT / 2 + rng.uniform(-15, 15), brush + rng.uniform(5, 40), [], []
@@ -42,7 +45,15 @@ def compose(
     width = int(left + brush + rng.uniform(5, 40))
     flat = [s for d in strokes for s in d]
     image = pendigits.render_strokes(flat, brush, scheme, max(width, HEIGHT))[:HEIGHT, :width]
-    return {"image": image, "strokes": strokes, "heights": heights, "brush": brush, "scheme": scheme}
+    objects = as_canvas_objects(flat, brush)
+    return {
+        "image": image,
+        "strokes": strokes,
+        "heights": heights,
+        "brush": brush,
+        "scheme": scheme,
+        "objects": objects,
+    }
 
 
 def one_by_one(number: dict) -> np.ndarray:
