@@ -64,7 +64,7 @@ def test_a_fit_stopped_before_its_first_epoch_writes_nothing(tmp_path):
 
 
 @pytest.mark.parametrize("path", ["train.py", "mnist_app/training/job_process.py"])
-def test_train_py_and_the_runs_fit_through_the_pipeline_alone(path):
+def test_train_py_the_runs_and_teaching_fit_and_write_through_the_pipeline_alone(path):
     source = (ROOT / path).read_text()
     assert "fit_and_write(" in source
-    assert not re.search(r"\.train_network\(|write_reports\(|build_report\(config", source)
+    assert not re.search(r"\.train_network\(|write_reports\(|write_model\(|build_report\(", source)

@@ -9,6 +9,7 @@ import os
 import tempfile
 import time
 from collections import deque
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -223,7 +224,6 @@ def teach(job: Job, folder: Path, images: np.ndarray, labels: np.ndarray) -> tup
     is kept from a first teaching and read before and after it, beside MNIST test digits (forgetting); then the
     model is taught every drawing, and that is the one kept (a models folder: personal.save)."""
     from mnist_app.data import load_replay, to_float
-    from mnist_app.reports import build_report, misclassified
     from mnist_app.training import personal
 
     mnist = load_replay()  # shipped with the models: teaching needs no MNIST_DATA
@@ -249,15 +249,23 @@ def teach(job: Job, folder: Path, images: np.ndarray, labels: np.ndarray) -> tup
         "per_digit": _per_digit(before, after, labels[measured]),
     }
     listener.write(phase="teaching every drawing")
-    final = personal.fine_tune(job.model, images, labels, listener=listener)
-    if listener.reason:
+    about = {"train": f"{len(labels)} of your drawings, with MNIST digits replayed beside them"}
+    measured_on = replace(mnist, x_test=mnist.x_test[:TEACH_TEST_DIGITS], y_test=test_y)
+    fit = personal.teaching(job.model, images, labels)
+    fitted = pipeline.fit_and_write(
+        personal.RECIPE,
+        None,
+        folder,
+        measured_on,
+        name=job.label,
+        about=about,
+        listener=listener,
+        fit=fit,
+        save=personal.save,
+        extra={"teach": result},
+    )
+    if fitted.report is None:
         return (STOPPED, f"{listener.reason}: nothing is kept")
-    probs = final.predict_proba(test_x)
-    about = {"train": f"{len(labels)} of your drawings, with MNIST digits replayed beside them", "n_test": len(test_y)}
-    report = build_report(job.label, personal.RECIPE, test_y, probs, about, time.perf_counter() - start)
-    report |= {"teach": result, "kind": "teach"}
-    gallery = misclassified(mnist.x_test[:TEACH_TEST_DIGITS], test_y, probs)
-    pipeline.write_model(folder, lambda scratch: personal.save(final, scratch), empty_history(), report, gallery)
     gain = f"{result['yours_before']:.0%} -> {result['yours_after']:.0%} of the drawings it was not taught"
     return (FINISHED, f"taught {len(labels)} drawings in {time.perf_counter() - start:.0f} s: {gain}")
 

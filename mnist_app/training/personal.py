@@ -24,7 +24,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from mnist_app.contract import TrainingData, TrainingListener, validate_images
+from mnist_app.contract import TrainingData, TrainingListener, empty_history, validate_images
 from mnist_app.data import Mnist, load_replay, to_float
 from mnist_app.data.augment import AugmentConfig, augment
 from mnist_app.data.pendigits import TUNING_WRITERS
@@ -135,6 +135,18 @@ def fine_tune(
     if recipe.blend is None:
         return model
     return replace(model, network=Prototyped(model.network, images, labels, recipe.blend))
+
+
+def teaching(name: str, images: np.ndarray, labels: np.ndarray, directory: str | Path | None = None):
+    """`fine_tune` as the one pipeline's fit step (pipeline.fit_and_write(recipe, None, ..., fit=teaching(...),
+    save=save)): its config is the recipe; the taught model, or None when its listener stopped it, and no history
+    (teaching's epochs are its drawings seen again, not a curve to show)."""
+
+    def fit(recipe: Recipe, data, load_model, listener: TrainingListener | None, state):
+        model = fine_tune(name, images, labels, recipe, directory, listener)
+        return (None if listener is not None and listener.stop_requested() else model), empty_history()
+
+    return fit
 
 
 def _teach(name: str, data: Callable[[], TrainingData], recipe: Recipe, directory, listener) -> Model:

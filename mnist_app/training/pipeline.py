@@ -1,9 +1,9 @@
 """The one training pipeline: fit a network from its config and write its model folder, whole or not at all.
 
 `train.py` (every shipped model), the Train page's runs (job_process.py, on the engine's workers) and teaching go
-through here: `fit_and_write` trains through the kind's own trainer, measures the network on MNIST's test digits
-(and, when asked, on the held-out writers' drawings) and writes weights, history, report, misread digits and
-`report.png` with `write_model`; teaching fits with personal.fine_tune and writes with `write_model` too.
+through `fit_and_write`: it trains through the kind's own trainer (teaching: personal.teaching, which starts the
+kinds' trainers from a shipped model), measures the model on MNIST's test digits (and, when asked, on the held-out
+writers' drawings) and writes weights, history, report, misread digits and `report.png` with `write_model`.
 """
 
 from __future__ import annotations
@@ -65,27 +65,50 @@ def fit_and_write(
     verbose: int = 0,
     measure_drawn: bool = False,
     state: Path | None = None,
+    fit: Fit | None = None,
+    save: Callable[[Model, Path], None] | None = None,
+    extra: dict | None = None,
 ) -> Fitted:
     """Train `config` on `data` (None: a kind that trains nothing itself, an ensemble) and write its model folder
     `out`; `about` says what it trained on, for the report (MNIST test's size is added). `load_model` gives the
     models it starts from or averages. A listener that has `measuring()` hears when training is over. `state`, a
-    folder, keeps each finished epoch's training state, and training goes on from the one it holds."""
-    kind = kind_named(config.kind)
+    folder, keeps each finished epoch's training state, and training goes on from the one it holds.
+
+    Teaching brings its own `fit` (personal.teaching: the kinds' trainers, started from a shipped model) and `save`
+    (a taught model's folder); by default the kind's trainer fits and its weights file is written. `extra` joins
+    the report."""
     start = time.perf_counter()
-    network, history = kind.code().train_network(config, data, load_model, verbose, listener, state)
+    model, history = (fit or _kinds_trainer(name, verbose))(config, data, load_model, listener, state)
     seconds = time.perf_counter() - start
-    if data is not None and not history["loss"]:
+    if model is None:
         return Fitted(history, None, seconds)
     if hasattr(listener, "measuring"):
         listener.measuring()
-    model = Model(name, network)
     probs = in_chunks(model.predict_proba, to_float(mnist.x_test))
     report = build_report(name, config, mnist.y_test, probs, about | {"n_test": len(mnist.x_test)}, seconds)
     if measure_drawn:
         report["drawn"] = drawn_accuracy(model)
     gallery = misclassified(mnist.x_test, mnist.y_test, probs)
-    write_model(out, lambda folder: network.save(folder / kind.weights_file), history, report, gallery)
+    save = save or (lambda model, folder: model.network.save(folder / kind_named(config.kind).weights_file))
+    write_model(out, lambda folder: save(model, folder), history, report | (extra or {}), gallery)
     return Fitted(history, report, seconds)
+
+
+# a fit: (config, data, load_model, listener, state) -> (the model, or None when stopped with nothing to keep; history)
+Fit = Callable[..., tuple[Model | None, dict]]
+
+
+def _kinds_trainer(name: str, verbose: int) -> Fit:
+    """The config's kind's own trainer (kinds.py), its network named `name`."""
+
+    def fit(config, data, load_model, listener, state):
+        network, history = (
+            kind_named(config.kind).code().train_network(config, data, load_model, verbose, listener, state)
+        )
+        stopped_at_once = data is not None and not history["loss"]
+        return (None if stopped_at_once else Model(name, network)), history
+
+    return fit
 
 
 def write_model(out: Path, save: Callable[[Path], None], history: dict, report: dict, gallery: dict) -> None:
