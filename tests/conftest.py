@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from mnist_app.data import Mnist, load_npz
 
-from scaffold import SAMPLE, postgres_schema, require
+from scaffold import SAMPLE, postgres_schema, require, tiny_pen_env
 
 # Files whose tests load the machine most (many browser sessions, servers, training runs): on two workers
 # (`-n 2 --dist loadfile`) they run one after another on the same worker, never beside each other, where a niced
@@ -85,6 +85,18 @@ def postgres_url() -> str:
         engine.dispose()
     require(reachable, "the PostgreSQL server in MNIST_APP_TEST_PG does not answer")
     return url
+
+
+@pytest.fixture
+def url(tmp_path, monkeypatch):
+    """The training runs' store of their own; MNIST from the shipped sample; a tiny pen-digit file and a private
+    cache; the embedded engine (started once per test session, shared)."""
+    for key, value in tiny_pen_env(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("MNIST_DATA", str(SAMPLE))
+    monkeypatch.delenv("MNIST_APP_CLUSTER", raising=False)
+    monkeypatch.setenv("MNIST_APP_RUNS_PER_VISITOR", "4")
+    return f"sqlite:///{tmp_path / 'runs.sqlite'}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

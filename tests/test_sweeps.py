@@ -9,24 +9,10 @@ import pytest
 from mnist_app.training import jobs, sweeps
 from mnist_app.training.settings import DataSettings, SettingsError, defaults
 
-from scaffold import SAMPLE, tiny_pen_env
-
 SMALL = defaults("numpy") | {"hidden": 32, "epochs": 3}  # as test_training_jobs.py's
 DATA = DataSettings(digits=5000)
 TINY = SMALL | {"hidden": 16, "epochs": 1}
 FEW = DataSettings(digits=1000)  # the fewest digits the knobs allow: seconds per run
-
-
-@pytest.fixture
-def url(tmp_path, monkeypatch):
-    """A store of its own, MNIST from the shipped sample, a tiny pen-digit file, the embedded engine (as
-    test_training_jobs.py's runs have)."""
-    for key, value in tiny_pen_env(tmp_path).items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("MNIST_DATA", str(SAMPLE))
-    monkeypatch.delenv("MNIST_APP_CLUSTER", raising=False)
-    monkeypatch.setenv("MNIST_APP_RUNS_PER_VISITOR", "4")
-    return f"sqlite:///{tmp_path / 'runs.sqlite'}"
 
 
 def wait_for(job, statuses, seconds=180):

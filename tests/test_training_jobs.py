@@ -23,18 +23,6 @@ LONG = defaults("numpy") | {"hidden": 64, "epochs": 50, "batch_size": 8}  # seco
 DATA = DataSettings(digits=5000)
 
 
-@pytest.fixture
-def url(tmp_path, monkeypatch):
-    """A store of its own; MNIST from the shipped sample; a tiny pen-digit file and a private cache; the embedded
-    engine (started once per test session, shared)."""
-    for key, value in tiny_pen_env(tmp_path).items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("MNIST_DATA", str(SAMPLE))
-    monkeypatch.delenv("MNIST_APP_CLUSTER", raising=False)
-    monkeypatch.setenv("MNIST_APP_RUNS_PER_VISITOR", "4")
-    return f"sqlite:///{tmp_path / 'runs.sqlite'}"
-
-
 def wait_for(job, statuses, seconds=120, condition=lambda job: True):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
