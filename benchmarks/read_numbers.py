@@ -6,8 +6,10 @@ from wide to touching (about a tenth touching or overlapping), one brush width p
 scheme, on a canvas 280 px tall and as wide as the number needs. Reported per model: numbers read exactly, digit
 count right, both per length, the same digits read one by one on their own 280 px canvas (the price of
 segmentation: a number counts as right one by one when every digit is), and milliseconds per number (read_number's
-whole call, by length). Writers 21-30 (held out) are measured by default; the costs of the search were tuned with
---writers tuning, writers 1-20.
+whole call, by length). Each number is read twice: with its strokes as the canvas gives them (json_data's path
+objects, in the order written: the Number mode's reading) and from the ink alone (`ink_only`: a photo's path).
+Writers 21-30 (held out) are measured by default; the costs of the search were tuned with --writers tuning, writers
+1-20.
 
     python benchmarks/read_numbers.py                       # held-out writers 21-30, every shipped model
     python benchmarks/read_numbers.py --writers tuning --per-writer 20 --json /tmp/tuning.json
@@ -55,17 +57,19 @@ def numbers_of(digits: list[pendigits.PenDigit], per_writer: int, seed: int) -> 
 
 
 def measure(name: str, numbers: list[tuple[str, dict]]) -> dict:
-    """One model's figures on the numbers: exact, count right, one by one, ms, each overall and per length."""
+    """One model's figures on the numbers read with their strokes, and under "ink_only" without: exact, count right,
+    one by one, ms, each overall and per length."""
     model = models.load(name)
     read_number(numbers[0][1]["image"], model)  # warm up: the first call builds the graph
-    rows = []
+    rows: dict[bool, list] = {True: [], False: []}
     for truth, number in numbers:
-        start = time.perf_counter()
-        text = read_number(number["image"], model).text
-        ms = 1000 * (time.perf_counter() - start)
         alone = "".join(str(d) for d in model.predict_proba(written.one_by_one(number)).argmax(axis=1))
-        rows.append((len(truth), text == truth, len(text) == len(truth), alone == truth, ms))
-    return summary(np.array(rows, dtype=float))
+        for pen in (True, False):
+            start = time.perf_counter()
+            text = read_number(number["image"], model, strokes=number["objects"] if pen else None).text
+            ms = 1000 * (time.perf_counter() - start)
+            rows[pen].append((len(truth), text == truth, len(text) == len(truth), alone == truth, ms))
+    return summary(np.array(rows[True], dtype=float)) | {"ink_only": summary(np.array(rows[False], dtype=float))}
 
 
 def summary(rows: np.ndarray) -> dict:
@@ -86,6 +90,15 @@ def summary(rows: np.ndarray) -> dict:
     return out
 
 
+def row(label: str, figures: dict) -> str:
+    """A results table's row: exact, count right, one by one, price of segmentation, ms, ms for 6 digits."""
+    return (
+        f"| {label} | {figures['exact']:.2%} | {figures['count_right']:.2%} | {figures['one_by_one']:.2%} | "
+        f"{100 * (figures['one_by_one'] - figures['exact']):.2f} pt | {figures['ms_mean']:.0f} | "
+        f"{figures['per_length'].get('6', {}).get('ms_mean', float('nan')):.0f} |"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     digits = pendigits.select_writers(pendigits.load(args.data), args.writers)
@@ -94,12 +107,9 @@ def main(argv: list[str] | None = None) -> None:
     results = {"writers": args.writers, "per_writer": args.per_writer, "seed": args.seed, "models": {}}
     for name in args.models or models.available():
         results["models"][name] = report = measure(name, numbers)
-        six = report["per_length"]["6"]
-        print(
-            f"| {name} | {report['exact']:.2%} | {report['count_right']:.2%} | {report['one_by_one']:.2%} | "
-            f"{report['one_by_one'] - report['exact']:+.2%} | {report['ms_mean']:.0f} | {six['ms_mean']:.0f} |"
-        )
-        print("   per length exact: " + " ".join(f"{n}:{f['exact']:.3f}" for n, f in report["per_length"].items()))
+        for how, figures in (("strokes", report), ("ink only", report["ink_only"])):
+            print(row(f"{name}, {how}", figures))
+            print("   per length exact: " + " ".join(f"{n}:{f['exact']:.3f}" for n, f in figures["per_length"].items()))
     target = args.json or (RESULTS if args.writers == "heldout" and args.models is None else None)
     if target:
         write_json(target, results)

@@ -36,8 +36,14 @@ def headline(reading: numbers.NumberReading | None, label: str) -> tuple[str, st
 
 
 def read(sketch: sketchpad.Sketch, model: models.Model) -> numbers.NumberReading | None:
-    """The number on the canvas, or None before the canvas reports."""
-    return None if sketch.image is None else numbers.read_number(sketch.image, model)
+    """The number on the canvas, parted along its strokes, or None before the canvas reports; strokes the reader
+    cannot take (never from this canvas) leave the ink alone to read."""
+    if sketch.image is None:
+        return None
+    try:
+        return numbers.read_number(sketch.image, model, strokes=sketch.strokes)
+    except numbers.StrokesError:
+        return numbers.read_number(sketch.image, model)
 
 
 def details(

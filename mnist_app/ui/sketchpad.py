@@ -26,11 +26,14 @@ CAPTION = (
 
 @dataclass(frozen=True)
 class Sketch:
-    """What the canvas holds: its RGBA image (None before it reports), the brush, and the digit (None if blank)."""
+    """What the canvas holds: its RGBA image (None before it reports), the brush, the digit (None if blank), and its
+    strokes as the canvas gives them (json_data's objects, in the order written; the Number mode parts digits by them).
+    """
 
     image: np.ndarray | None
     brush: int
     digit: np.ndarray | None
+    strokes: list | None = None
 
 
 def show(width: int = SIDE, key: str = "canvas") -> Sketch:
@@ -61,7 +64,8 @@ def show(width: int = SIDE, key: str = "canvas") -> Sketch:
         st.session_state.cleared_drawing = None  # and the same strokes drawn again are a new drawing, read anew
     cleared = st.session_state.shown_drawing == st.session_state.cleared_drawing
     image = None if cleared else canvas.image_data
-    return Sketch(image, brush, _digit(image))
+    strokes = None if cleared else (canvas.json_data or {}).get("objects")
+    return Sketch(image, brush, _digit(image), strokes)
 
 
 def clear() -> None:
