@@ -163,6 +163,15 @@ def test_a_number_written_with_touching_digits_and_separate_strokes_reads_whole(
     assert read_number(image, MODEL, strokes=objects).text == "4574"
 
 
+@pytest.mark.parametrize("label", [4, 5, 7])
+def test_a_bar_written_after_the_next_digit_joins_its_digit(pen, label):
+    """A person goes back to finish a 4, 5 or 7 after writing the 1 beside it: the bar is written third."""
+    for digit in [d for d in pen[label] if len(d.strokes) == 2][:3]:
+        image, objects = penned([digit, pen[1][2], pen[8][2]])
+        late = [objects[0], objects[2], objects[1], *objects[3:]]
+        assert read_number(image, MODEL, strokes=late).text == f"{label}18"
+
+
 def test_digits_written_right_to_left_are_read_left_to_right(pen):
     image, objects = penned([pen[3][0], pen[8][0], pen[6][0]], order=[2, 1, 0])
     assert read_number(image, MODEL, strokes=objects).text == "386"

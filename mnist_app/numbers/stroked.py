@@ -23,6 +23,7 @@ from .strokes import Stroke
 MAX_STROKES = 3  # a pen digit is written in 1-3 strokes (writers 1-20: 4, 5 and 7 mostly in 2)
 SUPERSAMPLE = 2  # drawn at twice the size, then shrunk: anti-aliased edges, as the browser's canvas draws
 UNEXPLAINED = 0.05  # more of the image's ink than this share away from every stroke: the strokes are not its own
+LATE_TIE = 0.25  # a stroke added late overlaps at least this share of the narrower of it and its digit's stroke
 NEAR = 4  # px: ink within a cell of this side of a stroke's cell is its own
 
 
@@ -32,6 +33,8 @@ def stroke_candidates(ink: np.ndarray, strokes: list[Stroke]) -> Pieces | None:
     boxes = [_box(s, ink.shape) for s in strokes]
     kept = [k for k, b in enumerate(boxes) if b[0] < b[2] and b[1] < b[3]]
     strokes, boxes = [strokes[k] for k in kept], [boxes[k] for k in kept]
+    order = in_digit_order(strokes, boxes)
+    strokes, boxes = [strokes[k] for k in order], [boxes[k] for k in order]
     inks = [drawn(s, b) for s, b in zip(strokes, boxes, strict=True)]  # each stroke drawn once
     if not strokes or not explains(ink, joined(inks, boxes, (0, 0, ink.shape[1], ink.shape[0]))):
         return None
@@ -59,6 +62,22 @@ def stroke_candidates(ink: np.ndarray, strokes: list[Stroke]) -> Pieces | None:
                 )
             )  # fmt: skip
     return Pieces(spans, cand_boxes, np.stack(images), problems, np.array(shape), len(strokes), in_writing_order=True)
+
+
+def in_digit_order(strokes: list[Stroke], boxes: list[tuple[int, int, int, int]]) -> list[int]:
+    """The strokes' indices with each stroke added late moved back beside its digit's: a stroke apart from the one
+    written before it that touches and mostly overlaps an earlier one (a 4's bar, a 5's cap, a 7's bar written after
+    the next digit) follows that one."""
+    order: list[int] = []
+    for k in range(len(strokes)):
+        if order and _tie(boxes[order[-1]], boxes[k]) == 0 and _apart(strokes[order[-1]], strokes[k]) > 0:
+            earlier = [p for p, m in enumerate(order[:-1]) if _tie(boxes[m], boxes[k]) >= LATE_TIE]
+            earlier = [p for p in earlier if _apart(strokes[order[p]], strokes[k]) == 0]
+            if earlier:
+                order.insert(earlier[-1] + 1, k)
+                continue
+        order.append(k)
+    return order
 
 
 def _box(stroke: Stroke, shape: tuple[int, ...]) -> tuple[int, int, int, int]:

@@ -81,6 +81,9 @@ def _points(path) -> np.ndarray:
             raise StrokesError(f"path command {str(command)[:40]}: expected {_ARITY[command[0]]} finite numbers")
         if command[0] in ("M", "L"):
             points.append(tuple(values))
+        elif command[0] == "Q" and points:  # the pencil's: its middle and its end (CURVE_STEPS, written out)
+            (x0, y0), (cx, cy, x1, y1) = points[-1], values
+            points += [((x0 + x1) / 4 + cx / 2, (y0 + y1) / 4 + cy / 2), (x1, y1)]
         elif command[0] in ("Q", "C"):
             points.extend(_curve(points[-1] if points else values[:2], values))
     if not points:

@@ -56,6 +56,22 @@ def compose(
     }
 
 
+def finished_late(number: dict, rng: np.random.Generator, share: float = 0.5) -> list[dict]:
+    """The number's canvas objects with, for a `share` of its digits written in several strokes (but the last digit),
+    the last stroke (a 4's, 5's or 7's bar, a 5's cap) written after the next digit: a person going back to finish."""
+    spans, start = [], 0
+    for digit in number["strokes"]:
+        spans.append(list(range(start, start + len(digit))))
+        start += len(digit)
+    order, carried = [], None
+    for k, span in enumerate(spans):
+        late = len(span) > 1 and k + 1 < len(spans) and rng.random() < share
+        order += span[:-1] if late else span
+        order += [] if carried is None else [carried]
+        carried = span[-1] if late else None
+    return [number["objects"][k] for k in order]
+
+
 def one_by_one(number: dict) -> np.ndarray:
     """The number's digits each drawn alone on a HEIGHT-px square canvas (same size, brush, scheme): (n, 28, 28)."""
     alone = []
