@@ -16,7 +16,7 @@ from mnist_app.numbers import (
     StrokesError,
     read_number,
 )
-from mnist_app.numbers.strokes import MAX_STROKES, as_canvas_objects, from_canvas
+from mnist_app.numbers.strokes import MAX_COMMANDS, MAX_STROKES, as_canvas_objects, from_canvas
 from mnist_app.numbers.written import HEIGHT
 from mnist_app.preprocess import INK_THRESHOLD, ink_map
 
@@ -183,6 +183,12 @@ def test_strokes_of_another_drawing_are_ignored_and_the_ink_is_read(pen):
     assert read_number(image, MODEL, strokes=other).text == read_number(image, MODEL).text == "42"
 
 
+def test_strokes_far_off_the_canvas_are_ignored_and_the_ink_is_read(pen):
+    image = written([pen[5][0], pen[3][0]])
+    far = [path(["M", 10, 10], ["L", 1e12, 1e12]), path(["M", -1e9, 5], ["L", -1e9 + 50, 90])]
+    assert read_number(image, MODEL, strokes=far).text == read_number(image, MODEL).text == "53"
+
+
 @pytest.mark.parametrize("strokes", [None, [], {"objects": []}, {"version": "7.4.0"}])
 def test_no_strokes_read_the_ink_alone(pen, strokes):
     image = written([pen[6][0], pen[1][0]])
@@ -221,8 +227,9 @@ def path(*commands) -> dict:
         [path()],  # no commands
         [{"type": "path", "strokeWidth": -3, "path": [["M", 1, 1]]}],  # a negative brush
         [path(["M", 1, 1])] * (MAX_STROKES + 1),  # too many strokes
+        [path(*[["L", 1, 1]] * (MAX_COMMANDS + 1))],  # too many points
     ],
-    ids=["string", "commands", "arc", "nan", "text", "short", "empty-path", "brush", "too-many"],
+    ids=["string", "commands", "arc", "nan", "text", "short", "empty-path", "brush", "too-many", "too-long"],
 )
 def test_malformed_strokes_raise_a_strokes_error(pen, strokes):
     with pytest.raises(StrokesError) as caught:
