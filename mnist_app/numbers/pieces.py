@@ -34,8 +34,8 @@ class Pieces:
     boxes: list[tuple[int, int, int, int]]
     images: np.ndarray  # (n, 28, 28) float32 in [0, 1], as canvas_to_mnist gives a lone digit
     problems: list[str | None]  # legibility's judgement of each candidate's ink alone
-    # (n, 7): width, height, blank inside (each over the line's height), strokes cut; with the canvas's strokes,
-    # strokes joined that do not overlap, touching strokes split, blank between strokes joined (stroked.py)
+    # (n, 6): width, height, blank inside (each over the line's height), strokes cut; with the canvas's strokes,
+    # how far strokes joined do not overlap, and the blank between them (stroked.py)
     shape: np.ndarray
     n_atoms: int
     in_writing_order: bool = False  # atoms are strokes as written (stroked.py), not ink left to right
@@ -120,7 +120,7 @@ def candidates(ink: np.ndarray, prepare=None) -> Pieces:
             images.append(normalise(piece))
             problems.append(ink_problem(piece))
             cut = sum(runs for a, b, runs in cuts if (i <= a < j) != (i <= b < j))
-            shape.append(((x1 - x0) / line, (y1 - y0) / line, blank_columns(boxes[i:j]) / line, cut, 0, 0, 0))
+            shape.append(((x1 - x0) / line, (y1 - y0) / line, blank_columns(boxes[i:j]) / line, cut, 0, 0))
     return Pieces(spans, cand_boxes, np.stack(images), problems, np.array(shape), len(boxes))
 
 

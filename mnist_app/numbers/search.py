@@ -1,10 +1,11 @@
-"""The models read every candidate piece in one batch; a dynamic programme over left-to-right cuts picks the number.
+"""The models read every candidate piece in one batch; a dynamic programme over cuts between atoms picks the number.
 
-A path cuts the atoms into runs, each a digit or a mark that is no digit. Its score is the sum of its digits' log
-top-probability, less a cost for shapes a digit rarely has (wider than the line is tall, much shorter than it, blank
-columns inside) and for marks. Recognition-based segmentation: the cuts are chosen by how surely the model reads the
-pieces they make, so a 4's two strokes join because the join reads as a 4, and touching digits part at the cut that
-reads best. The costs were tuned on numbers composed from writers 1-20 (benchmarks/read_numbers.py --writers tuning).
+The atoms are ink pieces left to right, or the canvas's strokes in the order written. A path cuts them into runs,
+each a digit or a mark that is no digit. Its score is the sum of its digits' log top-probability, less a cost for
+shapes a digit rarely has (wider than the line is tall, much shorter than it, blank columns inside) and for marks.
+Recognition-based segmentation: the cuts are chosen by how surely the model reads the pieces they make, so a 4's two
+strokes join because the join reads as a 4, and touching digits part at the cut that reads best. The costs were tuned
+on numbers composed from writers 1-20 (benchmarks/read_numbers.py --writers tuning).
 """
 
 from __future__ import annotations
@@ -39,10 +40,7 @@ class Costs:
     short_under: float = 0.45  # line heights
     digit: float = 0.0  # a reward per digit: against merging two into one
     cut: float = 0.5  # per stroke a cut crosses (paid half by the piece on each side): digits touch at one
-    apart: float = (
-        0.0  # per two strokes written one after the other joined in one digit, times the share not overlapping
-    )
-    touch: float = 0.0  # per two touching strokes written one after the other put in different digits (paid half each)
+    apart: float = 0.0  # per two strokes written one after the other in one digit, times the share not overlapping
     far: float = 0.0  # per line height of blank between two strokes written one after the other joined in one digit
 
 
@@ -93,12 +91,12 @@ def reading_of(
 
 def scores(pieces: Pieces, probs: np.ndarray, costs: Costs = COSTS) -> tuple[np.ndarray, np.ndarray]:
     """(as a digit, as a mark) score of every candidate."""
-    width, height, gap, cut, apart, touch, far = pieces.shape.T
+    width, height, gap, cut, apart, far = pieces.shape.T
     no_digit = np.array([p == legibility.NOT_A_DIGIT for p in pieces.problems])
     digit = np.log(np.clip(probs.max(axis=1), 1e-12, 1.0)) + costs.digit
     digit -= costs.wide * np.clip(width - costs.wide_from, 0, None)
     digit -= costs.short * np.clip(costs.short_under - height, 0, None)
-    split = costs.cut / 2 * cut + costs.touch / 2 * touch
+    split = costs.cut / 2 * cut
     digit -= costs.gap * gap + costs.not_digit * no_digit + split + costs.apart * apart + costs.far * far
     mark = -np.where(no_digit, costs.mark, costs.shaped_mark) - split - costs.apart * apart - costs.far * far
     return digit, mark

@@ -41,7 +41,7 @@ def stroke_candidates(ink: np.ndarray, strokes: list[Stroke]) -> Pieces | None:
     line = float(max(b[3] - b[1] for b in boxes))
     pairs = list(zip(range(len(strokes) - 1), range(1, len(strokes)), strict=True))
     ties = np.array([0.0, *(_tie(boxes[a], boxes[b]) for a, b in pairs), 0.0])
-    apart = np.array([1.0, *(_apart(strokes[a], strokes[b]) / line for a, b in pairs), 1.0])  # ends: no stroke
+    apart = np.array([0.0, *(_apart(strokes[a], strokes[b]) / line for a, b in pairs), 0.0])  # ends: no neighbour
     spans, cand_boxes, images, problems, shape = [], [], [], [], []
     for i in range(len(strokes)):
         for j in range(i + 1, min(i + MAX_STROKES, len(strokes)) + 1):
@@ -58,7 +58,7 @@ def stroke_candidates(ink: np.ndarray, strokes: list[Stroke]) -> Pieces | None:
                 (
                     (x1 - x0) / line, (y1 - y0) / line, blank_columns(boxes[i:j]) / line,
                     ties[i] + ties[j], np.sum(1 - ties[i + 1 : j]),  # strokes overlapping split, not overlapping joined
-                    (apart[i] == 0) + (apart[j] == 0), np.sum(apart[i + 1 : j]),  # touching split, apart joined
+                    np.sum(apart[i + 1 : j]),  # blank between strokes joined
                 )
             )  # fmt: skip
     return Pieces(spans, cand_boxes, np.stack(images), problems, np.array(shape), len(strokes), in_writing_order=True)
@@ -66,7 +66,7 @@ def stroke_candidates(ink: np.ndarray, strokes: list[Stroke]) -> Pieces | None:
 
 def in_digit_order(strokes: list[Stroke], boxes: list[tuple[int, int, int, int]]) -> list[int]:
     """The strokes' indices with each stroke added late moved back beside its digit's: a stroke apart from the one
-    written before it that touches and mostly overlaps an earlier one (a 4's bar, a 5's cap, a 7's bar written after
+    written before it that touches and overlaps (LATE_TIE) an earlier one (a 4's bar, a 5's cap, a 7's bar written after
     the next digit) follows that one."""
     order: list[int] = []
     for k in range(len(strokes)):
