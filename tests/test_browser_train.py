@@ -51,7 +51,8 @@ def test_a_run_trains_live_and_its_network_reads_a_drawing_on_the_draw_page(serv
     set_slider(page, "Epochs", "End")  # 50 epochs of the sample's 4,500 digits: long enough to watch it train
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_text(re.compile(r"Epoch \d+/50 · [\d,]+ digits/s · \d+ s left"))).to_be_visible()
-    expect(page.get_by_text(re.compile(r"MNIST test accuracy: \d+\.\d\d%"))).to_be_visible()
+    # 50 epochs take about 25 s on a quiet machine; minutes when other work shares its two cores
+    expect(page.get_by_text(re.compile(r"MNIST test accuracy: \d+\.\d\d%"))).to_be_visible(timeout=240_000)
     expect(page.get_by_text(f"{RUN} finished: ", exact=False)).to_be_visible()
 
     page.get_by_role("button", name="Keep").click()

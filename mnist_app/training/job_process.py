@@ -29,6 +29,7 @@ PROGRESS_EVERY_S = 0.5  # the run's progress is rewritten at most this often (an
 PACE_S = 10.0  # the time left goes at the pace of the last this many seconds of training
 NICE = 10  # below the app server, which keeps answering the Draw page first
 TRACE_POINTS = 600  # the live curve keeps at most this many points, thinned evenly
+CHECKPOINT_EVERY_S = 2.0  # an epoch's training state goes into the record at most this often (a 1.6 MB write)
 
 
 class JobListener(TrainingListener):
@@ -39,10 +40,11 @@ class JobListener(TrainingListener):
         self.start, self.deadline = None, time.monotonic() + 60 * minutes
         self.minutes, self.reason, self.last_write, self.stop_asked = minutes, "", 0.0, False
         self.memory_mb, self.most_mb = max_memory_mb(), 0.0  # the limit, and the most the worker held at a write
-        self.history, self.trace = empty_history(), []
-        if state is not None and job.progress.get("history"):  # going on from the last attempt's checkpoint
-            self.history = job.progress["history"]
-            self.trace = [point for point in job.progress.get("trace", []) if point[0] <= len(self.history["loss"])]
+        self.history, self.trace, self.last_checkpoint = empty_history(), [], -CHECKPOINT_EVERY_S
+        saved = job.progress.get("saved_epochs", 0) if state is not None else 0
+        if saved:  # going on from the last attempt's checkpoint, with the history and curve it had then
+            self.history = {key: values[:saved] for key, values in job.progress["history"].items()}
+            self.trace = [point for point in job.progress.get("trace", []) if point[0] <= saved]
         self.marks: deque[tuple[float, int]] = deque()  # (when, batches done) at each write of the last PACE_S
         self.last_batch_at, self.validation_s = 0.0, 0.0  # when the last batch ended; the last validation's seconds
         self.state = {"phase": "preparing", "epoch": 0, "epochs": epochs, "done": 0, "batches": 1}
@@ -63,8 +65,12 @@ class JobListener(TrainingListener):
         self.marks = deque((when + self.validation_s, done) for when, done in self.marks)  # training time alone
         for key in HISTORY_KEYS:
             self.history[key].append(scores[key])
-        # the trainer saved this epoch's state before we heard it: its history and state are written together
-        self.write(checkpoint=pipeline.zipped(self.state_folder, compress=False) if self.state_folder else None)
+        if self.state_folder is None or now - self.last_checkpoint < CHECKPOINT_EVERY_S:
+            self.write()
+            return
+        # the trainer saved this epoch's state before we heard it: the state and its epoch are written together
+        self.last_checkpoint, self.state["saved_epochs"] = now, len(self.history["loss"])
+        self.write(checkpoint=pipeline.zipped(self.state_folder, compress=False))
 
     def seconds_left(self, now: float, batches_done: int, total: int) -> float | None:
         """The batches left at the pace of the last PACE_S of training, and each epoch's validation as long as the
@@ -215,7 +221,7 @@ def train(job: Job, folder: Path, state: Path) -> tuple[str, str]:
     if listener.reason:
         return (STOPPED, f"{listener.reason} after epoch {epochs}: the network is kept as it was then")
     if resumed:
-        return (FINISHED, f"{epochs} epochs; its worker stopped after epoch {resumed}, and it went on from there")
+        return (FINISHED, f"{epochs} epochs; its worker stopped, and it went on from the end of epoch {resumed}")
     return (FINISHED, f"{epochs} epochs in {fitted.seconds:.0f} s")
 
 
