@@ -62,5 +62,9 @@ def test_a_number_written_stroke_by_stroke_is_read_whole_and_its_digits_saved(se
     page.get_by_role("button", name="Save its digits").click()
     expect(page.get_by_text("Saved 3 digits, each under its label")).to_be_visible()
     context.close()
-    saved = DrawingStore(f"sqlite:///{folder / 'drawings.sqlite'}").dataset()
+    store = DrawingStore(f"sqlite:///{folder / 'drawings.sqlite'}")
+    saved = store.dataset()
     assert sorted(saved.labels.tolist()) == sorted(NUMBER)  # each digit under its own label
+    digits = store.fetch(saved.ids.tolist())  # ... with its place in the number, the number shared
+    assert sorted((d.place, d.label) for d in digits) == list(enumerate(NUMBER, 1))
+    assert len({d.number for d in digits}) == 1 and digits[0].number

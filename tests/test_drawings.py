@@ -162,6 +162,10 @@ BAD_INPUTS = {
     "no visitor": dict(visitor="abc"),
     "empty owner": dict(visitor=Visitor("", "w")),
     "shared as text": dict(shared="no"),
+    "a number without a place": dict(number="a1b2"),
+    "place 0 in a number": dict(number=("a1b2", 0)),
+    "a number's id of symbols": dict(number=("'; drop", 1)),
+    "a number's id too long": dict(number=("a" * 17, 1)),
 }
 
 
@@ -172,6 +176,14 @@ def test_bad_input_raises_value_error_and_writes_nothing(store, digits, bad):
     with pytest.raises(ValueError):
         store.add(arguments.pop("digit"), arguments.pop("label"), **arguments)
     assert store.count() == 0
+
+
+def test_a_digit_of_a_number_keeps_the_number_it_was_written_in_and_its_place(store, digits):
+    images, labels = digits
+    ids = [store.add(images[k], int(labels[k]), number=("5eed", k + 1)) for k in range(3)]
+    alone = store.add(images[3], int(labels[3]))
+    drawn = store.fetch([*ids, alone])
+    assert [(d.number, d.place) for d in drawn] == [("5eed", 1), ("5eed", 2), ("5eed", 3), (None, None)]
 
 
 def test_the_schema_version_is_recorded(store):

@@ -6,10 +6,11 @@ Bad input never reaches the database, so nothing is half written.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 import numpy as np
 
-from mnist_app.store.schema import MAX_NAME, OWNER_LENGTH, UID_LENGTH
+from mnist_app.store.schema import MAX_NAME, NUMBER_LENGTH, OWNER_LENGTH, UID_LENGTH
 from mnist_app.store.visitors import Visitor
 
 FIELD = 28  # the digit's side, as the models read it
@@ -132,6 +133,20 @@ def check_visitor(visitor: Visitor) -> Visitor:
     return visitor
 
 
+def check_number(number) -> tuple[str | None, int | None]:
+    """(the id its number's digits share, its place there from 1), from such a pair or None; ValueError otherwise."""
+    if number is None:
+        return None, None
+    if not isinstance(number, tuple) or len(number) != 2:
+        raise ValueError(f"number must be (its id, its place), got {number!r}")
+    token, place = number
+    if not isinstance(token, str) or not 0 < len(token) <= NUMBER_LENGTH or not token.isalnum():
+        raise ValueError(f"a number's id must be 1-{NUMBER_LENGTH} letters or digits, got {token!r}")
+    if isinstance(place, bool) or not isinstance(place, int | np.integer) or not 1 <= place <= 64:
+        raise ValueError(f"a digit's place in its number must be 1-64, got {place!r}")
+    return token, int(place)
+
+
 def check_shared(shared) -> bool:
     if not isinstance(shared, bool | np.bool_):
         raise ValueError(f"shared must be True or False, not {shared!r}")
@@ -142,4 +157,14 @@ def check_uids(uids: Sequence[str], n: int) -> list[str]:
     values = [str(u) for u in uids]
     if len(values) != n or any(not 0 < len(u) <= UID_LENGTH for u in values) or len(set(values)) != n:
         raise ValueError(f"uids must be {n} distinct texts of 1-{UID_LENGTH} characters")
+    return values
+
+
+def per_drawing(value, n: int, what: str) -> list:
+    """One value per drawing: a single value repeated, or a sequence of exactly n; ValueError otherwise."""
+    if isinstance(value, str | datetime):
+        return [value] * n
+    values = list(value)
+    if len(values) != n:
+        raise ValueError(f"{what} must be one value or {n}, got {len(values)}")
     return values

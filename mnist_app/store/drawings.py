@@ -34,6 +34,7 @@ from mnist_app.store.checks import (
     check_label,
     check_labels,
     check_name,
+    check_number,
     check_owner,
     check_png,
     check_predictions,
@@ -41,6 +42,7 @@ from mnist_app.store.checks import (
     check_shared,
     check_uids,
     check_visitor,
+    per_drawing,
 )
 from mnist_app.store.database import StoreError, default_url, safe_url
 from mnist_app.store.rows import Drawing, DrawnSet, Removed, drawing_of, drawn_set, joined
@@ -115,16 +117,18 @@ class DrawingStore:
         brush: int | None = None,
         visitor: Visitor | None = None,
         shared: bool = True,
+        number: tuple[str, int] | None = None,
     ) -> int:
         """Stores one drawing, `visitor`'s (default: this store's own, nobody else's), in the public set if `shared`,
         and returns its id; the predictions of the models named in `versions` ({name: version, models.version}) are
-        stored as those versions' readings too. Bad input raises ValueError and writes nothing."""
+        stored as those versions' readings too; `number`: (the id its number's digits share, its place there from
+        1), for a digit of a number. Bad input raises ValueError and writes nothing."""
         checked = check_predictions(predictions) or {}
         unknown = set(versions or {}) - set(checked)
         if unknown:
             raise ValueError(f"versions names models without predictions: {sorted(unknown)}")
         readings = {(name, version): np.asarray([checked[name]]) for name, version in (versions or {}).items()}
-        visitor = check_visitor(visitor or self._visitor)
+        visitor, (number_id, place) = check_visitor(visitor or self._visitor), check_number(number)
         row = {
             "created_at": datetime.now(UTC),
             "label": check_label(label),
@@ -137,6 +141,8 @@ class DrawingStore:
             "writer": visitor.writer,
             "shared": check_shared(shared),
             "uid": secrets.token_hex(UID_LENGTH // 2),
+            "number": number_id,
+            "place": place,
         }
         with self.writing("save a drawing in") as conn:
             new_id = int(conn.execute(DRAWINGS.insert().returning(DRAWINGS.c.id), row).scalar_one())
@@ -164,11 +170,11 @@ class DrawingStore:
         images = check_digits(digits)
         n = len(images)
         labels = check_labels(labels, n)
-        hands = _per_drawing(self._visitor.writer if writers is None else writers, n, "writers")
+        hands = per_drawing(self._visitor.writer if writers is None else writers, n, "writers")
         hands = [check_name(w, "writer") for w in hands]
         owner = check_owner(owner)
         uids = [secrets.token_hex(UID_LENGTH // 2) for _ in range(n)] if uids is None else check_uids(uids, n)
-        when = _per_drawing(created_at or datetime.now(UTC), n, "created_at")
+        when = per_drawing(created_at or datetime.now(UTC), n, "created_at")
         checked = {key: check_probabilities(p, n, f"readings[{key!r}]") for key, p in (readings or {}).items()}
         raw = images.astype("<f4")
         with self.writing("save drawings in") as conn:
@@ -312,16 +318,6 @@ class DrawingStore:
         """The schema version recorded in the database."""
         with self.reading("read") as conn:
             return recorded_version(conn)
-
-
-def _per_drawing(value, n: int, what: str) -> list:
-    """One value per drawing: a single value repeated, or a sequence of exactly n."""
-    if isinstance(value, str | datetime):
-        return [value] * n
-    values = list(value)
-    if len(values) != n:
-        raise ValueError(f"{what} must be one value or {n}, got {len(values)}")
-    return values
 
 
 def _visible(owner: str | None, viewer: str | None) -> list:

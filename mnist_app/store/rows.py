@@ -30,6 +30,8 @@ class Drawing:
     writer: str
     shared: bool
     uid: str
+    number: str | None = None  # saved from the Number mode: the id its number's digits share
+    place: int | None = None  # ... and its place there, 1 for the leftmost
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ def drawing_of(row) -> Drawing:
         writer=row.writer,
         shared=bool(row.shared),
         uid=row.uid,
+        number=row.number,
+        place=row.place,
     )
 
 

@@ -23,11 +23,12 @@ from mnist_app.store.visitors import NOBODY
 if TYPE_CHECKING:
     from alembic.config import Config
 
-SCHEMA_VERSION = 7  # the revision at head, as mnist_app_meta records it
+SCHEMA_VERSION = 8  # the revision at head, as mnist_app_meta records it
 SCHEMA_LOCK = 0x6D6E6973  # PostgreSQL advisory lock held while a store creates or migrates the tables
 MAX_NAME = 128  # longest model name or writer pseudonym kept
 OWNER_LENGTH = 64  # an owner key: the sha256 hex of a visitor's secret (visitors.py)
 UID_LENGTH = 32  # a drawing's uid: hex, random, kept through export and import (importing twice adds nothing twice)
+NUMBER_LENGTH = 16  # the id the digits of one number saved from the Number mode share: hex, random
 VERSION_LENGTH = 16  # a model version: the start of the sha256 of its files (models.version)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -54,6 +55,8 @@ DRAWINGS = sa.Table(
     sa.Column("owner", sa.String(OWNER_LENGTH), nullable=False, server_default=NOBODY),
     sa.Column("writer", sa.String(MAX_NAME), nullable=False, server_default=""),  # public pseudonym: groups a hand
     sa.Column("shared", sa.Boolean, nullable=False, server_default=sa.true()),  # in the public set (gallery, files)
+    sa.Column("number", sa.String(NUMBER_LENGTH)),  # a digit of a number (the Number mode): the id its digits share
+    sa.Column("place", sa.SmallInteger),  # ... and its place in the number, 1 for the leftmost
     sa.CheckConstraint("label BETWEEN 0 AND 9", name="label_is_a_digit"),
     sa.Index("drawings_label", "label"),
     sa.Index("drawings_owner", "owner"),

@@ -78,7 +78,8 @@ def tile(store: DrawingStore, drawing: Drawing, read: dict[str, int]) -> None:
     which held the first screen of a fresh page back by about half a second."""
     picture = thumbnail_uri(drawing.canvas_png or enlarge(drawing.digit), TILE)
     st.markdown(f"![Drawing #{drawing.id}, a {drawing.label}]({picture})")
-    st.markdown(f"**{drawing.label}** · #{drawing.id}" + ("" if drawing.shared else " · only you see it"))
+    of_a_number = f" · digit {drawing.place} of a number" if drawing.place else ""
+    st.markdown(f"**{drawing.label}** · #{drawing.id}{of_a_number}" + ("" if drawing.shared else " · only you see it"))
     words = (f"{models.label_of(n)} {p} {'✓' if p == drawing.label else '✗'}" for n, p in read.items())
     st.caption(" · ".join(words))
     if may_delete(drawing):

@@ -6,6 +6,7 @@ for one of them, and Save, which keeps each digit as a labelled drawing.
 from __future__ import annotations
 
 import hashlib
+import secrets
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ import streamlit as st
 from mnist_app import models, numbers
 from mnist_app.reports.plots import boxed, enlarge
 from mnist_app.store.drawings import DrawingStore
+from mnist_app.store.schema import NUMBER_LENGTH
 from mnist_app.ui import explanation, sketchpad
 from mnist_app.ui.store import save_drawing
 
@@ -78,10 +80,12 @@ def save(store: DrawingStore, sketch: sketchpad.Sketch, reading: numbers.NumberR
         if problem := typed_problem(typed, len(reading.digits)):
             st.error(problem)
             return
-        key = hashlib.sha1(sketch.image.tobytes()).hexdigest()
-        for place, (digit, label) in enumerate(zip(reading.digits, typed, strict=True)):
-            piece = crop(sketch.image, digit.box)
-            if not save_drawing(store, digit.image, piece, name, sketch.brush, f"{key}-{place}", label=int(label)):
+        key, number = hashlib.sha1(sketch.image.tobytes()).hexdigest(), secrets.token_hex(NUMBER_LENGTH // 2)
+        for place, (digit, label) in enumerate(zip(reading.digits, typed, strict=True), 1):
+            piece, its = crop(sketch.image, digit.box), (number, place)  # each digit knows its number and place
+            if not save_drawing(
+                store, digit.image, piece, name, sketch.brush, f"{key}-{place}", int(label), number=its
+            ):
                 st.error(f"Not saved: {st.session_state.pop('save_error', '')}")
                 return
         st.success(f"Saved {len(typed)} digits, each under its label: thank you!")

@@ -190,11 +190,13 @@ def save_drawing(
     key: str,
     label=None,
     shared: bool = True,
+    number: tuple[str, int] | None = None,
 ) -> bool:
     """Button callback: stores the drawing under `label` (default: the digit picked in the page), with the readings
     of the models this server holds (`model`'s among them), as this visitor's, public if `shared`, and says so in a
     toast; False, with the error kept for the page to show, when it could not be saved. The other models' readings
-    fill in behind it (fill_readings): a first save on a fresh server never waits for TensorFlow."""
+    fill in behind it (fill_readings): a first save on a fresh server never waits for TensorFlow. `number`: a digit
+    of a number, as DrawingStore.add takes it."""
     label = int(st.session_state.save_label if label is None else label)
     versions = model_versions()
     held = [name for name in versions if name == model or is_loaded(name)]
@@ -209,6 +211,7 @@ def save_drawing(
             brush=brush,
             visitor=visitor(),
             shared=shared,
+            number=number,
         )
     except StoreError as exc:
         log.warning("mnist-app: %s", exc)
