@@ -26,7 +26,8 @@ HEAVY_FILES = (
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """--dist loadfile, with HEAVY_FILES as one unit of work."""
+    """--dist loadfile, with HEAVY_FILES as one unit of work, handed out first: the longest unit (xdist orders units
+    by their number of tests, which put it last, so that the other worker sat idle while it ran)."""
     if config.getvalue("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadFileScheduling
@@ -35,6 +36,11 @@ def pytest_xdist_make_scheduler(config, log):
         def _split_scope(self, nodeid: str) -> str:
             file = super()._split_scope(nodeid)
             return "heavy files" if file in HEAVY_FILES else file
+
+        def _assign_work_unit(self, node) -> None:
+            if "heavy files" in self.workqueue:
+                self.workqueue.move_to_end("heavy files", last=False)
+            super()._assign_work_unit(node)
 
     return HeavyFilesTogether(config, log)
 
