@@ -13,7 +13,7 @@ from mnist_app.store.visitors import Visitor
 from mnist_app.training import jobs, settings
 from mnist_app.training.settings import NETWORKS, DataSettings, defaults
 
-from scaffold import ROOT, SAMPLE, tiny_pen_env
+from scaffold import ROOT, SAMPLE, free_port, tiny_pen_env
 
 TRAIN = "mnist_app/ui/train.py"
 ME = "resume-code-of-this-test-a1b2c3d4e5f60718"  # the visitor's secret; runs are listed by its owner key
@@ -152,6 +152,18 @@ def test_without_mnist_the_page_says_how_to_fix_it_and_the_others_still_work(roo
     at = train_page()
     assert not at.exception
     assert "Training needs MNIST" in at.error[0].value and "MNIST_DATA" in at.error[0].value
+    at.switch_page("mnist_app/ui/draw.py").run()
+    assert not at.exception and not at.error
+
+
+def test_an_unreachable_scheduler_makes_the_page_say_training_is_unavailable_and_drawing_goes_on(root, monkeypatch):
+    monkeypatch.setenv("MNIST_APP_CLUSTER", f"tcp://127.0.0.1:{free_port()}")  # nobody listens there
+    at = train_page()
+    at.button(key="train").click().run()
+    assert not at.exception
+    assert any("Training is unavailable" in e.value and "127.0.0.1" in e.value for e in at.error), texts(at)
+    [run] = jobs.list_jobs()  # nothing waits for an engine that is not there: the run ended, saying why
+    assert run.status == jobs.FAILED and "unavailable" in run.message
     at.switch_page("mnist_app/ui/draw.py").run()
     assert not at.exception and not at.error
 
