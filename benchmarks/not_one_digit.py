@@ -5,7 +5,8 @@ random scribbles, and the signs + x ? (askew, 80-200 px, brushes 8-30 px, every 
 the share read as a sure single digit: the page names a digit (legibility.problem says nothing, with the model, so
 SEVERAL_DIGITS counts) and the model is sure at its calibrated threshold. Beside it, what the check costs real
 single digits (benchmarks/drawn_digits.py's drawings of the same writers): the share flagged (any problem, or
-unsure) and the accuracy of the rest (sure and right). Both with the ink-only check (before) and with the model's.
+unsure) and the accuracy of the rest (sure and right). With the ink-only check, with the number reader's too (the
+page before the marks network) and with the marks network's too (the page now: reading.marks.mark_problem).
 Writers 21-30 are measured by default; choose with --writers tuning (1-20; the scribbles and signs use another seed).
 
     python benchmarks/not_one_digit.py
@@ -23,8 +24,8 @@ from mnist_app import models, numbers
 from mnist_app.artifacts import write_json
 from mnist_app.data import pendigits
 from mnist_app.numbers import written
-from mnist_app.preprocess import canvas_to_mnist
-from mnist_app.reading import legibility
+from mnist_app.preprocess import canvas_to_mnist, ink_map
+from mnist_app.reading import legibility, marks
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "not_one_digit.json"
@@ -66,23 +67,35 @@ def cases(digits: list[pendigits.PenDigit], args: argparse.Namespace) -> dict[st
     return out
 
 
-def named(model: models.Model, image: np.ndarray, with_model: bool) -> tuple[bool, int]:
-    """(the page names one sure digit, which), with the ink-only check or with the model's too."""
+CHECKS = ("ink_only", "with_model", "with_marks")
+
+
+def problems(model: models.Model, image: np.ndarray) -> dict[str, str | None]:
+    """What each check says is wrong: the ink alone; with the number reader too (the page before the marks network);
+    with the marks network too (the page now)."""
+    several = numbers.one_digit_problem(image, model)
+    ink = legibility.ink_problem(ink_map(image))
+    return {"ink_only": ink, "with_model": several, "with_marks": several or marks.mark_problem(image)}
+
+
+def named(model: models.Model, image: np.ndarray) -> dict[str, tuple[bool, int]]:
+    """Per check, (the page names one sure digit, which)."""
     reading = models.read(model.predict_proba(canvas_to_mnist(image)[None])[0], model.unsure_below)
-    found = numbers.one_digit_problem(image, model) if with_model else legibility.problem(image)
-    return found is None and not reading.unsure, reading.digit
+    return {
+        check: (found is None and not reading.unsure, reading.digit) for check, found in problems(model, image).items()
+    }
 
 
-def measure(name: str, marks: dict, singles: tuple[list, np.ndarray]) -> dict:
-    """Per kind, the share named as a sure single digit; for real digits, flagged and sure-and-right."""
-    model, out = models.load(name), {}
-    for check, with_model in (("ink_only", False), ("with_model", True)):
-        shares = {
-            kind: float(np.mean([named(model, i, with_model)[0] for i in images])) for kind, images in marks.items()
-        }
-        named_digits = [named(model, i, with_model) for i in singles[0]]
-        sure = np.array([s for s, _ in named_digits])
-        right = np.array([d for _, d in named_digits]) == singles[1]
+def measure(name: str, cases: dict, singles: tuple[list, np.ndarray]) -> dict:
+    """Per check and kind, the share named as a sure single digit; for real digits, flagged and sure-and-right."""
+    model = models.load(name)
+    by_kind = {kind: [named(model, i) for i in images] for kind, images in cases.items()}
+    by_digit = [named(model, i) for i in singles[0]]
+    out = {}
+    for check in CHECKS:
+        shares = {kind: float(np.mean([n[check][0] for n in found])) for kind, found in by_kind.items()}
+        sure = np.array([n[check][0] for n in by_digit])
+        right = np.array([n[check][1] for n in by_digit]) == singles[1]
         digits = {"flagged": float(1 - sure.mean()), "sure_and_right": float(right[sure].mean())}
         out[check] = {"named_sure_single": shares, "single_digits": digits}
     return out
@@ -91,14 +104,12 @@ def measure(name: str, marks: dict, singles: tuple[list, np.ndarray]) -> dict:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     digits = pendigits.select_writers(pendigits.load(args.data), args.writers)
-    marks = cases(digits, args)
+    made = cases(digits, args)
     images, labels, _ = pendigits.as_canvas_drawings(digits[:: args.every], 0)
-    print(
-        f"writers {args.writers}: " + ", ".join(f"{len(v)} {k}" for k, v in marks.items()) + f", {len(images)} digits"
-    )
-    results = {"writers": args.writers, "cases": {k: len(v) for k, v in marks.items()}, "models": {}}
+    print(f"writers {args.writers}: " + ", ".join(f"{len(v)} {k}" for k, v in made.items()) + f", {len(images)} digits")
+    results = {"writers": args.writers, "cases": {k: len(v) for k, v in made.items()}, "models": {}}
     for name in args.models or models.available():
-        results["models"][name] = report = measure(name, marks, (images, labels))
+        results["models"][name] = report = measure(name, made, (images, labels))
         for check, r in report.items():
             kinds = " | ".join(f"{v:.1%}" for v in r["named_sure_single"].values())
             d = r["single_digits"]

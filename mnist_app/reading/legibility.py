@@ -7,7 +7,8 @@ What matters for size is not pixels but brush widths: the pen digits of writers 
 brush are read as well as at 170 px (98.8% against 98.8%, NumPy MLP), but a digit under about 3 brush widths tall is
 a blob (52% read right at 1.9 brush widths, 93% at 2.8, 98% at 3.5). Every threshold below leaves room on both
 sides: the pen digits of writers 1-20, drawn with every brush of the slider, and the MNIST digits, pass; the dots,
-dashes, Xs and scribbles of tests/test_legibility.py do not.
+dashes, Xs and scribbles of tests/test_legibility.py do not. Scribbles and signs drawn like digits pass these
+measures; the marks network (marks.py) judges those.
 """
 
 from __future__ import annotations
@@ -79,9 +80,11 @@ def measure_ink(ink: np.ndarray) -> Ink:
 
 
 def problem(image: np.ndarray) -> str | None:
-    """NOT_A_DIGIT (a dot, a dash, an X, a scribble), TOO_SMALL, or None for a drawing that may be a digit.
+    """NOT_A_DIGIT (a dot, a dash, an X, a scribble), TOO_SMALL, or None for a drawing that may be a digit, by its
+    ink's measures alone.
 
-    (SEVERAL_DIGITS needs a model's reading: mnist_app.numbers.one_digit_problem says it.)
+    (SEVERAL_DIGITS needs a model's reading: mnist_app.numbers.one_digit_problem says it. The Draw page asks that,
+    then marks.mark_problem for the scribbles and signs that the ink's measures let through.)
     """
     return ink_problem(ink_map(image))
 

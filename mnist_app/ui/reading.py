@@ -23,7 +23,7 @@ def words(reading: models.Reading, problem: str | None, label: str) -> tuple[str
     if problem == legibility.NOT_A_DIGIT:
         return (
             "That does not look like a digit",
-            f"A dot, a dash, an X or a scribble? The model would say {d}, {p} · {label}",
+            f"A dot, a dash, a sign or a scribble? The model would say {d}, {p} · {label}",
         )
     if problem == legibility.SEVERAL_DIGITS:
         return "Looks like several digits", f"Number mode, above, reads them all. As one digit: {d}, {p} · {label}"
