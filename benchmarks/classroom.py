@@ -1,6 +1,8 @@
 """A class presses Train at once (issue 37): STUDENTS visitors each queue the Train page's default run through the
 page's own code path (training.jobs.submit, as ui/train.py's Train button does), against the embedded engine, and
-against a `dask scheduler` with 1 and then 2 `dask worker`s of one CPU each, on this machine.
+against a `dask scheduler` with 1 and then 2 `dask worker`s of one CPU each, on this machine. With a scheduler,
+BROWSERS of them press Train on the real page instead, in Chromium, on a `streamlit run app.py` sent to the same
+scheduler, and must see their result there (the embedded engine is each server's own, so there they all use the API).
 
 Writes, per engine: the time from the presses to the last result, each student's wait until their run started
 (p50, p95), every run's MNIST test accuracy, a lone run and two at once on the workers; and the scaling of the
@@ -16,11 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -53,19 +57,28 @@ def times(url: str) -> dict[str, tuple]:
     return {str(r.id): (r.created_at, r.started_at, r.ended_at) for r in rows}
 
 
-def press(students: int, url: str, timeout: float) -> dict:
-    """`students` visitors press Train at once on the default recipe; what came of it."""
+def press(students: int, url: str, timeout: float, pages: list | None = None) -> dict:
+    """`students` visitors press Train at once on the default recipe, `pages` of them (open Train pages, in
+    Chromium) on the page itself; what came of it."""
     from mnist_app.models import ModelLoadError  # noqa: F401  (imports the models before the clock starts)
     from mnist_app.store.visitors import Visitor, new_secret
     from mnist_app.training import jobs, settings
 
-    owners = [Visitor.of(new_secret()).owner for _ in range(students)]
+    pages = pages or []
+    owners = [Visitor.of(new_secret()).owner for _ in range(students - len(pages))]
     values, data = settings.defaults("numpy"), settings.DataSettings()
     start = time.perf_counter()
     with ThreadPoolExecutor(8) as pool:
-        started = list(pool.map(lambda owner: jobs.submit("numpy", values, data, owner, url=url), owners))
+        submitted = [pool.submit(jobs.submit, "numpy", values, data, owner, url=url) for owner in owners]
+        for page in pages:  # Playwright's pages answer the thread that opened them: pressed here, meanwhile
+            page.get_by_role("button", name="Train", exact=True).click()
+        started = [future.result() for future in submitted]
+    while len(started) < students and time.perf_counter() - start < timeout:  # the pages' runs, once queued
+        time.sleep(0.2)
+        started = jobs.list_jobs(url=url)
     runs = wait_all(started, url, timeout)
     total = time.perf_counter() - start
+    shown = sum(showed_result(page) for page in pages)
     when = times(url)
     waits = [(when[r.id][1] - when[r.id][0]).total_seconds() for r in runs if when[r.id][1]]
     trains = [(when[r.id][2] - when[r.id][1]).total_seconds() for r in runs if when[r.id][1] and when[r.id][2]]
@@ -82,11 +95,14 @@ def press(students: int, url: str, timeout: float) -> dict:
         "statuses": sorted({r.status for r in runs}),
         "accuracy_min": min((a for a in accuracy if a is not None), default=None),
         "accuracy": accuracy,
+        "on_the_page": len(pages),
+        "page_showed_its_result": shown,
     }
 
 
-def engine_run(label: str, students: int, workers: int | None, folder: Path, timeout: float) -> dict:
-    """One class against the embedded engine (workers None) or a scheduler with `workers` workers."""
+def engine_run(label: str, students: int, workers: int | None, folder: Path, timeout: float, browsers: int = 0) -> dict:
+    """One class against the embedded engine (workers None) or a scheduler with `workers` workers, `browsers` of
+    them through the page."""
     from mnist_app.training import engine
 
     started = []
@@ -112,7 +128,9 @@ def engine_run(label: str, students: int, workers: int | None, folder: Path, tim
         result["warm_up"] = press(1, f"sqlite:///{folder / f'{label}-warm.sqlite'}", timeout)["last_result_s"]
         result["lone"] = press(1, f"sqlite:///{folder / f'{label}-lone.sqlite'}", timeout)
         result["two_at_once"] = press(2, f"sqlite:///{folder / f'{label}-two.sqlite'}", timeout)
-        result["class"] = press(students, f"sqlite:///{folder / f'{label}-class.sqlite'}", timeout)
+        class_url = f"sqlite:///{folder / f'{label}-class.sqlite'}"
+        with train_pages(browsers if workers else 0, class_url, folder) as pages:
+            result["class"] = press(students, class_url, timeout, pages)
         print(label, {k: v for k, v in result.items() if k != "class"}, result["class"]["last_result_s"], flush=True)
         return result
     finally:
@@ -122,6 +140,39 @@ def engine_run(label: str, students: int, workers: int | None, folder: Path, tim
             process.wait(timeout=30)
 
 
+def showed_result(page) -> bool:
+    """Whether the page came to show its run's result (its live view rereads the run three times a second)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.get_by_text(re.compile(r"MNIST test accuracy: \d+\.\d\d%")).wait_for(timeout=30_000)
+        return True
+    except PlaywrightTimeout:
+        return False
+
+
+@contextmanager
+def train_pages(count: int, url: str, folder: Path):
+    """`count` visitors' Train pages open in Chromium on a `streamlit run app.py` of the store at `url` and the
+    engine in MNIST_APP_CLUSTER, ready to press Train; none for 0."""
+    if not count:
+        yield []
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test scaffolding lives there
+    from scaffold import chromium, streamlit_server
+
+    env = {"MNIST_APP_DB": url, "MNIST_APP_CLUSTER": os.environ["MNIST_APP_CLUSTER"]}
+    with streamlit_server(folder / "classroom-server.log", env=env) as (address, _), chromium() as browser:
+        pages = []
+        for _ in range(count):  # a context each: a visitor each
+            page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+            page.set_default_timeout(120_000)
+            page.goto(f"{address}/train")
+            page.get_by_role("button", name="Train", exact=True).wait_for()
+            pages.append(page)
+        yield pages
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=30, help="visitors pressing Train at once (default 30)")
@@ -129,6 +180,9 @@ def main(argv: list[str] | None = None) -> None:
         "--only", default="embedded,1,2", help="which engines: embedded, and scheduler worker counts (default all)"
     )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds a class may take (default 1800)")
+    parser.add_argument(
+        "--browsers", type=int, default=3, help="students pressing Train on the page in Chromium (default 3)"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"where to write (default {RESULTS.name})")
     args = parser.parse_args(argv)
     chosen = args.only.split(",")
@@ -139,7 +193,8 @@ def main(argv: list[str] | None = None) -> None:
         for which in chosen:
             workers = None if which == "embedded" else int(which)
             label = "embedded" if workers is None else f"scheduler + {workers} worker{'s' * (workers > 1)}"
-            result["engines"].append(engine_run(label, args.students, workers, Path(scratch), args.timeout))
+            run = engine_run(label, args.students, workers, Path(scratch), args.timeout, args.browsers)
+            result["engines"].append(run)
             result["load"] = os.getloadavg()[0]
     by_workers = {e["engine"]: e["class"]["last_result_s"] for e in result["engines"]}
     if "scheduler + 1 worker" in by_workers and "scheduler + 2 workers" in by_workers:
