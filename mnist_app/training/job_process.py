@@ -33,7 +33,8 @@ CHECKPOINT_EVERY_S = 2.0  # an epoch's training state goes into the record at mo
 
 
 class JobListener(TrainingListener):
-    """Writes the run's progress for the page into its record, and turns Stop and the time limit into a stop."""
+    """Writes the run's progress (and, every few seconds, its last epoch's training state) into its record, and turns
+    Stop, the time limit and the memory limit into a stop."""
 
     def __init__(self, job: Job, epochs: int, digits: int, minutes: float, state: Path | None = None):
         self.job, self.epochs, self.digits, self.state_folder = job, epochs, digits, state
