@@ -37,8 +37,6 @@ CONFIG = NumpyMLPConfig(
 )
 FITTED_WRITERS = 15  # pen writers 1-15; 16-20 chose MARK_ABOVE
 PEN_SEEDS, MARK_SEED = (11, 21, 22), 1000  # the drawings it is fitted on (benchmarks measure with other marks)
-
-
 THICK = 0.1  # strokes are judged at least a tenth of the drawing's longer side wide (as MNIST's): see as_seen
 
 
