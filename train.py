@@ -9,6 +9,7 @@ python train.py compare                 # the source projects' comparisons and t
 python train.py numpy --out /tmp/m      # write somewhere else than models/
 python train.py keras-cnn --drawings sqlite:///$HOME/.local/share/mnist-app/drawings.sqlite   # + saved drawings
 python train.py replay                  # remake models/replay-digits.npz, the MNIST digits teaching replays
+python train.py not-a-digit             # refit models/not-a-digit/, the check that tells scribbles from digits
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ ALIASES = {
     "compare": tuple(name for name in NAMES if name not in SHIPPED),
 }
 REPLAY = "replay"  # not a model: the digits teaching replays (data.write_replay), cut from MNIST
-CHOICES = NAMES + tuple(ALIASES) + (REPLAY,)
+NOT_A_DIGIT = "not-a-digit"  # not a model to read with: the Draw page's check for scribbles and signs (reading.marks)
+CHOICES = NAMES + tuple(ALIASES) + (REPLAY, NOT_A_DIGIT)
 CALIBRATION_VARIANTS, CALIBRATION_SEED = 3, 1  # drawings per digit of the calibration writers; not training's seed
 # how often a reading the app calls sure should be right, on the calibration writers (issue 12 asks >= 98% of
 # every model, >= 99.5% of the best): with a margin, chosen on writers 16-20 (README, Results)
@@ -79,7 +81,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         nargs="+",
         choices=CHOICES,
         metavar="MODEL",
-        help=f"what to train: {', '.join(NAMES)}; {aliases}; {REPLAY} = remake {REPLAY_FILE.name}",
+        help=f"what to train: {', '.join(NAMES)}; {aliases}; {REPLAY} = remake {REPLAY_FILE.name}; "
+        f"{NOT_A_DIGIT} = the check for scribbles and signs",
     )
     parser.add_argument("--epochs", type=int, help="override the preset's number of epochs")
     parser.add_argument("--batch-size", type=int, help="override the preset's batch size")
@@ -309,14 +312,27 @@ def remake_replay(mnist: Mnist, out: str) -> None:
         raise SystemExit(f"train.py: {REPLAY_FILE.name} differs from data.REPLAY_SHA256: set it to {digest} if meant")
 
 
+def refit_not_a_digit(out: str) -> None:
+    """Fit the check for scribbles and signs (reading.marks) on MNIST, writers 1-15's pen digits and made marks, and
+    write it into the models folder `out`."""
+    from mnist_app.reading import marks
+
+    path = Path(out) / marks.FILE.relative_to(marks.FILE.parents[1])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    marks.fit(*marks.training_set(marks.MNIST_DIGITS, marks.MARKS)).save(path)
+    print(f"== {NOT_A_DIGIT}: {path}")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     try:
         if REPLAY in args.models:
             remake_replay(load_mnist(args.data), args.out)
-            args.models = [name for name in args.models if name != REPLAY]
-            if not args.models:
-                return
+        if NOT_A_DIGIT in args.models:
+            refit_not_a_digit(args.out)
+        args.models = [name for name in args.models if name not in (REPLAY, NOT_A_DIGIT)]
+        if not args.models:
+            return
         names = expand(args.models)
         if args.figures_only:
             redraw_figures(names, args)

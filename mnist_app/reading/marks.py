@@ -7,12 +7,11 @@ measures can tell (a dot, a dash, an X); this catches the rest by what the drawi
 digits of writers 1-15 drawn as on the canvas and MNIST's training digits against scribbles, zigzags, curls and the
 signs + x ? * = # (made_marks.py). Its threshold was chosen on writers 16-20, whom it never saw.
 
-    python -m mnist_app.reading.marks    # fits it again (MNIST_DATA, PENDIGITS) and writes FILE
+    python train.py not-a-digit    # fits it again (MNIST_DATA, PENDIGITS) and writes FILE
 """
 
 from __future__ import annotations
 
-import argparse
 from functools import cache
 from pathlib import Path
 
@@ -36,6 +35,7 @@ CONFIG = NumpyMLPConfig(
     hidden=128, optimizer="adam", learning_rate=0.001, batch_size=64, epochs=8, early_stopping=2, label="digit or not"
 )
 FITTED_WRITERS = 15  # pen writers 1-15; 16-20 chose MARK_ABOVE
+MNIST_DIGITS, MARKS = 60_000, 40_000  # MNIST training digits and made marks it is fitted on, beside the pen digits
 PEN_SEEDS, MARK_SEED = (11, 21, 22), 1000  # the drawings it is fitted on (benchmarks measure with other marks)
 THICK = 0.1  # strokes are judged at least a tenth of the drawing's longer side wide (as MNIST's): see as_seen
 
@@ -65,7 +65,7 @@ def mark_problem(image: np.ndarray, path: Path = FILE) -> str | None:
 def detector(path: Path = FILE) -> numpy_net.NumpyMLP:
     """The fitted network (one per process); FileNotFoundError naming the command that fits it."""
     if not Path(path).exists():
-        raise FileNotFoundError(f"{path} is missing: python -m mnist_app.reading.marks writes it")
+        raise FileNotFoundError(f"{path} is missing: python train.py not-a-digit writes it")
     return numpy_net.NumpyMLP.load(path)
 
 
@@ -97,19 +97,3 @@ def training_set(mnist_count: int, marks_count: int) -> tuple[np.ndarray, np.nda
     written = mnist.load_mnist().x_train[:mnist_count]
     digits = np.stack([as_seen(image) for image in [*drawn, *written]])
     return digits, made_marks.made(marks_count, MARK_SEED, as_seen)
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mnist", type=int, default=60000, help="MNIST training digits (default all 60000)")
-    parser.add_argument("--marks", type=int, default=40000, help="made marks (default 40000)")
-    parser.add_argument("--out", type=Path, default=FILE, help=f"where to write (default {FILE})")
-    args = parser.parse_args(argv)
-    network = fit(*training_set(args.mnist, args.marks))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    network.save(args.out)
-    print(f"written: {args.out}")
-
-
-if __name__ == "__main__":
-    main()
