@@ -99,6 +99,17 @@ def _parts(own: np.ndarray, line: float) -> list[tuple[int, int]]:
     return list(zip(edges[:-1], edges[1:], strict=True))
 
 
+def runs(boxes: list[tuple[int, int, int, int]], most: int, line: float):
+    """Each run i:j of up to `most` consecutive pieces no wider than MAX_SPAN lines (a lone piece always), with the
+    box round it: (i, j, (x0, y0, x1, y1))."""
+    for i in range(len(boxes)):
+        for j in range(i + 1, min(i + most, len(boxes)) + 1):
+            x0, y0 = min(b[0] for b in boxes[i:j]), min(b[1] for b in boxes[i:j])
+            x1, y1 = max(b[2] for b in boxes[i:j]), max(b[3] for b in boxes[i:j])
+            if j == i + 1 or x1 - x0 <= MAX_SPAN * line:
+                yield i, j, (x0, y0, x1, y1)
+
+
 def candidates(ink: np.ndarray, prepare=None) -> Pieces:
     """Every run of up to MAX_ATOMS consecutive atoms no wider than MAX_SPAN lines, preprocessed as a lone digit.
 
@@ -106,21 +117,16 @@ def candidates(ink: np.ndarray, prepare=None) -> Pieces:
     there, after the cuts, so no gap between digits closes."""
     labels, boxes, cuts, line = atoms(ink)
     spans, cand_boxes, images, problems, shape = [], [], [], [], []
-    for i in range(len(boxes)):
-        for j in range(i + 1, min(i + MAX_ATOMS, len(boxes)) + 1):
-            x0, y0 = min(b[0] for b in boxes[i:j]), min(b[1] for b in boxes[i:j])
-            x1, y1 = max(b[2] for b in boxes[i:j]), max(b[3] for b in boxes[i:j])
-            if j > i + 1 and x1 - x0 > MAX_SPAN * line:
-                continue
-            own = labels[y0:y1, x0:x1]
-            piece = np.where((own > i) & (own <= j), ink[y0:y1, x0:x1], 0.0)
-            piece = piece if prepare is None else prepare(piece)
-            spans.append((i, j))
-            cand_boxes.append((x0, y0, x1, y1))
-            images.append(normalise(piece))
-            problems.append(ink_problem(piece))
-            cut = sum(runs for a, b, runs in cuts if (i <= a < j) != (i <= b < j))
-            shape.append(((x1 - x0) / line, (y1 - y0) / line, blank_columns(boxes[i:j]) / line, cut, 0, 0))
+    for i, j, (x0, y0, x1, y1) in runs(boxes, MAX_ATOMS, line):
+        own = labels[y0:y1, x0:x1]
+        piece = np.where((own > i) & (own <= j), ink[y0:y1, x0:x1], 0.0)
+        piece = piece if prepare is None else prepare(piece)
+        spans.append((i, j))
+        cand_boxes.append((x0, y0, x1, y1))
+        images.append(normalise(piece))
+        problems.append(ink_problem(piece))
+        cut = sum(crossing for a, b, crossing in cuts if (i <= a < j) != (i <= b < j))
+        shape.append(((x1 - x0) / line, (y1 - y0) / line, blank_columns(boxes[i:j]) / line, cut, 0, 0))
     return Pieces(spans, cand_boxes, np.stack(images), problems, np.array(shape), len(boxes))
 
 

@@ -17,7 +17,7 @@ from scipy.spatial.distance import cdist
 from mnist_app.preprocess import INK_THRESHOLD, normalise
 from mnist_app.reading.legibility import ink_problem
 
-from .pieces import MAX_SPAN, Pieces, blank_columns
+from .pieces import Pieces, blank_columns, runs
 from .strokes import Stroke
 
 MAX_STROKES = 3  # a pen digit is written in 1-3 strokes (writers 1-20: 4, 5 and 7 mostly in 2)
@@ -43,24 +43,19 @@ def stroke_candidates(ink: np.ndarray, strokes: list[Stroke]) -> Pieces | None:
     ties = np.array([0.0, *(_tie(boxes[a], boxes[b]) for a, b in pairs), 0.0])
     apart = np.array([0.0, *(_apart(strokes[a], strokes[b]) / line for a, b in pairs), 0.0])  # ends: no neighbour
     spans, cand_boxes, images, problems, shape = [], [], [], [], []
-    for i in range(len(strokes)):
-        for j in range(i + 1, min(i + MAX_STROKES, len(strokes)) + 1):
-            x0, y0 = min(b[0] for b in boxes[i:j]), min(b[1] for b in boxes[i:j])
-            x1, y1 = max(b[2] for b in boxes[i:j]), max(b[3] for b in boxes[i:j])
-            if j > i + 1 and x1 - x0 > MAX_SPAN * line:
-                continue
-            piece = joined(inks[i:j], boxes[i:j], (x0, y0, x1, y1))
-            spans.append((i, j))
-            cand_boxes.append((x0, y0, x1, y1))
-            images.append(normalise(piece))
-            problems.append(ink_problem(piece))
-            shape.append(
-                (
-                    (x1 - x0) / line, (y1 - y0) / line, blank_columns(boxes[i:j]) / line,
-                    ties[i] + ties[j], np.sum(1 - ties[i + 1 : j]),  # strokes overlapping split, not overlapping joined
-                    np.sum(apart[i + 1 : j]),  # blank between strokes joined
-                )
-            )  # fmt: skip
+    for i, j, (x0, y0, x1, y1) in runs(boxes, MAX_STROKES, line):
+        piece = joined(inks[i:j], boxes[i:j], (x0, y0, x1, y1))
+        spans.append((i, j))
+        cand_boxes.append((x0, y0, x1, y1))
+        images.append(normalise(piece))
+        problems.append(ink_problem(piece))
+        shape.append(
+            (
+                (x1 - x0) / line, (y1 - y0) / line, blank_columns(boxes[i:j]) / line,
+                ties[i] + ties[j], np.sum(1 - ties[i + 1 : j]),  # strokes overlapping split, not overlapping joined
+                np.sum(apart[i + 1 : j]),  # blank between strokes joined
+            )
+        )  # fmt: skip
     return Pieces(spans, cand_boxes, np.stack(images), problems, np.array(shape), len(strokes), in_writing_order=True)
 
 
