@@ -132,10 +132,16 @@ LINE_SHOWN = """(text) => (document.querySelector("[data-testid='stMain']")?.inn
 
 def wait_for_line(page, text: str, finely: bool) -> None:
     """Until a line of the page reads exactly `text`."""
-    if finely:
-        page.wait_for_function(LINE_SHOWN, arg=text, polling=20)
-    else:
-        page.get_by_text(text, exact=True).wait_for()
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        if finely:
+            page.wait_for_function(LINE_SHOWN, arg=text, polling=20)
+        else:
+            page.get_by_text(text, exact=True).wait_for()
+    except PlaywrightTimeout:
+        shown = page.locator("h3").all_inner_texts()
+        raise RuntimeError(f"waited for {text!r}; the page's headings say {shown}") from None
 
 
 def released(page, box: dict, stroke) -> float:
