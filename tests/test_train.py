@@ -325,7 +325,7 @@ def test_the_command_line_knows_every_preset_and_only_those():
     members = {member for name in models.SHIPPED for member in getattr(kinds.preset(name), "members", ())}
     assert set(train.CALIBRATED) == set(models.SHIPPED) | members  # the ensemble reads them tempered
     assert set(train.expand(["all", "compare"])) == set(kinds.NAMES)
-    assert set(train.CHOICES) == set(kinds.NAMES) | set(train.ALIASES) | {train.REPLAY}  # and the replay digits
+    assert set(train.CHOICES) == set(kinds.NAMES) | set(train.ALIASES) | {train.REPLAY, train.NOT_A_DIGIT}  # and files
 
 
 def test_same_seed_same_keras_model(tmp_path):
