@@ -219,8 +219,9 @@ def warmed_up(log: Path, timeout_s: float = 300) -> None:
         time.sleep(0.5)
 
 
-def pen_up(rounds: int) -> dict:
-    """Pen-up to reading on the Draw page and on the bare app, each digit on both in turn (same load on both)."""
+def pen_up(rounds: int, finely: bool = True) -> dict:
+    """Pen-up to reading on the Draw page and on the bare app, each digit on both in turn (same load on both);
+    `finely`: the page looks for the reading every 20 ms, else Playwright's wait_for."""
     digits = one_stroke_digits(rounds)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -237,8 +238,8 @@ def pen_up(rounds: int) -> dict:
             warmed_up(tmp / "app.log")
             times = {"app": [], "bare": []}
             for label, strokes in digits:
-                times["app"].append(pen_up_seconds(app, app_url, label, strokes))
-                times["bare"].append(pen_up_seconds(bare, bare_url, label, strokes))
+                times["app"].append(pen_up_seconds(app, app_url, label, strokes, finely))
+                times["bare"].append(pen_up_seconds(bare, bare_url, label, strokes, finely))
     app_ms, bare_ms = (1000 * float(np.median(times[k])) for k in ("app", "bare"))
     return {
         "digits": len(digits),
@@ -354,7 +355,7 @@ def main(argv: list[str] | None = None) -> None:
         "--rounds", type=int, default=3, help="one-stroke digits per label for pen-up and number (default 3)"
     )
     parser.add_argument(
-        "--wait-for", action="store_true", help="number: see the readings with Playwright's wait_for, not every 20 ms"
+        "--wait-for", action="store_true", help="see the readings with Playwright's wait_for, not every 20 ms"
     )
     parser.add_argument("--wait", type=float, default=30.0, help="seconds the page is up before drawing (default 30)")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"where to write the results (default {RESULTS})")
@@ -365,7 +366,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.measure in ("all", "first-save"):
         results["first save"] = first_save()
     if args.measure in ("all", "pen-up"):
-        results["pen-up"] = pen_up(args.rounds)
+        results["pen-up" + WAIT_FOR * args.wait_for] = pen_up(args.rounds, finely=not args.wait_for)
     if args.measure in ("all", "number"):
         results[NUMBER_KEY + WAIT_FOR * args.wait_for] = number_pen_up(args.rounds, finely=not args.wait_for)
     if args.measure in ("all", "explain"):
