@@ -201,10 +201,10 @@ class EpochHistory(keras.callbacks.Callback):
 
     def __init__(self, folder: Path):
         super().__init__()
-        self.path = Path(folder) / "history.json"
-        self.rows = json.loads(self.path.read_text()) if self.path.is_file() else []
-        done = Path(folder) / "training_metadata.json"  # BackupAndRestore's: the epochs its weights have finished
-        self.rows = self.rows[: json.loads(done.read_text())["epoch"]] if done.is_file() else []
+        self.path, done = Path(folder) / "history.json", Path(folder) / "training_metadata.json"
+        self.rows = []  # the rows of the epochs BackupAndRestore's weights have finished (its metadata counts them)
+        if done.is_file() and self.path.is_file():
+            self.rows = json.loads(self.path.read_text())[: json.loads(done.read_text())["epoch"]]
 
     def resumed(self) -> dict[str, list[float]]:
         """The history of the epochs training goes on after."""

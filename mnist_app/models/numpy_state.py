@@ -34,16 +34,8 @@ class TrainerState:
 
 def save(folder: Path, state: TrainerState) -> None:
     """Write `state` into `folder`, whole or not at all (written beside, then renamed over the last)."""
-    arrays = {
-        f"{part}.{name}": value for part in ("params", "m", "v", "kept") for name, value in getattr(state, part).items()
-    }
-    about = {
-        "epochs": state.epochs,
-        "steps": state.steps,
-        "rng": state.rng,
-        "history": state.history,
-        "best": state.best,
-    }
+    arrays = {f"{part}.{name}": value for part in PARTS for name, value in getattr(state, part).items()}
+    about = {key: getattr(state, key) for key in ("epochs", "steps", "rng", "history", "best")}
     with atomic_path(folder / STATE_FILE) as partial:
         np.savez(partial, about=np.array(json.dumps(about)), **arrays)
 
