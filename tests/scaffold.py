@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -94,7 +95,7 @@ def streamlit_server(log_path: Path, env: dict | None = None, script: Path = ROO
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
-            env={**os.environ, **beside(log_path.parent), **(env or {})},
+            env={**os.environ, **beside(log_path.parent), **(env or {}), "PYTHONFAULTHANDLER": "1"},
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -110,7 +111,17 @@ def streamlit_server(log_path: Path, env: dict | None = None, script: Path = ROO
         yield url, process
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # hung: SIGABRT makes faulthandler write every thread's stack to the log
+            process.send_signal(signal.SIGABRT)
+            process.wait(timeout=20)
+            raise RuntimeError(f"streamlit did not stop in 20 s; its log ends:\n{log_tail(log_path)}") from None
+
+
+def log_tail(path: Path, chars: int = 6000) -> str:
+    """The last `chars` characters of a log file (what a failure message can carry)."""
+    return path.read_text(errors="replace")[-chars:] if path.is_file() else f"({path} is missing)"
 
 
 @contextmanager

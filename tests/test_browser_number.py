@@ -7,6 +7,8 @@ import pytest
 
 from mnist_app.data.pendigits import placed
 from mnist_app.store.drawings import DrawingStore
+from mnist_app.ui.number import WIDTH
+from mnist_app.ui.sketchpad import SIDE
 
 from scaffold import canvas_box, choose_mode, chromium, draw, readable_digits, settle, streamlit_server
 
@@ -68,3 +70,32 @@ def test_a_number_written_stroke_by_stroke_is_read_whole_and_its_digits_saved(se
     digits = store.fetch(saved.ids.tolist())  # ... with its place in the number, the number shared
     assert sorted((d.place, d.label) for d in digits) == list(enumerate(NUMBER, 1))
     assert len({d.number for d in digits}) == 1 and digits[0].number
+
+
+def test_on_a_phone_the_wide_canvas_fits_the_screen_and_a_number_written_on_it_is_read(server):
+    """390 px wide: the Number canvas is shown whole, shrunk to the column, with nothing to scroll sideways; a number
+    written across it, stroke by stroke, is read as on a desktop (the canvas keeps its own pixels)."""
+    from playwright.sync_api import expect
+
+    url, browser, _ = server
+    digits = readable_digits(("numpy-mlp",))
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    page.goto(url)
+    page.get_by_text("Draw a digit (0-9)").first.wait_for()
+    choose_mode(page, "Number")
+    page.get_by_role("heading", name="Write a number").wait_for()
+    settle(page)
+    box = canvas_box(page)
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box  # all of it on the screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing to scroll sideways
+    assert box["width"] / box["height"] == pytest.approx(WIDTH / SIDE, rel=0.02)  # shrunk, not cut
+    shrink = box["width"] / WIDTH
+    for stroke in number_strokes([digits[d][0] for d in NUMBER]):
+        draw(page, box, [stroke * shrink])
+        settle(page, 300)
+        assert abs(canvas_box(page)["y"] - box["y"]) <= 2
+    settle(page)
+    expect(page.get_by_role("heading", name="Number: 407")).to_be_visible(timeout=60_000)
+    context.close()

@@ -37,6 +37,7 @@ from scaffold import (
     dask_cluster,
     draw_and_save_async,
     free_port,
+    log_tail,
     nginx_server,
     postgres_schema,
     readable_digits,
@@ -258,6 +259,19 @@ def students(browser, url: str, access_log: Path, servers: list[str]) -> list:
     raise AssertionError(f"nginx placed no {STUDENTS_PER_SERVER} sessions on each server: {placed}")
 
 
+def where_the_runs_stand(folder: Path, url: str) -> str:
+    """A page never showed its run's end: each run's record as the store has it, and the logs' last lines."""
+    from mnist_app.training import jobs
+
+    runs = [
+        f"run {j.id}: {j.status}, try {j.attempt}, {j.progress.get('phase')}, epoch {j.progress.get('epoch')}: "
+        f"{j.message}"
+        for j in (jobs.read(job, with_progress=True, reap=False) for job in jobs.list_jobs(url=url))
+    ]
+    logs = [f"--- {log.relative_to(folder)}\n{log_tail(log, 3000)}" for log in sorted(folder.rglob("*.log"))]
+    return "\n".join(["a page never showed how its run ended", *runs, *logs])
+
+
 def test_a_class_trains_at_once_on_a_scheduler_and_two_workers_and_every_run_ends_when_one_dies(
     tmp_path, shared_db, monkeypatch
 ):
@@ -300,7 +314,10 @@ def test_a_class_trains_at_once_on_a_scheduler_and_two_workers_and_every_run_end
 
                 for page in pages:  # each page shows how its run ended, without a reload
                     ended = page.get_by_text(re.compile(r"^Run 1: .* (finished|failed)"))
-                    expect(ended).to_be_visible(timeout=400_000)
+                    try:
+                        expect(ended).to_be_visible(timeout=400_000)
+                    except AssertionError as failure:
+                        raise AssertionError(where_the_runs_stand(tmp_path, shared_db)) from failure
                 runs = jobs.list_jobs(url=shared_db)
             engine.stop()
 

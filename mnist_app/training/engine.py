@@ -45,6 +45,8 @@ PASSED = (
     "MNIST_APP_TRAIN_MEMORY_MB",
 )
 
+ASK_TIMEOUT_S = 10  # a page asking the scheduler waits no longer: its view goes on, and asks again on its next run
+
 _lock = threading.Lock()
 _clients: dict = {}  # by scheduler address ("" for the embedded engine): a client, and the embedded cluster
 _futures: dict = {}
@@ -118,12 +120,16 @@ def task_env() -> dict[str, str | None]:
 
 
 def workers() -> int:
-    """How many workers can train now (1 when none has joined yet, so an estimate never divides by 0)."""
+    """How many workers can train now (1 when none has joined yet, or the scheduler does not answer, so an estimate
+    never divides by 0)."""
+
+    def trainers(dask_scheduler):
+        return sum(1 for worker in dask_scheduler.workers.values() if worker.resources.get(RESOURCE))
+
     try:
-        info = client().scheduler_info(n_workers=-1)["workers"]
-    except (EngineUnavailable, OSError, KeyError):
+        return max(1, client().run_on_scheduler(trainers, callback_timeout=ASK_TIMEOUT_S))
+    except (EngineUnavailable, OSError):
         return 1
-    return max(1, sum(1 for w in info.values() if w.get("resources", {}).get(RESOURCE)))
 
 
 def call(function: str, *args):
@@ -165,11 +171,12 @@ def cancel(key: str) -> None:
 
 
 def known(keys: list[str]) -> set[str]:
-    """Which of these tasks the scheduler still holds (queued, running or retrying)."""
+    """Which of these tasks the scheduler still holds (queued, running or retrying); TimeoutError (an OSError) when
+    it does not answer in ASK_TIMEOUT_S."""
     if not keys:
         return set()
 
     def held(dask_scheduler, keys):
         return [k for k in keys if k in dask_scheduler.tasks]
 
-    return set(client().run_on_scheduler(held, keys=keys))
+    return set(client().run_on_scheduler(held, keys=keys, callback_timeout=ASK_TIMEOUT_S))

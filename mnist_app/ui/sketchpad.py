@@ -17,6 +17,7 @@ from mnist_app.preprocess import EmptyCanvasError, canvas_to_mnist
 
 SIDE = 280  # canvas pixels
 BRUSH = 20  # the slider's first value
+FIT_STEP, FIT_SMALLEST = 10, 240  # px: a canvas wider than its column is shrunk to fit columns this narrow
 CAPTION = (
     "Draw with the mouse, a finger or a pen: the model reads the drawing after every stroke. Over the canvas's top "
     "right corner, its own toolbar undoes, redoes and resets; its pencil moves strokes instead of drawing (press it "
@@ -46,17 +47,19 @@ def show(width: int = SIDE, key: str = "canvas") -> Sketch:
         st.session_state.shown_drawing = st.session_state.cleared_drawing = None
     st.button("Clear", on_click=clear, key="clear")
     brush = int(st.session_state.get("brush", BRUSH))  # its slider is drawn under the canvas, after it
-    canvas = st_canvas(
-        stroke_width=brush,
-        stroke_color="#FFFFFF",
-        background_color="#000000",
-        width=width,
-        height=SIDE,
-        drawing_mode="freedraw",
-        return_image_data=True,
-        key=key,
-        initial_drawing={"objects": [], "clears": st.session_state.clears},
-    )
+    st.html(fitted(f"{key}_frame", width))  # style alone: it takes no room on the page
+    with st.container(key=f"{key}_frame"):
+        canvas = st_canvas(
+            stroke_width=brush,
+            stroke_color="#FFFFFF",
+            background_color="#000000",
+            width=width,
+            height=SIDE,
+            drawing_mode="freedraw",
+            return_image_data=True,
+            key=key,
+            initial_drawing={"objects": [], "clears": st.session_state.clears},
+        )
     st.slider("Brush width", min_value=6, max_value=40, value=BRUSH, key="brush")
     st.caption(CAPTION)
     st.session_state.shown_drawing = fingerprint(canvas.json_data)
@@ -66,6 +69,17 @@ def show(width: int = SIDE, key: str = "canvas") -> Sketch:
     image = None if cleared else canvas.image_data
     strokes = None if cleared else (canvas.json_data or {}).get("objects")
     return Sketch(image, brush, _digit(image), strokes)
+
+
+def fitted(frame: str, width: int) -> str:
+    """CSS that shows a canvas wider than its column (the Number canvas on a phone) whole, shrunk to the column's
+    width: the column's width (a container query) picks a zoom, in steps of FIT_STEP px. The canvas keeps its own
+    pixels, so a drawing is read as on a desktop, and the browser maps the pointer through the zoom."""
+    box, canvas = f".st-key-{frame}", f".st-key-{frame} > .stElementContainer"
+    rules = [f"{box} {{ container-type: inline-size; }}"]
+    for room in range(width - FIT_STEP, FIT_SMALLEST - 1, -FIT_STEP):  # widest first: the narrowest match wins
+        rules.append(f"@container (max-width: {room + FIT_STEP - 1}px) {{ {canvas} {{ zoom: {room / width:.3f}; }} }}")
+    return f"<style>{chr(10).join(rules)}</style>"
 
 
 def clear() -> None:
