@@ -11,6 +11,7 @@ from mnist_app import models
 from mnist_app.data import pendigits
 from mnist_app.data.pendigits import placed
 from mnist_app.numbers import one_digit_problem, written
+from mnist_app.numbers.strokes import as_canvas_objects
 from mnist_app.preprocess import EmptyCanvasError, canvas_to_mnist
 from mnist_app.reading import made_marks, marks
 from mnist_app.reading.legibility import NOT_A_DIGIT, SEVERAL_DIGITS, TOO_SMALL, measure, problem
@@ -118,9 +119,14 @@ def test_a_3_drawn_21_px_tall_is_too_small_not_no_digit(tuning_digits, brush):
 
 def two_digits(first: pendigits.PenDigit, second: pendigits.PenDigit, gap: float = 30.0) -> np.ndarray:
     """Two pen digits 110 px tall side by side on the single-digit canvas, `gap` px of blank between their ink."""
+    return pendigits.render_strokes(two_digit_strokes(first, second, gap), 14, "black-on-white")
+
+
+def two_digit_strokes(first: pendigits.PenDigit, second: pendigits.PenDigit, gap: float = 30.0) -> list[np.ndarray]:
+    """two_digits' strokes, in canvas pixels, in the order written."""
     left = placed(first, 110.0, 25.0, 140.0)
     start = max(s[:, 0].max() for s in left) + 14 + gap
-    return pendigits.render_strokes(left + placed(second, 110.0, start, 140.0), 14, "black-on-white")
+    return left + placed(second, 110.0, start, 140.0)
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +144,17 @@ def test_one_digit_is_not_several_digits(tuning_digits, model):
     """Every label, 5 writers' each: a 4's separate strokes or a 5's cap are one digit, not several."""
     images = [pendigits.render(d, 18, 0.7) for label in range(10) for d in tuning_digits[label][:5]]
     assert sum(one_digit_problem(image, model) == SEVERAL_DIGITS for image in images) <= 1
+
+
+def test_along_the_canvas_strokes_two_digits_are_several_and_one_digit_is_one(tuning_digits, model):
+    """The Draw page hands over the canvas's strokes: two digits side by side part along them, and a 4's separate
+    strokes or a 5's cap stay one digit (every label, 5 writers' each)."""
+    pairs = [(tuning_digits[a][k], tuning_digits[b][k]) for k, (a, b) in enumerate([(4, 2), (1, 7), (3, 5), (9, 0)])]
+    twos = [two_digit_strokes(*pair) for pair in pairs]
+    assert [one_digit_problem(drawn(s, 14), model, as_canvas_objects(s, 14)) for s in twos] == [SEVERAL_DIGITS] * 4
+    ones = [pendigits.canvas_strokes(d, 0.7) for label in range(10) for d in tuning_digits[label][:5]]
+    several = [one_digit_problem(drawn(s, 18), model, as_canvas_objects(s, 18)) == SEVERAL_DIGITS for s in ones]
+    assert sum(several) <= 1
 
 
 def test_several_digits_needs_the_model(tuning_digits):

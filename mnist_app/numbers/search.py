@@ -63,7 +63,11 @@ def read_number(image: np.ndarray, model="ensemble", strokes=None, max_digits: i
     """
     if photo.is_photo(image):
         return photo.read_photo(image, _loaded(model) if isinstance(model, str) else model, max_digits, reading_of)
-    ink = checked_ink(image)
+    return read_ink(checked_ink(image), model, strokes, max_digits)
+
+
+def read_ink(ink: np.ndarray, model, strokes=None, max_digits: int = MAX_DIGITS) -> NumberReading:
+    """read_number of a canvas's ink map (preprocess.ink_map), for a caller that has it already."""
     pen = from_canvas(strokes)
     if not (ink > INK_THRESHOLD).any():
         return NumberReading(max_digits=max_digits)

@@ -109,7 +109,8 @@ with headline:
         st.subheader("Nothing drawn yet")
         st.caption("Draw a digit (0-9) on the black square: the model reads it after every stroke.")
     else:
-        title, caption = reading.words(read, numbers.one_digit_problem(sketch.image, model), model.label)
+        problem = numbers.one_digit_problem(sketch.image, model, sketch.strokes)
+        title, caption = reading.words(read, problem, model.label)
         st.subheader(title)
         st.caption(caption)
 
