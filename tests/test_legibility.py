@@ -155,6 +155,8 @@ def test_along_the_canvas_strokes_two_digits_are_several_and_one_digit_is_one(tu
     ones = [pendigits.canvas_strokes(d, 0.7) for label in range(10) for d in tuning_digits[label][:5]]
     several = [one_digit_problem(drawn(s, 18), model, as_canvas_objects(s, 18)) == SEVERAL_DIGITS for s in ones]
     assert sum(several) <= 1
+    malformed = {"objects": [{"type": "path", "path": [["Z", "?"]]}]}  # never from the canvas: the ink is cut
+    assert one_digit_problem(drawn(twos[0], 14), model, malformed) == SEVERAL_DIGITS
 
 
 def test_several_digits_needs_the_model(tuning_digits):

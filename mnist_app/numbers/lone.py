@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mnist_app.numbers.reading import StrokesError
 from mnist_app.numbers.search import read_ink
 from mnist_app.preprocess import ink_map
 from mnist_app.reading.legibility import FLAT, SEVERAL_DIGITS, ink_problem, measure_ink
@@ -24,5 +25,8 @@ def one_digit_problem(image: np.ndarray, model, strokes=None) -> str | None:
 
 def several_digits(ink: np.ndarray, model, strokes=None) -> bool:
     """The number reader finds two or more digits in the ink map, every one of them sure, and no other mark."""
-    reading = read_ink(ink, model, strokes)
+    try:
+        reading = read_ink(ink, model, strokes)
+    except StrokesError:  # strokes no canvas gives: the ink alone is cut
+        reading = read_ink(ink, model)
     return len(reading.digits) >= 2 and reading.sure and not reading.marks
