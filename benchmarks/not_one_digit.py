@@ -7,10 +7,13 @@ SEVERAL_DIGITS counts) and the model is sure at its calibrated threshold. Beside
 single digits (benchmarks/drawn_digits.py's drawings of the same writers): the share flagged (any problem, or
 unsure) and the accuracy of the rest (sure and right). With the ink-only check, with the number reader's too (the
 page before the marks network) and with the marks network's too (the page now: reading.marks.mark_problem).
-Writers 21-30 are measured by default; choose with --writers tuning (1-20; the scribbles and signs use another seed).
+Writers 21-30 are measured by default; choose with --writers tuning (1-20; the scribbles and signs use another seed),
+where --sweep prints the marks check at every threshold. Everything is drawn as Chromium's canvas draws it
+(made_marks.as_the_canvas_draws, measured by benchmarks/canvas_drawings.py).
 
     python benchmarks/not_one_digit.py
     python benchmarks/not_one_digit.py --writers tuning --models numpy-mlp --json /tmp/choice.json
+    python benchmarks/not_one_digit.py --writers tuning --sweep
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from mnist_app.artifacts import write_json
 from mnist_app.data import pendigits
 from mnist_app.numbers import written
 from mnist_app.preprocess import canvas_to_mnist, ink_map
-from mnist_app.reading import legibility, marks
+from mnist_app.reading import legibility, made_marks, marks
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "not_one_digit.json"
@@ -41,6 +44,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--marks", type=int, default=100, help="scribbles, and drawings of each sign (default 100)")
     parser.add_argument("--every", type=int, default=4, help="every Nth pen digit as a single digit (default 4)")
     parser.add_argument("--data", help="pendigits-orig.tra (default: $PENDIGITS or ../shared/pendigits)")
+    parser.add_argument("--marks-file", type=Path, default=marks.FILE, help="the marks network to ask (a candidate)")
+    parser.add_argument("--sweep", action="store_true", help="the marks check at every threshold (to choose on tuning)")
     parser.add_argument("--json", type=Path, help=f"where to write (default {RESULTS} for held-out runs)")
     return parser.parse_args(argv)
 
@@ -70,54 +75,76 @@ def cases(digits: list[pendigits.PenDigit], args: argparse.Namespace) -> dict[st
 CHECKS = ("ink_only", "with_model", "with_marks")
 
 
-def problems(model: models.Model, image: np.ndarray) -> dict[str, str | None]:
-    """What each check says is wrong: the ink alone; with the number reader too (the page before the marks network);
-    with the marks network too (the page now)."""
-    several = numbers.one_digit_problem(image, model)
-    ink = legibility.ink_problem(ink_map(image))
-    return {"ink_only": ink, "with_model": several, "with_marks": several or marks.mark_problem(image)}
-
-
-def named(model: models.Model, image: np.ndarray) -> dict[str, tuple[bool, int]]:
-    """Per check, (the page names one sure digit, which)."""
+def judged(model: models.Model, image: np.ndarray, path: Path = marks.FILE) -> dict:
+    """What the page makes of a drawing, the marks network's threshold aside: whether the ink alone, or the number
+    reader too, finds a problem; the model's digit and whether it is sure; the marks network's probability."""
     reading = models.read(model.predict_proba(canvas_to_mnist(image)[None])[0], model.unsure_below)
     return {
-        check: (found is None and not reading.unsure, reading.digit) for check, found in problems(model, image).items()
+        "ink_only": legibility.ink_problem(ink_map(image)) is None,
+        "with_model": numbers.one_digit_problem(image, model) is None,
+        "sure": not reading.unsure,
+        "digit": reading.digit,
+        "mark": float(marks.mark_probability(marks.as_seen(image)[None], path)[0]),
     }
 
 
-def measure(name: str, cases: dict, singles: tuple[list, np.ndarray]) -> dict:
+def named(found: dict, check: str, mark_above: float = marks.MARK_ABOVE) -> bool:
+    """The page names one sure digit under a check: the ink's, the number reader's too, or the marks network's too
+    (reading.marks.mark_problem at `mark_above`)."""
+    passed = found["ink_only"] if check == "ink_only" else found["with_model"]
+    return passed and found["sure"] and (check != "with_marks" or found["mark"] <= mark_above)
+
+
+def summary(by_kind: dict, by_digit: list, labels: np.ndarray, mark_above: float = marks.MARK_ABOVE) -> dict:
     """Per check and kind, the share named as a sure single digit; for real digits, flagged and sure-and-right."""
-    model = models.load(name)
-    by_kind = {kind: [named(model, i) for i in images] for kind, images in cases.items()}
-    by_digit = [named(model, i) for i in singles[0]]
     out = {}
     for check in CHECKS:
-        shares = {kind: float(np.mean([n[check][0] for n in found])) for kind, found in by_kind.items()}
-        sure = np.array([n[check][0] for n in by_digit])
-        right = np.array([n[check][1] for n in by_digit]) == singles[1]
+        shares = {kind: float(np.mean([named(f, check, mark_above) for f in found])) for kind, found in by_kind.items()}
+        sure = np.array([named(f, check, mark_above) for f in by_digit])
+        right = np.array([f["digit"] for f in by_digit]) == labels
         digits = {"flagged": float(1 - sure.mean()), "sure_and_right": float(right[sure].mean())}
         out[check] = {"named_sure_single": shares, "single_digits": digits}
     return out
 
 
+def sweep(name: str, by_kind: dict, by_digit: list, labels: np.ndarray, unseen: np.ndarray) -> None:
+    """The marks check at thresholds 0.05-0.95, what marks.MARK_ABOVE is chosen by (tuning writers only): per kind the
+    share named, the digits flagged, and the sure-and-right digits of writers it was not fitted on called marks."""
+    good = np.array([named(f, "with_model") and f["digit"] == label for f, label in zip(by_digit, labels, strict=True)])
+    for above in np.arange(0.05, 1.0, 0.05):
+        r = summary(by_kind, by_digit, labels, float(above))["with_marks"]
+        kinds = " | ".join(f"{v:.1%}" for v in r["named_sure_single"].values())
+        lost = [g and f["mark"] > above for f, g, u in zip(by_digit, good, unseen, strict=True) if u]
+        flagged = r["single_digits"]["flagged"]
+        print(f"| {name} | {above:.2f} | {kinds} | {flagged:.1%} | {sum(lost)} of {sum(good[unseen])} |")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     digits = pendigits.select_writers(pendigits.load(args.data), args.writers)
-    made = cases(digits, args)
-    images, labels, _ = pendigits.as_canvas_drawings(digits[:: args.every], 0)
+    with made_marks.as_the_canvas_draws():  # every drawing as Chromium's canvas would hand it to the page
+        made = cases(digits, args)
+        images, labels, _ = pendigits.as_canvas_drawings(digits[:: args.every], 0)
+    writers = np.array([d.writer for d in digits[:: args.every]])
     print(f"writers {args.writers}: " + ", ".join(f"{len(v)} {k}" for k, v in made.items()) + f", {len(images)} digits")
-    results = {"writers": args.writers, "cases": {k: len(v) for k, v in made.items()}, "models": {}}
+    results = {"writers": args.writers, "mark_above": marks.MARK_ABOVE, "cases": {k: len(v) for k, v in made.items()}}
+    results["models"] = {}
     for name in args.models or models.available():
-        results["models"][name] = report = measure(name, made, (images, labels))
+        model = models.load(name)
+        by_kind = {kind: [judged(model, i, args.marks_file) for i in drawings] for kind, drawings in made.items()}
+        by_digit = [judged(model, i, args.marks_file) for i in images]
+        if args.sweep:
+            sweep(name, by_kind, by_digit, labels, writers > marks.FITTED_WRITERS)
+            continue
+        results["models"][name] = report = summary(by_kind, by_digit, labels)
         for check, r in report.items():
             kinds = " | ".join(f"{v:.1%}" for v in r["named_sure_single"].values())
             d = r["single_digits"]
             print(f"| {name} | {check} | {kinds} | {d['flagged']:.1%} | {d['sure_and_right']:.2%} |")
     target = args.json or (RESULTS if args.writers == "heldout" and args.models is None else None)
-    if target:
+    if target and not args.sweep:
         write_json(target, results)
-    print(f"results: {target or '(not written: pass --json)'}")
+    print(f"results: {target if target and not args.sweep else '(not written: pass --json)'}")
 
 
 if __name__ == "__main__":
