@@ -12,6 +12,7 @@ for 4000x3000 photos alone). Writers 21-30 (held out) by default; the photo step
     python benchmarks/paper.py                                    # writers 21-30, every shipped model
     python benchmarks/paper.py --writers tuning --per-writer 10 --models numpy-mlp --json /tmp/paper.json
     python benchmarks/paper.py --mnist-stroke                     # MNIST's stroke width over its digits' height
+    python benchmarks/paper.py --writers tuning --misreads /tmp/misreads   # look at what fails: photo, ink, crops
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from mnist_app import models
 from mnist_app.artifacts import write_json
 from mnist_app.data import load_mnist, pendigits
 from mnist_app.numbers import read_number
-from mnist_app.photos import made
+from mnist_app.photos import NotAPhotoOfANumberError, made, photo_ink
 from mnist_app.photos.ink import LINE, stroke_width
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +46,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data", help="pendigits-orig.tra (default: $PENDIGITS or ../shared/pendigits)")
     parser.add_argument("--json", type=Path, help=f"where to write (default {RESULTS} for held-out runs)")
     parser.add_argument("--mnist-stroke", action="store_true", help="measure MNIST's stroke width and stop")
+    parser.add_argument("--misreads", type=Path, help="save each misread photo, its ink and its 28x28 crops here")
     return parser.parse_args(argv)
 
 
@@ -74,21 +76,49 @@ def cases(args: argparse.Namespace) -> list[tuple[str, str, bytes, tuple]]:
     return out
 
 
-def measure(name: str, photos: list[tuple[str, str, bytes, tuple]], mnist_images: np.ndarray) -> dict:
+def save_misread(folder: Path, index: int, kind: str, truth: str, photo: np.ndarray, reading) -> None:
+    """A misread photo (shrunk to 1600 px, PNG), its ink as the segmentation took it and the crops the model was
+    handed, named by what was written and what was read: to find causes by looking (tuning writers only)."""
+    import cv2
+
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / f"{index:04d}-{kind}-{truth or 'blank'}-read-{reading.text or 'none'}"
+    f = min(1.0, 1600 / max(photo.shape[:2]))
+    small = cv2.resize(photo, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    for x0, y0, x1, y1 in reading.boxes:
+        cv2.rectangle(small, (int(x0 * f), int(y0 * f)), (int(x1 * f), int(y1 * f)), (255, 0, 0), 2)
+    cv2.imwrite(f"{stem}-photo.png", cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
+    try:
+        found = photo_ink(photo)
+    except NotAPhotoOfANumberError:
+        found = None
+    if found is not None:
+        cv2.imwrite(f"{stem}-ink.png", np.round(255 * (1 - found.ink)).astype(np.uint8))
+    if reading.digits:
+        crops = np.hstack([np.pad(d.image, 1, constant_values=0.5) for d in reading.digits])
+        cv2.imwrite(f"{stem}-crops.png", cv2.resize(np.round(255 * crops).astype(np.uint8), None, fx=4, fy=4))
+
+
+def measure(
+    name: str, photos: list[tuple[str, str, bytes, tuple]], mnist_images: np.ndarray, misreads: Path | None = None
+) -> dict:
     """One model's figures: each kind's share read right, MNIST read as 28x28 images, seconds per photo."""
     model = models.load(name)
     read_number(made.decoded(photos[0][2]), model)  # warm up: the first call builds the graph
     rows = {kind: [] for kind in ("single", "number", "blank", "mnist")}
     seconds, large = [], []
-    for kind, truth, jpeg, size in photos:
+    for index, (kind, truth, jpeg, size) in enumerate(photos):
         photo = made.decoded(jpeg)
         start = time.perf_counter()
-        text = read_number(photo, model).text
+        reading = read_number(photo, model)
+        text = reading.text
         spent = time.perf_counter() - start
         seconds.append(spent)
         if size == made.SIZES[-1]:
             large.append(spent)
         rows[kind].append(text == truth)
+        if misreads and text != truth:
+            save_misread(misreads / name, index, kind, truth, photo, reading)
     alone = model.predict_proba(mnist_images.astype(np.float32) / 255.0).argmax(axis=1)
     mnist_truth = np.array([int(t) for kind, t, _, _ in photos if kind == "mnist"])
     return {
@@ -129,7 +159,7 @@ def main(argv: list[str] | None = None) -> dict:
     print("| model | single digits | numbers 2-5 exact | blank pages as nothing | MNIST on paper / as images |", end="")
     print(" s/photo | s/12 MP |")
     for name in args.models or models.available():
-        results["models"][name] = r = measure(name, photos, source[: args.mnist])
+        results["models"][name] = r = measure(name, photos, source[: args.mnist], args.misreads)
         print(
             f"| {name} | {r['single_right']:.2%} | {r['number_right']:.2%} | {r['blank_right']:.2%} | "
             f"{r['mnist_right']:.2%} / {r['mnist_as_images_right']:.2%} | {r['seconds_mean']:.2f} | "

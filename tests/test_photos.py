@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 from mnist_app.data import pendigits
 from mnist_app.numbers import ImageTooLargeError, NumberImageError, read_number
 from mnist_app.photos import MAX_SIDE, NotAnImageError, PhotoTooLargeError, load_photo, made
-from mnist_app.photos.ink import WEAK, without_rules
+from mnist_app.photos.ink import WEAK, grey_of, without_rules
 
 from scaffold import require
 
@@ -180,3 +180,17 @@ def test_slivers_of_rules_and_the_page_edge_are_no_number(k):
     # blank pages of the tuning benchmark (its blank seeds) that read as 19 and 17 digits: rule remnants a few px tall
     jpeg, _ = made.blank_photo(np.random.default_rng((0, 101, k)))
     assert read_number(made.decoded(jpeg), MODEL).text == ""
+
+
+def test_a_light_coloured_rule_is_nearly_paper_and_ink_stays_dark():
+    # the brightest channel: a stroke written along a blue rule is not taken for the rule (photo-7-on-a-rule.jpg)
+    blue_rule, red_margin, black, pencil, blue_ink = (
+        (140, 180, 240),
+        (230, 100, 100),
+        (20, 20, 25),
+        (90, 90, 95),
+        (26, 43, 140),
+    )
+    grey = grey_of(np.array([[blue_rule, red_margin, black, pencil, blue_ink]], dtype=np.uint8))
+    assert grey[0, 0] >= 230 and grey[0, 1] >= 225  # nearly as light as white paper
+    assert grey[0, 2] <= 25 and grey[0, 3] <= 95 and grey[0, 4] <= 140  # ink stays darker than any rule

@@ -62,8 +62,13 @@ class PhotoInk:
 
 
 def grey_of(photo: np.ndarray) -> np.ndarray:
-    """(H, W) or (H, W, 3) uint8 -> (H, W) uint8 luminance."""
-    return photo if photo.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(photo), cv2.COLOR_RGB2GRAY)
+    """(H, W) or (H, W, 3) uint8 -> (H, W) uint8: each pixel's brightest channel (HSV's value), not its luminance.
+
+    The paper's rules and squares are printed in light colours (blue, grey, a red margin) and ink is dark: the
+    brightest channel keeps a light blue or red rule nearly as light as the paper, so a stroke written along it is not
+    taken away with it, while black ink and pencil stay as dark as in luminance (blue ink is lighter, still ink).
+    """
+    return photo if photo.ndim == 2 else np.max(photo, axis=2)
 
 
 def darkness(grey: np.ndarray) -> np.ndarray:
