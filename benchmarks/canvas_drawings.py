@@ -9,6 +9,7 @@ rendering of the same strokes: ink, stroke width, the 28x28 the models see, and 
     python benchmarks/canvas_drawings.py --writers 1-20 --out /tmp/canvas_tuning.npz
     python benchmarks/canvas_drawings.py --compare /tmp/canvas_tuning.npz
     python benchmarks/canvas_drawings.py --readable --brushes 10 20 30 --out /tmp/canvas_readable.npz
+    python benchmarks/canvas_drawings.py --offline --writers 16-20 --per-label 1000    # every one, no browser
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--per-label", type=int, default=2, help="digits of each label (default 2)")
     parser.add_argument("--brushes", type=int, nargs="+", default=[10, 20, 30], help="slider values (default 10 20 30)")
     parser.add_argument("--out", type=Path, help="where to keep the captured drawings (.npz)")
+    parser.add_argument("--offline", action="store_true", help="render as the canvas draws instead of drawing in it")
     parser.add_argument("--compare", type=Path, help="compare drawings captured before (.npz) instead of drawing")
     parser.add_argument("--marks-file", type=Path, default=marks.FILE, help="the marks network to ask (a candidate)")
     parser.add_argument("--models", nargs="+", help="models whose sure readings count (default: every one present)")
@@ -92,6 +94,24 @@ def capture(digits: list[pendigits.PenDigit], brushes: list[int]) -> dict[str, n
                     settle(page, 300)
                 print(f"brush {brush}: {len(digits)} drawn", flush=True)
                 page.close()
+    return {k: np.array(v) for k, v in kept.items()}
+
+
+def rendered_as_canvas(digits: list[pendigits.PenDigit], brushes: list[int]) -> dict[str, np.ndarray]:
+    """`capture` without a browser: the same strokes rendered as the canvas draws them (made_marks.as_the_canvas_draws),
+    for as many digits as one likes."""
+    from scaffold import canvas_strokes
+
+    kept = {"image": [], "label": [], "writer": [], "brush": [], "drawn": []}
+    with made_marks.as_the_canvas_draws():
+        for brush in brushes:
+            for digit in digits:
+                strokes = canvas_strokes(digit)
+                kept["image"].append(pendigits.render_strokes(strokes, brush, "alpha-only"))
+                kept["label"].append(digit.label)
+                kept["writer"].append(digit.writer)
+                kept["brush"].append(brush)
+                kept["drawn"].append(json.dumps([s.tolist() for s in strokes]))
     return {k: np.array(v) for k, v in kept.items()}
 
 
@@ -156,12 +176,15 @@ def sure_and_right_called(kept: dict[str, np.ndarray], names: list[str], path: P
         readings = [models.read(row, model.unsure_below) for row in model.predict_proba(seen)]
         good = np.array([not r.unsure and r.digit == label for r, label in zip(readings, kept["label"], strict=True)])
         called = good & (p > marks.MARK_ABOVE)
+        highest = float(p[good].max()) if good.any() else 0.0  # how far the threshold is from calling one a mark
         out[name] = {"sure_and_right": int(good.sum()), "called_marks": int(called.sum()), "of": len(good)}
+        out[name]["highest_mark_probability"] = highest
         where = [
             f"{kept['label'][k]} of writer {kept['writer'][k]}, brush {kept['brush'][k]}"
             for k in np.flatnonzero(called)
         ]
         print(f"{name}: {good.sum()} of {len(good)} sure and right, {called.sum()} called marks {where}")
+        print(f"{name}: the highest mark probability of a sure and right one {highest:.3f}")
     return out
 
 
@@ -170,12 +193,15 @@ def main(argv: list[str] | None = None) -> None:
     if args.compare:
         with np.load(args.compare) as saved:
             kept = dict(saved)
+    elif args.offline:
+        kept = rendered_as_canvas(chosen_digits(args), args.brushes)
     else:
         kept = capture(chosen_digits(args), args.brushes)
         if args.out:
             np.savez_compressed(args.out, **kept)
     results = {"drawings": len(kept["label"]), "writers": sorted(set(kept["writer"].tolist()))}
-    results["by_brush"] = compare(kept, args.marks_file)
+    if not args.offline:
+        results["by_brush"] = compare(kept, args.marks_file)
     results["models"] = sure_and_right_called(kept, args.models or models.available(), args.marks_file)
     if args.json:
         write_json(args.json, results)
