@@ -186,14 +186,15 @@ def test_a_cluster_trains_runs_side_by_side_and_survives_a_killed_worker(url, cl
     slow = defaults("numpy") | {"hidden": 64, "epochs": 8, "batch_size": 8}
     first, second = (jobs.submit("numpy", slow, DATA, owner, url=url) for owner in ("me", "you"))
     running = lambda j: j.progress.get("done", 0) > 0  # noqa: E731
-    second = wait_for(second, (jobs.RUNNING,), seconds=60, condition=running)
-    first = wait_for(first, (jobs.RUNNING,), seconds=60, condition=lambda j: len(j.progress["history"]["loss"]) >= 2)
+    second = wait_for(second, (jobs.RUNNING,), seconds=180, condition=running)
+    two_epochs = lambda j: len(j.progress.get("history", {}).get("loss", [])) >= 2  # noqa: E731 (none while it starts)
+    first = wait_for(first, (jobs.RUNNING,), seconds=180, condition=two_epochs)
     # both train at once, each in a worker of its own; the first's worker is killed mid-run, two epochs in
     client = engine.client()
     where = next(worker for worker, tasks in client.processing().items() if first.key in tasks)
     os.kill(client.run(os.getpid)[where], signal.SIGKILL)  # a worker process (its nanny starts it again)
     before = jobs.read(first).progress
-    ended = [wait_for(job, (jobs.FINISHED, jobs.FAILED, jobs.STOPPED), seconds=240) for job in (first, second)]
+    ended = [wait_for(job, (jobs.FINISHED, jobs.FAILED, jobs.STOPPED), seconds=600) for job in (first, second)]
     for job in ended:  # every run still ends: trained (retried on another worker) or failed with its reason
         assert job.status == jobs.FINISHED or job.message, job
     killed = ended[0]
