@@ -5,8 +5,9 @@ random scribbles, and the signs + x ? (askew, 80-200 px, brushes 8-30 px, every 
 the share read as a sure single digit: the page names a digit (legibility.problem says nothing, with the model, so
 SEVERAL_DIGITS counts) and the model is sure at its calibrated threshold. Beside it, what the check costs real
 single digits (benchmarks/drawn_digits.py's drawings of the same writers): the share flagged (any problem, or
-unsure) and the accuracy of the rest (sure and right). With the ink-only check, with the number reader's too (the
-page before the marks network) and with the marks network's too (the page now: reading.marks.mark_problem).
+unsure) and the accuracy of the rest (sure and right). With the ink-only check, with the number reader's too
+(along the canvas's strokes, as the page asks it: the page now), and with the marks network's too
+(reading.marks.mark_problem, not on the page until it passes benchmarks/canvas_drawings.py's check in Chromium).
 Writers 21-30 are measured by default; choose with --writers tuning (1-20; the scribbles and signs use another seed),
 where --sweep prints the marks check at every threshold. Everything is drawn as Chromium's canvas draws it
 (made_marks.as_the_canvas_draws, measured by benchmarks/canvas_drawings.py).
@@ -27,6 +28,7 @@ from mnist_app import models, numbers
 from mnist_app.artifacts import write_json
 from mnist_app.data import pendigits
 from mnist_app.numbers import written
+from mnist_app.numbers.strokes import as_canvas_objects
 from mnist_app.preprocess import canvas_to_mnist, ink_map
 from mnist_app.reading import legibility, made_marks, marks
 
@@ -50,13 +52,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def drawn_marks(strokes: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+Drawing = tuple[np.ndarray, list[dict]]  # the canvas's image and its strokes as the canvas's objects: the page's two
+
+
+def drawn_marks(strokes: list[np.ndarray], rng: np.random.Generator) -> Drawing:
     """Strokes drawn with a random brush and scheme at a random place on the canvas."""
     brush = rng.uniform(*written.BRUSHES)
-    return written.on_square(strokes, brush, pendigits.SCHEMES[rng.integers(len(pendigits.SCHEMES))], rng)
+    scheme = pendigits.SCHEMES[rng.integers(len(pendigits.SCHEMES))]
+    placed = written.placed_on_square(strokes, brush, rng)
+    return pendigits.render_strokes(placed, brush, scheme, written.HEIGHT), as_canvas_objects(placed, brush)
 
 
-def cases(digits: list[pendigits.PenDigit], args: argparse.Namespace) -> dict[str, list[np.ndarray]]:
+def single_digits(digits: list[pendigits.PenDigit]) -> tuple[list[Drawing], np.ndarray]:
+    """benchmarks/drawn_digits.py's drawings of the digits (pendigits.as_canvas_drawings), each with its strokes."""
+    images, labels, settings = pendigits.as_canvas_drawings(digits, 0)
+    strokes = [pendigits.canvas_strokes(d, s["size"], s["centre"]) for d, s in zip(digits, settings, strict=True)]
+    objects = [as_canvas_objects(k, s["brush"]) for k, s in zip(strokes, settings, strict=True)]
+    return list(zip(images, objects, strict=True)), labels
+
+
+def cases(digits: list[pendigits.PenDigit], args: argparse.Namespace) -> dict[str, list[Drawing]]:
     """Drawings that are not one digit, by kind: 'two digits', 'scribble', and each sign."""
     seed, out = SEEDS[args.writers], {"two digits": [], "scribble": []}
     for writer in sorted({d.writer for d in digits}):
@@ -75,13 +90,15 @@ def cases(digits: list[pendigits.PenDigit], args: argparse.Namespace) -> dict[st
 CHECKS = ("ink_only", "with_model", "with_marks")
 
 
-def judged(model: models.Model, image: np.ndarray, path: Path = marks.FILE) -> dict:
+def judged(model: models.Model, drawing: Drawing, path: Path = marks.FILE) -> dict:
     """What the page makes of a drawing, the marks network's threshold aside: whether the ink alone, or the number
-    reader too, finds a problem; the model's digit and whether it is sure; the marks network's probability."""
+    reader too (along the strokes, as the page asks it), finds a problem; the model's digit and whether it is sure;
+    the marks network's probability."""
+    image, strokes = drawing
     reading = models.read(model.predict_proba(canvas_to_mnist(image)[None])[0], model.unsure_below)
     return {
         "ink_only": legibility.ink_problem(ink_map(image)) is None,
-        "with_model": numbers.one_digit_problem(image, model) is None,
+        "with_model": numbers.one_digit_problem(image, model, strokes) is None,
         "sure": not reading.unsure,
         "digit": reading.digit,
         "mark": float(marks.mark_probability(marks.as_seen(image)[None], path)[0]),
@@ -124,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
     digits = pendigits.select_writers(pendigits.load(args.data), args.writers)
     with made_marks.as_the_canvas_draws():  # every drawing as Chromium's canvas would hand it to the page
         made = cases(digits, args)
-        images, labels, _ = pendigits.as_canvas_drawings(digits[:: args.every], 0)
+        images, labels = single_digits(digits[:: args.every])
     writers = np.array([d.writer for d in digits[:: args.every]])
     print(f"writers {args.writers}: " + ", ".join(f"{len(v)} {k}" for k, v in made.items()) + f", {len(images)} digits")
     results = {"writers": args.writers, "mark_above": marks.MARK_ABOVE, "cases": {k: len(v) for k, v in made.items()}}

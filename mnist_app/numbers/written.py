@@ -85,18 +85,26 @@ def one_by_one(number: dict) -> np.ndarray:
 
 def on_square(strokes: list[np.ndarray], brush: float, scheme: str, rng: np.random.Generator) -> np.ndarray:
     """Strokes (canvas pixels) moved to a random place on the square single-digit canvas, shrunk if too wide."""
+    return pendigits.render_strokes(placed_on_square(strokes, brush, rng), brush, scheme, HEIGHT)
+
+
+def placed_on_square(strokes: list[np.ndarray], brush: float, rng: np.random.Generator) -> list[np.ndarray]:
+    """on_square's strokes where it draws them, in canvas pixels."""
     points = np.concatenate(strokes)
     low, high = points.min(axis=0), points.max(axis=0)
     scale = min(1.0, (HEIGHT - 2 * brush - 10) / max(high - low))
     room = HEIGHT - brush - (high - low) * scale
     start = brush / 2 + rng.uniform(0.1, 0.9, size=2) * np.clip(room - brush / 2, 0, None)
-    return pendigits.render_strokes([(s - low) * scale + start for s in strokes], brush, scheme, HEIGHT)
+    return [(s - low) * scale + start for s in strokes]
 
 
-def side_by_side(digits: list[pendigits.PenDigit], rng: np.random.Generator) -> np.ndarray:
-    """Two (or more) digits written side by side on the single-digit canvas: (HEIGHT, HEIGHT, 4) uint8."""
+def side_by_side(digits: list[pendigits.PenDigit], rng: np.random.Generator) -> tuple[np.ndarray, list[dict]]:
+    """Two (or more) digits written side by side on the single-digit canvas: its image (HEIGHT, HEIGHT, 4) uint8
+    and the canvas's objects for its strokes, as the Draw page gets both."""
     number = compose(digits, rng, sizes=(0.3, 0.5))
-    return on_square([s for d in number["strokes"] for s in d], number["brush"], number["scheme"], rng)
+    placed = placed_on_square([s for d in number["strokes"] for s in d], number["brush"], rng)
+    image = pendigits.render_strokes(placed, number["brush"], number["scheme"], HEIGHT)
+    return image, as_canvas_objects(placed, number["brush"])
 
 
 def scribble(rng: np.random.Generator) -> list[np.ndarray]:
