@@ -33,13 +33,9 @@ def number_strokes(digits) -> list:
     return strokes
 
 
-def test_a_number_written_stroke_by_stroke_is_read_whole_and_its_digits_saved(server):
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=60_000)
-    url, browser, folder = server
-    digits = readable_digits(("numpy-mlp",))
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+def number_mode(browser, url: str, viewport: dict):
+    """A new visitor's Draw page at `viewport`, switched to Number mode and settled: (context, page)."""
+    context = browser.new_context(viewport=viewport)
     page = context.new_page()
     page.set_default_timeout(90_000)
     page.goto(url)
@@ -47,6 +43,16 @@ def test_a_number_written_stroke_by_stroke_is_read_whole_and_its_digits_saved(se
     choose_mode(page, "Number")
     page.get_by_role("heading", name="Write a number").wait_for()
     settle(page)  # the Digit mode's elements gone: a busy page showed them above the new canvas for a while
+    return context, page
+
+
+def test_a_number_written_stroke_by_stroke_is_read_whole_and_its_digits_saved(server):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=60_000)
+    url, browser, folder = server
+    digits = readable_digits(("numpy-mlp",))
+    context, page = number_mode(browser, url, {"width": 1280, "height": 1000})
     box = canvas_box(page)
     assert box["width"] >= 600  # room for six digits or more
     for stroke in number_strokes([digits[d][0] for d in NUMBER]):
@@ -79,14 +85,7 @@ def test_on_a_phone_the_wide_canvas_fits_the_screen_and_a_number_written_on_it_i
 
     url, browser, _ = server
     digits = readable_digits(("numpy-mlp",))
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.set_default_timeout(90_000)
-    page.goto(url)
-    page.get_by_text("Draw a digit (0-9)").first.wait_for()
-    choose_mode(page, "Number")
-    page.get_by_role("heading", name="Write a number").wait_for()
-    settle(page)
+    context, page = number_mode(browser, url, {"width": 390, "height": 844})
     box = canvas_box(page)
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box  # all of it on the screen
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing to scroll sideways
