@@ -59,8 +59,7 @@ def drawn_marks(strokes: list[np.ndarray], rng: np.random.Generator) -> Drawing:
     """Strokes drawn with a random brush and scheme at a random place on the canvas."""
     brush = rng.uniform(*written.BRUSHES)
     scheme = pendigits.SCHEMES[rng.integers(len(pendigits.SCHEMES))]
-    placed = written.placed_on_square(strokes, brush, rng)
-    return pendigits.render_strokes(placed, brush, scheme, written.HEIGHT), as_canvas_objects(placed, brush)
+    return written.drawn_on_square(strokes, brush, scheme, rng)
 
 
 def single_digits(digits: list[pendigits.PenDigit]) -> tuple[list[Drawing], np.ndarray]:

@@ -102,9 +102,15 @@ def side_by_side(digits: list[pendigits.PenDigit], rng: np.random.Generator) -> 
     """Two (or more) digits written side by side on the single-digit canvas: its image (HEIGHT, HEIGHT, 4) uint8
     and the canvas's objects for its strokes, as the Draw page gets both."""
     number = compose(digits, rng, sizes=(0.3, 0.5))
-    placed = placed_on_square([s for d in number["strokes"] for s in d], number["brush"], rng)
-    image = pendigits.render_strokes(placed, number["brush"], number["scheme"], HEIGHT)
-    return image, as_canvas_objects(placed, number["brush"])
+    return drawn_on_square([s for d in number["strokes"] for s in d], number["brush"], number["scheme"], rng)
+
+
+def drawn_on_square(
+    strokes: list[np.ndarray], brush: float, scheme: str, rng: np.random.Generator
+) -> tuple[np.ndarray, list[dict]]:
+    """on_square's image and the canvas's objects for its strokes where it draws them: what the Draw page gets."""
+    placed = placed_on_square(strokes, brush, rng)
+    return pendigits.render_strokes(placed, brush, scheme, HEIGHT), as_canvas_objects(placed, brush)
 
 
 def scribble(rng: np.random.Generator) -> list[np.ndarray]:
