@@ -29,7 +29,7 @@ from mnist_app import models  # noqa: E402
 from mnist_app.artifacts import write_json  # noqa: E402
 from mnist_app.data import pendigits  # noqa: E402
 from mnist_app.preprocess import canvas_to_mnist, ink_map  # noqa: E402
-from mnist_app.reading import made_marks, marks  # noqa: E402
+from mnist_app.reading import marks  # noqa: E402
 from mnist_app.reading.legibility import measure_ink  # noqa: E402
 
 PAGE = ROOT / "benchmarks" / "pages" / "canvas_page.py"
@@ -98,27 +98,27 @@ def capture(digits: list[pendigits.PenDigit], brushes: list[int]) -> dict[str, n
 
 
 def rendered_as_canvas(digits: list[pendigits.PenDigit], brushes: list[int]) -> dict[str, np.ndarray]:
-    """`capture` without a browser: the same strokes rendered as the canvas draws them (made_marks.as_the_canvas_draws),
+    """`capture` without a browser: the same strokes rendered as the canvas draws them (pendigits.CANVAS_SUPERSAMPLE),
     for as many digits as one likes."""
     from scaffold import canvas_strokes
 
     kept = {"image": [], "label": [], "writer": [], "brush": [], "drawn": []}
-    with made_marks.as_the_canvas_draws():
-        for brush in brushes:
-            for digit in digits:
-                strokes = canvas_strokes(digit)
-                kept["image"].append(pendigits.render_strokes(strokes, brush, "alpha-only"))
-                kept["label"].append(digit.label)
-                kept["writer"].append(digit.writer)
-                kept["brush"].append(brush)
-                kept["drawn"].append(json.dumps([s.tolist() for s in strokes]))
+    for brush in brushes:
+        for digit in digits:
+            strokes = canvas_strokes(digit)
+            image = pendigits.render_strokes(strokes, brush, "alpha-only", supersample=pendigits.CANVAS_SUPERSAMPLE)
+            kept["image"].append(image)
+            kept["label"].append(digit.label)
+            kept["writer"].append(digit.writer)
+            kept["brush"].append(brush)
+            kept["drawn"].append(json.dumps([s.tolist() for s in strokes]))
     return {k: np.array(v) for k, v in kept.items()}
 
 
-def rendered(kept: dict[str, np.ndarray], k: int) -> np.ndarray:
+def rendered(kept: dict[str, np.ndarray], k: int, supersample: int = pendigits.SUPERSAMPLE) -> np.ndarray:
     """Python's rendering of the strokes of drawing k, with its brush: alpha-only, as the canvas hands it over."""
     strokes = [np.array(s) for s in json.loads(str(kept["drawn"][k]))]
-    return pendigits.render_strokes(strokes, float(kept["brush"][k]), "alpha-only")
+    return pendigits.render_strokes(strokes, float(kept["brush"][k]), "alpha-only", supersample=supersample)
 
 
 def likeness(canvas: list[np.ndarray], python: list[np.ndarray]) -> dict[str, float]:
@@ -145,8 +145,7 @@ def compare(kept: dict[str, np.ndarray], path: Path = marks.FILE) -> dict:
         at = np.flatnonzero(kept["brush"] == brush)
         canvas = [kept["image"][k] for k in at]
         python2 = [rendered(kept, k) for k in at]
-        with made_marks.as_the_canvas_draws():
-            python4 = [rendered(kept, k) for k in at]
+        python4 = [rendered(kept, k, pendigits.CANVAS_SUPERSAMPLE) for k in at]
         row = {}
         for name, images in (("canvas", canvas), ("python_2x", python2), ("python_4x", python4)):
             p = marks.mark_probability(np.stack([marks.as_seen(i) for i in images]), path)

@@ -83,9 +83,15 @@ def one_by_one(number: dict) -> np.ndarray:
     return np.stack(alone)
 
 
-def on_square(strokes: list[np.ndarray], brush: float, scheme: str, rng: np.random.Generator) -> np.ndarray:
+def on_square(
+    strokes: list[np.ndarray],
+    brush: float,
+    scheme: str,
+    rng: np.random.Generator,
+    supersample: int = pendigits.SUPERSAMPLE,
+) -> np.ndarray:
     """Strokes (canvas pixels) moved to a random place on the square single-digit canvas, shrunk if too wide."""
-    return pendigits.render_strokes(placed_on_square(strokes, brush, rng), brush, scheme, HEIGHT)
+    return pendigits.render_strokes(placed_on_square(strokes, brush, rng), brush, scheme, HEIGHT, supersample)
 
 
 def placed_on_square(strokes: list[np.ndarray], brush: float, rng: np.random.Generator) -> list[np.ndarray]:
@@ -98,19 +104,27 @@ def placed_on_square(strokes: list[np.ndarray], brush: float, rng: np.random.Gen
     return [(s - low) * scale + start for s in strokes]
 
 
-def side_by_side(digits: list[pendigits.PenDigit], rng: np.random.Generator) -> tuple[np.ndarray, list[dict]]:
+def side_by_side(
+    digits: list[pendigits.PenDigit], rng: np.random.Generator, supersample: int = pendigits.SUPERSAMPLE
+) -> tuple[np.ndarray, list[dict]]:
     """Two (or more) digits written side by side on the single-digit canvas: its image (HEIGHT, HEIGHT, 4) uint8
     and the canvas's objects for its strokes, as the Draw page gets both."""
     number = compose(digits, rng, sizes=(0.3, 0.5))
-    return drawn_on_square([s for d in number["strokes"] for s in d], number["brush"], number["scheme"], rng)
+    strokes = [s for d in number["strokes"] for s in d]
+    return drawn_on_square(strokes, number["brush"], number["scheme"], rng, supersample)
 
 
 def drawn_on_square(
-    strokes: list[np.ndarray], brush: float, scheme: str, rng: np.random.Generator
+    strokes: list[np.ndarray],
+    brush: float,
+    scheme: str,
+    rng: np.random.Generator,
+    supersample: int = pendigits.SUPERSAMPLE,
 ) -> tuple[np.ndarray, list[dict]]:
     """on_square's image and the canvas's objects for its strokes where it draws them: what the Draw page gets."""
     placed = placed_on_square(strokes, brush, rng)
-    return pendigits.render_strokes(placed, brush, scheme, HEIGHT), as_canvas_objects(placed, brush)
+    image = pendigits.render_strokes(placed, brush, scheme, HEIGHT, supersample)
+    return image, as_canvas_objects(placed, brush)
 
 
 def scribble(rng: np.random.Generator) -> list[np.ndarray]:

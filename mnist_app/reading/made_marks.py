@@ -8,8 +8,7 @@ other seeds: what this module makes is for fitting only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import numpy as np
 from scipy import ndimage
@@ -21,21 +20,7 @@ CANVAS = pendigits.CANVAS
 BRUSHES = pendigits.BRUSH_RANGE  # the Draw page's slider
 KINDS = ("scribble", "smooth scribble", "zigzag", "curls", "+", "x", "?", "*", "=", "#")
 MIX = ("scribble", "scribble", "scribble", "smooth scribble", *KINDS[1:])  # scribbles vary the most: more of them
-# pendigits draws at 2x and shrinks: its strokes come out 0.4 px wider than Chromium's canvas draws the same mouse path,
-# with harder edges (7% of inked pixels partly inked, against 11%). At 4x they match within 0.1 px and 0.2% of the
-# ink (benchmarks/canvas_drawings.py, 60 pen digits drawn with the mouse, brushes 10-30).
-CANVAS_SUPERSAMPLE = 4
-
-
-@contextmanager
-def as_the_canvas_draws() -> Iterator[None]:
-    """pendigits (and everything drawing through it) renders as Chromium's canvas does, inside: the marks network is
-    fitted and measured on what the page is handed. Not thread-safe: for fitting and benchmarks only."""
-    before, pendigits.SUPERSAMPLE = pendigits.SUPERSAMPLE, CANVAS_SUPERSAMPLE
-    try:
-        yield
-    finally:
-        pendigits.SUPERSAMPLE = before
+AS_THE_CANVAS = pendigits.CANVAS_SUPERSAMPLE  # every mark is rendered as Chromium's canvas renders it
 
 
 def scribble(rng: np.random.Generator) -> list[np.ndarray]:
@@ -118,7 +103,7 @@ def drawn(kind: str, rng: np.random.Generator) -> np.ndarray:
     scale *= min(1.0, room / (span * scale).max())
     start = brush + 5 + rng.uniform(0, 1, 2) * (room - span * scale)
     scheme = pendigits.SCHEMES[rng.integers(len(pendigits.SCHEMES))]
-    return pendigits.render_strokes([(m - low) * scale + start for m in marks], brush, scheme)
+    return pendigits.render_strokes([(m - low) * scale + start for m in marks], brush, scheme, CANVAS, AS_THE_CANVAS)
 
 
 def made(count: int, seed: int, seen: Callable[[np.ndarray], np.ndarray] = canvas_to_mnist) -> np.ndarray:
@@ -126,12 +111,11 @@ def made(count: int, seed: int, seen: Callable[[np.ndarray], np.ndarray] = canva
     A mark whose ink covers most of the canvas reads as a blank one and is left out, so n may be a little under
     `count`. Drawn as the canvas draws."""
     images = []
-    with as_the_canvas_draws():
-        for k in range(count):
-            try:
-                images.append(seen(drawn(MIX[k % len(MIX)], np.random.default_rng((seed, k)))))
-            except EmptyCanvasError:
-                continue
+    for k in range(count):
+        try:
+            images.append(seen(drawn(MIX[k % len(MIX)], np.random.default_rng((seed, k)))))
+        except EmptyCanvasError:
+            continue
     return np.stack(images)
 
 

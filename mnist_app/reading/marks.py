@@ -5,7 +5,7 @@ The models answer every drawing with a digit, and a scribble, a ? or a slanted +
 measures can tell (a dot, a dash, an X); this catches the rest by what the drawing looks like as the models see it
 (28x28): the project's own NumPy network (models/numpy_net.py, 784-128-10, two of its outputs used), taught pen
 digits of writers 1-15 and MNIST's training digits against scribbles, zigzags, curls and the signs + x ? * = #
-(made_marks.py), every drawing rendered as Chromium's canvas renders it (made_marks.as_the_canvas_draws: fitted on
+(made_marks.py), every drawing rendered as Chromium's canvas renders it (pendigits.CANVAS_SUPERSAMPLE: fitted on
 pendigits' own 2x rendering, it called held-out 9s drawn with the mouse marks). Its threshold was chosen on writers
 16-20, whom it never saw.
 
@@ -97,8 +97,8 @@ def training_set(mnist_count: int, marks_count: int) -> tuple[np.ndarray, np.nda
     from mnist_app.reading import made_marks
 
     pen = [d for d in pendigits.select_writers(pendigits.load(), "tuning") if d.writer <= FITTED_WRITERS]
-    with made_marks.as_the_canvas_draws():
-        drawn = [as_seen(image) for seed in PEN_SEEDS for image in pendigits.as_varied_drawings(pen, seed)[0]]
-        drawn += [as_seen(image) for seed in CANVAS_SEEDS for image in pendigits.as_canvas_drawings(pen, seed)[0]]
+    faithful = pendigits.CANVAS_SUPERSAMPLE
+    drawn = [as_seen(i) for seed in PEN_SEEDS for i in pendigits.as_varied_drawings(pen, seed, faithful)[0]]
+    drawn += [as_seen(i) for seed in CANVAS_SEEDS for i in pendigits.as_canvas_drawings(pen, seed, faithful)[0]]
     written = [as_seen(image) for image in mnist.load_mnist().x_train[:mnist_count]]
     return np.stack([*drawn, *written]), made_marks.made(marks_count, MARK_SEED, as_seen)
