@@ -10,7 +10,7 @@ unsure) and the accuracy of the rest (sure and right). With the ink-only check, 
 (reading.marks.mark_problem, not on the page until it passes benchmarks/canvas_drawings.py's check in Chromium).
 Writers 21-30 are measured by default; choose with --writers tuning (1-20; the scribbles and signs use another seed),
 where --sweep prints the marks check at every threshold. Everything is drawn as Chromium's canvas draws it
-(made_marks.as_the_canvas_draws, measured by benchmarks/canvas_drawings.py).
+(pendigits.CANVAS_SUPERSAMPLE, measured by benchmarks/canvas_drawings.py).
 
     python benchmarks/not_one_digit.py
     python benchmarks/not_one_digit.py --writers tuning --models numpy-mlp --json /tmp/choice.json
@@ -30,12 +30,13 @@ from mnist_app.data import pendigits
 from mnist_app.numbers import written
 from mnist_app.numbers.strokes import as_canvas_objects
 from mnist_app.preprocess import canvas_to_mnist, ink_map
-from mnist_app.reading import legibility, made_marks, marks
+from mnist_app.reading import legibility, marks
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "not_one_digit.json"
 SIGNS = ("+", "x", "?")
 SEEDS = {"tuning": 1, "heldout": 2}  # the scribbles and signs of each split differ
+FAITHFUL = pendigits.CANVAS_SUPERSAMPLE  # every drawing as Chromium's canvas would hand it to the page
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -59,12 +60,12 @@ def drawn_marks(strokes: list[np.ndarray], rng: np.random.Generator) -> Drawing:
     """Strokes drawn with a random brush and scheme at a random place on the canvas."""
     brush = rng.uniform(*written.BRUSHES)
     scheme = pendigits.SCHEMES[rng.integers(len(pendigits.SCHEMES))]
-    return written.drawn_on_square(strokes, brush, scheme, rng)
+    return written.drawn_on_square(strokes, brush, scheme, rng, FAITHFUL)
 
 
 def single_digits(digits: list[pendigits.PenDigit]) -> tuple[list[Drawing], np.ndarray]:
     """benchmarks/drawn_digits.py's drawings of the digits (pendigits.as_canvas_drawings), each with its strokes."""
-    images, labels, settings = pendigits.as_canvas_drawings(digits, 0)
+    images, labels, settings = pendigits.as_canvas_drawings(digits, 0, FAITHFUL)
     strokes = [pendigits.canvas_strokes(d, s["size"], s["centre"]) for d, s in zip(digits, settings, strict=True)]
     objects = [as_canvas_objects(k, s["brush"]) for k, s in zip(strokes, settings, strict=True)]
     return list(zip(images, objects, strict=True)), labels
@@ -77,7 +78,8 @@ def cases(digits: list[pendigits.PenDigit], args: argparse.Namespace) -> dict[st
         own = [d for d in digits if d.writer == writer]
         for k in range(args.per_writer):
             rng = np.random.default_rng((seed, writer, k))
-            out["two digits"].append(written.side_by_side([own[i] for i in rng.choice(len(own), 2, False)], rng))
+            pair = [own[i] for i in rng.choice(len(own), 2, False)]
+            out["two digits"].append(written.side_by_side(pair, rng, FAITHFUL))
     for k in range(args.marks):
         rng = np.random.default_rng((seed, 100, k))
         out["scribble"].append(drawn_marks(written.scribble(rng), rng))
@@ -100,6 +102,7 @@ def judged(model: models.Model, drawing: Drawing, path: Path = marks.FILE) -> di
         "with_model": numbers.one_digit_problem(image, model, strokes) is None,
         "sure": not reading.unsure,
         "digit": reading.digit,
+        "probability": float(reading.probability),
         "mark": float(marks.mark_probability(marks.as_seen(image)[None], path)[0]),
     }
 
@@ -138,9 +141,8 @@ def sweep(name: str, by_kind: dict, by_digit: list, labels: np.ndarray, unseen: 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     digits = pendigits.select_writers(pendigits.load(args.data), args.writers)
-    with made_marks.as_the_canvas_draws():  # every drawing as Chromium's canvas would hand it to the page
-        made = cases(digits, args)
-        images, labels = single_digits(digits[:: args.every])
+    made = cases(digits, args)
+    images, labels = single_digits(digits[:: args.every])
     writers = np.array([d.writer for d in digits[:: args.every]])
     print(f"writers {args.writers}: " + ", ".join(f"{len(v)} {k}" for k, v in made.items()) + f", {len(images)} digits")
     results = {"writers": args.writers, "mark_above": marks.MARK_ABOVE, "cases": {k: len(v) for k, v in made.items()}}
