@@ -276,10 +276,10 @@ def test_a_new_model_version_reads_the_saved_drawings_in_the_background_with_pro
     store.add_many(mnist_sample.x_test[:300] / 255.0, mnist_sample.y_test[:300])  # saved with no readings
     at = drawings_page()
     assert not at.exception
-    deadline = time.monotonic() + 240
+    deadline = time.monotonic() + 600  # ends when they are made: the suite can load both cores
     versions = {name: models.version(name) for name in models.available()}
     while not all(readings.progress(store, n, v).complete for n, v in versions.items()):
-        assert time.monotonic() < deadline, "the readings were not made in 4 minutes"
+        assert time.monotonic() < deadline, "the readings were not made in 10 minutes"
         time.sleep(0.5)
     at.run()
     table = accuracy_table(at)

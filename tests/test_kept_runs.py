@@ -40,7 +40,7 @@ def trained(tmp_path_factory) -> dict[str, jobs.Job]:
             network: jobs.submit(network, values, DataSettings(digits=2000), "me", url=f"sqlite:///{folder}/runs.db")
             for network, values in RUNS.items()
         }
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + 600  # ends when the runs do: the suite's browser tests can load both cores
         while any(jobs.read(j).status in (jobs.QUEUED, jobs.RUNNING) for j in started.values()):
             assert time.monotonic() < deadline, "the runs did not finish"
             time.sleep(0.2)

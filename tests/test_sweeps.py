@@ -15,7 +15,7 @@ TINY = SMALL | {"hidden": 16, "epochs": 1}
 FEW = DataSettings(digits=1000)  # the fewest digits the knobs allow: seconds per run
 
 
-def wait_for(job, statuses, seconds=180):
+def wait_for(job, statuses, seconds=600):  # ends when the run does: niced runs crawl while the suite loads both cores
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         job = jobs.read(job)

@@ -23,7 +23,7 @@ LONG = defaults("numpy") | {"hidden": 64, "epochs": 50, "batch_size": 8}  # seco
 DATA = DataSettings(digits=5000)
 
 
-def wait_for(job, statuses, seconds=120, condition=lambda job: True):
+def wait_for(job, statuses, seconds=600, condition=lambda job: True):  # ends when the run does: niced runs crawl
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         job = jobs.read(job)
