@@ -2,28 +2,37 @@
 
 from pathlib import Path
 
-import streamlit as st
-
-from mnist_app.ui.cache import keep_keras_state, warm_up_models
-from mnist_app.ui.runs import training_on
-from mnist_app.ui.store import remember_visitor
-
 PAGES = Path(__file__).parent / "mnist_app" / "ui"
 
-keep_keras_state()  # the models are loaded once per server: Streamlit must not clear Keras after each run
 
-# an icon, not an emoji: an emoji makes Streamlit import its list of every emoji (0.08 s of a fresh server's first page)
-st.set_page_config(page_title="mnist-app", page_icon=":material/draw:", layout="wide")
-pages = [
-    st.Page(PAGES / "draw.py", title="Draw", icon=":material/draw:", default=True),
-    st.Page(PAGES / "diagnostics.py", title="Diagnostics", icon=":material/analytics:"),
-    st.Page(PAGES / "drawings.py", title="Drawings", icon=":material/gesture:"),
-]
-if training_on():  # MNIST_APP_TRAINING=off removes the page, for public deployments
-    pages.append(st.Page(PAGES / "train.py", title="Train", icon=":material/model_training:"))
-page = st.navigation(pages)
-remember_visitor()  # the visitor's secret in their cookie, from the sidebar: a reload keeps their drawings and runs
-try:
-    page.run()
-finally:  # also after a page's st.stop(): start loading the other models once this page is drawn
-    warm_up_models()
+def main() -> None:
+    import streamlit as st
+
+    from mnist_app.ui.cache import keep_keras_state, warm_up_models
+    from mnist_app.ui.runs import training_on
+    from mnist_app.ui.store import remember_visitor
+
+    keep_keras_state()  # the models are loaded once per server: Streamlit must not clear Keras after each run
+
+    # an icon, not an emoji: an emoji makes Streamlit import its list of every emoji (0.08 s of a fresh server's first
+    # page)
+    st.set_page_config(page_title="mnist-app", page_icon=":material/draw:", layout="wide")
+    pages = [
+        st.Page(PAGES / "draw.py", title="Draw", icon=":material/draw:", default=True),
+        st.Page(PAGES / "diagnostics.py", title="Diagnostics", icon=":material/analytics:"),
+        st.Page(PAGES / "drawings.py", title="Drawings", icon=":material/gesture:"),
+    ]
+    if training_on():  # MNIST_APP_TRAINING=off removes the page, for public deployments
+        pages.append(st.Page(PAGES / "train.py", title="Train", icon=":material/model_training:"))
+    page = st.navigation(pages)
+    remember_visitor()  # the visitor's secret in their cookie, from the sidebar: a reload keeps their drawings and runs
+    try:
+        page.run()
+    finally:  # also after a page's st.stop(): start loading the other models once this page is drawn
+        warm_up_models()
+
+
+# Streamlit runs this file as __main__. The embedded engine's worker processes are spawned, and a spawned process
+# imports the parent's main file as __mp_main__: there it must not run the app (nor import it, nor load every model).
+if __name__ == "__main__":
+    main()

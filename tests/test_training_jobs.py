@@ -16,11 +16,22 @@ from mnist_app import reports
 from mnist_app.training import engine, jobs, queue
 from mnist_app.training.settings import DataSettings, SettingsError, defaults
 
-from scaffold import SAMPLE, dask_cluster, tiny_pen_env
+from scaffold import ROOT, SAMPLE, dask_cluster, tiny_pen_env
 
 SMALL = defaults("numpy") | {"hidden": 32, "epochs": 3}
 LONG = defaults("numpy") | {"hidden": 64, "epochs": 50, "batch_size": 8}  # seconds per epoch on 4,500 digits
 DATA = DataSettings(digits=5000)
+
+
+def test_a_spawned_worker_imports_app_py_without_running_the_app():
+    """The embedded engine's workers are spawned processes, and spawn runs the parent's main file (Streamlit's app.py)
+    as __mp_main__, as below: that must not start the app, import Streamlit or load every model into each worker."""
+    code = (
+        "import runpy, sys; runpy.run_path('app.py', run_name='__mp_main__'); "
+        "print(sorted(m for m in sys.modules if m.startswith(('streamlit', 'mnist_app', 'keras'))))"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "[]", ran.stdout
 
 
 def wait_for(job, statuses, seconds=600, condition=lambda job: True):  # ends when the run does: niced runs crawl
