@@ -56,6 +56,13 @@ def texts(at: AppTest) -> str:
     return " | ".join(str(p.value) for p in parts)
 
 
+def test_without_the_pen_digits_file_the_pen_toggle_is_off_and_says_why(root, monkeypatch, tmp_path):
+    monkeypatch.setenv("PENDIGITS", str(tmp_path / "nowhere.tra"))
+    at = train_page()
+    toggle = at.toggle(key="train_pen")
+    assert toggle.disabled and "nowhere.tra" in toggle.help and "PENDIGITS" in toggle.help
+
+
 def test_idle_the_page_shows_the_knobs_and_invites_a_first_run(root):
     at = train_page()
     assert not at.exception

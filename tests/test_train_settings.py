@@ -7,6 +7,8 @@ from mnist_app.models.numpy_config import NumpyMLPConfig
 from mnist_app.training import settings
 from mnist_app.training.settings import DataSettings, SettingsError, to_config
 
+from scaffold import tiny_pen_file
+
 
 @pytest.mark.parametrize("network", settings.NETWORKS)
 def test_each_networks_defaults_make_its_kinds_config(network):
@@ -28,7 +30,8 @@ def test_the_keras_mlp_defaults_are_the_first_source_projects_recipe():
     assert "784-512-256-128-10" in config.description
 
 
-def test_knob_values_reach_the_config():
+def test_knob_values_reach_the_config(monkeypatch, tmp_path):
+    monkeypatch.setenv("PENDIGITS", str(tiny_pen_file(tmp_path)))
     values = settings.defaults("keras-mlp") | {"hidden": "64, 32", "activation": "tanh", "loss": "binary_crossentropy"}
     values |= {"optimizer": "momentum", "dropout": 0.25, "batch_norm": True, "early_stopping": 3}
     config = to_config("keras-mlp", values, DataSettings(digits=5000, augment=True, pen=True), seed=7)
@@ -36,6 +39,13 @@ def test_knob_values_reach_the_config():
     assert (config.optimizer, config.dropout, config.batch_norm, config.early_stopping) == ("momentum", 0.25, True, 3)
     assert config.augment and config.seed == 7
     assert config.pen_writers == tuple(range(1, 21)) and config.pen_variants == settings.PEN_VARIANTS
+
+
+def test_pen_drawings_without_the_pen_digits_file_are_refused_before_anything_is_queued(monkeypatch, tmp_path):
+    monkeypatch.setenv("PENDIGITS", str(tmp_path / "nowhere.tra"))
+    with pytest.raises(SettingsError, match="nowhere.tra is not there; set PENDIGITS"):
+        to_config("numpy", settings.defaults("numpy"), DataSettings(pen=True))
+    to_config("numpy", settings.defaults("numpy"), DataSettings(pen=False))  # without them the run goes on
 
 
 @pytest.mark.parametrize(

@@ -144,7 +144,8 @@ def local_source() -> Path:
         return keras_cache_path()
     raise MnistDataError(
         "MNIST is not on this machine (no MNIST_DATA, no Keras cache at "
-        f"{keras_cache_path()}). {HOW_TO_POINT} Online, python train.py numpy downloads it once."
+        f"{keras_cache_path()}). {HOW_TO_POINT} Online, Keras fills that cache once: "
+        "python -c 'import keras; keras.datasets.mnist.load_data()'"
     )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from mnist_app.data import pendigits
 from mnist_app.models.keras_config import KerasConfig
 from mnist_app.models.numpy_config import NumpyMLPConfig
 
@@ -256,6 +257,8 @@ def check_data(data: DataSettings) -> None:
         or not MIN_DIGITS <= data.digits <= MNIST_TRAIN
     ):
         raise SettingsError(f"MNIST digits: {data.digits!r}; the limit is {MIN_DIGITS:,} to {MNIST_TRAIN:,}")
+    if data.pen and not (path := pendigits.default_path()).is_file():
+        raise SettingsError(f"Pen drawings need UCI's pen digits: {path} is not there; set PENDIGITS to the file")
 
 
 def _number(spec: Knob, value: Any, kind: type):
