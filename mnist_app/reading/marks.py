@@ -7,8 +7,9 @@ measures can tell (a dot, a dash, an X); this catches the rest by what the drawi
 pen digits of writers 1-15 and MNIST's training digits against scribbles, zigzags, curls and the signs + x ? * = #
 (made_marks.py), every drawing rendered as Chromium's canvas renders it (pendigits.CANVAS_SUPERSAMPLE: fitted on
 pendigits' own 2x rendering, an earlier network called held-out 9s drawn with the mouse marks). The NumPy MLP it
-replaces (784-128, the same drawings) let 15% of writers 16-20's scribbles through at the threshold that spared their
-digits; this one 4% (docs/results.md). Its threshold was chosen on writers 16-20, whom it never saw.
+replaces (784-128, the same drawings) let 15% of the tuning scribbles through at the threshold that spared writers
+16-20's digits; this one 4% (docs/results.md). Its threshold was chosen on writers 16-20, whom it never saw. Not on the
+Draw page: in Chromium it calls a held-out 9 a mark (docs/results.md).
 
     python train.py not-a-digit    # fits it again (MNIST_DATA, PENDIGITS) and writes FILE
 """
