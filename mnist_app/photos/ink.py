@@ -6,8 +6,9 @@ divides the photo); deskewed (the angle whose rows' ink profile is sharpest: the
 line); the paper's rules and squares removed (opening along lines, kept where they run on far beyond any digit;
 strokes crossing a rule mended); the ink found (hysteresis: faint ink is kept where it joins dark ink); pieces that
 are no writing dropped (specks, the desk and page edges at the border, blobs too big for a digit); the number's row
-kept, a page of many rows refused as text or a picture; the ink scaled to a line LINE px tall and thin pen strokes
-thickened to MNIST's stroke width (measured, not guessed: MNIST_STROKE).
+kept, less its pieces far fainter than its ink (bits of rules left beside it: FAINT), a page of many rows refused as
+text or a picture; the ink scaled to a line LINE px tall and thin pen strokes thickened to MNIST's stroke width
+(measured, not guessed: MNIST_STROKE).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ MAX_PIECES = 40  # more pieces than this on one photo: a page of text or a pictu
 ROW_OVERLAP = 0.3  # pieces in one row overlap the row's band by this share of their height at least
 MAX_TURN = 8.0  # degrees: deskew looks this far either way
 RULE_ACROSS = 1.5  # a rule is taken away by an opening across it this many times its thickness long
+FAINT = 0.5  # a piece on the number's row under this share of its darkest piece's darkness: a bit of a rule left
 PAPER_CLOSE = 0.1  # the paper's light is found by a closing this wide (share of the longer side): wider than ink
 
 
@@ -177,7 +179,7 @@ def photo_ink(photo: np.ndarray) -> PhotoInk | None:
     if angle:
         inside = cv2.warpAffine(inside, turn, (ww, wh), flags=cv2.INTER_NEAREST, borderValue=0)
     edge = ~cv2.erode(inside, np.ones((5, 5), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
-    kept = pieces(ink, dark > STRONG, edge)
+    kept = pieces(ink, dark, edge)
     if kept is None:
         return None
     labels, boxes = kept
@@ -200,9 +202,10 @@ def photo_ink(photo: np.ndarray) -> PhotoInk | None:
     return PhotoInk(crop, to_photo, stroke, angle, max(int(round(MNIST_STROKE * LINE - stroke)), 0))
 
 
-def pieces(ink: np.ndarray, strong: np.ndarray, edge: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def pieces(ink: np.ndarray, dark: np.ndarray, edge: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """(labels of the kept pieces, their (x, y, w, h) boxes): the one row of writing, or None when there is none."""
     h, w = ink.shape
+    strong = dark > STRONG
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     x, y, bw, bh, area = (stats[:, k] for k in range(5))
     darkest = np.zeros(count, dtype=bool)
@@ -218,13 +221,22 @@ def pieces(ink: np.ndarray, strong: np.ndarray, edge: np.ndarray) -> tuple[np.nd
     if ids.size > MAX_PIECES:
         raise NotAPhotoOfANumberError(f"{ids.size} pieces of ink: this looks like a page of text or a picture")
     row = _row(ids, y, bh, area)
+    strength = np.array([_strength(dark, labels, stats, i) for i in row])
+    faint = row[strength < FAINT * strength.max()]  # bits of rules beside the number: fainter than its ink
+    row = row[strength >= FAINT * strength.max()]
     if bh[row].max() < MIN_LINE * side:  # slivers: what is left of rules or the page's edge, no digit
         return None
-    others = [i for i in ids if i not in row and bh[i] >= 0.5 * bh[row].max()]
+    others = [i for i in ids if i not in row and i not in faint and bh[i] >= 0.5 * bh[row].max()]
     if len(others) >= 3:
         raise NotAPhotoOfANumberError("writing on several rows: this looks like a page of text, not one number")
     kept = np.where(np.isin(labels, row), labels, 0)
     return kept, np.column_stack([x[row], y[row], bw[row], bh[row]])
+
+
+def _strength(dark: np.ndarray, labels: np.ndarray, stats: np.ndarray, i: int) -> float:
+    """How dark piece i's ink is: the 90th percentile of its darkness (its strokes' cores, not their blurred edges)."""
+    x, y, w, h = stats[i, :4]
+    return float(np.percentile(dark[y : y + h, x : x + w][labels[y : y + h, x : x + w] == i], 90))
 
 
 def _row(ids: np.ndarray, y: np.ndarray, bh: np.ndarray, area: np.ndarray) -> np.ndarray:
