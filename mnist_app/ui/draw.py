@@ -3,10 +3,6 @@
 The page holds still while a person draws. Above the canvas stand only things that never come or go between
 strokes: one row of choices (the model, the mode) and the headline, a box of fixed height filled in place. Whatever
 depends on the drawing (the Save or Keep button, the bars, teaching's panel) is beside or below the canvas.
-
-Everything under the choices is one fragment: a stroke reruns it alone, not the list of models and the choices, so
-the reading shows sooner. What changes the choices (a taught model kept, another visitor's resume code) reruns the
-whole page.
 """
 
 from __future__ import annotations
@@ -51,9 +47,12 @@ if st.query_params.get("model") != name:
 mode = switch.segmented_control(
     "Mode", modes, format_func=MODES.get, default="digit", required=True, key="mode", help=MODE_HELP
 )
+teaching = mode == "teach"
+
+headline = st.container(height=HEADLINE_PX, border=False)  # the reading, where a phone shows it without scrolling
 
 
-def loaded(headline) -> models.Model:
+def loaded() -> models.Model:
     """The chosen model, loaded after the canvas is shown; a broken one is said in the headline, and the page stops
     there (the other choices above still work)."""
     try:
@@ -64,9 +63,9 @@ def loaded(headline) -> models.Model:
         st.stop()
 
 
-def number_mode(headline) -> None:
+if mode == "number":
     sketch = sketchpad.show(number.WIDTH, number.KEY)
-    model = loaded(headline)
+    model = loaded()
     read_as_number = number.read(sketch, model)
     with headline:
         title, caption = number.headline(read_as_number, model.label)
@@ -74,11 +73,11 @@ def number_mode(headline) -> None:
         st.caption(caption)
     if read_as_number is not None and read_as_number.digits:
         number.details(sketch, read_as_number, model, name, store)
+    st.stop()
 
-
-def photo_mode(headline) -> None:
+if mode == "photo":
     taken = photo.take()
-    model = loaded(headline)
+    model = loaded()
     picture, read_as_photo, problem = photo.read(taken, model)
     with headline:
         title, caption = photo.headline(read_as_photo, problem, model.label)
@@ -86,59 +85,47 @@ def photo_mode(headline) -> None:
         st.caption(caption)
     if read_as_photo is not None and read_as_photo.digits:
         photo.details(picture, read_as_photo, model, name, store)
+    st.stop()
 
+left, right = st.columns([1, 1.3], gap="large")
+with left:
+    sketch = sketchpad.show()
+with right:
+    compare = st.toggle("Compare every model on this drawing", key="compare")
+    compared, explained = st.container(), st.container()  # each under its toggle
+model = loaded()
 
-def digit_mode(headline, teaching: bool) -> None:
-    left, right = st.columns([1, 1.3], gap="large")
-    with left:
-        sketch = sketchpad.show()
-    with right:
-        compare = st.toggle("Compare every model on this drawing", key="compare")
-        compared, explained = st.container(), st.container()  # each under its toggle
-    model = loaded(headline)
+asked = teach.progress(store) if teaching else None
+read = None
+if sketch.digit is not None:
+    probs = model.predict_proba(sketch.digit[None])[0]
+    read = models.read(probs, model.unsure_below)
+with headline:
+    if asked is not None:  # teaching: the digit asked for is the headline, the reading a line under it
+        st.subheader(asked.headline)
+        it_reads = f"It reads {read.digit}, probability {read.probability:.1%} · {model.label}. " if read else ""
+        st.caption(f"{it_reads}{asked.caption}")
+    elif read is None:
+        st.subheader("Nothing drawn yet")
+        st.caption("Draw a digit (0-9) on the black square: the model reads it after every stroke.")
+    else:
+        problem = numbers.one_digit_problem(sketch.image, model, sketch.strokes)
+        title, caption = reading.words(read, problem, model.label)
+        st.subheader(title)
+        st.caption(caption)
 
-    asked = teach.progress(store) if teaching else None
-    read = None
-    if sketch.digit is not None:
-        probs = model.predict_proba(sketch.digit[None])[0]
-        read = models.read(probs, model.unsure_below)
-    with headline:
-        if asked is not None:  # teaching: the digit asked for is the headline, the reading a line under it
-            st.subheader(asked.headline)
-            it_reads = f"It reads {read.digit}, probability {read.probability:.1%} · {model.label}. " if read else ""
-            st.caption(f"{it_reads}{asked.caption}")
-        elif read is None:
-            st.subheader("Nothing drawn yet")
-            st.caption("Draw a digit (0-9) on the black square: the model reads it after every stroke.")
-        else:
-            problem = numbers.one_digit_problem(sketch.image, model, sketch.strokes)
-            title, caption = reading.words(read, problem, model.label)
-            st.subheader(title)
-            st.caption(caption)
-
-    if read is None:
-        if teaching:
-            teach.panel(store, name, model.label)
-        return
-
-    if compare:
-        with compared:
-            reading.comparison(sketch.digit, labels)
-    with explained:
-        explanation.show(model, sketch.digit, read)
-
-    with right:
-        save_or_keep(sketch, read, asked, teaching)
-        chart, seen = st.columns([3, 2])
-        chart.markdown(probability_bars(probs, read.digit), unsafe_allow_html=True)  # our own markup, no input in it
-        seen.image(enlarge(sketch.digit), caption="What the model sees: 28x28, centred as MNIST", width="stretch")
-
+if read is None:
     if teaching:
         teach.panel(store, name, model.label)
+    st.stop()
 
+if compare:
+    with compared:
+        reading.comparison(sketch.digit, labels)
+with explained:
+    explanation.show(model, sketch.digit, read)
 
-def save_or_keep(sketch: sketchpad.Sketch, read: models.Reading, asked: teach.Asked | None, teaching: bool) -> None:
-    """Save as (the public set), or in teach mode Keep as the digit asked for; or why saving is off."""
+with right:
     if store_error is not None:
         st.caption(f"Saving drawings is off: {store_error.for_visitors}")
     elif teaching and asked is not None and asked.target is not None:
@@ -175,18 +162,9 @@ def save_or_keep(sketch: sketchpad.Sketch, read: models.Reading, asked: teach.As
             "Saved drawings are public: the gallery, its downloads and training use them. Saving keeps the drawing, "
             "the digit you pick, each model's reading, the brush width and the time: nothing about you."
         )
+    chart, seen = st.columns([3, 2])
+    chart.markdown(probability_bars(probs, read.digit), unsafe_allow_html=True)  # our own markup, no input in it
+    seen.image(enlarge(sketch.digit), caption="What the model sees: 28x28, centred as MNIST", width="stretch")
 
-
-@st.fragment
-def canvas_and_reading(mode: str) -> None:
-    """Everything under the choices: the headline, the canvas (or the photo) and what the model reads."""
-    headline = st.container(height=HEADLINE_PX, border=False)  # the reading, where a phone shows it without scrolling
-    if mode == "number":
-        number_mode(headline)
-    elif mode == "photo":
-        photo_mode(headline)
-    else:
-        digit_mode(headline, teaching=mode == "teach")
-
-
-canvas_and_reading(mode)
+if teaching:
+    teach.panel(store, name, model.label)

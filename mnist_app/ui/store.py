@@ -151,7 +151,6 @@ def resume(key: str) -> None:
         return
     st.session_state[key] = ""
     st.session_state.resume_error = None
-    st.session_state.resumed = True
 
 
 def resume_code(where=st) -> None:
@@ -162,8 +161,6 @@ def resume_code(where=st) -> None:
         st.text_input("Resume with a code", key="resume_with", on_change=resume, args=("resume_with",), type="password")
         if error := st.session_state.get("resume_error"):
             st.error(error)
-    if st.session_state.pop("resumed", False):  # another visitor now: the whole page (and the cookie) follows, also
-        st.rerun(scope="app")  # where this box is in a fragment (the Draw page's teach mode)
 
 
 def remember_visitor() -> None:

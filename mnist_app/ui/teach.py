@@ -123,6 +123,4 @@ def latest(job: training_jobs.Job) -> None:
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True) if rows else st.caption("No digit changed.")
     st.caption(f"It is offered above as {job.label}, to you.")
-    keep_it = {"on_click": keep, "args": (job, "teach_error"), "help": "For every visit."}
-    if st.button("Keep", key=f"keep_taught_{job.id}", **keep_it):
-        st.rerun(scope="app")  # the kept model joins the choices above the Draw page's fragment
+    st.button("Keep", key=f"keep_taught_{job.id}", on_click=keep, args=(job, "teach_error"), help="For every visit.")
