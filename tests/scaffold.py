@@ -397,6 +397,21 @@ def tiny_pen_file(folder: Path, writers=range(1, 31)) -> Path:
     return path
 
 
+def wait_for_run(job, statuses, seconds: float = 600, condition=lambda job: True):
+    """The run (a jobs.Job or its id) reread until its status is one of `statuses` and `condition` holds; an
+    AssertionError saying where it stands after `seconds`. It ends as soon as the run does: the long bound is for
+    niced runs, which crawl while the suite's browser tests load both cores."""
+    from mnist_app.training import jobs
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job = jobs.read(job)
+        if job.status in statuses and condition(job):
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"{job.label} still {job.status}: {job.message}")
+
+
 def tiny_pen_env(folder: Path) -> dict[str, str]:
     """Environment that points train.py at a tiny pen-digit file and a private drawing cache."""
     return {"PENDIGITS": str(tiny_pen_file(folder)), "MNIST_APP_CACHE": str(Path(folder) / "cache")}

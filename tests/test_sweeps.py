@@ -9,20 +9,12 @@ import pytest
 from mnist_app.training import jobs, sweeps
 from mnist_app.training.settings import DataSettings, SettingsError, defaults
 
+from scaffold import wait_for_run
+
 SMALL = defaults("numpy") | {"hidden": 32, "epochs": 3}  # as test_training_jobs.py's
 DATA = DataSettings(digits=5000)
 TINY = SMALL | {"hidden": 16, "epochs": 1}
 FEW = DataSettings(digits=1000)  # the fewest digits the knobs allow: seconds per run
-
-
-def wait_for(job, statuses, seconds=600):  # ends when the run does: niced runs crawl while the suite loads both cores
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        job = jobs.read(job)
-        if job.status in statuses:
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"{job.label} still {job.status}: {job.message}")
 
 
 def test_one_knob_varied_gives_a_variation_per_value_differing_only_there():
@@ -93,7 +85,7 @@ def test_the_variations_train_as_runs_sharing_one_comparison_and_end_in_a_table(
         "Run 1: NumPy MLP, written from scratch (optimizer adam)",
         "Run 2: NumPy MLP, written from scratch (optimizer sgd)",
     ]
-    ended = [wait_for(run, (jobs.FINISHED, jobs.FAILED, jobs.STOPPED)) for run in started]
+    ended = [wait_for_run(run, (jobs.FINISHED, jobs.FAILED, jobs.STOPPED)) for run in started]
     assert [run.status for run in ended] == [jobs.FINISHED, jobs.FINISHED], [run.message for run in ended]
     grouped = sweeps.comparisons(jobs.list_jobs(owner="me", url=url))
     assert list(grouped) == [started[0].comparison] and not sweeps.active(grouped[started[0].comparison])
@@ -125,5 +117,5 @@ def test_a_variation_that_waited_its_turn_longer_than_a_lost_run_would_still_tra
     deadline = time.monotonic() + 30
     while job.key not in engine.known([job.key]) and time.monotonic() < deadline:  # until then "lost" to a reader
         time.sleep(0.05)
-    ended = wait_for(job, (jobs.FINISHED, jobs.STOPPED, jobs.FAILED))
+    ended = wait_for_run(job, (jobs.FINISHED, jobs.STOPPED, jobs.FAILED))
     assert ended.status == jobs.FINISHED, ended.message

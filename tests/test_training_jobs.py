@@ -16,7 +16,7 @@ from mnist_app import reports
 from mnist_app.training import engine, jobs, queue
 from mnist_app.training.settings import DataSettings, SettingsError, defaults
 
-from scaffold import ROOT, SAMPLE, dask_cluster, tiny_pen_env
+from scaffold import ROOT, SAMPLE, dask_cluster, tiny_pen_env, wait_for_run
 
 SMALL = defaults("numpy") | {"hidden": 32, "epochs": 3}
 LONG = defaults("numpy") | {"hidden": 64, "epochs": 50, "batch_size": 8}  # seconds per epoch on 4,500 digits
@@ -34,26 +34,16 @@ def test_a_spawned_worker_imports_app_py_without_running_the_app():
     assert ran.stdout.strip() == "[]", ran.stdout
 
 
-def wait_for(job, statuses, seconds=600, condition=lambda job: True):  # ends when the run does: niced runs crawl
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        job = jobs.read(job)
-        if job.status in statuses and condition(job):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"{job.label} still {job.status}: {job.message}")
-
-
 def stop_all(url):
     for job in jobs.list_jobs(url=url):
         queue.request_stop(job)
     for job in jobs.list_jobs(url=url):
-        wait_for(job, (jobs.STOPPED, jobs.FINISHED, jobs.FAILED))
+        wait_for_run(job, (jobs.STOPPED, jobs.FINISHED, jobs.FAILED))
 
 
 def test_a_run_trains_on_a_worker_of_the_embedded_engine_and_reports_its_results(url):
     job = jobs.submit("numpy", SMALL, DATA, "me", url=url)
-    job = wait_for(job, (jobs.FINISHED, jobs.FAILED))
+    job = wait_for_run(job, (jobs.FINISHED, jobs.FAILED))
     assert job.status == jobs.FINISHED, job.message
     workers = engine.client().run(os.getpid)
     assert workers and os.getpid() not in workers.values()  # trained in a worker process, not the app's
@@ -81,14 +71,14 @@ def test_settings_out_of_their_limits_are_refused_and_nothing_is_queued(url):
 
 def test_runs_queue_on_the_engine_and_a_queued_run_can_be_stopped_before_it_starts(url):
     first = jobs.submit("numpy", LONG, DATA, "me", url=url)
-    wait_for(first, (jobs.RUNNING,))
+    wait_for_run(first, (jobs.RUNNING,))
     second = jobs.submit("numpy", SMALL, DATA, "you", url=url)
     assert second.status == jobs.QUEUED and queue.queue_position(second) == 1 and queue.wait_estimate(second) > 0
     queue.request_stop(second)
     second = jobs.read(second)
     assert second.status == jobs.STOPPED and not second.has_model()
     queue.request_stop(first)
-    wait_for(first, (jobs.STOPPED, jobs.FINISHED, jobs.FAILED))
+    wait_for_run(first, (jobs.STOPPED, jobs.FINISHED, jobs.FAILED))
     time.sleep(1)
     assert jobs.read(second).status == jobs.STOPPED  # never started after the first ended
 
@@ -97,7 +87,7 @@ def test_a_second_run_starts_when_the_first_ends(url):
     first = jobs.submit("numpy", SMALL, DATA, "me", url=url)
     second = jobs.submit("numpy", SMALL, DATA, "me", url=url)
     assert second.number == 2
-    wait_for(second, (jobs.FINISHED,))
+    wait_for_run(second, (jobs.FINISHED,))
     assert jobs.read(first).status == jobs.FINISHED
 
 
@@ -115,14 +105,14 @@ def test_only_its_owner_or_the_admin_stops_a_run(url):
     job = jobs.submit("numpy", LONG, DATA, "me", url=url)
     assert not queue.request_stop(job, owner="you") and not jobs.read(job).message
     assert queue.request_stop(job, owner=None)  # the admin token's holder
-    assert wait_for(job, (jobs.STOPPED, jobs.FINISHED)).status == jobs.STOPPED
+    assert wait_for_run(job, (jobs.STOPPED, jobs.FINISHED)).status == jobs.STOPPED
 
 
 def test_stop_keeps_the_last_finished_epoch(url):
     job = jobs.submit("numpy", LONG, DATA, "me", url=url)
-    wait_for(job, (jobs.RUNNING,), condition=lambda j: len(j.progress.get("history", {}).get("loss", [])) >= 1)
+    wait_for_run(job, (jobs.RUNNING,), condition=lambda j: len(j.progress.get("history", {}).get("loss", [])) >= 1)
     queue.request_stop(job)
-    job = wait_for(job, (jobs.STOPPED, jobs.FINISHED))
+    job = wait_for_run(job, (jobs.STOPPED, jobs.FINISHED))
     assert job.status == jobs.STOPPED and "stopped by you after epoch" in job.message
     epochs = len(reports.read(job.model_folder).history["loss"])
     assert 1 <= epochs < 50 and f"after epoch {epochs}:" in job.message
@@ -131,20 +121,20 @@ def test_stop_keeps_the_last_finished_epoch(url):
 
 def test_the_time_limit_stops_a_run(url, monkeypatch):
     monkeypatch.setenv("MNIST_APP_TRAIN_MINUTES", "0.02")  # 1.2 s
-    job = wait_for(jobs.submit("numpy", LONG, DATA, "me", url=url), (jobs.STOPPED, jobs.FINISHED))
+    job = wait_for_run(jobs.submit("numpy", LONG, DATA, "me", url=url), (jobs.STOPPED, jobs.FINISHED))
     assert "time limit of 0.02 minutes" in job.message
 
 
 def test_the_memory_limit_stops_a_run_and_says_how_much_it_held(url, monkeypatch):
     monkeypatch.setenv("MNIST_APP_TRAIN_MEMORY_MB", "1")  # a worker with NumPy loaded holds far more
-    job = wait_for(jobs.submit("numpy", LONG, DATA, "me", url=url), (jobs.STOPPED, jobs.FINISHED))
+    job = wait_for_run(jobs.submit("numpy", LONG, DATA, "me", url=url), (jobs.STOPPED, jobs.FINISHED))
     held = job.progress["memory_mb"]
     assert held > 1 and "stopped at the memory limit of 1 MB per run (it held " in job.message
 
 
 def test_a_run_without_mnist_fails_and_says_how_to_fix_it(url, tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_DATA", str(tmp_path / "nowhere"))
-    job = wait_for(jobs.submit("numpy", SMALL, DATA, "me", url=url), (jobs.FAILED,))
+    job = wait_for_run(jobs.submit("numpy", SMALL, DATA, "me", url=url), (jobs.FAILED,))
     assert "MNIST_DATA" in job.message and not job.has_model()
 
 
@@ -153,7 +143,7 @@ def test_only_a_run_that_has_ended_can_be_deleted(url):
     with pytest.raises(ValueError, match="stop the run"):
         queue.delete(job)
     queue.request_stop(job)
-    job = wait_for(job, (jobs.STOPPED, jobs.FINISHED))
+    job = wait_for_run(job, (jobs.STOPPED, jobs.FINISHED))
     queue.delete(job)
     assert jobs.list_jobs(url=url) == []
 
@@ -168,7 +158,7 @@ def test_runs_started_at_once_by_one_owner_in_two_tabs_get_names_of_their_own(ur
 
 
 def test_a_reload_or_another_server_finds_the_run_and_its_model(url):
-    job = wait_for(jobs.submit("numpy", SMALL, DATA, "me", url=url), (jobs.FINISHED,))
+    job = wait_for_run(jobs.submit("numpy", SMALL, DATA, "me", url=url), (jobs.FINISHED,))
     code = (
         "from mnist_app.training import jobs; "
         f"[job] = jobs.list_jobs(owner='me', url={url!r}); print(job.status, jobs.load_model(job).label)"
@@ -197,15 +187,15 @@ def test_a_cluster_trains_runs_side_by_side_and_survives_a_killed_worker(url, cl
     slow = defaults("numpy") | {"hidden": 64, "epochs": 8, "batch_size": 8}
     first, second = (jobs.submit("numpy", slow, DATA, owner, url=url) for owner in ("me", "you"))
     running = lambda j: j.progress.get("done", 0) > 0  # noqa: E731
-    second = wait_for(second, (jobs.RUNNING,), seconds=180, condition=running)
+    second = wait_for_run(second, (jobs.RUNNING,), seconds=180, condition=running)
     two_epochs = lambda j: len(j.progress.get("history", {}).get("loss", [])) >= 2  # noqa: E731 (none while it starts)
-    first = wait_for(first, (jobs.RUNNING,), seconds=180, condition=two_epochs)
+    first = wait_for_run(first, (jobs.RUNNING,), seconds=180, condition=two_epochs)
     # both train at once, each in a worker of its own; the first's worker is killed mid-run, two epochs in
     client = engine.client()
     where = next(worker for worker, tasks in client.processing().items() if first.key in tasks)
     os.kill(client.run(os.getpid)[where], signal.SIGKILL)  # a worker process (its nanny starts it again)
     before = jobs.read(first).progress
-    ended = [wait_for(job, (jobs.FINISHED, jobs.FAILED, jobs.STOPPED), seconds=600) for job in (first, second)]
+    ended = [wait_for_run(job, (jobs.FINISHED, jobs.FAILED, jobs.STOPPED), seconds=600) for job in (first, second)]
     for job in ended:  # every run still ends: trained (retried on another worker) or failed with its reason
         assert job.status == jobs.FINISHED or job.message, job
     killed = ended[0]

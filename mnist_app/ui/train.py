@@ -86,12 +86,13 @@ def knobs() -> tuple[str, dict, settings.DataSettings]:
     augment = st.toggle(
         "Augmentation", help="Distort the digits afresh each epoch (slant, size, stroke).", key="train_augment"
     )
-    have_pen = pendigits.default_path().is_file()
+    pen_file = pendigits.default_path()
+    have_pen = pen_file.is_file()
     pen = st.toggle(
         "Pen drawings of writers 1-20",
         help="Add real pen-written digits drawn as on the canvas (rendered once, about a minute, then cached). "
         "Writers 21-30 stay unseen: they measure the run."
-        + ("" if have_pen else f" Off: UCI's pen digits are not at {pendigits.default_path()} (set PENDIGITS)."),
+        + ("" if have_pen else f" Off: UCI's pen digits are not at {pen_file} (set PENDIGITS)."),
         key="train_pen",
         disabled=not have_pen,
     )
@@ -114,7 +115,7 @@ def results(job: training_jobs.Job) -> None:
     st.caption(shown.report["config"].get("description", ""))
     st.dataframe(pd.DataFrame(drawn_beside_shipped(job.label, shown.report)), hide_index=True, key="run_vs_shipped")
     if not shown.report.get("drawn"):
-        st.caption(f"Drawn digits not measured: UCI's pen digits are not at {pendigits.default_path()} (PENDIGITS).")
+        st.caption("Drawn digits not measured: the run found no UCI pen digits (set PENDIGITS to pendigits-orig.tra).")
     left, right = st.columns(2)
     if collecting():
         left.button(
