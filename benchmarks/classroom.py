@@ -6,11 +6,13 @@ scheduler, and must see their result there (the embedded engine is each server's
 
 Writes, per engine: the time from the presses to the last result, each student's wait until their run started
 (p50, p95), every run's MNIST test accuracy, a lone run and two at once on the workers; and the scaling of the
-class's time from 1 to 2 workers.
+class's time from 1 to 2 workers. And the machine's own ceiling for that scaling: the default run's fit in plain
+processes of one thread each (no engine), one alone and then two at once.
 
     MNIST_DATA=../shared/mnist python benchmarks/classroom.py          # writes benchmarks/results/classroom.json
     MNIST_DATA=../shared/mnist python benchmarks/classroom.py --students 6 --only 1,2   # a quick look
     python benchmarks/classroom.py --only embedded --out benchmarks/results/classroom-embedded.json   # the laptop
+    python benchmarks/classroom.py --only ceiling                     # the machine's own 1 -> 2 scaling, ~1 minute
 """
 
 from __future__ import annotations
@@ -143,6 +145,41 @@ def engine_run(label: str, students: int, workers: int | None, folder: Path, tim
             process.wait(timeout=30)
 
 
+def fit_default_run() -> None:
+    """In a plain process of one thread: fit and write the Train page's default run, as a worker would, with no
+    engine around it."""
+    from mnist_app.data import load_mnist
+    from mnist_app.training import pipeline, settings
+
+    config = settings.to_config("numpy", settings.defaults("numpy"), settings.DataSettings())
+    mnist = load_mnist()
+    data = pipeline.training_data(mnist, config, None, 0, workers=1)
+    with tempfile.TemporaryDirectory() as scratch:
+        pipeline.fit_and_write(
+            config, data, Path(scratch) / "model", mnist, name="ceiling", about={}, measure_drawn=True
+        )
+
+
+def ceiling() -> dict:
+    """The machine's own scaling for this work: one default run's fit alone, then two at once in plain processes
+    (imports and MNIST's load included in both), each held to one thread as the engine's workers are."""
+    from mnist_app.training import engine
+
+    env = os.environ | dict(engine.ONE_THREAD)
+    command = [sys.executable, __file__, "--only", "fit"]
+
+    def at_once(count: int) -> float:
+        start = time.perf_counter()
+        for process in [subprocess.Popen(command, env=env) for _ in range(count)]:
+            if process.wait():
+                raise SystemExit("classroom.py: a plain fit failed")
+        return time.perf_counter() - start
+
+    at_once(1)  # the disk's cache warmed
+    alone, two = at_once(1), at_once(2)
+    return {"alone_s": round(alone, 1), "two_at_once_s": round(two, 1), "scaling_1_to_2": round(2 * alone / two, 2)}
+
+
 def showed_result(context, address: str) -> bool:
     """Whether the visitor's Train page, opened again, shows their run's result."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -182,7 +219,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=30, help="visitors pressing Train at once (default 30)")
     parser.add_argument(
-        "--only", default="embedded,1,2", help="which engines: embedded, and scheduler worker counts (default all)"
+        "--only",
+        default="embedded,1,2,ceiling",
+        help="which engines: embedded, scheduler worker counts, and the machine's ceiling (default all)",
     )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds a class may take (default 1800)")
     parser.add_argument(
@@ -191,11 +230,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"where to write (default {RESULTS.name})")
     args = parser.parse_args(argv)
     chosen = args.only.split(",")
-    result = {"date": datetime.now().isoformat(timespec="seconds"), "cpus": os.cpu_count(), "engines": []}
+    if chosen == ["fit"]:  # ceiling()'s plain process
+        return fit_default_run()
+    result = {
+        "date": datetime.now().isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "load_before": os.getloadavg()[0],
+    }
+    result["engines"] = []
     with tempfile.TemporaryDirectory() as scratch:
         os.environ.setdefault("MNIST_APP_CACHE", str(Path(scratch) / "cache"))
         os.environ["MNIST_APP_RUNS_PER_VISITOR"] = "3"
         for which in chosen:
+            if which == "ceiling":
+                result["ceiling"] = ceiling()
+                print("ceiling", result["ceiling"], flush=True)
+                continue
             workers = None if which == "embedded" else int(which)
             label = "embedded" if workers is None else f"scheduler + {workers} worker{'s' * (workers > 1)}"
             run = engine_run(label, args.students, workers, Path(scratch), args.timeout, args.browsers)

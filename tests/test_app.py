@@ -1,6 +1,8 @@
 """The pages, run headless by Streamlit's AppTest (the canvas itself is driven in test_browser.py)."""
 
 import json
+import os
+import subprocess
 import sys
 import tomllib
 from types import ModuleType, SimpleNamespace
@@ -18,7 +20,7 @@ from mnist_app.models.kinds import preset
 from mnist_app.preprocess import canvas_to_mnist
 from mnist_app.reading import legibility
 
-from scaffold import ROOT
+from scaffold import ROOT, require
 
 DIAGNOSTICS = "mnist_app/ui/diagnostics.py"
 
@@ -51,6 +53,22 @@ def test_a_run_of_the_app_leaves_the_loaded_models_keras_state_alone(monkeypatch
     at.run()
     assert not at.exception
     assert global_state.get_global_attribute("mnist_app_loaded") is True
+
+
+def test_the_app_server_reads_with_one_blas_thread():
+    """Its reads are small batches for many visitors at once: a second BLAS thread would only wait for a busy core.
+    A fresh process, as a server starts: NumPy is not loaded before the app's first page."""
+    require((os.cpu_count() or 1) > 1, "one core: BLAS has one thread anyway")
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    page_then_threads = (
+        "from streamlit.testing.v1 import AppTest\n"
+        "from threadpoolctl import threadpool_info\n"
+        "assert not AppTest.from_file('app.py', default_timeout=120).run().exception\n"
+        "print(sorted({pool['num_threads'] for pool in threadpool_info() if pool['user_api'] == 'blas'}))"
+    )
+    ran = subprocess.run([sys.executable, "-c", page_then_threads], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert ran.stdout.strip().splitlines()[-1] == "[1]"
 
 
 @pytest.mark.parametrize("name", models.SHIPPED)
