@@ -96,6 +96,7 @@ def test_the_save_button_is_preset_to_the_reading_and_one_click_stores_the_drawi
     assert at.selectbox(key="save_label").value == label
     assert at.button(key="save").label == f"Save as {label}"
     assert "nothing about you" in " ".join(c.value for c in at.caption)
+    assert len(at.code) == 1 and at.code[0].value == at.session_state["visitor_secret"]  # to delete them later
     at.run()  # reruns without a click save nothing
     assert DrawingStore(f"sqlite:///{store_path}").count() == 0
 
@@ -230,6 +231,13 @@ def test_a_visitor_may_delete_only_their_own_drawings_after_confirming_and_may_u
     assert filled_store.count() == 40 and first in filled_store.dataset().ids
     assert filled_store.page(0, 1, misread_by=None)[0].id != first  # back under its own id, not as a new drawing
     assert first in {d.id for d in filled_store.fetch([first])}
+
+
+def test_the_drawings_page_shows_the_visitor_their_resume_code_where_they_delete_their_drawings(filled_store):
+    at = drawings_page()
+    assert not at.exception
+    assert [c.value for c in at.code] == [VISIT]  # theirs alone: another visitor's page shows another code
+    assert drawings_page(visitor_secret=VISIT.replace("this", "another")).code[0].value != VISIT
 
 
 def test_a_stale_delete_says_the_drawing_was_already_gone(filled_store):

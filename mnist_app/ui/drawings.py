@@ -10,7 +10,7 @@ from mnist_app.store import files as drawing_files
 from mnist_app.store import readings
 from mnist_app.store.drawings import DrawingStore, StoreError
 from mnist_app.ui import gallery
-from mnist_app.ui.store import collecting, fill_readings, get_store, model_versions, say_store_error
+from mnist_app.ui.store import collecting, fill_readings, get_store, model_versions, resume_code, say_store_error
 
 PART = 50_000  # drawings per downloaded file: a page's download is built in the server's memory
 
@@ -125,6 +125,7 @@ def page() -> None:
     versions = model_versions()
     for name in [name for name in models.SHIPPED if name not in versions]:
         st.warning(f"{models.label_of(name)} cannot be used: its files are missing ({models.retrain_command(name)}).")
+    resume_code()  # the visitor's own drawings may be deleted here, from any device that has their code
     if versions:
         gallery.admin_login()
         gallery.show(store, versions)
