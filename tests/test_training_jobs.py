@@ -56,6 +56,14 @@ def test_a_run_trains_on_a_worker_of_the_embedded_engine_and_reports_its_results
     assert model.predict_proba(sample_digits()).shape == (3, 10)
 
 
+def test_the_embedded_engine_serves_no_dashboard_and_takes_no_fixed_port(url):
+    def http(dask_scheduler):
+        return dask_scheduler.http_server.port, sorted(dask_scheduler.http_application.applications)
+
+    port, apps = engine.client().run_on_scheduler(http)
+    assert port != 8787 and apps == []  # Dask's default port is left free; no Bokeh dashboard behind it
+
+
 def sample_digits():
     import numpy as np
 

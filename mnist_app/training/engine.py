@@ -89,6 +89,9 @@ def client():
                     processes=True,
                     resources={RESOURCE: 1},
                     dashboard_address=None,
+                    # no dashboard, and its HTTP routes (health, metrics) on a free loopback port, not Dask's 8787,
+                    # which another app server's engine, or anyone's Dask, may want on the same machine
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                     host="127.0.0.1",
                     env=ONE_THREAD,
                 )
