@@ -255,6 +255,23 @@ def test_a_reload_keeps_the_chosen_model_and_page(page):
     expect(page.get_by_role("heading", name="Diagnostics")).to_be_visible()
 
 
+def test_the_pages_fetch_nothing_from_outside_the_server(server):
+    """The app works offline: its favicon, fonts and scripts all come from the server itself."""
+    url, browser, _ = server
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    outside = []
+    page.on("request", lambda request: outside.append(request.url) if not request.url.startswith((url, "data:")) else 0)
+    page.goto(url)
+    page.get_by_text("Draw a digit (0-9)").first.wait_for()
+    for name, heading in (("Diagnostics", "Diagnostics"), ("Drawings", "Drawings"), ("Train", "Train a network")):
+        page.get_by_role("link", name=name).click()
+        page.get_by_role("heading", name=heading).first.wait_for()
+        settle(page)
+    context.close()
+    assert outside == []
+
+
 def test_an_x_drawn_with_the_mouse_is_said_not_to_look_like_a_digit(page):
     from playwright.sync_api import expect
 
