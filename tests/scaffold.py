@@ -52,6 +52,11 @@ def require(condition: bool, reason: str) -> None:
         pytest.skip(reason)
 
 
+def require_pen_digits() -> None:
+    """UCI's pen-digit file, where PENDIGITS points (../shared/pendigits by default), or a skip (a failure in CI)."""
+    require_pen_digits()
+
+
 BOX = 200  # the drawn digit's height (or width) on the canvas, in pixels
 
 
@@ -202,7 +207,7 @@ def readable_digits(names: tuple[str, ...], per_label: int = 1, brush: int = 20)
 
     Each must also be read right a little thinner and thicker: a mouse drawing under load is never quite the render.
     """
-    require(pendigits.default_path().exists(), f"{pendigits.default_path()} is missing (../shared/pendigits)")
+    require_pen_digits()
     loaded = [models.load(n) for n in names]
     chosen: dict[int, list] = {label: [] for label in range(10)}
     for digit in pendigits.select_writers(pendigits.load(), "heldout"):

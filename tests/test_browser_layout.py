@@ -14,7 +14,7 @@ from scaffold import (
     choose_mode,
     chromium,
     draw,
-    require,
+    require_pen_digits,
     settle,
     streamlit_server,
 )
@@ -35,7 +35,7 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def four():
     """A pen 4 written in two strokes, as most people write it: the second stroke is where a jump shows."""
-    require(pendigits.default_path().exists(), f"{pendigits.default_path()} is missing (../shared/pendigits)")
+    require_pen_digits()
     tuning = pendigits.select_writers(pendigits.load(), "tuning")
     return next(d for d in tuning if d.label == 4 and len(d.strokes) >= 2)
 

@@ -18,7 +18,7 @@ from scaffold import (
     canvas_strokes,
     chromium,
     draw,
-    require,
+    require_pen_digits,
     settle,
     streamlit_server,
     tiny_pen_env,
@@ -33,7 +33,7 @@ FINISHED = re.compile(re.escape(RUN) + r"\W{0,2} finished")  # how the Train pag
 
 @pytest.fixture(scope="module")
 def hand():
-    require(pendigits.default_path().exists(), f"{pendigits.default_path()} is missing (../shared/pendigits)")
+    require_pen_digits()
     mine = [d for d in pendigits.load() if d.writer == WRITER]
     return {label: next(d for d in mine if d.label == label) for label in range(10)}
 

@@ -16,7 +16,7 @@ from scaffold import (
     choose_model,
     chromium,
     draw,
-    require,
+    require_pen_digits,
     settle,
     streamlit_server,
 )
@@ -28,7 +28,7 @@ TAUGHT = "NumPy MLP (from scratch) + your handwriting"
 
 @pytest.fixture(scope="module")
 def writer_digits():
-    require(pendigits.default_path().exists(), f"{pendigits.default_path()} is missing (../shared/pendigits)")
+    require_pen_digits()
     mine = [d for d in pendigits.load() if d.writer == WRITER]
     first = {label: next(d for d in mine if d.label == label) for label in range(10)}
     others = [d for d in mine if all(d is not taught for taught in first.values())][:3]

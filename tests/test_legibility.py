@@ -18,7 +18,7 @@ from mnist_app.reading import made_marks, marks
 from mnist_app.reading.legibility import NOT_A_DIGIT, SEVERAL_DIGITS, TOO_SMALL, measure, measure_ink, problem
 from mnist_app.reading.marks import mark_problem
 
-from scaffold import require
+from scaffold import require, require_pen_digits
 
 
 def drawn(
@@ -96,7 +96,7 @@ def test_a_blank_canvas_raises_empty_canvas_error():
 
 def test_pen_digits_of_writers_1_to_20_are_almost_never_flagged():
     """Every 4th pen digit of the tuning writers, drawn with the slider's thinnest, default and widest brushes."""
-    require(pendigits.default_path().exists(), f"{pendigits.default_path()} is missing (../shared/pendigits)")
+    require_pen_digits()
     digits = pendigits.select_writers(pendigits.load(), "tuning")[::4]
     settings = [(6, 0.85), (18, 0.7), (40, 0.6)]  # brush, and the digit's height as a share of the canvas
     flagged = sum(problem(pendigits.render(d, brush, size)) is not None for d in digits for brush, size in settings)
@@ -106,7 +106,7 @@ def test_pen_digits_of_writers_1_to_20_are_almost_never_flagged():
 @pytest.fixture(scope="module")
 def tuning_digits() -> dict[int, list[pendigits.PenDigit]]:
     """The tuning writers' (1-20) pen digits by label."""
-    require(pendigits.default_path().exists(), f"{pendigits.default_path()} is missing (../shared/pendigits)")
+    require_pen_digits()
     digits = pendigits.select_writers(pendigits.load(), "tuning")
     return {label: [d for d in digits if d.label == label] for label in range(10)}
 
@@ -262,7 +262,7 @@ def test_a_plus_drawn_askew_is_not_a_digit(model, brush):
 @pytest.fixture(scope="module")
 def unseen_digits() -> list[pendigits.PenDigit]:
     """Every 2nd pen digit of writers 16-20: tuning writers that the marks network was never fitted on."""
-    require(pendigits.default_path().exists(), f"{pendigits.default_path()} is missing (../shared/pendigits)")
+    require_pen_digits()
     return [d for d in pendigits.select_writers(pendigits.load(), "tuning") if d.writer > 15][::2]
 
 

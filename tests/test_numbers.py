@@ -20,7 +20,7 @@ from mnist_app.numbers.strokes import MAX_COMMANDS, MAX_STROKES, as_canvas_objec
 from mnist_app.numbers.written import HEIGHT
 from mnist_app.preprocess import INK_THRESHOLD, ink_map
 
-from scaffold import require
+from scaffold import require, require_pen_digits
 
 MODEL = "numpy-mlp"  # the quickest shipped model: the contract is the same for all
 
@@ -28,7 +28,7 @@ MODEL = "numpy-mlp"  # the quickest shipped model: the contract is the same for 
 @pytest.fixture(scope="module")
 def pen() -> dict[int, list[pendigits.PenDigit]]:
     """The tuning writers' (1-20) pen digits by label."""
-    require(pendigits.default_path().exists(), f"{pendigits.default_path()} is missing (../shared/pendigits)")
+    require_pen_digits()
     require(MODEL in models.available(), f"the {MODEL} model is not trained")
     digits = pendigits.select_writers(pendigits.load(), "tuning")
     return {label: [d for d in digits if d.label == label] for label in range(10)}

@@ -15,7 +15,7 @@ from mnist_app.numbers import ImageTooLargeError, NumberImageError, read_number
 from mnist_app.photos import MAX_SIDE, NotAnImageError, PhotoTooLargeError, load_photo, made
 from mnist_app.photos.ink import WEAK, grey_of, without_rules
 
-from scaffold import require
+from scaffold import require_pen_digits
 
 DATA = Path(__file__).parent / "data"
 LABELS = json.loads((DATA / "photos.json").read_text())
@@ -160,7 +160,7 @@ def test_rules_and_squares_go_and_a_digit_crossing_them_keeps_its_ink(mnist_samp
 @pytest.fixture(scope="module")
 def tuning_pen() -> list[pendigits.PenDigit]:
     """The tuning writers' (1-20) pen digits, as benchmarks/paper.py --writers tuning takes them."""
-    require(pendigits.default_path().exists(), f"{pendigits.default_path()} is missing (../shared/pendigits)")
+    require_pen_digits()
     return pendigits.select_writers(pendigits.load(), "tuning")
 
 
