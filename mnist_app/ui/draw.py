@@ -15,7 +15,7 @@ from mnist_app import models, numbers
 from mnist_app.reports.plots import enlarge, probability_bars
 from mnist_app.store.drawings import StoreError
 from mnist_app.ui import explanation, number, photo, reading, runs, sketchpad, teach
-from mnist_app.ui.store import collecting, get_store, resume_code, save_drawing
+from mnist_app.ui.store import collecting, get_store, save_drawing
 
 HEADLINE_PX = 112  # a subheader and two lines of caption: a phone's width wraps the longest caption once
 MODES = {"digit": "Digit", "number": "Number", "photo": "Photo", "teach": "Teach"}
@@ -160,9 +160,9 @@ with right:
             st.caption(f"Drawing #{last[0]} was saved as {last[1]}; the drawing changed since (Clear starts anew).")
         st.caption(
             "Saved drawings are public: the gallery, its downloads and training use them. Saving keeps the drawing, "
-            "the digit you pick, each model's reading, the brush width and the time: nothing about you."
+            "the digit you pick, each model's reading, the brush width and the time: nothing about you. You may "
+            "delete yours on the Drawings page, from any device, with the resume code it shows you."
         )
-        resume_code()  # to delete their drawings later, from the Drawings page, on any device
     chart, seen = st.columns([3, 2])
     chart.markdown(probability_bars(probs, read.digit), unsafe_allow_html=True)  # our own markup, no input in it
     seen.image(enlarge(sketch.digit), caption="What the model sees: 28x28, centred as MNIST", width="stretch")
