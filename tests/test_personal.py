@@ -32,24 +32,31 @@ def fingerprint(folder) -> str:
     return digest.hexdigest()
 
 
+@pytest.fixture(scope="module")
+def taught(drawings):
+    """Each model taught the drawings (QUICK) once for the module, and whether models/ was as before afterwards."""
+    done = {}
+
+    def teach(name: str) -> tuple[models.Model, bool]:
+        if name not in done:
+            before = fingerprint(models.MODELS_DIR)
+            model = fine_tune(name, *drawings, QUICK)
+            done[name] = (model, fingerprint(models.MODELS_DIR) == before)
+        return done[name]
+
+    return teach
+
+
 @pytest.mark.parametrize("name", models.SHIPPED)
-def test_a_taught_model_honours_the_contract_and_never_writes_into_models(name, drawings):
-    before = fingerprint(models.MODELS_DIR)
-    taught = fine_tune(name, *drawings, QUICK)
-    probs = taught.predict_proba(drawings[0])
+def test_a_taught_model_honours_the_contract_and_never_writes_into_models(name, drawings, taught):
+    model, models_untouched = taught(name)
+    probs = model.predict_proba(drawings[0])
     assert probs.shape == (30, 10) and np.allclose(probs.sum(axis=1), 1.0)
-    assert taught.label == f"{models.label_of(name)} + your handwriting"
-    assert taught.unsure_below == models.load(name).unsure_below  # the shipped calibration is kept
+    assert model.label == f"{models.label_of(name)} + your handwriting"
+    assert model.unsure_below == models.load(name).unsure_below  # the shipped calibration is kept
     with pytest.raises(ValueError):
-        taught.predict_proba(drawings[0] * 2)
-    assert fingerprint(models.MODELS_DIR) == before
-
-
-@pytest.mark.parametrize("name", ["numpy-mlp", "keras-mlp"])
-def test_teaching_is_deterministic_for_a_seed(name, drawings):
-    first = fine_tune(name, *drawings, QUICK).predict_proba(drawings[0])
-    again = fine_tune(name, *drawings, QUICK).predict_proba(drawings[0])
-    np.testing.assert_allclose(first, again, atol=1e-6)
+        model.predict_proba(drawings[0] * 2)
+    assert models_untouched
 
 
 def test_teaching_moves_the_model_towards_the_drawings(drawings):
@@ -62,7 +69,8 @@ def test_teaching_moves_the_model_towards_the_drawings(drawings):
 
 
 @pytest.mark.parametrize("name", ["numpy-mlp", "keras-mlp"])
-def test_teaching_needs_no_mnist_on_the_machine_and_replays_the_same_digits_everywhere(name, monkeypatch, tmp_path):
+def test_teaching_is_deterministic_needs_no_mnist_and_replays_the_same_digits_everywhere(name, monkeypatch, tmp_path):
+    """Taught twice with the same seed, once where MNIST is and once on a machine without it: the same network."""
     shipped = data.load_replay()  # real digits: MNIST's first test digits, shipped beside the replay
     x, y = shipped.x_test.astype(np.float32) / 255, shipped.y_test.astype(np.int64)
     picked = np.concatenate([np.flatnonzero(y == d)[:3] for d in range(10)])
@@ -77,13 +85,13 @@ def test_teaching_needs_no_mnist_on_the_machine_and_replays_the_same_digits_ever
     assert np.mean(taught.predict_proba(x[:200]).argmax(axis=1) == y[:200]) > 0.95
 
 
-def test_a_taught_ensemble_is_its_members_taught_and_saves_as_a_models_folder(drawings, tmp_path):
-    taught = fine_tune("ensemble", *drawings, QUICK)
-    assert [m.name for m in taught.network.members] == list(preset("ensemble").members)
-    assert all(m.label.endswith("+ your handwriting") for m in taught.network.members)
-    personal.save(taught, tmp_path)
+def test_a_taught_ensemble_is_its_members_taught_and_saves_as_a_models_folder(drawings, taught, tmp_path):
+    ensemble, _ = taught("ensemble")
+    assert [m.name for m in ensemble.network.members] == list(preset("ensemble").members)
+    assert all(m.label.endswith("+ your handwriting") for m in ensemble.network.members)
+    personal.save(ensemble, tmp_path)
     again = models.load("ensemble", tmp_path)
-    np.testing.assert_allclose(again.predict_proba(drawings[0]), taught.predict_proba(drawings[0]), atol=1e-5)
+    np.testing.assert_allclose(again.predict_proba(drawings[0]), ensemble.predict_proba(drawings[0]), atol=1e-5)
 
 
 def test_the_kept_drawings_change_nothing_far_from_them(drawings, mnist_sample):
