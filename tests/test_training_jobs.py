@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pytest
 
@@ -62,6 +63,21 @@ def test_the_embedded_engine_serves_no_dashboard_and_takes_no_fixed_port(url):
 
     port, apps = engine.client().run_on_scheduler(http)
     assert port != 8787 and apps == []  # Dask's default port is left free; no Bokeh dashboard behind it
+
+
+def test_a_workers_next_run_of_the_same_digits_takes_its_data_from_the_last_read_only(monkeypatch):
+    from mnist_app.training import job_process
+
+    monkeypatch.setenv("MNIST_DATA", str(SAMPLE))
+    run = jobs.Job("1", "numpy", SMALL, DATA, 0, "me", "now", 1)
+    mnist, data = job_process.run_data(run, run.config())
+    again = job_process.run_data(replace(run, id="2", owner="you"), run.config())
+    assert again[0] is mnist and again[1] is data  # the same arrays, not made afresh
+    assert len(data.x_train) + len(data.x_val) == DATA.digits and not data.x_train.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        data.x_train[0, 0, 0] = 1.0  # a run that changed it would change the next one's
+    other = job_process.run_data(replace(run, data=DataSettings(digits=2000)), run.config())[1]
+    assert len(other.x_train) + len(other.x_val) == 2000  # other digits: made afresh
 
 
 def sample_digits():

@@ -204,11 +204,8 @@ def _write(job: Job, **values) -> bool:
 def train(job: Job, folder: Path, state: Path) -> tuple[str, str]:
     """Train a network from the Train page's knobs; its model folder as train.py writes one (pipeline.py). `state`
     keeps each finished epoch's training state (saved in the record too), and holds the one a retry goes on from."""
-    from mnist_app.data import load_mnist
-
     config = job.config()
-    mnist = load_mnist()
-    data = pipeline.training_data(mnist, config, job.data.digits, job.seed, workers=1)
+    mnist, data = run_data(job, config)
     listener = JobListener(job, config.epochs, len(data.x_train), max_minutes(), state)
     listener.write()
     resumed = len(listener.history["loss"])
@@ -224,6 +221,28 @@ def train(job: Job, folder: Path, state: Path) -> tuple[str, str]:
     if resumed:
         return (FINISHED, f"{epochs} epochs; its worker stopped, and it went on from the end of epoch {resumed}")
     return (FINISHED, f"{epochs} epochs in {fitted.seconds:.0f} s")
+
+
+_kept: dict = {}  # the worker's last run's MNIST and training data, by what they were made from
+
+
+def run_data(job: Job, config) -> tuple:
+    """(MNIST, the run's training data), kept in this worker for its next run, read-only. A class's runs ask for the
+    same digits, and fresh memory is what a run's data cost most: a default run turned 54,000 digits to floats in
+    0.07-3.7 s on this machine, by how much of that memory its host had to back afresh (docs/results.md). One set is
+    kept: a worker holds at most one run's data between runs (about 250 MB for all of MNIST)."""
+    from mnist_app.data import load_mnist
+
+    pen = (tuple(getattr(config, "pen_writers", ())), getattr(config, "pen_variants", 0))
+    key = (os.environ.get("MNIST_DATA", ""), job.data.digits, job.seed, config.val_fraction, pen)
+    if _kept.get("key") != key:
+        _kept.clear()
+        mnist = load_mnist()
+        data = pipeline.training_data(mnist, config, job.data.digits, job.seed, workers=1)
+        for array in (mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test, *vars(data).values()):
+            array.flags.writeable = False  # shared by the runs to come: none may change it
+        _kept.update(key=key, mnist=mnist, data=data)
+    return _kept["mnist"], _kept["data"]
 
 
 def teach(job: Job, folder: Path, images: np.ndarray, labels: np.ndarray) -> tuple[str, str]:
