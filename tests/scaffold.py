@@ -54,7 +54,7 @@ def require(condition: bool, reason: str) -> None:
 
 def require_pen_digits() -> None:
     """UCI's pen-digit file, where PENDIGITS points (../shared/pendigits by default), or a skip (a failure in CI)."""
-    require_pen_digits()
+    require(pendigits.default_path().exists(), f"{pendigits.default_path()} is missing (../shared/pendigits)")
 
 
 BOX = 200  # the drawn digit's height (or width) on the canvas, in pixels
