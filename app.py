@@ -6,8 +6,8 @@ from pathlib import Path
 # BLAS on one thread, set before the first page imports NumPy (OpenBLAS reads it once, when it loads; Streamlit's
 # server does not import NumPy itself). The server's reads are small batches (a drawing, a number's candidates) for
 # many visitors at once, on threads of their own: a second BLAS thread only waits for a core that a browser, another
-# visitor or the training engine holds (a 3-digit read of the NumPy network: 1.7 ms on two threads against 0.2 ms on
-# one, beside a busy core). The engine's workers train on one thread too (engine.ONE_THREAD).
+# visitor or the training engine holds (benchmarks/draw_page.py's pen-up, with Chromium beside the server, is where it
+# shows). The engine's workers train on one thread too (engine.ONE_THREAD).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 PAGES = Path(__file__).parent / "mnist_app" / "ui"

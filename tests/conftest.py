@@ -9,9 +9,9 @@ from pathlib import Path
 from mnist_app.training.engine import ONE_THREAD
 
 # `pytest -n 2` on two cores: each worker, and every server, browser and training process it starts, already has a
-# core's worth of work beside the other worker's, so a numeric library's second thread only waits (OpenBLAS's spin
-# while they wait: 25% more CPU for the same tests). One thread each, as the engine's workers train; set before
-# NumPy is imported here, and inherited by every process the tests start.
+# core's worth of work beside the other worker's, so a numeric library's second thread only waits (and OpenBLAS's
+# threads spin while they wait, burning CPU the other worker needs). One thread each, as the engine's workers train:
+# set before NumPy is imported here, and inherited by every process the tests start.
 os.environ.update(ONE_THREAD)
 
 import numpy as np  # noqa: E402
