@@ -9,7 +9,8 @@ pen digits of writers 1-15 and MNIST's training digits against scribbles, zigzag
 pendigits' own 2x rendering, an earlier network called held-out 9s drawn with the mouse marks). The pen digits are
 also drawn six times as people draw with the mouse, turned and bent a little (drawn_in_the_middle, bent): an earlier
 network, without them, gave a held-out 9 drawn in Chromium 0.686. Its threshold was chosen on writers 16-20,
-whom it never saw, by a rule written before it was measured (docs/results.md).
+whom it never saw, by a rule written before it was measured (docs/results.md). The Draw page asks it after the number
+reader (ui/draw.py).
 
     python train.py not-a-digit    # fits it again (MNIST_DATA, PENDIGITS) and writes FILE
 """
