@@ -6,8 +6,9 @@ the share read as a sure single digit: the page names a digit (legibility.proble
 SEVERAL_DIGITS counts) and the model is sure at its calibrated threshold. Beside it, what the check costs real
 single digits (benchmarks/drawn_digits.py's drawings of the same writers): the share flagged (any problem, or
 unsure) and the accuracy of the rest (sure and right). With the ink-only check, with the number reader's too
-(along the canvas's strokes, as the page asks it: the page now), and with the marks network's too
-(reading.marks.mark_problem, not on the page until it passes benchmarks/canvas_drawings.py's check in Chromium).
+(along the canvas's strokes, as the page asks it), and with the marks network's too
+(reading.marks.mark_problem: the page now, since its held-out digits drawn in Chromium passed
+benchmarks/canvas_drawings.py's check).
 Writers 21-30 are measured by default; choose with --writers tuning (1-20; the scribbles and signs use another seed),
 where --sweep prints the marks check at every threshold. Everything is drawn as Chromium's canvas draws it
 (pendigits.CANVAS_SUPERSAMPLE, measured by benchmarks/canvas_drawings.py).

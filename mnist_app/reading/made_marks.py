@@ -19,7 +19,7 @@ from mnist_app.preprocess import EmptyCanvasError, canvas_to_mnist
 CANVAS = pendigits.CANVAS
 BRUSHES = pendigits.BRUSH_RANGE  # the Draw page's slider
 KINDS = ("scribble", "smooth scribble", "zigzag", "curls", "+", "x", "?", "*", "=", "#")
-MIX = ("scribble", "scribble", "scribble", "smooth scribble", *KINDS[1:])  # scribbles vary the most: more of them
+MIX = ("scribble",) * 5 + ("smooth scribble", *KINDS[1:])  # scribbles vary the most, and pass the most: more of them
 AS_THE_CANVAS = pendigits.CANVAS_SUPERSAMPLE  # every mark is rendered as Chromium's canvas renders it
 
 

@@ -12,6 +12,7 @@ import hashlib
 import streamlit as st
 
 from mnist_app import models, numbers
+from mnist_app.reading import marks
 from mnist_app.reports.plots import enlarge, probability_bars
 from mnist_app.store.drawings import StoreError
 from mnist_app.ui import explanation, number, photo, reading, runs, sketchpad, teach
@@ -109,7 +110,7 @@ with headline:
         st.subheader("Nothing drawn yet")
         st.caption("Draw a digit (0-9) on the black square: the model reads it after every stroke.")
     else:
-        problem = numbers.one_digit_problem(sketch.image, model, sketch.strokes)
+        problem = numbers.one_digit_problem(sketch.image, model, sketch.strokes) or marks.mark_problem(sketch.image)
         title, caption = reading.words(read, problem, model.label)
         st.subheader(title)
         st.caption(caption)
