@@ -2,6 +2,9 @@
 are drawn; tiny ones are too small. Scribbles and signs drawn like digits are rarely named as a sure digit."""
 
 import json
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +21,7 @@ from mnist_app.reading import made_marks, marks
 from mnist_app.reading.legibility import NOT_A_DIGIT, SEVERAL_DIGITS, TOO_SMALL, measure, measure_ink, problem
 from mnist_app.reading.marks import mark_problem
 
-from scaffold import require, require_pen_digits
+from scaffold import ROOT, require, require_pen_digits
 
 
 def drawn(
@@ -286,6 +289,51 @@ def test_digits_of_writers_the_marks_network_never_saw_are_rarely_marks(unseen_d
 def test_mnist_digits_are_rarely_marks(mnist_sample):
     """MNIST's bold strokes look more like a scribble than a pen's do: a few in a hundred, not more."""
     assert sum(mark_problem(digit) == NOT_A_DIGIT for digit in mnist_sample.x_test[:300]) <= 0.05 * 300
+
+
+def test_the_shipped_network_read_in_numpy_gives_what_keras_gives(mnist_sample):
+    """The page reads the marks network in NumPy (no TensorFlow import, a fraction of a millisecond a drawing)."""
+    import keras
+
+    seen = np.concatenate(
+        [
+            made_marks.made(30, seed=5, seen=marks.as_seen),
+            np.stack([marks.as_seen(d) for d in mnist_sample.x_test[:30]]),
+        ]
+    )
+    keras_read = np.asarray(keras.saving.load_model(marks.FILE)(seen[..., None], training=False)).ravel()
+    np.testing.assert_allclose(marks.mark_probability(seen), keras_read, atol=1e-5)
+    assert keras_read.min() < 0.1 and keras_read.max() > 0.9  # both kinds among them
+
+
+def test_judging_a_drawing_imports_no_tensorflow():
+    judged = (
+        "import sys, numpy as np\n"
+        "from mnist_app.data import pendigits\n"
+        "from mnist_app.reading import marks\n"
+        "marks.mark_problem(pendigits.render_strokes([np.array([[60.0, 60], [220, 220]])], 20, 'white-on-black'))\n"
+        "print('tensorflow' in sys.modules or 'keras' in sys.modules)"
+    )
+    ran = subprocess.run([sys.executable, "-c", judged], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "False"
+
+
+def test_a_network_file_of_another_kind_is_refused_by_name(tmp_path):
+    other = tmp_path / "model.keras"
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("config.json", json.dumps({"config": {"layers": [{"class_name": "Dense", "config": {}}]}}))
+    with pytest.raises(ValueError, match="python train.py not-a-digit"):
+        marks.mark_probability(np.zeros((1, 28, 28), np.float32), other)
+
+
+def test_without_a_usable_network_file_the_check_is_off_and_says_so_in_the_log(tmp_path, caplog):
+    scribble = pendigits.render_strokes(
+        [np.array([[60.0, 60], [220, 90], [70, 150], [210, 220]])], 20, "white-on-black"
+    )
+    (tmp_path / "broken.keras").write_bytes(b"not a zip")
+    for path in (tmp_path / "missing.keras", tmp_path / "broken.keras"):
+        assert mark_problem(scribble, path) is None  # the page reads on as it did before the check
+    assert caplog.text.count("the not-a-digit check is off") == 2
 
 
 def test_fit_tells_digits_from_marks(mnist_sample):

@@ -17,6 +17,10 @@ reader (ui/draw.py).
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+import zipfile
 from functools import cache
 from pathlib import Path
 
@@ -27,6 +31,7 @@ from mnist_app.models.loading import MODELS_DIR
 from mnist_app.preprocess import ink_map, normalise
 from mnist_app.reading.legibility import NOT_A_DIGIT, measure_ink
 
+log = logging.getLogger(__name__)
 FILE = MODELS_DIR / "not-a-digit" / "model.keras"
 DIGIT, MARK = 0, 1  # its target: the probability it gives is that of MARK
 # A drawing it gives more than this probability of being a mark is no digit. Chosen (steps of 0.05) on writers 16-20,
@@ -61,25 +66,76 @@ def as_seen(image: np.ndarray) -> np.ndarray:
 def mark_problem(image: np.ndarray, path: Path = FILE) -> str | None:
     """NOT_A_DIGIT when the network takes the whole drawing (any image canvas_to_mnist takes) for a scribble or a
     sign, else None. Only for a whole drawing: the number reader's pieces are halves and strokes of digits it never
-    saw."""
-    return NOT_A_DIGIT if mark_probability(as_seen(image)[None], path)[0] > MARK_ABOVE else None
+    saw. Without a usable network file the check is off (logged), and the page reads on as it did before it."""
+    try:
+        probability = mark_probability(as_seen(image)[None], path)[0]
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:  # missing, unreadable, or another network's
+        log.warning("mnist-app: the not-a-digit check is off: %s", exc)
+        return None
+    return NOT_A_DIGIT if probability > MARK_ABOVE else None
+
+
+LAYERS = ("InputLayer", "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dropout", "Dense", "Dense")
+
+
+class Detector:
+    """The fitted network, read from its .keras file and run in NumPy: the Draw page asks it after every stroke, and
+    Keras would cost the page TensorFlow's import (seconds, on a fresh server's first drawing) and a call each stroke.
+    The file's own architecture is checked against `network()`'s; its weights are read with h5py (no pickle)."""
+
+    def __init__(self, path: Path):
+        import h5py
+
+        with zipfile.ZipFile(path) as archive:
+            layers = json.loads(archive.read("config.json"))["config"]["layers"]
+            if tuple(layer["class_name"] for layer in layers) != LAYERS:
+                raise ValueError(f"{path} holds another network than network()'s: python train.py not-a-digit")
+            with h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r") as weights:
+                self.weights = [
+                    (
+                        np.asarray(weights[f"layers/{name}/vars/0"], np.float32),
+                        np.asarray(weights[f"layers/{name}/vars/1"], np.float32),
+                    )
+                    for name in (
+                        layer["config"]["name"] for layer in layers if layer["class_name"] in ("Conv2D", "Dense")
+                    )
+                ]
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        """(n, 28, 28) float32 in [0, 1] -> (n,) the probability of a mark (as the Keras network gives it)."""
+        (k1, b1), (k2, b2), (w3, b3), (w4, b4) = self.weights
+        x = _pooled(_convolved(np.asarray(images, np.float32)[..., None], k1, b1))
+        x = _pooled(_convolved(x, k2, b2)).reshape(len(x), -1)  # flattened as Keras does: rows, columns, channels
+        x = np.maximum(x @ w3 + b3, 0.0) @ w4 + b4
+        return (1.0 / (1.0 + np.exp(-x))).reshape(-1)
+
+
+def _convolved(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """A 'valid' 3x3 convolution of (n, h, w, c) by a (3, 3, c, f) kernel, then ReLU."""
+    size, _, channels, filters = kernel.shape
+    windows = np.lib.stride_tricks.sliding_window_view(x, (size, size), axis=(1, 2))  # (n, h', w', c, 3, 3)
+    columns = windows.transpose(0, 1, 2, 4, 5, 3).reshape(*windows.shape[:3], size * size * channels)
+    return np.maximum(columns @ kernel.reshape(-1, filters) + bias, 0.0)
+
+
+def _pooled(x: np.ndarray) -> np.ndarray:
+    """2x2 max pooling, stride 2, the odd last row and column left out ('valid')."""
+    n, h, w, c = x.shape
+    return x[:, : h // 2 * 2, : w // 2 * 2].reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
 
 
 @cache
-def detector(path: Path = FILE):
+def detector(path: Path = FILE) -> Detector:
     """The fitted network (one per process); FileNotFoundError naming the command that fits it."""
     if not Path(path).exists():
         raise FileNotFoundError(f"{path} is missing: python train.py not-a-digit writes it")
-    import keras  # only when a drawing is judged: importing TensorFlow takes seconds
-
-    return keras.saving.load_model(path)
+    return Detector(Path(path))
 
 
 def mark_probability(images: np.ndarray, path: Path = FILE) -> np.ndarray:
     """(n, 28, 28) float32 in [0, 1], as `as_seen` gives -> (n,) the probability of a mark."""
-    x, net = np.asarray(images, np.float32)[..., None], detector(path)
-    chunks = [np.asarray(net(x[k : k + 1024], training=False)) for k in range(0, len(x), 1024)]  # not predict's 50 ms
-    return np.concatenate(chunks).astype(np.float64).reshape(-1)
+    x, net = np.asarray(images, np.float32), detector(path)
+    return np.concatenate([net(x[k : k + 1024]) for k in range(0, len(x), 1024)]).astype(np.float64)
 
 
 def network():
