@@ -3,9 +3,9 @@
     python benchmarks/speed.py               # everything (about 3 minutes on 2 cores)
     python benchmarks/speed.py --no-browser  # skip the server and browser timings
 
-Measures: canvas_to_mnist per drawing; predict_proba on one drawing per model (the NumPy
-model first, checking TensorFlow is still not imported); the memory an ensemble saves by sharing
-its member with the page's own copy; in Debian's Chromium against `streamlit run app.py`: the
+Measures: canvas_to_mnist per drawing; the Draw page's not-a-digit check per drawing; predict_proba on one
+drawing per model (the NumPy model first, checking TensorFlow is still not imported); the memory an ensemble
+saves by sharing its member with the page's own copy; in Debian's Chromium against `streamlit run app.py`: the
 first NumPy reading after start, the first Keras reading once the page has been up 10 s, the first
 comparison of every model, the switch to the Diagnostics page, to each of its tabs and between its
 models with each tab open (each timed until Streamlit is idle), the server's memory with every model
@@ -31,7 +31,7 @@ from mnist_app import models
 from mnist_app.artifacts import atomic_path, write_json
 from mnist_app.data import pendigits
 from mnist_app.preprocess import canvas_to_mnist
-from mnist_app.reading import explain
+from mnist_app.reading import explain, marks
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the test scaffolding (a real server, Chromium) lives with the tests
@@ -80,6 +80,7 @@ def drawings(count: int) -> list[np.ndarray]:
 def inference(count: int) -> dict:
     canvases = drawings(count)
     results = {"canvas_to_mnist": timings_ms(canvas_to_mnist, canvases)}
+    results["mark_problem (the not-a-digit check, in NumPy)"] = timings_ms(marks.mark_problem, canvases)
     images = [canvas_to_mnist(c)[None] for c in canvases]
     for name in models.SHIPPED:  # NumPy first: TensorFlow must still be absent while it predicts
         model = models.load(name)
