@@ -208,3 +208,11 @@ def test_faint_bits_of_rules_beside_a_number_are_no_digits(tuning_pen, index, nu
     jpeg, _ = made.pen_photo(chosen, rng)
     assert "".join(str(d.label) for d in chosen) == number
     assert read_number(made.decoded(jpeg), MODEL).text == number
+
+
+@pytest.mark.parametrize("k", [117, 258])
+def test_slivers_along_the_page_edge_beside_the_desk_are_no_digits(k):
+    # tuning blank pages (paper.py --writers tuning --blank 300, its blank seeds) that read as 1: a sliver of the
+    # page's edge, parted from the desk's ink by the rules' removal, before pieces NEAR_DESK the desk were dropped
+    jpeg, _ = made.blank_photo(np.random.default_rng((0, 101, k)))
+    assert read_number(made.decoded(jpeg), MODEL).text == ""
