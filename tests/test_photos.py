@@ -208,3 +208,32 @@ def test_faint_bits_of_rules_beside_a_number_are_no_digits(tuning_pen, index, nu
     jpeg, _ = made.pen_photo(chosen, rng)
     assert "".join(str(d.label) for d in chosen) == number
     assert read_number(made.decoded(jpeg), MODEL).text == number
+
+
+@pytest.mark.parametrize("k", [117, 258])
+def test_slivers_along_the_page_edge_beside_the_desk_are_no_digits(k):
+    # tuning blank pages (paper.py --writers tuning --blank 300, its blank seeds) that read as 1: a sliver of the
+    # page's edge, parted from the desk's ink by the rules' removal, before pieces NEAR_DESK the desk were dropped
+    jpeg, _ = made.blank_photo(np.random.default_rng((0, 101, k)))
+    assert read_number(made.decoded(jpeg), MODEL).text == ""
+
+
+@pytest.mark.parametrize("k, read_before", [(145, "257"), (175, "45")])
+def test_a_bold_digit_on_paper_is_not_cut_into_a_short_stub_and_a_digit(mnist_sample, k, read_before):
+    # MNIST training digits on paper (paper.py --writers tuning --mnist 400): a 5 cut at columns into parts that each
+    # read surely, one of them well under the line's height, before a photo's digit paid for being under 0.8 of it
+    digit, label = mnist_sample.x_train[k], int(mnist_sample.y_train[k])
+    jpeg, _ = made.mnist_photo(digit, np.random.default_rng((0, 201, k)))
+    assert label == 5 and read_number(made.decoded(jpeg), MODEL).text == "5" != read_before
+
+
+def test_a_short_bit_of_pencil_broken_at_a_rule_is_no_digit(tuning_pen):
+    # tuning benchmark photo 18 (paper.py --writers tuning): pencil broken where it crosses a rule left a short bit
+    # that read as a 5 (25760)
+    writer = sorted({d.writer for d in tuning_pen})[18 // 12]
+    own = [d for d in tuning_pen if d.writer == writer]
+    rng = np.random.default_rng((0, writer, 18 % 12))
+    chosen = [own[i] for i in rng.choice(len(own), 4, replace=False)]
+    jpeg, _ = made.pen_photo(chosen, rng)
+    assert "".join(str(d.label) for d in chosen) == "2760"
+    assert read_number(made.decoded(jpeg), MODEL).text == "2760"

@@ -51,6 +51,11 @@ COSTS = Costs()
 # ink, only whole strokes, and a 4's or 5's stroke alone is shorter than a digit. Tuned on numbers of writers 1-20
 # (800, 40 per writer; benchmarks/read_numbers.py's): exact 96.4% -> 97.8% (numpy-mlp), 96.8% -> 97.6% (ensemble).
 STROKE_COSTS = Costs(short=16.0, short_under=0.8, digit=0.5, cut=4.0, apart=2.0, far=20.0)
+# On a photo the number's ink is scaled so its tallest piece is the line (photos.ink.LINE), and one number's digits are
+# written at one height: a digit under 0.8 of the line pays as with the strokes. A bold digit cut at a column leaves
+# parts that read surely (an MNIST 5 as 45, its stub a 4 0.42 of the line tall). Tuned on the photos of writers 1-20
+# and 400 MNIST training digits (paper.py --writers tuning): see docs/results.md.
+PHOTO_COSTS = Costs(short=16.0, short_under=0.8)
 
 
 def read_number(image: np.ndarray, model="ensemble", strokes=None, max_digits: int = MAX_DIGITS) -> NumberReading:
@@ -62,7 +67,8 @@ def read_number(image: np.ndarray, model="ensemble", strokes=None, max_digits: i
     own, the ink alone is cut. NumberImageError (a ValueError) for a bad image, StrokesError for malformed strokes.
     """
     if photo.is_photo(image):
-        return photo.read_photo(image, _loaded(model) if isinstance(model, str) else model, max_digits, reading_of)
+        net = _loaded(model) if isinstance(model, str) else model
+        return photo.read_photo(image, net, max_digits, functools.partial(reading_of, costs=PHOTO_COSTS))
     return read_ink(checked_ink(image), model, strokes, max_digits)
 
 

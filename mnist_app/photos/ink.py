@@ -32,6 +32,7 @@ MAX_PIECES = 40  # more pieces than this on one photo: a page of text or a pictu
 ROW_OVERLAP = 0.3  # pieces in one row overlap the row's band by this share of their height at least
 MAX_TURN = 8.0  # degrees: deskew looks this far either way
 RULE_ACROSS = 1.5  # a rule is taken away by an opening across it this many times its thickness long
+NEAR_DESK = 0.02  # pieces this near (share of the shorter side) to ink running off the photo: bits of the page's edge
 FAINT = 0.5  # a piece on the number's row under this share of its darkest piece's darkness: a bit of a rule left
 PAPER_CLOSE = 0.1  # the paper's light is found by a closing this wide (share of the longer side): wider than ink
 
@@ -213,6 +214,8 @@ def pieces(ink: np.ndarray, dark: np.ndarray, edge: np.ndarray) -> tuple[np.ndar
     at_edge = np.zeros(count, dtype=bool)
     at_edge[np.unique(labels[edge & ink])] = True  # the desk, the page's edge: they run off the photo
     side = min(h, w)
+    near = cv2.dilate(np.isin(labels, np.flatnonzero(at_edge[1:]) + 1).astype(np.uint8), _square(NEAR_DESK * side))
+    at_edge[np.unique(labels[(near > 0) & ink])] = True  # slivers along the page's edge, parted from the desk
     keep = darkest & (np.maximum(bw, bh) >= SPECK * side) & ~at_edge & (bh <= BIG * side) & (bw <= BIG * max(h, w))
     keep[0] = False
     ids = np.flatnonzero(keep)
@@ -231,6 +234,11 @@ def pieces(ink: np.ndarray, dark: np.ndarray, edge: np.ndarray) -> tuple[np.ndar
         raise NotAPhotoOfANumberError("writing on several rows: this looks like a page of text, not one number")
     kept = np.where(np.isin(labels, row), labels, 0)
     return kept, np.column_stack([x[row], y[row], bw[row], bh[row]])
+
+
+def _square(size: float) -> np.ndarray:
+    """A square structuring element `size` px a side (odd, at least 3)."""
+    return cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(size) | 1),) * 2)
 
 
 def _strength(dark: np.ndarray, labels: np.ndarray, stats: np.ndarray, i: int) -> float:
