@@ -115,7 +115,7 @@ def engine_run(label: str, students: int, workers: int | None, folder: Path, tim
         port = 8786 + workers * 10
         address = f"tcp://127.0.0.1:{port}"
         dask = str(Path(sys.executable).with_name("dask"))
-        env = os.environ | dict(engine.ONE_THREAD)
+        env = os.environ | dict(engine.ONE_THREAD) | engine.WORKER_ENV  # as docs/deploy.md starts them
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
         started.append(subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port)], **quiet))
         time.sleep(3)

@@ -427,12 +427,12 @@ def dask_cluster(folder: Path, env: dict[str, str], workers: int = 2):
     """A `dask scheduler` and `workers` `dask worker`s of one thread each (nannied: one killed is started again), on
     loopback, started as docs/deploy.md starts them, with `env` beside one thread per numeric library; yields the
     scheduler's address. Their output goes to folder/dask-*.log."""
-    from mnist_app.training.engine import ONE_THREAD
+    from mnist_app.training.engine import ONE_THREAD, WORKER_ENV
 
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     dask = os.path.join(os.path.dirname(sys.executable), "dask")
-    env = os.environ | dict(ONE_THREAD) | env
+    env = os.environ | dict(ONE_THREAD) | WORKER_ENV | env
     commands = [[dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", ":0"]]
     commands += [
         [dask, "worker", address, "--nthreads", "1", "--resources", "train=1", "--name", f"w{k}", "--no-dashboard"]

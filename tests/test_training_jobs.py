@@ -208,6 +208,8 @@ def test_a_cluster_trains_runs_side_by_side_and_survives_a_killed_worker(url, cl
     while engine.workers() < 2 and time.monotonic() < deadline:
         time.sleep(0.5)
     assert engine.workers() == 2
+    sampling = engine.client().run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks)
+    assert set(sampling.values()) == {False}  # started as docs/deploy.md says: no stack sampling beside the runs
     slow = defaults("numpy") | {"hidden": 64, "epochs": 8, "batch_size": 8}
     first, second = (jobs.submit("numpy", slow, DATA, owner, url=url) for owner in ("me", "you"))
     running = lambda j: j.progress.get("done", 0) > 0  # noqa: E731
@@ -228,6 +230,11 @@ def test_a_cluster_trains_runs_side_by_side_and_survives_a_killed_worker(url, cl
     assert done >= 1 and f"went on from the end of epoch {done}" in killed.message
     history = killed.progress["history"]
     assert len(history["loss"]) == 8 and history["loss"][:done] == before["history"]["loss"][:done]
+
+
+def test_docs_start_worker_machines_as_the_tests_cluster_starts_its_workers():
+    deploy = (ROOT / "docs" / "deploy.md").read_text()
+    assert all(f"export {name}={value}" in deploy for name, value in engine.WORKER_ENV.items())
 
 
 def test_a_worker_reuses_a_batchs_arrays_despite_the_nannys_malloc_setting():

@@ -1,5 +1,6 @@
 """Is the Digit canvas's drawing one digit? Its ink says whether it is a digit at all (reading/legibility.py); the
-number reader says whether it is several.
+number reader says whether it is several; the marks network whether a drawing that passes both is a scribble or a
+sign (reading/marks.py).
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ import numpy as np
 from mnist_app.numbers.reading import StrokesError
 from mnist_app.numbers.search import read_ink
 from mnist_app.preprocess import ink_map
-from mnist_app.reading.legibility import FLAT, SEVERAL_DIGITS, ink_problem, measure_ink
+from mnist_app.reading import marks
+from mnist_app.reading.legibility import FLAT, SEVERAL_DIGITS, Ink, measure_ink, measured_problem
 
 
 def one_digit_problem(image: np.ndarray, model, strokes=None) -> str | None:
@@ -18,9 +20,21 @@ def one_digit_problem(image: np.ndarray, model, strokes=None) -> str | None:
     than cutting the ink, and surer: read_number). A dash is never several digits, however it would be cut (into 1s).
     """
     ink = ink_map(image)
-    if measure_ink(ink).rise >= FLAT and several_digits(ink, model, strokes):
+    return _one_digit_problem(ink, measure_ink(ink), model, strokes)
+
+
+def drawing_problem(ink: np.ndarray, model, strokes=None) -> str | None:
+    """What the Digit canvas says of its drawing, from its ink map (preprocess.ink_map's, measured once here):
+    `one_digit_problem`'s answer, else the marks network's (reading/marks.py) for a scribble or a sign that the ink's
+    measures and the number reader let through; None for one digit."""
+    shape = measure_ink(ink)
+    return _one_digit_problem(ink, shape, model, strokes) or marks.ink_mark_problem(ink, shape)
+
+
+def _one_digit_problem(ink: np.ndarray, shape: Ink, model, strokes) -> str | None:
+    if shape.rise >= FLAT and several_digits(ink, model, strokes):
         return SEVERAL_DIGITS
-    return ink_problem(ink)
+    return measured_problem(shape)
 
 
 def several_digits(ink: np.ndarray, model, strokes=None) -> bool:

@@ -91,7 +91,11 @@ def problem(image: np.ndarray) -> str | None:
 
 def ink_problem(ink: np.ndarray) -> str | None:
     """`problem` for an ink map (H, W) float in [0, 1]: a piece of a drawing, as the numbers' search judges it."""
-    ink = measure_ink(ink)
+    return measured_problem(measure_ink(ink))
+
+
+def measured_problem(ink: Ink) -> str | None:
+    """`problem` for an ink map's measures (measure_ink's), for a caller that has them already."""
     if (ink.across < DOT and min(ink.height, ink.width) >= ROUND * max(ink.height, ink.width)) or ink.stroke > FILLED:
         return NOT_A_DIGIT
     if ink.rise < FLAT or ink.crossings == (2, 2, 2, 2) or ink.length > WINDING * max(ink.height, ink.width):

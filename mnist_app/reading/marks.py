@@ -29,7 +29,7 @@ import numpy as np
 
 from mnist_app.models.loading import MODELS_DIR
 from mnist_app.preprocess import ink_map, normalise
-from mnist_app.reading.legibility import NOT_A_DIGIT, measure_ink
+from mnist_app.reading.legibility import NOT_A_DIGIT, Ink, measure_ink
 
 log = logging.getLogger(__name__)
 FILE = MODELS_DIR / "not-a-digit" / "model.keras"
@@ -55,8 +55,12 @@ def as_seen(image: np.ndarray) -> np.ndarray:
     A 6 px brush on a 200 px digit leaves hairlines, and the network took a thin 8's crossing loops for a scribble's
     (26% of writers 16-20's digits drawn so were called marks): drawn at one relative width, only the shape counts.
     """
-    ink = ink_map(image)
-    shape = measure_ink(ink)
+    return seen_ink(ink_map(image))
+
+
+def seen_ink(ink: np.ndarray, shape: Ink | None = None) -> np.ndarray:
+    """`as_seen` for an ink map (preprocess.ink_map's), and its measures when the caller has them."""
+    shape = shape or measure_ink(ink)
     grow = int(round(THICK * max(shape.height, shape.width) - shape.stroke))
     if grow > 1:
         ink = cv2.dilate(ink.astype(np.float32), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
@@ -67,8 +71,13 @@ def mark_problem(image: np.ndarray, path: Path = FILE) -> str | None:
     """NOT_A_DIGIT when the network takes the whole drawing (any image canvas_to_mnist takes) for a scribble or a
     sign, else None. Only for a whole drawing: the number reader's pieces are halves and strokes of digits it never
     saw. Without a usable network file the check is off (logged), and the page reads on as it did before it."""
+    return ink_mark_problem(ink_map(image), path=path)
+
+
+def ink_mark_problem(ink: np.ndarray, shape: Ink | None = None, path: Path = FILE) -> str | None:
+    """`mark_problem` for a drawing's ink map, and its measures when the caller has them."""
     try:
-        probability = mark_probability(as_seen(image)[None], path)[0]
+        probability = mark_probability(seen_ink(ink, shape)[None], path)[0]
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:  # missing, unreadable, or another network's
         log.warning("mnist-app: the not-a-digit check is off: %s", exc)
         return None

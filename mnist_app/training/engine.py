@@ -29,8 +29,13 @@ ONE_THREAD = {
         "TF_NUM_INTEROP_THREADS",
     )
 }
+# A worker started by `dask worker` reads its configuration from its environment: the same profiler setting as the
+# embedded engine's (DASK_CONFIG), which docs/deploy.md's command, the tests' cluster and classroom.py pass
+WORKER_ENV = {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
 DASK_CONFIG = {
-    "distributed.worker.profile.enabled": False,  # its sampling of every thread costs a run CPU: none needed here
+    # its sampling of every thread's stack, every 10 ms on the worker's event loop, takes the GIL from the run: none
+    # is needed here
+    "distributed.worker.profile.enabled": False,
     "distributed.scheduler.allowed-failures": 2,  # a run whose worker died is tried on others twice more
     "distributed.worker.daemon": False,
 }

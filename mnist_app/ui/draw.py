@@ -12,7 +12,6 @@ import hashlib
 import streamlit as st
 
 from mnist_app import models, numbers
-from mnist_app.reading import marks
 from mnist_app.reports.plots import enlarge, probability_bars
 from mnist_app.store.drawings import StoreError
 from mnist_app.ui import explanation, number, photo, reading, runs, sketchpad, teach
@@ -57,6 +56,8 @@ def loaded() -> models.Model:
     """The chosen model, loaded after the canvas is shown; a broken one is said in the headline, and the page stops
     there (the other choices above still work)."""
     try:
+        if runs.is_loaded(name):  # every stroke but the first: no spinner to start and take down again
+            return runs.load(name)
         with headline, st.spinner("Loading…"):  # inside the headline's fixed box: the canvas never moves when it goes
             return runs.load(name)
     except models.ModelLoadError as exc:
@@ -110,7 +111,7 @@ with headline:
         st.subheader("Nothing drawn yet")
         st.caption("Draw a digit (0-9) on the black square: the model reads it after every stroke.")
     else:
-        problem = numbers.one_digit_problem(sketch.image, model, sketch.strokes) or marks.mark_problem(sketch.image)
+        problem = numbers.drawing_problem(sketch.ink, model, sketch.strokes)
         title, caption = reading.words(read, problem, model.label)
         st.subheader(title)
         st.caption(caption)

@@ -12,6 +12,7 @@ from mnist_app import models
 from mnist_app.store.drawings import StoreError
 from mnist_app.training import jobs as training_jobs
 from mnist_app.training.kept_runs import KeptRuns
+from mnist_app.ui.cache import is_loaded as cache_is_loaded
 from mnist_app.ui.cache import load_model, models_dir
 from mnist_app.ui.store import collecting, get_store, switched_on, visitor
 
@@ -61,6 +62,12 @@ def _load_run(job_id: str, status: str) -> models.Model:
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _load_kept(url: str, run_id: int) -> models.Model:
     return KeptRuns(get_store()).load(run_id)
+
+
+def is_loaded(name: str) -> bool:
+    """Whether reading with this offered model now costs no load: a shipped model this server holds (a run's or a
+    kept run's model is checked against the store on every load)."""
+    return not name.startswith((RUN, KEPT)) and cache_is_loaded(name)
 
 
 def load(name: str) -> models.Model:

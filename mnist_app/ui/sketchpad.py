@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from mnist_app.preprocess import EmptyCanvasError, canvas_to_mnist
+from mnist_app.preprocess import EmptyCanvasError, ink_map, normalise
 
 SIDE = 280  # canvas pixels
 BRUSH = 20  # the slider's first value
@@ -35,6 +35,7 @@ class Sketch:
     brush: int
     digit: np.ndarray | None
     strokes: list | None = None
+    ink: np.ndarray | None = None  # the image's ink map (preprocess.ink_map), made once for the digit and the checks
 
 
 def show(width: int = SIDE, key: str = "canvas") -> Sketch:
@@ -68,7 +69,8 @@ def show(width: int = SIDE, key: str = "canvas") -> Sketch:
     cleared = st.session_state.shown_drawing == st.session_state.cleared_drawing
     image = None if cleared else canvas.image_data
     strokes = None if cleared else (canvas.json_data or {}).get("objects")
-    return Sketch(image, brush, _digit(image), strokes)
+    ink = None if image is None else ink_map(image)
+    return Sketch(image, brush, _digit(ink), strokes, ink)
 
 
 def fitted(frame: str, width: int) -> str:
@@ -102,8 +104,9 @@ def fingerprint(json_data: dict | None) -> str:
 EMPTY = fingerprint(None)
 
 
-def _digit(image: np.ndarray | None) -> np.ndarray | None:
+def _digit(ink: np.ndarray | None) -> np.ndarray | None:
+    """The ink as the models see it (canvas_to_mnist, from its ink map); None when nothing is drawn."""
     try:
-        return None if image is None else canvas_to_mnist(image)
+        return None if ink is None else normalise(ink)
     except EmptyCanvasError:
         return None
