@@ -83,8 +83,8 @@ def problem(image: np.ndarray) -> str | None:
     """NOT_A_DIGIT (a dot, a dash, an X, a scribble), TOO_SMALL, or None for a drawing that may be a digit, by its
     ink's measures alone.
 
-    (SEVERAL_DIGITS needs a model's reading: mnist_app.numbers.one_digit_problem says it. The Draw page asks that,
-    then marks.mark_problem for the scribbles and signs that the ink's measures let through.)
+    (SEVERAL_DIGITS needs a model's reading: mnist_app.numbers.one_digit_problem says it. The Draw page asks
+    numbers.drawing_problem: that, then marks.py's network for the scribbles and signs the ink's measures let through.)
     """
     return ink_problem(ink_map(image))
 
