@@ -6,19 +6,11 @@ import os
 import shutil
 from pathlib import Path
 
-from mnist_app.training.engine import ONE_THREAD
+import numpy as np
+import pytest
+import sqlalchemy as sa
 
-# `pytest -n 2` on two cores: each worker, and every server, browser and training process it starts, already has a
-# core's worth of work beside the other worker's, so a numeric library's second thread only waits (and OpenBLAS's
-# threads spin while they wait, burning CPU the other worker needs). One thread each, as the engine's workers train:
-# set before NumPy is imported here, and inherited by every process the tests start.
-os.environ.update(ONE_THREAD)
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
-
-from mnist_app.data import Mnist, load_npz  # noqa: E402
+from mnist_app.data import Mnist, load_npz
 
 from scaffold import SAMPLE, postgres_schema, require, tiny_pen_env
 
