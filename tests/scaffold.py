@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -415,6 +416,14 @@ def wait_for_run(job, statuses, seconds: float = 600, condition=lambda job: True
             return job
         time.sleep(0.1)
     raise AssertionError(f"{job.label} still {job.status}: {job.message}")
+
+
+def numpy_model_only(folder: Path) -> dict[str, str]:
+    """Environment that gives the app a models folder holding the NumPy network alone (README's MNIST_APP_MODELS),
+    for servers whose visitors read with it alone: their warm-up then imports no TensorFlow and loads no Keras model
+    (about 20 s of a core per server, which the deployment tests' browsers and training runs would wait behind)."""
+    shutil.copytree(models.MODELS_DIR / "numpy-mlp", Path(folder) / "models" / "numpy-mlp")
+    return {"MNIST_APP_MODELS": str(Path(folder) / "models")}
 
 
 def tiny_pen_env(folder: Path) -> dict[str, str]:
