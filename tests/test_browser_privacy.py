@@ -18,6 +18,7 @@ from scaffold import (
     canvas_strokes,
     chromium,
     draw,
+    numpy_model_only,
     require_pen_digits,
     settle,
     streamlit_server,
@@ -92,7 +93,7 @@ def test_a_second_browser_given_everything_public_cannot_take_a_visitors_drawing
     expect.set_options(timeout=90_000)
     store_url = f"sqlite:///{tmp_path / 'drawings.sqlite'}"
     env = {"MNIST_DATA": str(SAMPLE), "MNIST_APP_JOBS": str(tmp_path / "jobs"), "MNIST_APP_DB": store_url}
-    env |= tiny_pen_env(tmp_path)
+    env |= tiny_pen_env(tmp_path) | numpy_model_only(tmp_path)  # the model drawn, taught and trained: NumPy
     with streamlit_server(tmp_path / "streamlit.log", env=env) as (url, _), chromium() as browser:
         first = open_page(browser, url)
         draw(first, canvas_box(first), canvas_strokes(hand[7]))

@@ -16,6 +16,7 @@ from scaffold import (
     choose_model,
     chromium,
     draw,
+    numpy_model_only,
     require_pen_digits,
     settle,
     streamlit_server,
@@ -41,7 +42,7 @@ def test_a_writer_teaches_the_prompted_digits_and_the_taught_model_reads_their_o
     expect.set_options(timeout=90_000)
     first, others = writer_digits
     store = f"sqlite:///{tmp_path / 'drawings.sqlite'}"
-    env = {"MNIST_DATA": str(SAMPLE), "MNIST_APP_DB": store}
+    env = {"MNIST_DATA": str(SAMPLE), "MNIST_APP_DB": store} | numpy_model_only(tmp_path)  # the model taught
     with streamlit_server(tmp_path / "streamlit.log", env=env) as (url, _), chromium() as browser:
         page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
         page.set_default_timeout(90_000)
