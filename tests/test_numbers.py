@@ -1,5 +1,6 @@
 """read_number: real pen and MNIST digits placed on a canvas-like RGBA array read as the number written."""
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -16,6 +17,7 @@ from mnist_app.numbers import (
     StrokesError,
     read_number,
 )
+from mnist_app.numbers.pieces import atoms
 from mnist_app.numbers.strokes import MAX_COMMANDS, MAX_STROKES, as_canvas_objects, from_canvas
 from mnist_app.numbers.written import HEIGHT
 from mnist_app.preprocess import INK_THRESHOLD, ink_map
@@ -235,3 +237,19 @@ def test_malformed_strokes_raise_a_strokes_error(pen, strokes):
     with pytest.raises(StrokesError) as caught:
         read_number(written([pen[1][0]]), MODEL, strokes=strokes)
     assert isinstance(caught.value, ValueError) and str(caught.value)
+
+
+def rings(stroke: int) -> np.ndarray:
+    """Two rings 100 px across written touching, strokes `stroke` px wide."""
+    ink = np.zeros((120, 230), np.float32)
+    for centre in ((60, 60), (160, 60)):
+        cv2.circle(ink, centre, 50, 1.0, stroke)
+    return ink
+
+
+def test_a_cut_measures_the_ink_it_crosses_not_only_its_strokes():
+    # a thin pen's digits touching part cheaply on a photo (search.PHOTO_COSTS.cut_ink); a bold stroke does not
+    thin = [ink for _, _, runs, ink in atoms(rings(3))[2] if runs == 2]
+    bold = [ink for _, _, runs, ink in atoms(rings(12))[2] if runs == 2]
+    assert thin and bold  # cuts across both arcs of a ring: two strokes each, however thick
+    assert max(thin) < 0.15 < 0.2 < min(bold)

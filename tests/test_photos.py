@@ -1,6 +1,8 @@
 """Photos of paper (issue 39): made photos of pen digits read as their numbers, blank paper, a face and a page of
 printed text read as no digits, and every bad file or array refused with a typed error that says why."""
 
+import dataclasses
+import functools
 import io
 import json
 from pathlib import Path
@@ -10,8 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from mnist_app import models
 from mnist_app.data import pendigits
-from mnist_app.numbers import ImageTooLargeError, NumberImageError, read_number
+from mnist_app.numbers import ImageTooLargeError, NumberImageError, read_number, search
+from mnist_app.numbers import photo as numbers_photo
 from mnist_app.photos import MAX_SIDE, NotAnImageError, PhotoTooLargeError, load_photo, made
 from mnist_app.photos.ink import WEAK, grey_of, without_rules
 
@@ -237,3 +241,21 @@ def test_a_short_bit_of_pencil_broken_at_a_rule_is_no_digit(tuning_pen):
     jpeg, _ = made.pen_photo(chosen, rng)
     assert "".join(str(d.label) for d in chosen) == "2760"
     assert read_number(made.decoded(jpeg), MODEL).text == "2760"
+
+
+@pytest.mark.parametrize("index, number, read_before", [(20, "61", "8"), (214, "2779", "279")])
+def test_thin_pen_digits_written_touching_part_where_the_cut_crosses_little_ink(tuning_pen, index, number, read_before):
+    # tuning benchmark photos (paper.py --writers tuning, its index): two digits written touching read as one while a
+    # cut paid per stroke it crossed (0.5 nats); on a photo a cut now pays for the ink it crosses (PHOTO_COSTS.cut_ink)
+    writer = sorted({d.writer for d in tuning_pen})[index // 12]
+    own = [d for d in tuning_pen if d.writer == writer]
+    rng = np.random.default_rng((0, writer, index % 12))
+    chosen = [own[i] for i in rng.choice(len(own), len(number), replace=False)]
+    jpeg, _ = made.pen_photo(chosen, rng)
+    assert "".join(str(d.label) for d in chosen) == number
+    photo, net = made.decoded(jpeg), models.load(MODEL)
+    per_stroke = dataclasses.replace(search.PHOTO_COSTS, cut=0.5, cut_ink=0.0)
+    assert numbers_photo.read_photo(photo, net, 5, functools.partial(search.reading_of, costs=per_stroke)).text == (
+        read_before
+    )
+    assert read_number(photo, net).text == number

@@ -34,8 +34,8 @@ class Pieces:
     boxes: list[tuple[int, int, int, int]]
     images: np.ndarray  # (n, 28, 28) float32 in [0, 1], as canvas_to_mnist gives a lone digit
     problems: list[str | None]  # legibility's judgement of each candidate's ink alone
-    # (n, 6): width, height, blank inside (each over the line's height), strokes cut; with the canvas's strokes,
-    # how far strokes joined do not overlap, and the blank between them (stroked.py)
+    # (n, 7): width, height, blank inside (each over the line's height), strokes cut; with the canvas's strokes,
+    # how far strokes joined do not overlap, and the blank between them (stroked.py); ink cut (line heights)
     shape: np.ndarray
     n_atoms: int
     in_writing_order: bool = False  # atoms are strokes as written (stroked.py), not ink left to right
@@ -56,9 +56,11 @@ def checked_ink(image) -> np.ndarray:
     return ink_map(image)
 
 
-def atoms(ink: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int, int]], list[tuple[int, int, int]], float]:
-    """(labels: atom id + 1 per pixel, 0 = blank; each atom's box; the cuts (left atom, right atom, strokes cut);
-    the line's height), the atoms numbered left to right."""
+def atoms(
+    ink: np.ndarray,
+) -> tuple[np.ndarray, list[tuple[int, int, int, int]], list[tuple[int, int, int, float]], float]:
+    """(labels: atom id + 1 per pixel, 0 = blank; each atom's box; the cuts (left atom, right atom, strokes cut,
+    ink cut in line heights); the line's height), the atoms numbered left to right."""
     pieces, count = ndimage.label(ink > INK_THRESHOLD, structure=np.ones((3, 3)))
     slices = ndimage.find_objects(pieces)
     line = float(max(s[0].stop - s[0].start for s in slices))
@@ -69,7 +71,11 @@ def atoms(ink: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int, int]],
         for x0, x1 in ranges:
             parts.append(((2 * cols.start + x0 + x1) / 2, index, cols.start + x0, cols.start + x1))
         for _, x in ranges[:-1]:
-            cut_runs[index, cols.start + x] = int(np.count_nonzero(np.diff(own[:, x].astype(np.int8)) == 1) + own[0, x])
+            column = own[:, x].astype(np.int8)
+            cut_runs[index, cols.start + x] = (
+                int(np.count_nonzero(np.diff(column) == 1) + column[0]),
+                float(column.sum()) / line,
+            )
     labels, boxes, ids = np.zeros_like(pieces), [], {}
     for atom, (_, index, x0, x1) in enumerate(sorted(parts), start=1):
         own = pieces[:, x0:x1] == index
@@ -78,7 +84,7 @@ def atoms(ink: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int, int]],
         rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
         boxes.append((int(x0 + cols[0]), int(rows[0]), int(x0 + cols[-1]) + 1, int(rows[-1]) + 1))
     right_of = {(index, x1): ids[index, x0] for _, index, x0, x1 in parts}
-    cuts = [(right_of[key], ids[key], runs) for key, runs in cut_runs.items()]
+    cuts = [(right_of[key], ids[key], *crossing) for key, crossing in cut_runs.items()]
     return labels, boxes, cuts, line
 
 
@@ -125,8 +131,9 @@ def candidates(ink: np.ndarray, prepare=None) -> Pieces:
         cand_boxes.append((x0, y0, x1, y1))
         images.append(normalise(piece))
         problems.append(ink_problem(piece))
-        cut = sum(crossing for a, b, crossing in cuts if (i <= a < j) != (i <= b < j))
-        shape.append(((x1 - x0) / line, (y1 - y0) / line, blank_columns(boxes[i:j]) / line, cut, 0, 0))
+        crossed = [(runs, thick) for a, b, runs, thick in cuts if (i <= a < j) != (i <= b < j)]
+        cut, cut_ink = np.sum(crossed, axis=0) if crossed else (0, 0.0)
+        shape.append(((x1 - x0) / line, (y1 - y0) / line, blank_columns(boxes[i:j]) / line, cut, 0, 0, cut_ink))
     return Pieces(spans, cand_boxes, np.stack(images), problems, np.array(shape), len(boxes))
 
 

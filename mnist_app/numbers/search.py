@@ -42,6 +42,9 @@ class Costs:
     cut: float = 0.5  # per stroke a cut crosses (paid half by the piece on each side): digits touch at one
     apart: float = 0.0  # per two strokes written one after the other in one digit, times the share not overlapping
     far: float = 0.0  # per line height of blank between two strokes written one after the other joined in one digit
+    narrow: float = 0.0  # per line height of width under narrow_under, that of the digit read
+    narrow_under: tuple[float, ...] = (0.0,) * 10  # line heights, per digit 0-9
+    cut_ink: float = 0.0  # per line height of ink a cut crosses (paid half by each side): a bold stroke is no touch
 
 
 COSTS = Costs()
@@ -53,9 +56,19 @@ COSTS = Costs()
 STROKE_COSTS = Costs(short=16.0, short_under=0.8, digit=0.5, cut=4.0, apart=2.0, far=20.0)
 # On a photo the number's ink is scaled so its tallest piece is the line (photos.ink.LINE), and one number's digits are
 # written at one height: a digit under 0.8 of the line pays as with the strokes. A bold digit cut at a column leaves
-# parts that read surely (an MNIST 5 as 45, its stub a 4 0.42 of the line tall). Tuned on the photos of writers 1-20
+# parts that read surely (an MNIST 5 as 45, its stub a 4 0.42 of the line tall). A cut pays for the ink it crosses,
+# not for the strokes: thin pen digits written touching part cheaply, a bold digit's stroke (MNIST's is 0.1 of the
+# line) does not. A digit narrower than about 0.8 of the narrowest of its kind read right on the tuning photos pays
+# as a short one: a sliver cut off a thin stroke is no 5 (a 1 may be a line). Tuned on the photos of writers 1-20
 # and 400 MNIST training digits (paper.py --writers tuning): see docs/results.md.
-PHOTO_COSTS = Costs(short=16.0, short_under=0.8)
+PHOTO_COSTS = Costs(
+    short=16.0,
+    short_under=0.8,
+    cut=0.0,
+    cut_ink=2.0,
+    narrow=16.0,
+    narrow_under=(0.35, 0.0, 0.35, 0.25, 0.2, 0.35, 0.15, 0.3, 0.25, 0.35),
+)
 
 
 def read_number(image: np.ndarray, model="ensemble", strokes=None, max_digits: int = MAX_DIGITS) -> NumberReading:
@@ -101,12 +114,13 @@ def reading_of(
 
 def scores(pieces: Pieces, probs: np.ndarray, costs: Costs = COSTS) -> tuple[np.ndarray, np.ndarray]:
     """(as a digit, as a mark) score of every candidate."""
-    width, height, gap, cut, apart, far = pieces.shape.T
+    width, height, gap, cut, apart, far, cut_ink = pieces.shape.T
     no_digit = np.array([p == legibility.NOT_A_DIGIT for p in pieces.problems])
     digit = np.log(np.clip(probs.max(axis=1), 1e-12, 1.0)) + costs.digit
     digit -= costs.wide * np.clip(width - costs.wide_from, 0, None)
     digit -= costs.short * np.clip(costs.short_under - height, 0, None)
-    split = costs.cut / 2 * cut
+    digit -= costs.narrow * np.clip(np.asarray(costs.narrow_under)[probs.argmax(axis=1)] - width, 0, None)
+    split = costs.cut / 2 * cut + costs.cut_ink / 2 * cut_ink
     digit -= costs.gap * gap + costs.not_digit * no_digit + split + costs.apart * apart + costs.far * far
     mark = -np.where(no_digit, costs.mark, costs.shaped_mark) - split - costs.apart * apart - costs.far * far
     return digit, mark
