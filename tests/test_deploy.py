@@ -237,7 +237,7 @@ def test_two_servers_behind_nginx_lose_nothing_when_one_is_killed_mid_run(tmp_pa
 # ---- a class trains: the same deployment with the engine's scheduler and two workers (issue 37)
 
 STUDENTS_PER_SERVER = 2
-EPOCHS = 20  # each run lasts 20-40 s on the loaded machine, and the kill comes within a second of two runs training
+EPOCHS = 20  # 3-6 s a run alone, tens of seconds beside four live pages; the kill comes within a second of two training
 
 
 def students(browser, url: str, access_log: Path, servers: list[str]) -> list:

@@ -168,6 +168,17 @@ def tuning_pen() -> list[pendigits.PenDigit]:
     return pendigits.select_writers(pendigits.load(), "tuning")
 
 
+def tuning_number(tuning_pen, index: int, length: int) -> tuple[np.ndarray, str]:
+    """The tuning benchmark's number photo `index` (paper.py --writers tuning, seed 0: each writer's photos 12 in a
+    row) of `length` digits, decoded, and the number written on it."""
+    writer = sorted({d.writer for d in tuning_pen})[index // 12]
+    own = [d for d in tuning_pen if d.writer == writer]
+    rng = np.random.default_rng((0, writer, index % 12))
+    chosen = [own[i] for i in rng.choice(len(own), length, replace=False)]
+    jpeg, _ = made.pen_photo(chosen, rng)
+    return made.decoded(jpeg), "".join(str(d.label) for d in chosen)
+
+
 def test_a_thin_stroke_running_along_a_rule_stays(tuning_pen):
     # the tuning benchmark's first photo: a 2 whose foot lies on a rule of ruled paper (it read as 7 when the rules
     # were opened away across their thickness alone, the ink along them with them)
@@ -205,13 +216,9 @@ def test_faint_bits_of_rules_beside_a_number_are_no_digits(tuning_pen, index, nu
     # tuning benchmark photos (paper.py --writers tuning, its index) with slivers of rules, left by the rules' removal
     # beside the number, far fainter than its ink: they read as 1s (4211, 20681) before pieces under FAINT of the
     # number's darkest piece were dropped
-    writer = sorted({d.writer for d in tuning_pen})[index // 12]
-    own = [d for d in tuning_pen if d.writer == writer]
-    rng = np.random.default_rng((0, writer, index % 12))
-    chosen = [own[i] for i in rng.choice(len(own), len(number), replace=False)]
-    jpeg, _ = made.pen_photo(chosen, rng)
-    assert "".join(str(d.label) for d in chosen) == number
-    assert read_number(made.decoded(jpeg), MODEL).text == number
+    photo, written = tuning_number(tuning_pen, index, len(number))
+    assert written == number
+    assert read_number(photo, MODEL).text == number
 
 
 @pytest.mark.parametrize("k", [117, 258])
@@ -234,26 +241,18 @@ def test_a_bold_digit_on_paper_is_not_cut_into_a_short_stub_and_a_digit(mnist_sa
 def test_a_short_bit_of_pencil_broken_at_a_rule_is_no_digit(tuning_pen):
     # tuning benchmark photo 18 (paper.py --writers tuning): pencil broken where it crosses a rule left a short bit
     # that read as a 5 (25760)
-    writer = sorted({d.writer for d in tuning_pen})[18 // 12]
-    own = [d for d in tuning_pen if d.writer == writer]
-    rng = np.random.default_rng((0, writer, 18 % 12))
-    chosen = [own[i] for i in rng.choice(len(own), 4, replace=False)]
-    jpeg, _ = made.pen_photo(chosen, rng)
-    assert "".join(str(d.label) for d in chosen) == "2760"
-    assert read_number(made.decoded(jpeg), MODEL).text == "2760"
+    photo, written = tuning_number(tuning_pen, 18, 4)
+    assert written == "2760"
+    assert read_number(photo, MODEL).text == "2760"
 
 
 @pytest.mark.parametrize("index, number, read_before", [(20, "61", "8"), (214, "2779", "279")])
 def test_thin_pen_digits_written_touching_part_where_the_cut_crosses_little_ink(tuning_pen, index, number, read_before):
     # tuning benchmark photos (paper.py --writers tuning, its index): two digits written touching read as one while a
     # cut paid per stroke it crossed (0.5 nats); on a photo a cut now pays for the ink it crosses (PHOTO_COSTS.cut_ink)
-    writer = sorted({d.writer for d in tuning_pen})[index // 12]
-    own = [d for d in tuning_pen if d.writer == writer]
-    rng = np.random.default_rng((0, writer, index % 12))
-    chosen = [own[i] for i in rng.choice(len(own), len(number), replace=False)]
-    jpeg, _ = made.pen_photo(chosen, rng)
-    assert "".join(str(d.label) for d in chosen) == number
-    photo, net = made.decoded(jpeg), models.load(MODEL)
+    photo, written = tuning_number(tuning_pen, index, len(number))
+    assert written == number
+    net = models.load(MODEL)
     per_stroke = dataclasses.replace(search.PHOTO_COSTS, cut=0.5, cut_ink=0.0)
     assert numbers_photo.read_photo(photo, net, 5, functools.partial(search.reading_of, costs=per_stroke)).text == (
         read_before
