@@ -15,7 +15,9 @@ from mnist_app import models
 from mnist_app.data import pendigits
 from mnist_app.data.pendigits import placed
 from mnist_app.numbers import one_digit_problem, written
-from mnist_app.numbers.strokes import as_canvas_objects
+from mnist_app.numbers.search import read_ink
+from mnist_app.numbers.stroked import one_stroke_explains
+from mnist_app.numbers.strokes import as_canvas_objects, from_canvas
 from mnist_app.preprocess import EmptyCanvasError, canvas_to_mnist, ink_map
 from mnist_app.reading import made_marks, marks
 from mnist_app.reading.legibility import NOT_A_DIGIT, SEVERAL_DIGITS, TOO_SMALL, measure, measure_ink, problem
@@ -164,6 +166,23 @@ def test_along_the_canvas_strokes_two_digits_are_several_and_one_digit_is_one(tu
     assert sum(several) <= 1
     malformed = {"objects": [{"type": "path", "path": [["Z", "?"]]}]}  # never from the canvas: the ink is cut
     assert one_digit_problem(drawn(twos[0], 14), model, malformed) == SEVERAL_DIGITS
+
+
+def test_one_stroke_that_explains_the_ink_is_one_digit_as_the_number_reader_finds(tuning_digits, model):
+    """The Digit canvas's shortcut: one stroke that explains its ink is not handed to the number reader, which would
+    make it its only candidate. The reader agrees on every one-stroke digit; one stroke beside ink it does not
+    explain (a second digit) is read whole, and found to be several."""
+    drawings = [pendigits.canvas_strokes(d, 0.7) for label in range(10) for d in tuning_digits[label][:8]]
+    ones = [strokes for strokes in drawings if len(strokes) == 1]
+    assert len(ones) >= 30
+    for strokes in ones:
+        image, objects = drawn(strokes, 18), as_canvas_objects(strokes, 18)
+        assert one_stroke_explains(ink_map(image), from_canvas(objects))
+        assert len(read_ink(ink_map(image), model, objects).digits) <= 1
+    pair = two_digit_strokes(tuning_digits[1][0], tuning_digits[7][0])
+    first_only = as_canvas_objects(pair[:1], 14)
+    assert not one_stroke_explains(ink_map(drawn(pair, 14)), from_canvas(first_only))
+    assert one_digit_problem(drawn(pair, 14), model, first_only) == SEVERAL_DIGITS
 
 
 def test_several_digits_needs_the_model(tuning_digits):

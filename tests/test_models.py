@@ -107,6 +107,15 @@ def test_missing_file_is_a_model_load_error_naming_it(name, model_copy):
     assert name not in models.available(model_copy)
 
 
+def test_a_model_broken_after_it_was_offered_is_offered_no_more(model_copy):
+    """The Draw page asks which models are available on every stroke, and the answer is kept while the files stay as
+    they were: a member cut short after that takes itself and the ensemble off the list."""
+    assert {"keras-mlp", "ensemble"} <= set(models.available(model_copy))
+    path = models.weights_path("keras-mlp", model_copy)
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    assert not {"keras-mlp", "ensemble"} & set(models.available(model_copy))
+
+
 @pytest.mark.parametrize("name", models.SHIPPED)
 def test_corrupt_file_is_a_model_load_error_naming_it(name, model_copy):
     path = models.weights_path(name, model_copy)

@@ -7,6 +7,7 @@ Keras (and so TensorFlow) is imported only when a Keras model is loaded.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,8 +107,15 @@ def calibrate_command(name: str) -> str:
 
 
 def available(directory: str | Path | None = None) -> list[str]:
-    """The shipped models whose weight files are present and look whole (checked without loading Keras)."""
-    return [name for name in SHIPPED if present(name, directory)]
+    """The shipped models whose weight files are present and look whole (checked without loading Keras). The Draw
+    page asks on every stroke: a model's files are looked into again only when their stamp changes."""
+    folder = None if directory is None else str(directory)
+    return [name for name in SHIPPED if _present_as_stamped(name, folder, stamp(name, directory))]
+
+
+@functools.lru_cache(maxsize=64)
+def _present_as_stamped(name: str, directory: str | None, _stamp: tuple) -> bool:
+    return present(name, directory)
 
 
 def present(name: str, directory: str | Path | None = None) -> bool:

@@ -9,6 +9,8 @@ import numpy as np
 
 from mnist_app.numbers.reading import StrokesError
 from mnist_app.numbers.search import read_ink
+from mnist_app.numbers.stroked import one_stroke_explains
+from mnist_app.numbers.strokes import from_canvas
 from mnist_app.preprocess import ink_map
 from mnist_app.reading import marks
 from mnist_app.reading.legibility import FLAT, SEVERAL_DIGITS, Ink, measure_ink, measured_problem
@@ -38,8 +40,11 @@ def _one_digit_problem(ink: np.ndarray, shape: Ink, model, strokes) -> str | Non
 
 
 def several_digits(ink: np.ndarray, model, strokes=None) -> bool:
-    """The number reader finds two or more digits in the ink map, every one of them sure, and no other mark."""
+    """The number reader finds two or more digits in the ink map, every one of them sure, and no other mark. One
+    stroke that explains the ink is one digit at most: the reader is not asked (most digits are written in one)."""
     try:
+        if one_stroke_explains(ink, from_canvas(strokes)):
+            return False
         reading = read_ink(ink, model, strokes)
     except StrokesError:  # strokes no canvas gives: the ink alone is cut
         reading = read_ink(ink, model)

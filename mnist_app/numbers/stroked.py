@@ -59,6 +59,17 @@ def stroke_candidates(ink: np.ndarray, strokes: list[Stroke]) -> Pieces | None:
     return Pieces(spans, cand_boxes, np.stack(images), problems, np.array(shape), len(strokes), in_writing_order=True)
 
 
+def one_stroke_explains(ink: np.ndarray, strokes: list[Stroke]) -> bool:
+    """One stroke on the image, and it explains the ink: stroke_candidates would make it the one candidate, so the
+    drawing reads as at most one digit, known without drawing candidates or asking the model."""
+    if len(strokes) != 1:
+        return False
+    box = _box(strokes[0], ink.shape)
+    if not (box[0] < box[2] and box[1] < box[3]):
+        return False
+    return explains(ink, joined([drawn(strokes[0], box)], [box], (0, 0, ink.shape[1], ink.shape[0])))
+
+
 def in_digit_order(strokes: list[Stroke], boxes: list[tuple[int, int, int, int]]) -> list[int]:
     """The strokes' indices with each stroke added late moved back beside its digit's: a stroke apart from the one
     written before it that touches and overlaps (LATE_TIE) an earlier one (a 4's bar, a 5's cap, a 7's bar written after
