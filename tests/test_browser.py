@@ -406,6 +406,35 @@ def test_on_a_phone_the_reading_is_above_the_fold(server, three):
     context.close()
 
 
+HEADLINE_CLIPPED = """() => { const box = document.querySelector('.st-key-headline');
+    return box.scrollHeight > box.clientHeight + 1; }"""
+
+
+def test_on_a_phone_the_longest_headlines_are_shown_whole(server, three):
+    """The headline's box keeps its height from stroke to stroke (the canvas under it holds still), so on a phone it
+    is tall enough for the longest headlines: a two-line title and a two-line caption, nothing cut off."""
+    from playwright.sync_api import expect
+
+    url, browser, _ = server
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    page.goto(url)
+    page.get_by_text("Draw a digit (0-9)").wait_for()
+    page.locator("canvas").last.scroll_into_view_if_needed()
+    strokes = canvas_strokes(three)
+    centre = np.concatenate(strokes).mean(axis=0)
+    tiny = [centre + (stroke - centre) * 0.12 for stroke in strokes]  # a 3 about 20 px tall
+    four = next(d for d in readable_digits(("numpy-mlp",), per_label=8)[4] if len(d.strokes) >= 2)
+    for drawing, title in ((tiny, "Too small to read well"), (canvas_strokes(four)[:1], "That does not look like a")):
+        draw(page, canvas_box(page), drawing)
+        settle(page)
+        expect(page.get_by_role("heading", name=re.compile(title))).to_be_visible()
+        assert not page.evaluate(HEADLINE_CLIPPED), page.locator(".st-key-headline").inner_text()
+        clear(page)
+    context.close()
+
+
 def test_a_number_drawn_on_the_digit_canvas_is_said_to_be_several_digits(page):
     """A "42" is not read, confidently, as a 4: the page says what it sees and points to Number mode."""
     from playwright.sync_api import expect

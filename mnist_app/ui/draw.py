@@ -18,6 +18,11 @@ from mnist_app.ui import explanation, number, photo, reading, runs, sketchpad, t
 from mnist_app.ui.store import collecting, get_store, save_drawing
 
 HEADLINE_PX = 112  # a subheader and two lines of caption: a phone's width wraps the longest caption once
+# On a phone the longest headlines ("That does not look like a digit") wrap too: a smaller title, a taller box
+PHONE_HEADLINE = """<style>@media (max-width: 640px) {
+  :has(> .st-key-headline) { flex-basis: 150px !important; height: 150px !important; }  /* its wrapper's */
+  .st-key-headline h3 { font-size: 1.4rem; }
+}</style>"""
 MODES = {"digit": "Digit", "number": "Number", "photo": "Photo", "teach": "Teach"}
 MODE_HELP = (
     "Digit: draw one digit and watch the model read it. Number: write a whole number on a wide canvas. "
@@ -49,7 +54,8 @@ mode = switch.segmented_control(
 )
 teaching = mode == "teach"
 
-headline = st.container(height=HEADLINE_PX, border=False)  # the reading, where a phone shows it without scrolling
+headline = st.container(height=HEADLINE_PX, border=False, key="headline")  # the reading, on a phone's first screen
+st.html(PHONE_HEADLINE)  # style alone: it takes no room on the page
 
 
 def loaded() -> models.Model:
