@@ -132,6 +132,11 @@ def measure(
     }
 
 
+def share(value: float | None) -> str:
+    """A share as a percentage, or "-" where a run made no photo of that kind (--blank 0, --per-writer 0)."""
+    return "-" if value is None else f"{value:.2%}"
+
+
 def mnist_stroke(count: int = 3000) -> dict:
     """MNIST's stroke width over its digits' height, as photos.ink measures a photo's (digits grown to LINE px)."""
     import cv2
@@ -160,11 +165,11 @@ def main(argv: list[str] | None = None) -> dict:
     print(" s/photo | s/12 MP |")
     for name in args.models or models.available():
         results["models"][name] = r = measure(name, photos, source[: args.mnist], args.misreads)
-        print(
-            f"| {name} | {r['single_right']:.2%} | {r['number_right']:.2%} | {r['blank_right']:.2%} | "
-            f"{r['mnist_right']:.2%} / {r['mnist_as_images_right']:.2%} | {r['seconds_mean']:.2f} | "
-            f"{r['seconds_4000x3000_mean'] or float('nan'):.2f} |"
-        )
+        shares = (r["single_right"], r["number_right"], r["blank_right"], r["mnist_right"], r["mnist_as_images_right"])
+        single, number, blank, on_paper, as_images = (share(x) for x in shares)
+        large = "-" if r["seconds_4000x3000_mean"] is None else f"{r['seconds_4000x3000_mean']:.2f}"
+        seconds = f"{r['seconds_mean']:.2f}"
+        print(f"| {name} | {single} | {number} | {blank} | {on_paper} / {as_images} | {seconds} | {large} |")
     target = args.json or (RESULTS if args.writers == "heldout" and args.models is None else None)
     if target:
         write_json(target, results)
