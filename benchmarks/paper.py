@@ -57,13 +57,9 @@ def cases(args: argparse.Namespace) -> list[tuple[str, str, bytes, tuple]]:
     for writer in sorted({d.writer for d in digits}):
         own = [d for d in digits if d.writer == writer]
         for k in range(2 * args.per_writer):
-            rng = np.random.default_rng((args.seed, writer, k))
             length = 1 if k < args.per_writer else LENGTHS[k % len(LENGTHS)]
-            chosen = [own[i] for i in rng.choice(len(own), length, replace=False)]
-            jpeg, scene = made.pen_photo(chosen, rng)
-            out.append(
-                ("single" if length == 1 else "number", "".join(str(d.label) for d in chosen), jpeg, scene["size"])
-            )
+            jpeg, scene, written = made.writer_photo(own, (args.seed, writer, k), length)
+            out.append(("single" if length == 1 else "number", written, jpeg, scene["size"]))
     other = 100 if args.writers == "heldout" else 101  # tuning never sees the held-out run's blank pages
     for k in range(args.blank):
         jpeg, scene = made.blank_photo(np.random.default_rng((args.seed, other, k)))

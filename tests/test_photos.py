@@ -172,22 +172,16 @@ def tuning_number(tuning_pen, index: int, length: int) -> tuple[np.ndarray, str]
     """The tuning benchmark's number photo `index` (paper.py --writers tuning, seed 0: each writer's photos 12 in a
     row) of `length` digits, decoded, and the number written on it."""
     writer = sorted({d.writer for d in tuning_pen})[index // 12]
-    own = [d for d in tuning_pen if d.writer == writer]
-    rng = np.random.default_rng((0, writer, index % 12))
-    chosen = [own[i] for i in rng.choice(len(own), length, replace=False)]
-    jpeg, _ = made.pen_photo(chosen, rng)
-    return made.decoded(jpeg), "".join(str(d.label) for d in chosen)
+    jpeg, _, written = made.writer_photo([d for d in tuning_pen if d.writer == writer], (0, writer, index % 12), length)
+    return made.decoded(jpeg), written
 
 
 def test_a_thin_stroke_running_along_a_rule_stays(tuning_pen):
     # the tuning benchmark's first photo: a 2 whose foot lies on a rule of ruled paper (it read as 7 when the rules
     # were opened away across their thickness alone, the ink along them with them)
     writer = min(d.writer for d in tuning_pen)
-    own = [d for d in tuning_pen if d.writer == writer]
-    rng = np.random.default_rng((0, writer, 1))
-    chosen = [own[i] for i in rng.choice(len(own), 1, replace=False)]
-    jpeg, scene = made.pen_photo(chosen, rng)
-    assert scene["paper"] == "ruled" and read_number(made.decoded(jpeg), MODEL).text == str(chosen[0].label) == "2"
+    jpeg, scene, written = made.writer_photo([d for d in tuning_pen if d.writer == writer], (0, writer, 1), 1)
+    assert scene["paper"] == "ruled" and read_number(made.decoded(jpeg), MODEL).text == written == "2"
 
 
 @pytest.mark.parametrize("k", [40, 68])

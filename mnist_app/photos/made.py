@@ -161,6 +161,15 @@ def pen_photo(digits: list[pendigits.PenDigit], rng: np.random.Generator, size=N
     return photographed(_written(rng, choice, alpha, colour, cover), rng), {**choice, "width": width, "box": box}
 
 
+def writer_photo(own: list[pendigits.PenDigit], key: tuple[int, ...], length: int) -> tuple[bytes, dict, str]:
+    """A photo of `length` of one writer's pen digits (`own`), which and how drawn chosen by the seed `key` (the paper
+    benchmark's (seed, writer, photo)), its scene's choices, and the number written on it."""
+    rng = np.random.default_rng(key)
+    chosen = [own[i] for i in rng.choice(len(own), length, replace=False)]
+    jpeg, choice = pen_photo(chosen, rng)
+    return jpeg, choice, "".join(str(d.label) for d in chosen)
+
+
 def mnist_photo(digit: np.ndarray, rng: np.random.Generator, size=None) -> tuple[bytes, dict]:
     """A photo of an MNIST digit written on paper in its own stroke, and the scene's choices."""
     choice = scene(rng, (0.12, 0.3), size)
