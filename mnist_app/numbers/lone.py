@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from mnist_app.numbers.reading import StrokesError
-from mnist_app.numbers.search import read_ink
+from mnist_app.numbers.search import read_pen
 from mnist_app.numbers.stroked import one_stroke_explains
 from mnist_app.numbers.strokes import from_canvas
 from mnist_app.preprocess import ink_map
@@ -43,9 +43,10 @@ def several_digits(ink: np.ndarray, model, strokes=None) -> bool:
     """The number reader finds two or more digits in the ink map, every one of them sure, and no other mark. One
     stroke that explains the ink is one digit at most: the reader is not asked (most digits are written in one)."""
     try:
-        if one_stroke_explains(ink, from_canvas(strokes)):
-            return False
-        reading = read_ink(ink, model, strokes)
+        pen = from_canvas(strokes)
     except StrokesError:  # strokes no canvas gives: the ink alone is cut
-        reading = read_ink(ink, model)
+        pen = []
+    if one_stroke_explains(ink, pen):
+        return False
+    reading = read_pen(ink, model, pen)
     return len(reading.digits) >= 2 and reading.sure and not reading.marks

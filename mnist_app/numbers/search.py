@@ -23,7 +23,7 @@ from . import photo
 from .pieces import Pieces, candidates, checked_ink
 from .reading import MAX_DIGITS, DigitReading, NumberReading
 from .stroked import stroke_candidates
-from .strokes import from_canvas
+from .strokes import Stroke, from_canvas
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,11 @@ def read_number(image: np.ndarray, model="ensemble", strokes=None, max_digits: i
 
 def read_ink(ink: np.ndarray, model, strokes=None, max_digits: int = MAX_DIGITS) -> NumberReading:
     """read_number of a canvas's ink map (preprocess.ink_map), for a caller that has it already."""
-    pen = from_canvas(strokes)
+    return read_pen(ink, model, from_canvas(strokes), max_digits)
+
+
+def read_pen(ink: np.ndarray, model, pen: list[Stroke], max_digits: int = MAX_DIGITS) -> NumberReading:
+    """read_ink, for a caller that has parsed the canvas's strokes already (strokes.from_canvas; [] for ink alone)."""
     if not (ink > INK_THRESHOLD).any():
         return NumberReading(max_digits=max_digits)
     net = _loaded(model) if isinstance(model, str) else model
