@@ -355,6 +355,14 @@ def test_without_a_usable_network_file_the_check_is_off_and_says_so_in_the_log(t
     assert caplog.text.count("the not-a-digit check is off") == 2
 
 
+def test_without_a_usable_network_file_the_number_readers_doubt_is_none_and_says_so_in_the_log(tmp_path, caplog):
+    (tmp_path / "broken.keras").write_bytes(b"not a zip")
+    pieces = np.zeros((3, 28, 28), np.float32)
+    for path in (tmp_path / "missing.keras", tmp_path / "broken.keras"):
+        assert marks.doubt(pieces, path).tolist() == [0.0, 0.0, 0.0]  # a photo is read as it was before the doubt
+    assert caplog.text.count("the not-a-digit doubt is off") == 2
+
+
 def test_fit_tells_digits_from_marks(mnist_sample):
     """The fitting recipe on a small set: after ten epochs it tells the digits it saw from the marks it saw."""
     digits = np.stack([marks.as_seen(digit) for digit in mnist_sample.x_train[:300]])

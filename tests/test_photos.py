@@ -252,3 +252,41 @@ def test_thin_pen_digits_written_touching_part_where_the_cut_crosses_little_ink(
         read_before
     )
     assert read_number(photo, net).text == number
+
+
+@pytest.mark.parametrize(
+    "case, truth, read_before",
+    [("number", "7871", "783"), ("mnist 60", "4", "64"), ("mnist 191", "5", "45")],
+)
+def test_half_a_digit_and_two_digits_touching_pay_the_not_a_digit_networks_doubt(
+    tuning_pen, mnist_sample, case, truth, read_before
+):
+    # tuning photos (paper.py --writers tuning --mnist 400): the number photo 6, and MNIST training digits 60 and 191
+    # on paper, read wrong while a candidate's look counted only through the digit it was read as; now a candidate
+    # the not-a-digit network takes for a mark pays PHOTO_COSTS.doubt times -log(1 - its probability)
+    if case == "number":
+        photo, written = tuning_number(tuning_pen, 6, len(truth))
+    else:
+        k = int(case.split()[1])
+        written = str(mnist_sample.y_train[k])
+        photo = made.decoded(made.mnist_photo(mnist_sample.x_train[k], np.random.default_rng((0, 201, k)))[0])
+    assert written == truth
+    net = models.load(MODEL)
+    undoubted = functools.partial(search.reading_of, costs=dataclasses.replace(search.PHOTO_COSTS, doubt=0.0))
+    assert numbers_photo.read_photo(photo, net, 5, undoubted).text == read_before
+    assert read_number(photo, net).text == truth
+
+
+def test_the_doubt_a_candidate_pays_is_the_networks_own(tuning_pen):
+    from mnist_app.numbers.pieces import candidates
+    from mnist_app.photos import photo_ink, thickened
+    from mnist_app.reading import marks
+
+    found = photo_ink(tuning_number(tuning_pen, 6, 4)[0])
+    pieces = candidates(found.ink, lambda piece: thickened(piece, found.grow))
+    probs = models.load(MODEL).predict_proba(pieces.images)
+    undoubted = dataclasses.replace(search.PHOTO_COSTS, doubt=0.0)
+    paid = search.scores(pieces, probs, undoubted)[0] - search.scores(pieces, probs, search.PHOTO_COSTS)[0]
+    expected = -search.PHOTO_COSTS.doubt * np.log(1.0 - marks.mark_probability(pieces.images))
+    np.testing.assert_allclose(paid, expected, rtol=1e-6)
+    assert (paid > 0).all()

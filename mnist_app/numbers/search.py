@@ -2,7 +2,8 @@
 
 The atoms are ink pieces left to right, or the canvas's strokes in the order written. A path cuts them into runs,
 each a digit or a mark that is no digit. Its score is the sum of its digits' log top-probability, less a cost for
-shapes a digit rarely has (wider than the line is tall, much shorter than it, blank columns inside) and for marks.
+shapes a digit rarely has (wider than the line is tall, much shorter than it, blank columns inside) and for marks;
+on a photo also for how little a candidate looks like a digit to the not-a-digit network (reading/marks.py).
 Recognition-based segmentation: the cuts are chosen by how surely the model reads the pieces they make, so a 4's two
 strokes join because the join reads as a 4, and touching digits part at the cut that reads best. The costs were tuned
 on numbers composed from writers 1-20 (benchmarks/read_numbers.py --writers tuning).
@@ -17,7 +18,7 @@ import numpy as np
 
 from mnist_app import models
 from mnist_app.preprocess import INK_THRESHOLD
-from mnist_app.reading import legibility
+from mnist_app.reading import legibility, marks
 
 from . import photo
 from .pieces import Pieces, candidates, checked_ink
@@ -45,6 +46,7 @@ class Costs:
     narrow: float = 0.0  # per line height of width under narrow_under, that of the digit read
     narrow_under: tuple[float, ...] = (0.0,) * 10  # line heights, per digit 0-9
     cut_ink: float = 0.0  # per line height of ink a cut crosses (paid half by each side): a bold stroke is no touch
+    doubt: float = 0.0  # times -log(1 - p), p the not-a-digit network's probability that the candidate is a mark
 
 
 COSTS = Costs()
@@ -61,7 +63,11 @@ STROKE_COSTS = Costs(short=16.0, short_under=0.8, digit=0.5, cut=4.0, apart=2.0,
 # line) does not. A digit narrower than about 0.8 of the narrowest of its kind read right on the tuning photos pays
 # as a short one: a sliver cut off a thin stroke is no 5 (a 1 may be a line). Tuned on the photos of writers 1-20
 # and 400 MNIST training digits (paper.py --writers tuning): see docs/results.md.
+# The not-a-digit network (reading/marks.py) doubts a candidate that is half a digit or two touching more than a whole
+# digit: 0.75 of its -log(1 - p) is paid (tuning photos, numpy-mlp + ensemble: numbers 213 -> 215, MNIST 766 -> 771,
+# blank pages 592 -> 594; docs/results.md).
 PHOTO_COSTS = Costs(
+    doubt=0.75,
     short=16.0,
     short_under=0.8,
     cut=0.0,
@@ -112,8 +118,8 @@ def reading_of(
         for k, is_digit in path
         if is_digit
     ]
-    marks = tuple(pieces.boxes[k] for k, is_digit in path if not is_digit)
-    return NumberReading(tuple(digits[:max_digits]), marks, len(digits), max_digits)
+    not_digits = tuple(pieces.boxes[k] for k, is_digit in path if not is_digit)
+    return NumberReading(tuple(digits[:max_digits]), not_digits, len(digits), max_digits)
 
 
 def scores(pieces: Pieces, probs: np.ndarray, costs: Costs = COSTS) -> tuple[np.ndarray, np.ndarray]:
@@ -126,6 +132,8 @@ def scores(pieces: Pieces, probs: np.ndarray, costs: Costs = COSTS) -> tuple[np.
     digit -= costs.narrow * np.clip(np.asarray(costs.narrow_under)[probs.argmax(axis=1)] - width, 0, None)
     split = costs.cut / 2 * cut + costs.cut_ink / 2 * cut_ink
     digit -= costs.gap * gap + costs.not_digit * no_digit + split + costs.apart * apart + costs.far * far
+    if costs.doubt:
+        digit += costs.doubt * np.log(np.clip(1.0 - marks.doubt(pieces.images), 1e-6, 1.0))
     mark = -np.where(no_digit, costs.mark, costs.shaped_mark) - split - costs.apart * apart - costs.far * far
     return digit, mark
 

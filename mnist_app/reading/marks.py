@@ -10,7 +10,7 @@ pendigits' own 2x rendering, an earlier network called held-out 9s drawn with th
 also drawn six times as people draw with the mouse, turned and bent a little (drawn_in_the_middle, bent): an earlier
 network, without them, gave a held-out 9 drawn in Chromium 0.686. Its threshold was chosen on writers 16-20,
 whom it never saw, by a rule written before it was measured (docs/results.md). The Draw page asks it after the number
-reader (ui/draw.py).
+reader (ui/draw.py); on a photo the number reader weighs its probability for each candidate as a doubt (`doubt`).
 
     python train.py not-a-digit    # fits it again (MNIST_DATA, PENDIGITS) and writes FILE
 """
@@ -82,6 +82,17 @@ def ink_mark_problem(ink: np.ndarray, shape: Ink | None = None, path: Path = FIL
         log.warning("mnist-app: the not-a-digit check is off: %s", exc)
         return None
     return NOT_A_DIGIT if probability > MARK_ABOVE else None
+
+
+def doubt(images: np.ndarray, path: Path = FILE) -> np.ndarray:
+    """`mark_probability` of the number reader's candidates on a photo, as a doubt it weighs (search.Costs.doubt),
+    never a verdict as on a whole drawing: half a digit or two digits touching look less like a digit to it. Zeros,
+    logged, without a usable network file: the reader reads on as it did before it."""
+    try:
+        return mark_probability(images, path)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        log.warning("mnist-app: the not-a-digit doubt is off: %s", exc)
+        return np.zeros(len(images))
 
 
 LAYERS = ("InputLayer", "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dropout", "Dense", "Dense")
