@@ -16,8 +16,10 @@ from mnist_app import models
 from mnist_app.data import pendigits
 from mnist_app.numbers import ImageTooLargeError, NumberImageError, read_number, search
 from mnist_app.numbers import photo as numbers_photo
-from mnist_app.photos import MAX_SIDE, NotAnImageError, PhotoTooLargeError, load_photo, made
+from mnist_app.numbers.pieces import candidates
+from mnist_app.photos import MAX_SIDE, NotAnImageError, PhotoTooLargeError, load_photo, made, photo_ink, thickened
 from mnist_app.photos.ink import WEAK, grey_of, without_rules
+from mnist_app.reading import marks
 
 from scaffold import require_pen_digits
 
@@ -278,10 +280,6 @@ def test_half_a_digit_and_two_digits_touching_pay_the_not_a_digit_networks_doubt
 
 
 def test_the_doubt_a_candidate_pays_is_the_networks_own(tuning_pen):
-    from mnist_app.numbers.pieces import candidates
-    from mnist_app.photos import photo_ink, thickened
-    from mnist_app.reading import marks
-
     found = photo_ink(tuning_number(tuning_pen, 6, 4)[0])
     pieces = candidates(found.ink, lambda piece: thickened(piece, found.grow))
     probs = models.load(MODEL).predict_proba(pieces.images)
