@@ -22,7 +22,7 @@ from mnist_app import models
 from mnist_app.store import readings, visitors
 from mnist_app.store.drawings import DrawingStore, StoreError, default_url
 from mnist_app.store.rows import canvas_png
-from mnist_app.ui.cache import is_loaded, load_model, models_dir
+from mnist_app.ui.cache import is_loaded, load_model, models_dir, runs_models
 
 log = get_logger(__name__)
 
@@ -86,8 +86,9 @@ class Filler:
         self.error: str | None = None
         self.busy_elsewhere = False
         self.ended_at = float("inf")
-        self.thread = threading.Thread(target=self._run, args=(url, name, version), daemon=True, name=f"fill-{name}")
-        self.thread.start()
+        self.thread = runs_models(
+            threading.Thread(target=self._run, args=(url, name, version), daemon=True, name=f"fill-{name}")
+        )
 
     def _run(self, url: str, name: str, version: str) -> None:
         try:
