@@ -137,16 +137,22 @@ def test_a_photo_array_of_the_wrong_kind_raises_a_number_image_error(image):
         read_number(image, MODEL)
 
 
+def tuning_mnist(mnist_sample, k: int) -> tuple[np.ndarray, int]:
+    """MNIST training digit k on the photo the tuning benchmark makes of it (paper.py --writers tuning, seed 0:
+    its MNIST seeds), decoded, and its label."""
+    jpeg, _ = made.mnist_photo(mnist_sample.x_train[k], np.random.default_rng((0, 201, k)))
+    return made.decoded(jpeg), int(mnist_sample.y_train[k])
+
+
 # MNIST training digits 0, 7, 12 and 27 on the photos benchmarks/paper.py --writers tuning makes of them: bold strokes
 # on plain, ruled and squared paper. Before the paper's light was found by a closing wider than any stroke, and before
 # rules were taken away only across their own thickness, each lost part of its ink and read wrong: a 5 read as 37.
 @pytest.mark.parametrize("k", [0, 7, 12, 27])
 def test_an_mnist_digit_on_paper_reaches_the_model_as_its_own_image(mnist_sample, k):
-    digit, label = mnist_sample.x_train[k], int(mnist_sample.y_train[k])
-    jpeg, _ = made.mnist_photo(digit, np.random.default_rng((0, 201, k)))
-    reading = read_number(made.decoded(jpeg), MODEL)
+    photo, label = tuning_mnist(mnist_sample, k)
+    reading = read_number(photo, MODEL)
     assert reading.text == str(label)
-    seen, own = reading.digits[0].image.ravel(), digit.astype(np.float32).ravel() / 255
+    seen, own = reading.digits[0].image.ravel(), mnist_sample.x_train[k].astype(np.float32).ravel() / 255
     assert np.corrcoef(seen, own)[0, 1] > 0.75
 
 
@@ -229,9 +235,8 @@ def test_slivers_along_the_page_edge_beside_the_desk_are_no_digits(k):
 def test_a_bold_digit_on_paper_is_not_cut_into_a_short_stub_and_a_digit(mnist_sample, k, read_before):
     # MNIST training digits on paper (paper.py --writers tuning --mnist 400): a 5 cut at columns into parts that each
     # read surely, one of them well under the line's height, before a photo's digit paid for being under 0.8 of it
-    digit, label = mnist_sample.x_train[k], int(mnist_sample.y_train[k])
-    jpeg, _ = made.mnist_photo(digit, np.random.default_rng((0, 201, k)))
-    assert label == 5 and read_number(made.decoded(jpeg), MODEL).text == "5" != read_before
+    photo, label = tuning_mnist(mnist_sample, k)
+    assert label == 5 and read_number(photo, MODEL).text == "5" != read_before
 
 
 def test_a_short_bit_of_pencil_broken_at_a_rule_is_no_digit(tuning_pen):
@@ -269,9 +274,8 @@ def test_half_a_digit_and_two_digits_touching_pay_the_not_a_digit_networks_doubt
     if case == "number":
         photo, written = tuning_number(tuning_pen, 6, len(truth))
     else:
-        k = int(case.split()[1])
-        written = str(mnist_sample.y_train[k])
-        photo = made.decoded(made.mnist_photo(mnist_sample.x_train[k], np.random.default_rng((0, 201, k)))[0])
+        photo, label = tuning_mnist(mnist_sample, int(case.split()[1]))
+        written = str(label)
     assert written == truth
     net = models.load(MODEL)
     undoubted = functools.partial(search.reading_of, costs=dataclasses.replace(search.PHOTO_COSTS, doubt=0.0))

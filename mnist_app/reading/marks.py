@@ -39,6 +39,7 @@ DIGIT, MARK = 0, 1  # its target: the probability it gives is that of MARK
 # tests' size at brushes 10-30 (steps of 5) and once as people draw (7,482 drawings), are called marks: 7 (0.09%; 11 at
 # 0.8); the highest it gives any of the 300 drawn with the mouse in Chromium is 0.16, under half of it.
 MARK_ABOVE = 0.85
+UNUSABLE = (OSError, ValueError, KeyError, zipfile.BadZipFile)  # a network file missing, unreadable, or another's
 EPOCHS, BATCH, SEED = 10, 128, 0  # Adam; a tenth held aside, stopped when its loss rises twice, the best epoch kept
 FITTED_WRITERS = 15  # pen writers 1-15; 16-20 chose MARK_ABOVE
 MNIST_DIGITS, MARKS = 60_000, 60_000  # MNIST training digits and made marks it is fitted on, beside the pen digits
@@ -78,7 +79,7 @@ def ink_mark_problem(ink: np.ndarray, shape: Ink | None = None, path: Path = FIL
     """`mark_problem` for a drawing's ink map, and its measures when the caller has them."""
     try:
         probability = mark_probability(seen_ink(ink, shape)[None], path)[0]
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:  # missing, unreadable, or another network's
+    except UNUSABLE as exc:
         log.warning("mnist-app: the not-a-digit check is off: %s", exc)
         return None
     return NOT_A_DIGIT if probability > MARK_ABOVE else None
@@ -90,7 +91,7 @@ def doubt(images: np.ndarray, path: Path = FILE) -> np.ndarray:
     logged, without a usable network file: the reader reads on as it did before it."""
     try:
         return mark_probability(images, path)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+    except UNUSABLE as exc:
         log.warning("mnist-app: the not-a-digit doubt is off: %s", exc)
         return np.zeros(len(images))
 
