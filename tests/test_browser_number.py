@@ -10,7 +10,16 @@ from mnist_app.store.drawings import DrawingStore
 from mnist_app.ui.number import WIDTH
 from mnist_app.ui.sketchpad import SIDE
 
-from scaffold import canvas_box, choose_mode, chromium, draw, readable_digits, settle, streamlit_server
+from scaffold import (
+    canvas_box,
+    choose_mode,
+    chromium,
+    draw,
+    numpy_model_only,
+    readable_digits,
+    settle,
+    streamlit_server,
+)
 
 pytestmark = pytest.mark.browser
 NUMBER = (4, 0, 7)
@@ -19,7 +28,8 @@ NUMBER = (4, 0, 7)
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("number")
-    with streamlit_server(folder / "streamlit.log") as (url, _), chromium() as browser:
+    env = numpy_model_only(folder)  # its visitors read with the NumPy network, the Draw page's first choice
+    with streamlit_server(folder / "streamlit.log", env) as (url, _), chromium() as browser:
         yield url, browser, folder
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from scaffold import CHROMIUM, CHROMIUM_ARGS, choose_mode, chromium, streamlit_server
+from scaffold import CHROMIUM, CHROMIUM_ARGS, choose_mode, chromium, numpy_model_only, streamlit_server
 
 pytestmark = pytest.mark.browser
 DATA = Path(__file__).parent / "data"
@@ -23,7 +23,8 @@ CAMERA_SIZE = (640, 480)
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("photo")
-    with streamlit_server(folder / "streamlit.log") as (url, _), chromium() as browser:
+    env = numpy_model_only(folder)  # its visitors read with the NumPy network
+    with streamlit_server(folder / "streamlit.log", env) as (url, _), chromium() as browser:
         yield url, browser, folder
 
 
