@@ -31,6 +31,9 @@ RULE = 0.3  # a line running on over this share of the image is a rule of the pa
 MAX_PIECES = 40  # more pieces than this on one photo: a page of text or a picture, not a number
 ROW_OVERLAP = 0.3  # pieces in one row overlap the row's band by this share of their height at least
 MAX_TURN = 8.0  # degrees: deskew looks this far either way
+THIN = 0.02  # a rule is thinner than this share of the shorter side (drawn ones 0.002-0.008; a bold digit's stroke
+# long enough to pass for a line, over 0.03)
+EDGE_ZONE = 0.12  # a line this near the photo's border (share of its side) may be the page's edge
 RULE_ACROSS = 1.5  # a rule is taken away by an opening across it this many times its thickness long
 NEAR_DESK = 0.02  # pieces this near (share of the shorter side) to ink running off the photo: bits of the page's edge
 FAINT = 0.5  # a piece on the number's row under this share of its darkest piece's darkness: a bit of a rule left
@@ -106,16 +109,17 @@ def skew(weak: np.ndarray) -> float:
     return best
 
 
-def without_rules(dark: np.ndarray, reach: int) -> np.ndarray:
+def without_rules(dark: np.ndarray, reach: int, edge: np.ndarray | None = None) -> np.ndarray:
     """The darkness with the paper's rules and squares taken out, and the ink over them kept.
 
     A rule is found by a grey opening along rows (then columns): what every `reach`-px run of a line keeps, joined
-    into a line running on over RULE of the image. On the rule's pixels the darkness becomes an opening across it, as
-    long as a little more than the rule is thick: the thin rule goes, while a stroke crossing it, or running along it
-    thicker than it, keeps its own darkness (no gap where a digit crosses a rule); a thin stroke running along a rule
-    keeps what it has darker than the rule.
+    into a line running on over RULE of the image. On each rule's pixels the darkness becomes an opening across it, as
+    long as a little more than that rule is thick (`rule_spans`): the thin rule goes, while a stroke crossing it, or
+    running along it thicker than it, keeps its own darkness (no gap where a digit crosses a rule); a thin stroke
+    running along a rule keeps what it has darker than the rule. `edge`: the pixels at the photo's edge.
     """
     h, w = dark.shape
+    edge = np.zeros(dark.shape, dtype=bool) if edge is None else edge
     for along, long_side, axis in (((reach, 1), w, 0), ((1, reach), h, 1)):
         lines = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, along))
         count, labels, stats, _ = cv2.connectedComponentsWithStats((lines > WEAK / 2).astype(np.uint8), connectivity=8)
@@ -123,14 +127,63 @@ def without_rules(dark: np.ndarray, reach: int) -> np.ndarray:
         long = long[long > 0]
         if not long.size:
             continue
-        rules = np.isin(labels, long)
-        span = int(np.ceil(RULE_ACROSS * thickness(rules, across=axis))) | 1
-        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, span) if axis == 0 else (span, 1))
-        across = cv2.morphologyEx(dark, cv2.MORPH_OPEN, kernel)
-        level = float(np.percentile(lines[rules], 75))  # the rules' own darkness: ink darker than it stays
-        on_rule = cv2.dilate(rules.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-        dark = np.where(on_rule, np.maximum(np.minimum(dark, across), dark - level), dark)
+        found = np.isin(labels, long)
+        level = float(np.percentile(lines[found], 75))  # the rules' darkness: ink darker stays
+        rules, spans = rule_spans(found, axis, edge, THIN * min(h, w))
+        shared = int(np.ceil(RULE_ACROSS * thickness(found, across=axis))) | 1
+        groups = [
+            (span, np.isin(rules, [k + 1 for k, its in enumerate(spans) if its == span])) for span in sorted(set(spans))
+        ]
+        for span, ours in [*groups, (shared, page_edges(found & ~_grown(rules > 0), axis, long_side))]:
+            kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, span) if axis == 0 else (span, 1))
+            across = cv2.morphologyEx(dark, cv2.MORPH_OPEN, kernel)
+            dark = np.where(_grown(ours), np.maximum(np.minimum(dark, across), dark - level), dark)
     return dark
+
+
+def page_edges(lines: np.ndarray, axis: int, long_side: int) -> np.ndarray:
+    """The lines that are no rule but the page's edges: the lines left once the rules are out (thick ones, with their
+    fringe of rule ends), running on over RULE of the image or lying within EDGE_ZONE of its border (the page's edge
+    beside the desk is slanted on a photo seen askew, and the steps of a slanted line part it). Taken away by the
+    opening of every line's median thickness, desk bands included: a digit's bold stroke keeps what is thicker."""
+    count, parts, stats, _ = cv2.connectedComponentsWithStats(lines.astype(np.uint8), connectivity=8)
+    start, size, side = stats[:, 1 - axis], stats[:, cv2.CC_STAT_WIDTH + 1 - axis], lines.shape[axis]
+    near = (start + size <= EDGE_ZONE * side) | (start >= (1 - EDGE_ZONE) * side)
+    edges = np.flatnonzero((stats[:, cv2.CC_STAT_WIDTH + axis] >= RULE * long_side) | near)
+    return np.isin(parts, edges[edges > 0])
+
+
+def _grown(mask: np.ndarray) -> np.ndarray:
+    """A mask one pixel wider all round (a line's blurred edge with it)."""
+    return cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+
+
+def rule_spans(mask: np.ndarray, across: int, edge: np.ndarray, thin: float) -> tuple[np.ndarray, list[int]]:
+    """The rules in a mask of long lines, labelled, and each one's opening length across it (label k + 1 at k).
+
+    A rule is the lines' thin runs along `across` (0: down the columns), joined: no run thicker than `thin` (a bold
+    digit's stroke on a close-up, long enough to pass for a line, or a digit's bold stroke lying along a rule), none
+    that reaches the photo's `edge` (the desk beside the page, which runs along the edge and would join every rule it
+    meets into one). Its opening is RULE_ACROSS times its thickness, the median length of its runs: a stroke along it
+    thickens a few runs only.
+    """
+    lines = np.moveaxis(mask, across, -1)
+    shape, n = lines.shape, lines.shape[-1]
+    lines = lines.reshape(-1, n)
+    out = np.pad(np.moveaxis(edge, across, -1).reshape(lines.shape), [(0, 0), (1, 1)], constant_values=True)
+    steps = np.diff(np.pad(lines.astype(np.int8), [(0, 0), (1, 1)]), axis=1)
+    rows, starts = np.nonzero(steps == 1)  # row-major: the k-th start and the k-th end are one run's
+    _, ends = np.nonzero(steps == -1)
+    thin_runs = (ends - starts <= thin) & ~out[rows, starts] & ~out[rows, ends + 1]
+    painted = np.zeros((lines.shape[0], n + 1), dtype=np.int32)
+    np.add.at(painted, (rows[thin_runs], starts[thin_runs]), 1)
+    np.add.at(painted, (rows[thin_runs], ends[thin_runs]), -1)
+    kept = np.moveaxis(np.cumsum(painted, axis=1)[:, :n].reshape(shape) > 0, -1, across)
+    count, rules = cv2.connectedComponents(kept.astype(np.uint8), connectivity=8)
+    run_rule = np.moveaxis(rules, across, -1).reshape(-1, n)[rows[thin_runs], starts[thin_runs]]
+    lengths = (ends - starts)[thin_runs]
+    spans = [int(np.ceil(RULE_ACROSS * np.median(lengths[run_rule == k]))) | 1 for k in range(1, count)]
+    return rules, spans
 
 
 def thickness(mask: np.ndarray, across: int) -> float:
@@ -174,12 +227,12 @@ def photo_ink(photo: np.ndarray) -> PhotoInk | None:
     turn = cv2.getRotationMatrix2D((ww / 2, wh / 2), angle, 1.0)
     if angle:
         dark = cv2.warpAffine(dark, turn, (ww, wh), flags=cv2.INTER_LINEAR, borderValue=0.0)
-    dark = without_rules(dark, max(15, min(wh, ww) // 25))
-    ink = dark > WEAK
-    inside = np.ones_like(ink, dtype=np.uint8)
+    inside = np.ones(dark.shape, dtype=np.uint8)
     if angle:
         inside = cv2.warpAffine(inside, turn, (ww, wh), flags=cv2.INTER_NEAREST, borderValue=0)
     edge = ~cv2.erode(inside, np.ones((5, 5), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+    dark = without_rules(dark, max(15, min(wh, ww) // 25), edge)
+    ink = dark > WEAK
     kept = pieces(ink, dark, edge)
     if kept is None:
         return None
