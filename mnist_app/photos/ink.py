@@ -131,9 +131,8 @@ def without_rules(dark: np.ndarray, reach: int, edge: np.ndarray | None = None) 
         level = float(np.percentile(lines[found], 75))  # the rules' darkness: ink darker stays
         rules, spans = rule_spans(found, axis, edge, THIN * min(h, w))
         shared = int(np.ceil(RULE_ACROSS * thickness(found, across=axis))) | 1
-        groups = [
-            (span, np.isin(rules, [k + 1 for k, its in enumerate(spans) if its == span])) for span in sorted(set(spans))
-        ]
+        span_of = np.array([0, *spans])[rules]  # each rule's pixels: its opening length
+        groups = [(span, span_of == span) for span in sorted(set(spans))]
         for span, ours in [*groups, (shared, page_edges(found & ~_grown(rules > 0), axis, long_side))]:
             kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, span) if axis == 0 else (span, 1))
             across = cv2.morphologyEx(dark, cv2.MORPH_OPEN, kernel)
@@ -176,13 +175,17 @@ def rule_spans(mask: np.ndarray, across: int, edge: np.ndarray, thin: float) -> 
     _, ends = np.nonzero(steps == -1)
     thin_runs = (ends - starts <= thin) & ~out[rows, starts] & ~out[rows, ends + 1]
     painted = np.zeros((lines.shape[0], n + 1), dtype=np.int32)
-    np.add.at(painted, (rows[thin_runs], starts[thin_runs]), 1)
-    np.add.at(painted, (rows[thin_runs], ends[thin_runs]), -1)
+    painted[rows[thin_runs], starts[thin_runs]] = 1  # runs on a line are apart: no start is another's end
+    painted[rows[thin_runs], ends[thin_runs]] = -1
     kept = np.moveaxis(np.cumsum(painted, axis=1)[:, :n].reshape(shape) > 0, -1, across)
     count, rules = cv2.connectedComponents(kept.astype(np.uint8), connectivity=8)
     run_rule = np.moveaxis(rules, across, -1).reshape(-1, n)[rows[thin_runs], starts[thin_runs]]
     lengths = (ends - starts)[thin_runs]
-    spans = [int(np.ceil(RULE_ACROSS * np.median(lengths[run_rule == k]))) | 1 for k in range(1, count)]
+    ordered = lengths[np.lexsort((lengths, run_rule))]  # by rule, then by length: each rule's median in the middle
+    runs = np.bincount(run_rule, minlength=count)[1:]
+    first = np.cumsum(runs) - runs
+    median = (ordered[first + (runs - 1) // 2] + ordered[first + runs // 2]) / 2
+    spans = [int(np.ceil(RULE_ACROSS * m)) | 1 for m in median]
     return rules, spans
 
 
