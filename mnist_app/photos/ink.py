@@ -1,14 +1,14 @@
 """A photo or scan of digits on paper -> the ink of its one written number, as the numbers segmentation takes it.
 
-Steps, each an OpenCV call (docs/experiments.md: why OpenCV, not scikit-image): to grey; shrunk to a
-working size; the light evened out (the paper's background, estimated by closing away the ink on a smaller copy,
-divides the photo); deskewed (the angle whose rows' ink profile is sharpest: the paper's rules, or the number's own
-line); the paper's rules and squares removed (opening along lines, kept where they run on far beyond any digit;
-strokes crossing a rule mended); the ink found (hysteresis: faint ink is kept where it joins dark ink); pieces that
-are no writing dropped (specks, the desk and page edges at the border, blobs too big for a digit); the number's row
-kept, less its pieces far fainter than its ink (bits of rules left beside it: FAINT), a page of many rows refused as
-text or a picture; the ink scaled to a line LINE px tall and thin pen strokes thickened to MNIST's stroke width
-(measured, not guessed: MNIST_STROKE).
+Steps, each an OpenCV call (docs/experiments.md: why OpenCV, not scikit-image): to grey; shrunk to a working size; the
+light evened out (the paper's background, estimated by closing away the ink on a smaller copy, divides the photo);
+deskewed (the angle whose rows' ink profile is sharpest: the paper's rules, or the number's own line); the paper's
+rules and squares removed (opening along lines, kept where they run on far beyond any digit; each rule opened across
+its own thickness, the page's edges across all lines'; strokes crossing a rule mended); the ink found (hysteresis:
+faint ink is kept where it joins dark ink); pieces that are no writing dropped (specks, the desk and page edges at the
+border, blobs too big for a digit); the number's row kept, less its pieces far fainter than its ink (bits of rules
+left beside it: FAINT), a page of many rows refused as text or a picture; the ink scaled to a line LINE px tall and
+thin pen strokes thickened to MNIST's stroke width (measured, not guessed: MNIST_STROKE).
 """
 
 from __future__ import annotations
