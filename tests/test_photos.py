@@ -18,7 +18,7 @@ from mnist_app.numbers import ImageTooLargeError, NumberImageError, read_number,
 from mnist_app.numbers import photo as numbers_photo
 from mnist_app.numbers.pieces import candidates
 from mnist_app.photos import MAX_SIDE, NotAnImageError, PhotoTooLargeError, load_photo, made, photo_ink, thickened
-from mnist_app.photos.ink import WEAK, grey_of, without_rules
+from mnist_app.photos.ink import WEAK, grey_of, rule_spans, without_rules
 from mnist_app.reading import marks
 
 from scaffold import require_pen_digits
@@ -154,6 +154,20 @@ def test_an_mnist_digit_on_paper_reaches_the_model_as_its_own_image(mnist_sample
     assert reading.text == str(label)
     seen, own = reading.digits[0].image.ravel(), mnist_sample.x_train[k].astype(np.float32).ravel() / 255
     assert np.corrcoef(seen, own)[0, 1] > 0.75
+
+
+def test_each_rule_has_its_own_thickness_and_the_desk_or_a_bold_stroke_is_no_rule():
+    lines = np.zeros((600, 800), dtype=bool)
+    lines[:40] = True  # the desk's band above the page, along the photo's edge
+    lines[100:103, 50:750] = True  # a rule 3 px thick
+    lines[300:308, 50:750] = True  # a rule 8 px thick
+    lines[450:490, 200:600] = True  # a bold stroke 40 px thick, long enough to pass for a line
+    edge = np.ones_like(lines)
+    edge[2:-2, 2:-2] = False
+    rules, spans = rule_spans(lines, 0, edge, thin=0.02 * 600)
+    assert sorted(spans) == [5, 13]  # 1.5 times each rule's own thickness, odd
+    assert not rules[:40].any() and not rules[450:490].any()
+    assert rules[100:103, 50:750].all() and rules[300:308, 50:750].all()
 
 
 def test_rules_and_squares_go_and_a_digit_crossing_them_keeps_its_ink(mnist_sample):
