@@ -166,15 +166,11 @@ def rule_spans(mask: np.ndarray, across: int, edge: np.ndarray, thin: float) -> 
     meets into one). Its opening is RULE_ACROSS times its thickness, the median length of its runs: a stroke along it
     thickens a few runs only.
     """
-    lines = np.moveaxis(mask, across, -1)
-    shape, n = lines.shape, lines.shape[-1]
-    lines = lines.reshape(-1, n)
-    out = np.pad(np.moveaxis(edge, across, -1).reshape(lines.shape), [(0, 0), (1, 1)], constant_values=True)
-    steps = np.diff(np.pad(lines.astype(np.int8), [(0, 0), (1, 1)]), axis=1)
-    rows, starts = np.nonzero(steps == 1)  # row-major: the k-th start and the k-th end are one run's
-    _, ends = np.nonzero(steps == -1)
+    rows, starts, ends = _runs(mask, across)
+    shape, n = np.moveaxis(mask, across, -1).shape, mask.shape[across]
+    out = np.pad(np.moveaxis(edge, across, -1).reshape(-1, n), [(0, 0), (1, 1)], constant_values=True)
     thin_runs = (ends - starts <= thin) & ~out[rows, starts] & ~out[rows, ends + 1]
-    painted = np.zeros((lines.shape[0], n + 1), dtype=np.int32)
+    painted = np.zeros((out.shape[0], n + 1), dtype=np.int32)
     painted[rows[thin_runs], starts[thin_runs]] = 1  # runs on a line are apart: no start is another's end
     painted[rows[thin_runs], ends[thin_runs]] = -1
     kept = np.moveaxis(np.cumsum(painted, axis=1)[:, :n].reshape(shape) > 0, -1, across)
@@ -192,10 +188,18 @@ def rule_spans(mask: np.ndarray, across: int, edge: np.ndarray, thin: float) -> 
 def thickness(mask: np.ndarray, across: int) -> float:
     """The median length of the mask's runs along `across` (0: down the columns, 1: along the rows): how thick
     lines running the other way are (a digit's ink or the desk on them is a few long runs among many)."""
-    lines = np.moveaxis(mask, across, -1)
-    edges = np.diff(np.pad(lines.astype(np.int8), [(0, 0)] * (lines.ndim - 1) + [(1, 1)]), axis=-1)
-    starts, ends = np.flatnonzero(edges.ravel() == 1), np.flatnonzero(edges.ravel() == -1)
+    _, starts, ends = _runs(mask, across)
     return float(np.median(ends - starts)) if starts.size else 1.0
+
+
+def _runs(mask: np.ndarray, across: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The mask's runs along `across`: each one's line (the mask's 1-D slices along `across`, in row-major order),
+    start and end (past its last pixel). Row-major: the k-th start and the k-th end are one run's."""
+    lines = np.moveaxis(mask, across, -1).reshape(-1, mask.shape[across])
+    steps = np.diff(np.pad(lines.astype(np.int8), [(0, 0), (1, 1)]), axis=1)
+    rows, starts = np.nonzero(steps == 1)
+    _, ends = np.nonzero(steps == -1)
+    return rows, starts, ends
 
 
 def thickened(ink: np.ndarray, grow: int) -> np.ndarray:
@@ -244,7 +248,7 @@ def photo_ink(photo: np.ndarray) -> PhotoInk | None:
     x1, y1 = (boxes[:, 0] + boxes[:, 2]).max(), (boxes[:, 1] + boxes[:, 3]).max()
     line = float(boxes[:, 3].max())
     strength = float(np.percentile(dark[labels > 0], 90))
-    own = cv2.dilate((labels > 0).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    own = _grown(labels > 0)
     crop = np.where(own, np.clip(dark / max(strength, 1e-3), 0.0, 1.0), 0.0)[y0:y1, x0:x1].astype(np.float32)
     f = LINE / line
     size = (max(int(round(crop.shape[1] * f)), 1), max(int(round(crop.shape[0] * f)), 1))
