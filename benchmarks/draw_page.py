@@ -9,12 +9,16 @@
 - first save: on a freshly started server, from the click on "Save as" until the page says "Saved as" (goal: 1 s);
 - number: on one fresh server, taking turns, pen-up to the reading of a one-stroke digit in the Digit mode and
   pen-up of the last stroke of a 4-digit number (written stroke by stroke, each stroke's reading awaited) to the
-  Number mode's "Number: <digits>", NumPy model on both (goal, issue 38: the number within 1.5x of the digit).
+  Number mode's "Number: <digits>", NumPy model on both (goal, issue 38: the number within 1.5x of the digit);
+- page-load: the machine's CPU per Draw page opened in a fresh browser context, as each browser test opens one,
+  in Chromium with the tests' arguments (`CHROMIUM_ARGS`) and with them less their --disable-features, which takes
+  away the hidden omnibox popup Chromium loads for every context (no goal: it prices the tests' page loads).
 
     python benchmarks/draw_page.py                  # all four; writes benchmarks/results/draw_page.json
     python benchmarks/draw_page.py --measure pen-up
     python benchmarks/draw_page.py --measure number             # 25 digits and 25 numbers, seen every 20 ms
     python benchmarks/draw_page.py --measure number --wait-for  # the same, seen by Playwright's wait_for
+    python benchmarks/draw_page.py --measure page-load          # run it on an otherwise quiet machine
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ from mnist_app.ui.sketchpad import BRUSH, SIDE
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test scaffolding lives with the tests
 from scaffold import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
     canvas_box,
     canvas_strokes,
     choose_mode,
@@ -303,6 +309,43 @@ def first_save(servers: int = 3) -> dict:
     return {"first save (s)": statistics.median(each), "each fresh server (s)": each}
 
 
+def busy_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent busy since boot (/proc/stat): Chromium's processes come and go."""
+    ticks = [int(field) for field in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # less idle and iowait
+
+
+def page_load(loads: int) -> dict:
+    """Machine CPU per Draw page opened and settled in a fresh browser context, taking turns between Chromium with
+    the tests' arguments and with them less --disable-features (so Playwright's own list)."""
+    from playwright.sync_api import sync_playwright
+
+    arguments = {
+        "tests' arguments": CHROMIUM_ARGS,
+        "without the omnibox line": [a for a in CHROMIUM_ARGS if not a.startswith("--disable-features=")],
+    }
+    seconds = {name: [] for name in arguments}
+    with tempfile.TemporaryDirectory() as tmp, streamlit_server(Path(tmp) / "server.log") as (url, _):
+        with sync_playwright() as p:
+            for _ in range(loads):
+                for name, args in arguments.items():
+                    browser = p.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+                    before = busy_cpu_seconds()
+                    context = browser.new_context(viewport=SCREEN)
+                    page = context.new_page()
+                    page.set_default_timeout(120_000)
+                    page.goto(url)
+                    page.get_by_text("Draw a digit (0-9)").wait_for()
+                    settle(page)
+                    context.close()
+                    time.sleep(0.5)  # the context's processes end
+                    seconds[name].append(busy_cpu_seconds() - before)
+                    browser.close()
+    return {"loads": loads} | {f"{name} (CPU s, median)": statistics.median(s) for name, s in seconds.items()} | {
+        "each (CPU s)": seconds
+    }
+
+
 def lowest_edge(page) -> float:
     """The bottom of the lower of the Compare and Explain toggles, in pixels from the top of the window."""
     toggles = [page.get_by_text(t) for t in ("Compare every model on this drawing", "Explain this reading")]
@@ -333,6 +376,12 @@ def report(results: dict) -> str:
             f"{results['first save']['first save (s)']:.2f} s "
             f"(goal <= {FIRST_SAVE_GOAL_S} s)"
         )
+    if "page load" in results:
+        pl = results["page load"]
+        lines.append(
+            f"Machine CPU per Draw page opened in a fresh context (median of {pl['loads']}): "
+            + ", ".join(f"{k[: -len(' (CPU s, median)')]} {v:.2f} s" for k, v in pl.items() if k.endswith("median)"))
+        )
     if "explain" in results:
         lines.append(explain_report(results["explain"]))
     return "\n\n".join(lines)
@@ -349,7 +398,7 @@ def explain_report(results: dict) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--measure", choices=("all", "explain", "pen-up", "first-save", "number"), default="all")
+    parser.add_argument("--measure", choices=("all", "explain", "pen-up", "first-save", "number", "page-load"), default="all")
     parser.add_argument("--clicks", type=int, default=5, help="explanations opened per model (default 5)")
     parser.add_argument(
         "--rounds", type=int, default=3, help="one-stroke digits per label for pen-up and number (default 3)"
@@ -369,6 +418,8 @@ def main(argv: list[str] | None = None) -> None:
         results["pen-up" + WAIT_FOR * args.wait_for] = pen_up(args.rounds, finely=not args.wait_for)
     if args.measure in ("all", "number"):
         results[NUMBER_KEY + WAIT_FOR * args.wait_for] = number_pen_up(args.rounds, finely=not args.wait_for)
+    if args.measure in ("all", "page-load"):
+        results["page load"] = page_load(args.rounds * 4)
     if args.measure in ("all", "explain"):
         results["explain"] = measure(args.clicks, args.wait)
     write_json(args.out, results)

@@ -30,6 +30,25 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "data" / "mnist_sample.npz"  # the first 5,000 training and 1,000 test digits of MNIST
 
 CHROMIUM = "/usr/bin/chromium"
+# what Playwright 1.65 (requirements-test.txt) passes as --disable-features (its chromiumSwitches)
+PLAYWRIGHT_DISABLED_FEATURES = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+    "msForceBrowserSignIn",
+    "msEdgeUpdateLaunchServicesPreferredVersion",
+)
 # as root, in a closed network: no sandbox, and none of Chromium's background connections
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -39,6 +58,10 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Chromium 156 loads the omnibox popup's WebUI pages in a hidden renderer for every browser context, which is
+    # every page a test opens: 0.7-1.4 s of a core each (benchmarks/browser_pages.py), for a popup that no test
+    # shows. Chromium keeps only the last --disable-features it is given, so this one repeats Playwright's own.
+    "--disable-features=" + ",".join((*PLAYWRIGHT_DISABLED_FEATURES, "WebUIOmniboxPopup", "WebUIOmniboxAimPopup")),
 ]
 CANVAS = 280
 

@@ -1,13 +1,14 @@
 """The browser tests' helpers: the server-log check (Streamlit's closed-tab traceback is left out, every other error
-shows), and the mouse path that draws a pen digit, the same in the sync and async pages."""
+shows), the mouse path that draws a pen digit, the same in the sync and async pages, and Chromium's arguments."""
 
 import asyncio
+import re
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from scaffold import STEPS, draw, draw_async, pointer_path, server_log_problems
+from scaffold import CHROMIUM, CHROMIUM_ARGS, STEPS, chromium, draw, draw_async, pointer_path, server_log_problems
 
 # as uvicorn logged it in a CI run of the load test (paths shortened)
 CLOSED_TAB = """2026-11-29 10:00:01.000 Exception in ASGI application
@@ -94,3 +95,27 @@ def test_draw_and_draw_async_replay_the_same_mouse_moves():
     asyncio.run(draw_async(page, STROKES))
     assert sync_events == async_events
     assert [e[0] for e in sync_events].count("down") == len(STROKES) == [e[0] for e in sync_events].count("up")
+
+
+def disabled_features(args: list[str]) -> set[str]:
+    """The features that Chromium, launched by Playwright with `args`, says it runs with off."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+        page = browser.new_page()
+        page.goto("chrome://version/?show-variations-cmd")  # the features as Chromium runs them, not as passed
+        variations = re.search(r"^Command-line Variations\t(.*)$", page.inner_text("body"), re.MULTILINE).group(1)
+        browser.close()
+    return set(re.search(r'--disable-features="([^"]*)"', variations).group(1).split(","))
+
+
+@pytest.mark.browser
+def test_chromium_runs_without_the_omnibox_popup_and_with_every_feature_playwright_turns_off():
+    """Chromium keeps only the last --disable-features: the tests' own must not drop Playwright's."""
+    with chromium():  # Debian's Chromium is there (or the test says why not)
+        pass
+    playwrights = disabled_features([a for a in CHROMIUM_ARGS if not a.startswith("--disable-features=")])
+    ours = disabled_features(CHROMIUM_ARGS)
+    assert {"HttpsUpgrades", "PaintHolding"} <= playwrights
+    assert playwrights | {"WebUIOmniboxPopup", "WebUIOmniboxAimPopup"} <= ours
