@@ -341,9 +341,11 @@ def page_load(loads: int) -> dict:
                     time.sleep(0.5)  # the context's processes end
                     seconds[name].append(busy_cpu_seconds() - before)
                     browser.close()
-    return {"loads": loads} | {f"{name} (CPU s, median)": statistics.median(s) for name, s in seconds.items()} | {
-        "each (CPU s)": seconds
-    }
+    return (
+        {"loads": loads}
+        | {f"{name} (CPU s, median)": statistics.median(s) for name, s in seconds.items()}
+        | {"each (CPU s)": seconds}
+    )
 
 
 def lowest_edge(page) -> float:
@@ -398,7 +400,9 @@ def explain_report(results: dict) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--measure", choices=("all", "explain", "pen-up", "first-save", "number", "page-load"), default="all")
+    parser.add_argument(
+        "--measure", choices=("all", "explain", "pen-up", "first-save", "number", "page-load"), default="all"
+    )
     parser.add_argument("--clicks", type=int, default=5, help="explanations opened per model (default 5)")
     parser.add_argument(
         "--rounds", type=int, default=3, help="one-stroke digits per label for pen-up and number (default 3)"
