@@ -199,19 +199,13 @@ def rss_mib(pid: int) -> float:
     return int(line.split()[1]) / 1024
 
 
-STEPS = 3  # mouse moves per segment between two recorded points: the canvas sees the line between them
-
-
-def pointer_path(box: dict, stroke: np.ndarray, steps: int = STEPS) -> list[tuple[float, float]]:
-    """Where the mouse goes on the page for one stroke, pressed from the first point to the last: the stroke's
-    points offset by the canvas's corner, each segment split into `steps` moves. `draw` and `draw_async` replay it,
-    so the browser tests and the load test draw alike."""
+def pointer_path(box: dict, stroke: np.ndarray) -> list[tuple[float, float]]:
+    """Where the mouse goes on the page for one stroke, pressed at the first point and moved through every recorded
+    point of the pen (as often as the pen was sampled: 28-81 moves a stroke), offset by the canvas's corner. `draw`
+    and `draw_async` replay it, so the browser tests and the load test draw alike. Each move costs Chromium about
+    10 ms of a core (the canvas redraws its whole stroke); moving in thirds of each segment cost 2.3x more a digit."""
     x0, y0 = box["x"], box["y"]
-    path = [(float(x0 + stroke[0, 0]), float(y0 + stroke[0, 1]))]
-    for (ax, ay), (bx, by) in zip(stroke[:-1], stroke[1:], strict=True):
-        for t in (k / steps for k in range(1, steps + 1)):
-            path.append((float(x0 + ax + (bx - ax) * t), float(y0 + ay + (by - ay) * t)))
-    return path
+    return [(float(x0 + x), float(y0 + y)) for x, y in stroke]
 
 
 def draw(page, canvas_box: dict, strokes: list[np.ndarray]) -> None:
