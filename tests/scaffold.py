@@ -63,15 +63,6 @@ CHROMIUM_ARGS = [
     # shows. Chromium keeps only the last --disable-features it is given, so this one repeats Playwright's own.
     "--disable-features=" + ",".join((*PLAYWRIGHT_DISABLED_FEATURES, "WebUIOmniboxPopup", "WebUIOmniboxAimPopup")),
 ]
-# Every test page runs without CSS animations and transitions (injected into each frame by `still`): a page waiting
-# for its rerun turns Streamlit's spinner, about 0.06 of a core per waiting page (`benchmarks/draw_page.py --measure
-# waiting`), and sixteen pages waiting on 2 cores took the CPU their server needed (the load test: 171 -> 120 s of
-# CPU). No test looks at a page while it moves: each waits until it has settled.
-STILL = """document.addEventListener("DOMContentLoaded", () => {
-    const style = document.createElement("style");
-    style.textContent = "*, *::before, *::after { animation: none !important; transition: none !important; }";
-    document.head.appendChild(style);
-});"""
 CANVAS = 280
 
 
@@ -160,14 +151,6 @@ def streamlit_server(log_path: Path, env: dict | None = None, script: Path = ROO
 def log_tail(path: Path, chars: int = 6000) -> str:
     """The last `chars` characters of a log file (what a failure message can carry)."""
     return path.read_text(errors="replace")[-chars:] if path.is_file() else f"({path} is missing)"
-
-
-def still_page(browser, viewport: dict | None = None):
-    """A new page in a browser context of its own (its own cookies, so its own visitor), without animations (STILL);
-    its context is `page.context`."""
-    context = browser.new_context(viewport=viewport)
-    context.add_init_script(STILL)
-    return context.new_page()
 
 
 @contextmanager
@@ -371,7 +354,6 @@ async def one_user(browser, url: str, name: str, digit, save: bool = False) -> t
     from playwright.async_api import expect
 
     context = await browser.new_context(viewport={"width": 1280, "height": 1000})
-    await context.add_init_script(STILL)
     page = await context.new_page()
     page.set_default_timeout(180_000)  # 16 sessions starting at once on 2 busy cores: each waits its turn
     await page.goto(url)
