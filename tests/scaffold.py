@@ -59,8 +59,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     # Chromium 156 loads the omnibox popup's WebUI pages in a hidden renderer for every browser context, which is
-    # every page a test opens: 0.7-1.4 s of a core each (benchmarks/browser_pages.py), for a popup that no test
-    # shows. Chromium keeps only the last --disable-features it is given, so this one repeats Playwright's own.
+    # every page a test opens: a page opened cost 4.10 s of the machine's CPU with it, 2.86 s without
+    # (benchmarks/draw_page.py --measure page-load), for a popup that no test shows. Chromium keeps only the last
+    # --disable-features it is given, so this one repeats Playwright's own.
     "--disable-features=" + ",".join((*PLAYWRIGHT_DISABLED_FEATURES, "WebUIOmniboxPopup", "WebUIOmniboxAimPopup")),
 ]
 CANVAS = 280
