@@ -12,13 +12,16 @@
   Number mode's "Number: <digits>", NumPy model on both (goal, issue 38: the number within 1.5x of the digit);
 - page-load: the machine's CPU per Draw page opened in a fresh browser context, as each browser test opens one,
   in Chromium with the tests' arguments (`CHROMIUM_ARGS`) and with them less their --disable-features, which takes
-  away the hidden omnibox popup Chromium loads for every context (no goal: it prices the tests' page loads).
+  away the hidden omnibox popup Chromium loads for every context (no goal: it prices the tests' page loads);
+- waiting: the machine's CPU while four pages wait 7 s on a rerun that shows Streamlit's spinner (WAITING_APP), as
+  they are and without animations (the tests' `scaffold.STILL`; no goal: it prices the tests' waiting pages).
 
     python benchmarks/draw_page.py                  # all four; writes benchmarks/results/draw_page.json
     python benchmarks/draw_page.py --measure pen-up
     python benchmarks/draw_page.py --measure number             # 25 digits and 25 numbers, seen every 20 ms
     python benchmarks/draw_page.py --measure number --wait-for  # the same, seen by Playwright's wait_for
     python benchmarks/draw_page.py --measure page-load          # run it on an otherwise quiet machine
+    python benchmarks/draw_page.py --measure waiting            # so too this one
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the te
 from scaffold import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    STILL,
     canvas_box,
     canvas_strokes,
     choose_mode,
@@ -348,6 +352,52 @@ def page_load(loads: int) -> dict:
     )
 
 
+WAITING_APP = """
+import time
+import streamlit as st
+
+st.write("Ready")
+if st.button("Wait"):
+    with st.spinner("Reading"):
+        time.sleep(10)
+"""
+
+
+def waiting(rounds: int, pages: int = 4, wait_s: float = 7.0) -> dict:
+    """Machine CPU while `pages` pages wait `wait_s` on a rerun showing a spinner, taking turns between pages as they
+    are and pages with the tests' STILL script (no CSS animations)."""
+    from playwright.sync_api import sync_playwright
+
+    seconds = {"as they are": [], "without animations": []}
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        (Path(tmp) / "waiting.py").write_text(WAITING_APP)
+        with streamlit_server(Path(tmp) / "server.log", script=Path(tmp) / "waiting.py") as (url, _):
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            for _ in range(rounds):
+                for name in seconds:
+                    contexts = [browser.new_context(viewport=SCREEN) for _ in range(pages)]
+                    for context in contexts:
+                        if name == "without animations":
+                            context.add_init_script(STILL)
+                        page = context.new_page()
+                        page.goto(url)
+                        page.get_by_text("Ready").wait_for()
+                    time.sleep(2)
+                    before = busy_cpu_seconds()
+                    for context in contexts:
+                        context.pages[0].get_by_role("button", name="Wait").click()
+                    time.sleep(wait_s)
+                    seconds[name].append(busy_cpu_seconds() - before)
+                    for context in contexts:
+                        context.close()
+                    time.sleep(4)  # the reruns end
+            browser.close()
+    per_page = {
+        f"{name} (CPU s per page-second, median)": statistics.median(s) / pages / wait_s for name, s in seconds.items()
+    }
+    return {"pages": pages, "seconds waited": wait_s, "rounds": rounds} | per_page | {"each (CPU s)": seconds}
+
+
 def lowest_edge(page) -> float:
     """The bottom of the lower of the Compare and Explain toggles, in pixels from the top of the window."""
     toggles = [page.get_by_text(t) for t in ("Compare every model on this drawing", "Explain this reading")]
@@ -384,6 +434,17 @@ def report(results: dict) -> str:
             f"Machine CPU per Draw page opened in a fresh context (median of {pl['loads']}): "
             + ", ".join(f"{k[: -len(' (CPU s, median)')]} {v:.2f} s" for k, v in pl.items() if k.endswith("median)"))
         )
+    if "waiting" in results:
+        w = results["waiting"]
+        lines.append(
+            f"Machine CPU per page waiting on a rerun with a spinner ({w['pages']} pages, {w['seconds waited']} s, "
+            f"median of {w['rounds']}): "
+            + ", ".join(
+                f"{k[: -len(' (CPU s per page-second, median)')]} {v:.3f} s a second"
+                for k, v in w.items()
+                if k.endswith("median)")
+            )
+        )
     if "explain" in results:
         lines.append(explain_report(results["explain"]))
     return "\n\n".join(lines)
@@ -401,7 +462,7 @@ def explain_report(results: dict) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "--measure", choices=("all", "explain", "pen-up", "first-save", "number", "page-load"), default="all"
+        "--measure", choices=("all", "explain", "pen-up", "first-save", "number", "page-load", "waiting"), default="all"
     )
     parser.add_argument("--clicks", type=int, default=5, help="explanations opened per model (default 5)")
     parser.add_argument(
@@ -424,6 +485,8 @@ def main(argv: list[str] | None = None) -> None:
         results[NUMBER_KEY + WAIT_FOR * args.wait_for] = number_pen_up(args.rounds, finely=not args.wait_for)
     if args.measure in ("all", "page-load"):
         results["page load"] = page_load(args.rounds * 4)
+    if args.measure in ("all", "waiting"):
+        results["waiting"] = waiting(args.rounds + 2)
     if args.measure in ("all", "explain"):
         results["explain"] = measure(args.clicks, args.wait)
     write_json(args.out, results)

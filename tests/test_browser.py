@@ -24,6 +24,7 @@ from scaffold import (
     draw,
     readable_digits,
     settle,
+    still_page,
     streamlit_server,
 )
 
@@ -154,8 +155,8 @@ def at_1280x800(server):
 def on_the_draw_page(server, height: int):
     """(context, page): a fresh browser session on the Draw page, 1280 px wide."""
     url, browser, _ = server
-    context = browser.new_context(viewport={"width": 1280, "height": height})
-    page = context.new_page()
+    page = still_page(browser, {"width": 1280, "height": height})
+    context = page.context
     page.set_default_timeout(90_000)
     page.goto(url)
     page.get_by_text("Draw a digit (0-9)").wait_for()
@@ -215,7 +216,7 @@ def test_the_canvas_stays_put_while_a_model_loads(server, tmp_path):
     """On a server just started, Keras takes seconds to load: its spinner must not move the canvas when it goes."""
     browser = server[1]
     with streamlit_server(tmp_path / "streamlit.log") as (url, process):
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page = still_page(browser, {"width": 1280, "height": 800})
         page.set_default_timeout(90_000)
         page.goto(url)
         page.get_by_text("Draw a digit (0-9)").wait_for()
@@ -224,7 +225,7 @@ def test_the_canvas_stays_put_while_a_model_loads(server, tmp_path):
         page.wait_for_function(LOADED)  # the choice shows at once; the load is over when its spinner is
         settle(page)
         tops = page.evaluate("window.__canvasTops")
-        page.close()
+        page.context.close()
     assert max(tops) - min(tops) < 1, sorted(set(tops))
     assert process.returncode == 0  # stopped cleanly, its warm-up of the other models likely still running
 
@@ -236,10 +237,10 @@ def test_a_server_stopped_while_it_warms_up_its_models_ends_cleanly(server, tmp_
     for attempt in range(2):
         log = tmp_path / f"streamlit-{attempt}.log"
         with streamlit_server(log) as (url, process):
-            page = browser.new_page()
+            page = still_page(browser)
             page.goto(url)
             page.get_by_text("Draw a digit (0-9)").wait_for()
-            page.close()
+            page.context.close()
             deadline = time.monotonic() + 120
             while "loaded model keras-mlp" not in log.read_text() and time.monotonic() < deadline:
                 time.sleep(0.05)
@@ -279,8 +280,8 @@ def test_a_reload_keeps_the_chosen_model_and_page(page):
 def test_the_pages_fetch_nothing_from_outside_the_server(server):
     """The app works offline: its favicon, fonts and scripts all come from the server itself."""
     url, browser, _ = server
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
+    page = still_page(browser, {"width": 1280, "height": 1000})
+    context = page.context
     outside = []
     page.on("request", lambda request: outside.append(request.url) if not request.url.startswith((url, "data:")) else 0)
     page.goto(url)
@@ -412,8 +413,8 @@ def test_on_a_phone_the_reading_is_above_the_fold(server, three):
     from playwright.sync_api import expect
 
     url, browser, _ = server
-    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone's width
-    page = context.new_page()
+    page = still_page(browser, {"width": 390, "height": 844})  # a phone's width
+    context = page.context
     page.set_default_timeout(90_000)
     page.goto(url)
     page.get_by_text("Draw a digit (0-9)").wait_for()
@@ -437,8 +438,8 @@ def test_on_a_phone_the_longest_headlines_are_shown_whole(server, three):
     from playwright.sync_api import expect
 
     url, browser, _ = server
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
+    page = still_page(browser, {"width": 390, "height": 844})
+    context = page.context
     page.set_default_timeout(90_000)
     page.goto(url)
     page.get_by_text("Draw a digit (0-9)").wait_for()

@@ -4,7 +4,16 @@ import pytest
 
 from mnist_app.store.drawings import DrawingStore
 
-from scaffold import canvas_box, canvas_strokes, chromium, draw, numpy_model_only, readable_digits, streamlit_server
+from scaffold import (
+    canvas_box,
+    canvas_strokes,
+    chromium,
+    draw,
+    numpy_model_only,
+    readable_digits,
+    still_page,
+    streamlit_server,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -16,7 +25,7 @@ def test_a_drawing_saved_on_the_draw_page_appears_on_the_drawings_page(tmp_path)
     digit = readable_digits(("numpy-mlp",))[5][0]
     env = {"MNIST_APP_DB": store_url} | numpy_model_only(tmp_path)  # the Draw page's first choice reads and saves
     with streamlit_server(tmp_path / "server.log", env) as (url, _), chromium() as browser:
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page = still_page(browser, {"width": 1280, "height": 1000})
         page.set_default_timeout(60_000)
         expect.set_options(timeout=60_000)
         page.goto(url)

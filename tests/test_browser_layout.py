@@ -16,6 +16,7 @@ from scaffold import (
     draw,
     require_pen_digits,
     settle,
+    still_page,
     streamlit_server,
 )
 
@@ -42,8 +43,8 @@ def four():
 
 def open_draw_page(server, viewport: dict, mode: str):
     url, browser = server
-    context = browser.new_context(viewport=viewport)
-    page = context.new_page()
+    page = still_page(browser, viewport)
+    context = page.context
     page.set_default_timeout(90_000)
     page.goto(url)
     page.get_by_text("Draw a digit (0-9)").first.wait_for()

@@ -18,6 +18,7 @@ from scaffold import (
     numpy_model_only,
     readable_digits,
     settle,
+    still_page,
     streamlit_server,
 )
 
@@ -45,8 +46,8 @@ def number_strokes(digits) -> list:
 
 def number_mode(browser, url: str, viewport: dict):
     """A new visitor's Draw page at `viewport`, switched to Number mode and settled: (context, page)."""
-    context = browser.new_context(viewport=viewport)
-    page = context.new_page()
+    page = still_page(browser, viewport)
+    context = page.context
     page.set_default_timeout(90_000)
     page.goto(url)
     page.get_by_text("Draw a digit (0-9)").first.wait_for()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from scaffold import CHROMIUM, CHROMIUM_ARGS, choose_mode, chromium, numpy_model_only, streamlit_server
+from scaffold import CHROMIUM, CHROMIUM_ARGS, choose_mode, chromium, numpy_model_only, still_page, streamlit_server
 
 pytestmark = pytest.mark.browser
 DATA = Path(__file__).parent / "data"
@@ -34,7 +34,7 @@ def test_an_uploaded_photo_of_paper_is_read_as_its_number(server):
     expect.set_options(timeout=60_000)
     url, browser, folder = server
     name, label = next((n, v) for n, v in json.loads((DATA / "photos.json").read_text()).items() if v["number"])
-    page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    page = still_page(browser, {"width": 1280, "height": 1000})
     page.set_default_timeout(90_000)
     page.goto(f"{url}?model=numpy-mlp")
     page.get_by_text("Draw a digit (0-9)").first.wait_for()
@@ -83,9 +83,9 @@ def test_a_photo_taken_with_the_camera_is_read_as_its_number(server, camera_brow
     expect.set_options(timeout=60_000)
     url, _, _ = server
     label = json.loads((DATA / "photos.json").read_text())[CAMERA_PHOTO]["number"]
-    context = camera_browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = still_page(camera_browser, {"width": 1280, "height": 1000})
+    context = page.context
     context.grant_permissions(["camera"], origin=url)
-    page = context.new_page()
     page.set_default_timeout(90_000)
     page.goto(f"{url}?model=numpy-mlp")
     page.get_by_text("Draw a digit (0-9)").first.wait_for()

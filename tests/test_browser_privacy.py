@@ -21,6 +21,7 @@ from scaffold import (
     numpy_model_only,
     require_pen_digits,
     settle,
+    still_page,
     streamlit_server,
     tiny_pen_env,
 )
@@ -40,7 +41,7 @@ def hand():
 
 
 def open_page(browser, url: str):
-    page = browser.new_context(viewport=DESKTOP).new_page()
+    page = still_page(browser, DESKTOP)
     page.set_default_timeout(90_000)
     page.goto(url)
     page.get_by_text("Draw a digit (0-9)").first.wait_for()

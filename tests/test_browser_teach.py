@@ -19,6 +19,7 @@ from scaffold import (
     numpy_model_only,
     require_pen_digits,
     settle,
+    still_page,
     streamlit_server,
 )
 
@@ -44,7 +45,7 @@ def test_a_writer_teaches_the_prompted_digits_and_the_taught_model_reads_their_o
     store = f"sqlite:///{tmp_path / 'drawings.sqlite'}"
     env = {"MNIST_DATA": str(SAMPLE), "MNIST_APP_DB": store} | numpy_model_only(tmp_path)  # the model taught
     with streamlit_server(tmp_path / "streamlit.log", env=env) as (url, _), chromium() as browser:
-        page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+        page = still_page(browser, {"width": 1280, "height": 1000})
         page.set_default_timeout(90_000)
         page.goto(url)
         page.get_by_text("Draw a digit (0-9)").wait_for()

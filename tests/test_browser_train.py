@@ -5,7 +5,17 @@ import re
 
 import pytest
 
-from scaffold import SAMPLE, canvas_box, chromium, draw, numpy_model_only, settle, streamlit_server, tiny_pen_env
+from scaffold import (
+    SAMPLE,
+    canvas_box,
+    chromium,
+    draw,
+    numpy_model_only,
+    settle,
+    still_page,
+    streamlit_server,
+    tiny_pen_env,
+)
 
 pytestmark = pytest.mark.browser
 RUN = "Run 1: NumPy MLP, written from scratch"
@@ -29,7 +39,7 @@ def server(tmp_path_factory):
 
 def open_train_page(server):
     url, browser = server
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page = still_page(browser, {"width": 1280, "height": 900})
     page.set_default_timeout(90_000)
     page.goto(f"{url}/train")
     page.get_by_text("Set the knobs and press Train").wait_for()

@@ -32,6 +32,7 @@ from scaffold import (
     NGINX,
     ROOT,
     SAMPLE,
+    STILL,
     chromium,
     clear_async,
     dask_cluster,
@@ -47,6 +48,7 @@ from scaffold import (
     server_log_problems,
     settle,
     settle_async,
+    still_page,
     streamlit_server,
     tiny_pen_env,
 )
@@ -144,6 +146,7 @@ async def visit(browser, url: str, first, second, kill: Kill, folder: Path) -> V
     from playwright.async_api import expect
 
     context = await browser.new_context(viewport={"width": 1280, "height": 1000})
+    await context.add_init_script(STILL)
     page = await context.new_page()
     page.set_default_timeout(180_000)  # 16 sessions on two servers and 2 busy cores: each waits its turn
     you = None
@@ -245,8 +248,8 @@ def students(browser, url: str, access_log: Path, servers: list[str]) -> list:
     land on a server that has its share already are closed: nginx places a session by its route cookie)."""
     placed: dict[str, list] = {server: [] for server in servers}
     for _ in range(8 * STUDENTS_PER_SERVER):
-        context = browser.new_context(viewport={"width": 1280, "height": 1000})
-        page = context.new_page()
+        page = still_page(browser, {"width": 1280, "height": 1000})
+        context = page.context
         page.set_default_timeout(180_000)
         page.goto(f"{url}/train")
         page.get_by_text("Set the knobs and press Train").wait_for()
