@@ -219,7 +219,7 @@ def train_one(name: str, args: argparse.Namespace, mnist: Mnist, drawings: tuple
         about["drawings"] = used
     directory = model_dir(name, args.out)
     fitted = fit_and_write(
-        config, data, directory, mnist, name=name, about=about, load_model=load_model, verbose=verbose
+        config, data, directory, mnist, name=name, about=about, load_model=load_model, verbose=verbose, figure=True
     )
     report, seconds = fitted.report, fitted.seconds
     print(f"== {name}: test accuracy {report['test']['accuracy']:.4f}, {seconds:.0f}s, written to {directory}")

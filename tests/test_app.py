@@ -319,11 +319,14 @@ def test_diagnostics_offers_the_chosen_models_report_as_a_png_download(monkeypat
     assert at.download_button(key="report_png_keras-mlp").label == "Download the report, PNG"
 
 
-def test_diagnostics_offers_no_report_download_where_the_png_is_missing(monkeypatch, model_copy):
+def test_diagnostics_offers_the_report_download_where_the_png_is_missing_and_writes_nothing(monkeypatch, model_copy):
+    """A Train page run's or a taught model's folder has no report.png: the download draws it on click."""
     (model_copy / "keras-mlp" / reports.FIGURE).unlink()
+    before = sorted(p.name for p in (model_copy / "keras-mlp").iterdir())
     at = diagnostics(monkeypatch, "keras-mlp", models_dir=model_copy)
     assert not at.exception and at.metric  # the rest of the page is there
-    assert not at.get("download_button")
+    assert at.download_button(key="report_png_keras-mlp").label == "Download the report, PNG"
+    assert sorted(p.name for p in (model_copy / "keras-mlp").iterdir()) == before  # drawn on click, never written
 
 
 def test_a_model_without_reports_gets_a_message_and_the_command(monkeypatch, model_copy):

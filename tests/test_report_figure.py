@@ -1,5 +1,7 @@
 """report.png: the report as one picture, written beside report.json and readable by any image reader."""
 
+import io
+
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -54,22 +56,29 @@ def test_the_title_names_the_model_and_its_test_accuracy(report):
 
 @pytest.fixture
 def written(tmp_path, report, mnist_sample):
-    """A model folder as train.py leaves it."""
+    """A model folder's reports as a Train page run leaves them: no report.png."""
     gallery = reports.misclassified(mnist_sample.x_test, mnist_sample.y_test, np.eye(10)[mnist_sample.y_test])
     reports.write_reports(tmp_path, HISTORY, report, gallery)
     return tmp_path
 
 
-def test_writing_the_reports_writes_the_figure_too(written):
-    with Image.open(written / reports.FIGURE) as image:
-        assert image.format == "PNG" and image.size == PIXELS
+def test_the_report_files_leave_the_picture_to_whoever_asks_for_it(written):
+    assert not (written / reports.FIGURE).exists()
 
 
-def test_a_figure_is_redrawn_from_the_folders_reports_without_retraining(written):
-    (written / reports.FIGURE).unlink()
+def test_a_figure_is_drawn_from_the_folders_reports_without_retraining(written):
     assert reports.write_figure(written) == written / reports.FIGURE
     with Image.open(written / reports.FIGURE) as image:
         assert image.size == PIXELS
+
+
+def test_a_folder_without_its_picture_is_drawn_for_download_and_one_with_it_gives_its_own(written):
+    drawn = reports.report_png(written)
+    with Image.open(io.BytesIO(drawn)) as image:
+        assert image.format == "PNG" and image.size == PIXELS
+    assert not (written / reports.FIGURE).exists()  # drawn, not written: the folder is as it was
+    (written / reports.FIGURE).write_bytes(b"the kept picture")
+    assert reports.report_png(written) == b"the kept picture"
 
 
 def test_a_folder_without_reports_cannot_be_redrawn_and_says_which_file_is_missing(tmp_path):

@@ -8,6 +8,7 @@ thread and on a machine without a display. Seaborn draws into the axes it is giv
 
 from __future__ import annotations
 
+import io
 import textwrap
 from pathlib import Path
 
@@ -94,9 +95,16 @@ def confusion_heatmap(ax, matrix: list[list[int]]) -> None:
         text.set_fontsize(7)
 
 
+def png(history: dict[str, list[float]], report: dict) -> bytes:
+    """The report drawn as PNG bytes."""
+    buffer = io.BytesIO()
+    report_figure(history, report).savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
 def write(path: str | Path, history: dict[str, list[float]], report: dict) -> Path:
     """Draw the report and write it to `path` (a .png), atomically; its path."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        report_figure(history, report).savefig(tmp, format="png", dpi=DPI)
+        tmp.write_bytes(png(history, report))
     return path

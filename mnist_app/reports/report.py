@@ -2,8 +2,8 @@
 
 Per model folder: `history.json` (per-epoch loss and accuracy, train and validation),
 `report.json` (test metrics, config, data, versions, time) and `misclassified.npz`
-(the test digits it gets wrong, most confident mistakes first); and `report.png`, the same report as one
-picture to download (figure.py).
+(the test digits it gets wrong, most confident mistakes first); and, for train.py's models, `report.png`, the same
+report as one picture to keep or download (figure.py; the Diagnostics page draws it on click for the others).
 """
 
 from __future__ import annotations
@@ -102,12 +102,11 @@ def misclassified(images: np.ndarray, y_true: np.ndarray, probs: np.ndarray, lim
 
 
 def write_reports(directory: Path, history: dict, report: dict, gallery: dict) -> None:
-    """Write the three report files and the report's picture, each atomically."""
+    """Write the three report files, each atomically (the picture is write_figure's)."""
     write_json(directory / "history.json", {k: history[k] for k in HISTORY_KEYS})
     with atomic_path(directory / "misclassified.npz") as tmp, open(tmp, "wb") as handle:
         np.savez_compressed(handle, **gallery)
     write_json(directory / "report.json", report)
-    write_figure(directory, history, report)
 
 
 def write_figure(directory: Path, history: dict | None = None, report: dict | None = None) -> Path:
@@ -116,6 +115,17 @@ def write_figure(directory: Path, history: dict | None = None, report: dict | No
 
     history = read_history(directory) if history is None else history
     return figure.write(Path(directory) / FIGURE, history, read_report(directory) if report is None else report)
+
+
+def report_png(directory: Path) -> bytes:
+    """The folder's `report.png`; drawn from its reports, and not written, where it has none (the Train page's runs
+    and taught models are written without one: the picture costs a run's end 1-4 s of CPU, and few are downloaded)."""
+    path = Path(directory) / FIGURE
+    if path.is_file():
+        return path.read_bytes()
+    from mnist_app.reports import figure
+
+    return figure.png(read_history(directory), read_report(directory))
 
 
 def read(directory: Path) -> Reports:

@@ -3,7 +3,8 @@
 `train.py` (every shipped model), the Train page's runs (job_process.py, on the engine's workers) and teaching go
 through `fit_and_write`: it trains through the kind's own trainer (teaching: personal.teaching, which starts the
 kinds' trainers from a shipped model), measures the model on MNIST's test digits (and, when asked, on the held-out
-writers' drawings) and writes weights, history, report, misread digits and `report.png` with `write_model`.
+writers' drawings) and writes weights, history, report and misread digits with `write_model`, and `report.png`
+when asked (train.py: the report to keep beside a shipped model; a run's or a taught model's is drawn on download).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from mnist_app.contract import TrainingData, TrainingListener, in_chunks
 from mnist_app.data import Mnist, heldout, pen_training, pendigits, split_validation, to_float
 from mnist_app.models import Model, load
 from mnist_app.models.kinds import kind_named
-from mnist_app.reports import build_report, misclassified, write_reports
+from mnist_app.reports import build_report, misclassified, write_figure, write_reports
 
 MAX_ARCHIVE = 64 * 1024 * 1024  # bytes: a model folder kept in the store, unpacked, is never larger than this
 
@@ -68,6 +69,7 @@ def fit_and_write(
     fit: Fit | None = None,
     save: Callable[[Model, Path], None] | None = None,
     extra: dict | None = None,
+    figure: bool = False,
 ) -> Fitted:
     """Train `config` on `data` (None: a kind that trains nothing itself, an ensemble) and write its model folder
     `out`; `about` says what it trained on, for the report (MNIST test's size is added). `load_model` gives the
@@ -76,7 +78,7 @@ def fit_and_write(
 
     Teaching brings its own `fit` (personal.teaching: the kinds' trainers, started from a shipped model) and `save`
     (a taught model's folder); by default the kind's trainer fits and its weights file is written. `extra` joins
-    the report."""
+    the report; `figure` adds report.png."""
     start = time.perf_counter()
     model, history = (fit or _kinds_trainer(name, verbose))(config, data, load_model, listener, state)
     seconds = time.perf_counter() - start
@@ -90,7 +92,7 @@ def fit_and_write(
         report["drawn"] = drawn_accuracy(model)
     gallery = misclassified(mnist.x_test, mnist.y_test, probs)
     save = save or (lambda model, folder: model.network.save(folder / kind_named(config.kind).weights_file))
-    write_model(out, lambda folder: save(model, folder), history, report | (extra or {}), gallery)
+    write_model(out, lambda folder: save(model, folder), history, report | (extra or {}), gallery, figure)
     return Fitted(history, report, seconds)
 
 
@@ -111,9 +113,11 @@ def _kinds_trainer(name: str, verbose: int) -> Fit:
     return fit
 
 
-def write_model(out: Path, save: Callable[[Path], None], history: dict, report: dict, gallery: dict) -> None:
-    """Write a model folder at `out` whole or not at all: `save(folder)` writes the weights, then the reports;
-    built beside it and renamed into place, replacing what was there."""
+def write_model(
+    out: Path, save: Callable[[Path], None], history: dict, report: dict, gallery: dict, figure: bool = False
+) -> None:
+    """Write a model folder at `out` whole or not at all: `save(folder)` writes the weights, then the reports (and
+    report.png with `figure`); built beside it and renamed into place, replacing what was there."""
     out = Path(out)
     scratch, old = out.with_name(out.name + ".partial"), out.with_name(out.name + ".old")
     for leftover in (scratch, old):
@@ -121,6 +125,8 @@ def write_model(out: Path, save: Callable[[Path], None], history: dict, report: 
     scratch.mkdir(parents=True)
     save(scratch)
     write_reports(scratch, history, report, gallery)
+    if figure:
+        write_figure(scratch, history, report)
     if out.exists():
         os.replace(out, old)
     os.replace(scratch, out)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import streamlit as st
 
@@ -44,16 +46,14 @@ def chosen_model(names: list[str]) -> None:
         "Training time",
         f"{report['training_seconds']:.0f} s" if report.get("trains_itself", True) else "none of its own",
     )
-    figure = models.model_dir(name, models_dir()) / reports.FIGURE
-    if figure.is_file():  # read on click only (data is a callable), and a click reruns nothing
-        st.download_button(
-            "Download the report, PNG",
-            figure.read_bytes,
-            f"{name}-report.png",
-            "image/png",
-            key=f"report_png_{name}",
-            on_click="ignore",
-        )
+    st.download_button(  # read, or drawn, on click only (data is a callable), and a click reruns nothing
+        "Download the report, PNG",
+        functools.partial(reports.report_png, models.model_dir(name, models_dir())),
+        f"{name}-report.png",
+        "image/png",
+        key=f"report_png_{name}",
+        on_click="ignore",
+    )
     about = [report["config"].get("description", ""), f"trained on {report['data']['train']}"]
     if "n_train" in report["data"]:
         about.append(f"{report['data']['n_train']:,} digits, {report['data']['n_validation']:,} for validation")
