@@ -397,8 +397,8 @@ async def one_user(browser, url: str, name: str, digit, save: bool = False) -> t
         # the drawing since, the caption naming the saved drawing. The store's count, checked after, says no more.
         toast = page.get_by_text(re.compile(rf"Saved as {digit.label} \(drawing #\d+\)"))
         button = page.get_by_role("button", name=f"Saved as {digit.label}", exact=True)
-        caption = page.get_by_text(re.compile(rf"Drawing #\d+ was saved as {digit.label};"))
-        await expect(toast.or_(button).or_(caption).first).to_be_visible(timeout=180_000)
+        since = page.get_by_text(re.compile(rf"Drawing #\d+ was saved as {digit.label};"))
+        await expect(toast.or_(button).or_(since).first).to_be_visible(timeout=180_000)
     # leave as a person would, once the page is idle: closing while the server still sends the last rerun is what
     # makes Streamlit log its closed-tab traceback (CLOSED_TAB_TRACEBACK)
     await expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=180_000)
