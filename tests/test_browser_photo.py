@@ -94,7 +94,14 @@ def test_a_photo_taken_with_the_camera_is_read_as_its_number(server, camera_brow
 
     page.get_by_text("Or take one with the camera").click()
     take = page.get_by_role("button", name="Take Photo")
-    expect(take).to_be_enabled()  # enabled once the camera's stream plays
+    expect(take).to_be_enabled()  # enabled once the camera's stream is granted
+    # a shot is the video's current frame (react-webcam takes none while the video has no height): pressed before
+    # the fake camera's first frame has come (twice in the suite, on 2 loaded cores), it takes nothing, and the
+    # page waits for a photo that never comes
+    page.wait_for_function(
+        "() => { const v = document.querySelector('[data-testid=stCameraInput] video');"
+        " return v !== null && v.videoHeight > 0; }"
+    )
     take.click()
     expect(page.get_by_role("heading", name=f"Number: {label}")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Numbered as read"))).to_be_visible()
