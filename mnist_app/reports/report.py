@@ -119,7 +119,7 @@ def write_figure(directory: Path, history: dict | None = None, report: dict | No
 
 def report_png(directory: Path) -> bytes:
     """The folder's `report.png`; drawn from its reports, and not written, where it has none (the Train page's runs
-    and taught models are written without one: the picture costs a run's end 1-4 s of CPU, and few are downloaded)."""
+    and taught models are written without one: it cost a run's end 1.3-5 s of CPU, and few are downloaded)."""
     path = Path(directory) / FIGURE
     if path.is_file():
         return path.read_bytes()
