@@ -604,10 +604,10 @@ def opened_option(page, box_label: str, option: str):
 
     box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(box_label, exact=True))
     shown = page.get_by_role("option", name=option, exact=True)
-    for _ in range(5):  # a rerun that ends meanwhile redraws the select box closed
+    for attempt in range(5):  # a rerun that ends meanwhile redraws the select box closed
         box.click()
-        try:
-            shown.wait_for(state="visible", timeout=5_000)
+        try:  # longer each time: on 2 loaded cores a busy page once did not open it in five tries of 5 s
+            shown.wait_for(state="visible", timeout=5_000 * (attempt + 1))
             break
         except PlaywrightTimeout:
             page.keyboard.press("Escape")

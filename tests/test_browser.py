@@ -328,6 +328,8 @@ def test_the_diagnostics_model_is_in_the_url_and_a_reload_keeps_it(page):
     from playwright.sync_api import expect
 
     page.get_by_role("link", name="Diagnostics").click()
+    page.get_by_role("heading", name="Diagnostics").wait_for()
+    settle(page)  # its charts drawn: a page still drawing them was once too busy to open the select box
     label = models.label_of("keras-cnn")
     choose_model(page, label)  # the Diagnostics page's Model select box, as the Draw page's
     expect(page).to_have_url(re.compile(r"[?&]diagnostics_model=Keras\+CNN"))
