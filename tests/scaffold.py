@@ -67,8 +67,8 @@ CHROMIUM_ARGS = [
 # Every test page runs without CSS animations (injected into each page by `still_page`): a page waiting for its rerun
 # turns Streamlit's spinner for as long as it waits, 0.108 s of CPU a second against 0.056 without (`benchmarks/
 # draw_page.py --measure waiting`), and sixteen pages waiting on 2 cores took the CPU their server needed (the load
-# test alone, with transitions off too: 171 -> 120 s of CPU). Transitions stay: they run once, on a change (a toast's
-# entrance), not while waiting.
+# test alone: 124-125 s of CPU, against 137-165 s with animations, two runs each taking turns). Transitions stay: they
+# run once, on a change (a toast's entrance), not while waiting.
 STILL = """document.addEventListener("DOMContentLoaded", () => {
     const style = document.createElement("style");
     style.textContent = "*, *::before, *::after { animation: none !important; }";
