@@ -172,6 +172,13 @@ def still_page(browser, viewport: dict | None = None):
     return context.new_page()
 
 
+async def still_page_async(browser, viewport: dict | None = None):
+    """`still_page`, for the load and deployment tests' async pages."""
+    context = await browser.new_context(viewport=viewport)
+    await context.add_init_script(STILL)
+    return await context.new_page()
+
+
 @contextmanager
 def chromium():
     """Debian's Chromium under Playwright (never a downloaded browser)."""
@@ -372,9 +379,8 @@ async def one_user(browser, url: str, name: str, digit, save: bool = False) -> t
     counts such redraws instead of timing out."""
     from playwright.async_api import expect
 
-    context = await browser.new_context(viewport={"width": 1280, "height": 1000})
-    await context.add_init_script(STILL)
-    page = await context.new_page()
+    page = await still_page_async(browser, {"width": 1280, "height": 1000})
+    context = page.context
     page.set_default_timeout(180_000)  # 16 sessions starting at once on 2 busy cores: each waits its turn
     await page.goto(url)
     await page.get_by_text("Draw a digit (0-9)").wait_for(timeout=120_000)

@@ -32,7 +32,6 @@ from scaffold import (
     NGINX,
     ROOT,
     SAMPLE,
-    STILL,
     chromium,
     clear_async,
     dask_cluster,
@@ -49,6 +48,7 @@ from scaffold import (
     settle,
     settle_async,
     still_page,
+    still_page_async,
     streamlit_server,
     tiny_pen_env,
 )
@@ -145,9 +145,8 @@ async def visit(browser, url: str, first, second, kill: Kill, folder: Path) -> V
     then draw and save `second`. A session that fails leaves its screenshot in `folder`."""
     from playwright.async_api import expect
 
-    context = await browser.new_context(viewport={"width": 1280, "height": 1000})
-    await context.add_init_script(STILL)
-    page = await context.new_page()
+    page = await still_page_async(browser, {"width": 1280, "height": 1000})
+    context = page.context
     page.set_default_timeout(180_000)  # 16 sessions on two servers and 2 busy cores: each waits its turn
     you = None
     try:
