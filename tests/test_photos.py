@@ -16,8 +16,10 @@ from mnist_app import models
 from mnist_app.data import pendigits
 from mnist_app.numbers import ImageTooLargeError, NumberImageError, read_number, search
 from mnist_app.numbers import photo as numbers_photo
-from mnist_app.numbers.pieces import candidates
+from mnist_app.numbers import pieces as pieces_module
+from mnist_app.numbers.pieces import candidates, whole_pieces
 from mnist_app.photos import MAX_SIDE, NotAnImageError, PhotoTooLargeError, load_photo, made, photo_ink, thickened
+from mnist_app.photos import ink as ink_module
 from mnist_app.photos.ink import WEAK, grey_of, rule_spans, without_rules
 from mnist_app.reading import marks
 
@@ -317,3 +319,31 @@ def test_the_doubt_a_candidate_pays_is_the_networks_own(tuning_pen):
     expected = -search.PHOTO_COSTS.doubt * np.log(1.0 - marks.mark_probability(pieces.images))
     np.testing.assert_allclose(paid, expected, rtol=1e-6)
     assert (paid > 0).all()
+
+
+@pytest.mark.parametrize("k, read_before", [(208, "711"), (242, "")])
+def test_rules_seen_a_little_slanted_are_found_whole_and_taken_away(mnist_sample, monkeypatch, k, read_before):
+    # MNIST training digits on the tuning photos (paper.py --writers tuning --mnist 400): a 1 beside two stubs of
+    # ruled lines (read 711) and a pencil 3 on squares that stayed on it (read as nothing). The opening that finds the
+    # rules parts a slightly slanted rule where it steps a row, and the parts, each shorter than RULE of the photo,
+    # were taken for no rule; gaps up to LINE_GAP px are now bridged
+    photo, label = tuning_mnist(mnist_sample, k)
+    assert read_number(photo, MODEL).text == str(label)
+    monkeypatch.setattr(ink_module, "LINE_GAP", 1)
+    assert read_number(photo, MODEL).text == read_before
+
+
+@pytest.mark.parametrize("k, read_before", [(250, "76"), (260, "67")])
+def test_a_wide_bold_digit_cut_into_many_parts_is_still_one_candidate(mnist_sample, monkeypatch, k, read_before):
+    # MNIST training digits on the tuning photos: a wide 3 and a curled 0, each one piece of ink cut at its thin
+    # columns into more than MAX_ATOMS parts, so no candidate held it whole, and it read as two digits
+    photo, label = tuning_mnist(mnist_sample, k)
+    assert read_number(photo, MODEL).text == str(label)
+    monkeypatch.setattr(pieces_module, "whole_pieces", lambda n_atoms, cuts: [])
+    assert read_number(photo, MODEL).text == read_before
+
+
+def test_whole_pieces_are_the_runs_of_one_pieces_parts_with_nothing_between():
+    chain = [(0, 1, 1, 0.1), (1, 2, 1, 0.1), (2, 3, 1, 0.1), (3, 4, 1, 0.1)]
+    assert whole_pieces(6, chain) == [(0, 5)]  # atoms 0-4 one piece cut four times, atom 5 alone
+    assert whole_pieces(4, [(0, 2, 1, 0.1), (2, 3, 1, 0.1)]) == []  # another piece's atom 1 lies between its parts

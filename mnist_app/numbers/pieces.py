@@ -105,25 +105,38 @@ def _parts(own: np.ndarray, line: float) -> list[tuple[int, int]]:
     return list(zip(edges[:-1], edges[1:], strict=True))
 
 
-def runs(boxes: list[tuple[int, int, int, int]], most: int, line: float):
-    """Each run i:j of up to `most` consecutive pieces no wider than MAX_SPAN lines (a lone piece always), with the
-    box round it: (i, j, (x0, y0, x1, y1))."""
-    for i in range(len(boxes)):
-        for j in range(i + 1, min(i + most, len(boxes)) + 1):
-            x0, y0 = min(b[0] for b in boxes[i:j]), min(b[1] for b in boxes[i:j])
-            x1, y1 = max(b[2] for b in boxes[i:j]), max(b[3] for b in boxes[i:j])
-            if j == i + 1 or x1 - x0 <= MAX_SPAN * line:
-                yield i, j, (x0, y0, x1, y1)
+def runs(boxes: list[tuple[int, int, int, int]], most: int, line: float, wholes=()):
+    """Each run i:j of up to `most` consecutive pieces no wider than MAX_SPAN lines (a lone piece always), and each
+    run in `wholes` as wide, with the box round it: (i, j, (x0, y0, x1, y1))."""
+    spans = [(i, j) for i in range(len(boxes)) for j in range(i + 1, min(i + most, len(boxes)) + 1)]
+    for i, j in [*spans, *(span for span in wholes if span[1] - span[0] > most)]:
+        x0, y0 = min(b[0] for b in boxes[i:j]), min(b[1] for b in boxes[i:j])
+        x1, y1 = max(b[2] for b in boxes[i:j]), max(b[3] for b in boxes[i:j])
+        if j == i + 1 or x1 - x0 <= MAX_SPAN * line:
+            yield i, j, (x0, y0, x1, y1)
+
+
+def whole_pieces(n_atoms: int, cuts: list[tuple[int, int, int, float]]) -> list[tuple[int, int]]:
+    """The atom runs i:j that are each one piece of ink whole (its parts joined by cuts, none of another piece
+    between them): a wide bold digit may be cut into more than MAX_ATOMS parts, and is still one candidate."""
+    piece = list(range(n_atoms))
+    for left, right, *_ in sorted(cuts):
+        piece[right] = piece[left]  # cuts run left to right within a piece: each part takes its left one's piece
+    spans: dict[int, list[int]] = {}
+    for atom, owner in enumerate(piece):
+        spans.setdefault(owner, []).append(atom)
+    return [(a[0], a[-1] + 1) for a in spans.values() if len(a) > 1 and a[-1] + 1 - a[0] == len(a)]
 
 
 def candidates(ink: np.ndarray, prepare=None) -> Pieces:
-    """Every run of up to MAX_ATOMS consecutive atoms no wider than MAX_SPAN lines, preprocessed as a lone digit.
+    """Every run of up to MAX_ATOMS consecutive atoms, and every piece of ink whole, no wider than MAX_SPAN lines,
+    preprocessed as a lone digit.
 
     `prepare` (ink -> ink), when given, changes each candidate's ink first: a photo's thin strokes are thickened
     there, after the cuts, so no gap between digits closes."""
     labels, boxes, cuts, line = atoms(ink)
     spans, cand_boxes, images, problems, shape = [], [], [], [], []
-    for i, j, (x0, y0, x1, y1) in runs(boxes, MAX_ATOMS, line):
+    for i, j, (x0, y0, x1, y1) in runs(boxes, MAX_ATOMS, line, whole_pieces(len(boxes), cuts)):
         own = labels[y0:y1, x0:x1]
         piece = np.where((own > i) & (own <= j), ink[y0:y1, x0:x1], 0.0)
         piece = piece if prepare is None else prepare(piece)

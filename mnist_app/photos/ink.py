@@ -3,12 +3,13 @@
 Steps, each an OpenCV call (docs/experiments.md: why OpenCV, not scikit-image): to grey; shrunk to a working size; the
 light evened out (the paper's background, estimated by closing away the ink on a smaller copy, divides the photo);
 deskewed (the angle whose rows' ink profile is sharpest: the paper's rules, or the number's own line); the paper's
-rules and squares removed (opening along lines, kept where they run on far beyond any digit; each rule opened across
-its own thickness, the page's edges across all lines'; strokes crossing a rule mended); the ink found (hysteresis:
-faint ink is kept where it joins dark ink); pieces that are no writing dropped (specks, the desk and page edges at the
-border, blobs too big for a digit); the number's row kept, less its pieces far fainter than its ink (bits of rules
-left beside it: FAINT), a page of many rows refused as text or a picture; the ink scaled to a line LINE px tall and
-thin pen strokes thickened to MNIST's stroke width (measured, not guessed: MNIST_STROKE).
+rules and squares removed (opening along lines, their small gaps bridged, kept where they run on far beyond any digit;
+each rule opened across its own thickness, the page's edges across all lines'; strokes crossing a rule mended); the
+ink found (hysteresis: faint ink is kept where it joins dark ink); pieces that are no writing dropped (specks, the desk
+and page edges at the border, blobs too big for a digit); ink over much of the photo refused as a picture; the
+number's row kept, less its pieces far fainter than its ink (bits of rules left beside it: FAINT), a page of many rows
+refused as text or a picture; the ink scaled to a line LINE px tall and thin pen strokes thickened to MNIST's stroke
+width (measured, not guessed: MNIST_STROKE).
 """
 
 from __future__ import annotations
@@ -29,11 +30,15 @@ SPECK = 0.012  # pieces smaller than this share of the image's shorter side are 
 BIG = 0.6  # pieces taller than this share of the shorter side (or wider than of the longer) are no digit
 RULE = 0.3  # a line running on over this share of the image is a rule of the paper, not a stroke
 MAX_PIECES = 40  # more pieces than this on one photo: a page of text or a picture, not a number
+# ink away from the photo's edge over this share of it: a picture, not paper (the tuning photos: at most 0.031, their
+# numbers, rule remnants and all; a photo of a face 0.18)
+MAX_COVER = 0.12
 ROW_OVERLAP = 0.3  # pieces in one row overlap the row's band by this share of their height at least
 MAX_TURN = 8.0  # degrees: deskew looks this far either way
 THIN = 0.02  # a rule is thinner than this share of the shorter side (drawn ones 0.002-0.008; a bold digit's stroke
 # long enough to pass for a line, over 0.03)
 EDGE_ZONE = 0.12  # a line this near the photo's border (share of its side) may be the page's edge
+LINE_GAP = 7  # px: a rule seen a little slanted breaks under the opening where it steps a row; gaps this long join
 RULE_ACROSS = 1.5  # a rule is taken away by an opening across it this many times its thickness long
 NEAR_DESK = 0.02  # pieces this near (share of the shorter side) to ink running off the photo: bits of the page's edge
 FAINT = 0.5  # a piece on the number's row under this share of its darkest piece's darkness: a bit of a rule left
@@ -112,17 +117,20 @@ def skew(weak: np.ndarray) -> float:
 def without_rules(dark: np.ndarray, reach: int, edge: np.ndarray | None = None) -> np.ndarray:
     """The darkness with the paper's rules and squares taken out, and the ink over them kept.
 
-    A rule is found by a grey opening along rows (then columns): what every `reach`-px run of a line keeps, joined
-    into a line running on over RULE of the image. On each rule's pixels the darkness becomes an opening across it, as
-    long as a little more than that rule is thick (`rule_spans`): the thin rule goes, while a stroke crossing it, or
-    running along it thicker than it, keeps its own darkness (no gap where a digit crosses a rule); a thin stroke
-    running along a rule keeps what it has darker than the rule. `edge`: the pixels at the photo's edge.
+    A rule is found by a grey opening along rows (then columns): what every `reach`-px run of a line keeps, its gaps
+    up to LINE_GAP px bridged (a rule on a page seen askew steps from row to row, and the opening parts it there),
+    joined into a line running on over RULE of the image. On each rule's pixels the darkness becomes an opening across
+    it, as long as a little more than that rule is thick (`rule_spans`): the thin rule goes, while a stroke crossing
+    it, or running along it thicker than it, keeps its own darkness (no gap where a digit crosses a rule); a thin
+    stroke running along a rule keeps what it has darker than the rule. `edge`: the pixels at the photo's edge.
     """
     h, w = dark.shape
     edge = np.zeros(dark.shape, dtype=bool) if edge is None else edge
     for along, long_side, axis in (((reach, 1), w, 0), ((1, reach), h, 1)):
         lines = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, along))
-        count, labels, stats, _ = cv2.connectedComponentsWithStats((lines > WEAK / 2).astype(np.uint8), connectivity=8)
+        bridge = cv2.getStructuringElement(cv2.MORPH_RECT, (LINE_GAP, 3) if axis == 0 else (3, LINE_GAP))
+        joined = cv2.morphologyEx((lines > WEAK / 2).astype(np.uint8), cv2.MORPH_CLOSE, bridge)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
         long = np.flatnonzero(stats[:, cv2.CC_STAT_WIDTH + axis] >= RULE * long_side)
         long = long[long > 0]
         if not long.size:
@@ -221,7 +229,8 @@ def stroke_width(mask: np.ndarray) -> float:
 def photo_ink(photo: np.ndarray) -> PhotoInk | None:
     """The number's ink on a photo of paper, or None when there is no writing on it.
 
-    NotAPhotoOfANumberError when the photo's ink is many rows or pieces: a page of text, a picture.
+    NotAPhotoOfANumberError when the photo's ink is many rows or pieces, or covers much of it: a page of text, a
+    picture.
     """
     grey = grey_of(photo)
     h, w = grey.shape
@@ -276,6 +285,9 @@ def pieces(ink: np.ndarray, dark: np.ndarray, edge: np.ndarray) -> tuple[np.ndar
     side = min(h, w)
     near = cv2.dilate(np.isin(labels, np.flatnonzero(at_edge[1:]) + 1).astype(np.uint8), _square(NEAR_DESK * side))
     at_edge[np.unique(labels[(near > 0) & ink])] = True  # slivers along the page's edge, parted from the desk
+    cover = area[1:][~at_edge[1:]].sum() / ink.size
+    if cover > MAX_COVER:
+        raise NotAPhotoOfANumberError(f"ink covers {cover:.0%} of the photo: this looks like a picture, not paper")
     keep = darkest & (np.maximum(bw, bh) >= SPECK * side) & ~at_edge & (bh <= BIG * side) & (bw <= BIG * max(h, w))
     keep[0] = False
     ids = np.flatnonzero(keep)
