@@ -139,11 +139,19 @@ def test_a_photo_array_of_the_wrong_kind_raises_a_number_image_error(image):
         read_number(image, MODEL)
 
 
-def tuning_mnist(mnist_sample, k: int) -> tuple[np.ndarray, int]:
-    """MNIST training digit k on the photo the tuning benchmark makes of it (paper.py --writers tuning, seed 0:
-    its MNIST seeds), decoded, and its label."""
-    jpeg, _ = made.mnist_photo(mnist_sample.x_train[k], np.random.default_rng((0, 201, k)))
+def tuning_mnist(mnist_sample, k: int, seed: int = 0) -> tuple[np.ndarray, int]:
+    """MNIST training digit k on the photo the tuning benchmark makes of it (paper.py --writers tuning, its MNIST
+    seeds; `seed` 1 makes other photos of other digits, a second tuning sample), decoded, and its label."""
+    jpeg, _ = made.mnist_photo(mnist_sample.x_train[k], np.random.default_rng((seed, 201, k)))
     return made.decoded(jpeg), int(mnist_sample.y_train[k])
+
+
+def alike_own_image(photo: np.ndarray, own: np.ndarray, label: int) -> float:
+    """How alike the one digit read on the photo is to its own MNIST image (correlation; 0 unless read as `label`)."""
+    reading = read_number(photo, MODEL)
+    if reading.text != str(label):
+        return 0.0
+    return float(np.corrcoef(reading.digits[0].image.ravel(), own.astype(np.float32).ravel() / 255)[0, 1])
 
 
 # MNIST training digits 0, 7, 12 and 27 on the photos benchmarks/paper.py --writers tuning makes of them: bold strokes
@@ -152,10 +160,7 @@ def tuning_mnist(mnist_sample, k: int) -> tuple[np.ndarray, int]:
 @pytest.mark.parametrize("k", [0, 7, 12, 27])
 def test_an_mnist_digit_on_paper_reaches_the_model_as_its_own_image(mnist_sample, k):
     photo, label = tuning_mnist(mnist_sample, k)
-    reading = read_number(photo, MODEL)
-    assert reading.text == str(label)
-    seen, own = reading.digits[0].image.ravel(), mnist_sample.x_train[k].astype(np.float32).ravel() / 255
-    assert np.corrcoef(seen, own)[0, 1] > 0.75
+    assert alike_own_image(photo, mnist_sample.x_train[k], label) > 0.75
 
 
 def test_each_rule_has_its_own_thickness_and_the_desk_or_a_bold_stroke_is_no_rule():
@@ -321,16 +326,16 @@ def test_the_doubt_a_candidate_pays_is_the_networks_own(tuning_pen):
     assert (paid > 0).all()
 
 
-@pytest.mark.parametrize("k, read_before", [(208, "711"), (242, "")])
-def test_rules_seen_a_little_slanted_are_found_whole_and_taken_away(mnist_sample, monkeypatch, k, read_before):
+@pytest.mark.parametrize("k", [208, 242])
+def test_rules_seen_a_little_slanted_are_found_whole_and_taken_away(mnist_sample, monkeypatch, k):
     # MNIST training digits on the tuning photos (paper.py --writers tuning --mnist 400): a 1 beside two stubs of
-    # ruled lines (read 711) and a pencil 3 on squares that stayed on it (read as nothing). The opening that finds the
-    # rules parts a slightly slanted rule where it steps a row, and the parts, each shorter than RULE of the photo,
-    # were taken for no rule; gaps up to LINE_GAP px are now bridged
+    # ruled lines (read 711) and a pencil 3 on squares that stayed on it (0.34 alike its own image). The opening that
+    # finds the rules parts a slightly slanted rule where it steps a row, and the parts, each shorter than RULE of the
+    # photo, were taken for no rule; gaps up to LINE_GAP px are now bridged
     photo, label = tuning_mnist(mnist_sample, k)
-    assert read_number(photo, MODEL).text == str(label)
+    assert alike_own_image(photo, mnist_sample.x_train[k], label) > 0.9
     monkeypatch.setattr(ink_module, "LINE_GAP", 1)
-    assert read_number(photo, MODEL).text == read_before
+    assert alike_own_image(photo, mnist_sample.x_train[k], label) < 0.5
 
 
 @pytest.mark.parametrize("k, read_before", [(250, "76"), (260, "67")])
@@ -347,3 +352,14 @@ def test_whole_pieces_are_the_runs_of_one_pieces_parts_with_nothing_between():
     chain = [(0, 1, 1, 0.1), (1, 2, 1, 0.1), (2, 3, 1, 0.1), (3, 4, 1, 0.1)]
     assert whole_pieces(6, chain) == [(0, 5)]  # atoms 0-4 one piece cut four times, atom 5 alone
     assert whole_pieces(4, [(0, 2, 1, 0.1), (2, 3, 1, 0.1)]) == []  # another piece's atom 1 lies between its parts
+
+
+@pytest.mark.parametrize("k", [409, 451, 933, 1079])
+def test_a_dot_beside_a_digit_is_no_part_of_the_number(mnist_sample, monkeypatch, k):
+    # MNIST training digits with a speck of their own beside them (a 9, a 0 with two, a 7, a 4), on photos of a
+    # second tuning sample (paper.py's photo maker, seed 1): the speck and the digit read together as no digit, and
+    # the photo as nothing, until pieces under DOT of the number's stroke widths across were dropped
+    photo, label = tuning_mnist(mnist_sample, k, seed=1)
+    assert read_number(photo, MODEL).text == str(label)
+    monkeypatch.setattr(ink_module, "DOT", 0.0)
+    assert read_number(photo, MODEL).text == ""

@@ -7,9 +7,9 @@ rules and squares removed (opening along lines, their small gaps bridged, kept w
 each rule opened across its own thickness, the page's edges across all lines'; strokes crossing a rule mended); the
 ink found (hysteresis: faint ink is kept where it joins dark ink); pieces that are no writing dropped (specks, the desk
 and page edges at the border, blobs too big for a digit); ink over much of the photo refused as a picture; the
-number's row kept, less its pieces far fainter than its ink (bits of rules left beside it: FAINT), a page of many rows
-refused as text or a picture; the ink scaled to a line LINE px tall and thin pen strokes thickened to MNIST's stroke
-width (measured, not guessed: MNIST_STROKE).
+number's row kept, less its pieces far fainter than its ink (bits of rules left beside it: FAINT) and its dots (DOT),
+a page of many rows refused as text or a picture; the ink scaled to a line LINE px tall and thin pen strokes
+thickened to MNIST's stroke width (measured, not guessed: MNIST_STROKE).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ LINE_GAP = 7  # px: a rule seen a little slanted breaks under the opening where 
 RULE_ACROSS = 1.5  # a rule is taken away by an opening across it this many times its thickness long
 NEAR_DESK = 0.02  # pieces this near (share of the shorter side) to ink running off the photo: bits of the page's edge
 FAINT = 0.5  # a piece on the number's row under this share of its darkest piece's darkness: a bit of a rule left
+DOT = 3.0  # a piece on the number's row under this many of its stroke widths across: a dot beside it, no digit
 PAPER_CLOSE = 0.1  # the paper's light is found by a closing this wide (share of the longer side): wider than ink
 
 
@@ -304,6 +305,8 @@ def pieces(ink: np.ndarray, dark: np.ndarray, edge: np.ndarray) -> tuple[np.ndar
     others = [i for i in ids if i not in row and i not in faint and bh[i] >= 0.5 * bh[row].max()]
     if len(others) >= 3:
         raise NotAPhotoOfANumberError("writing on several rows: this looks like a page of text, not one number")
+    big = np.maximum(bw[row], bh[row]) >= DOT * stroke_width(np.isin(labels, row))
+    row = row[big] if big.any() else row  # dots beside the number: a speck on the paper, the pen's touch
     kept = np.where(np.isin(labels, row), labels, 0)
     return kept, np.column_stack([x[row], y[row], bw[row], bh[row]])
 
