@@ -105,7 +105,7 @@ def _parts(own: np.ndarray, line: float) -> list[tuple[int, int]]:
     return list(zip(edges[:-1], edges[1:], strict=True))
 
 
-def runs(boxes: list[tuple[int, int, int, int]], most: int, line: float, wholes=()):
+def runs(boxes: list[tuple[int, int, int, int]], most: int, line: float, wholes: list[tuple[int, int]] = ()):
     """Each run i:j of up to `most` consecutive pieces no wider than MAX_SPAN lines (a lone piece always), and each
     run in `wholes` as wide, with the box round it: (i, j, (x0, y0, x1, y1))."""
     spans = [(i, j) for i in range(len(boxes)) for j in range(i + 1, min(i + most, len(boxes)) + 1)]
