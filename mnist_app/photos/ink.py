@@ -31,7 +31,7 @@ BIG = 0.6  # pieces taller than this share of the shorter side (or wider than of
 RULE = 0.3  # a line running on over this share of the image is a rule of the paper, not a stroke
 MAX_PIECES = 40  # more pieces than this on one photo: a page of text or a picture, not a number
 # ink away from the photo's edge over this share of it: a picture, not paper (the tuning photos: at most 0.031, their
-# numbers, rule remnants and all; a photo of a face 0.18)
+# numbers, rule remnants and all; a photo of a face 0.15)
 MAX_COVER = 0.12
 ROW_OVERLAP = 0.3  # pieces in one row overlap the row's band by this share of their height at least
 MAX_TURN = 8.0  # degrees: deskew looks this far either way
