@@ -34,8 +34,9 @@ class Pieces:
     boxes: list[tuple[int, int, int, int]]
     images: np.ndarray  # (n, 28, 28) float32 in [0, 1], as canvas_to_mnist gives a lone digit
     problems: list[str | None]  # legibility's judgement of each candidate's ink alone
-    # (n, 7): width, height, blank inside (each over the line's height), strokes cut; with the canvas's strokes,
-    # how far strokes joined do not overlap, and the blank between them (stroked.py); ink cut (line heights)
+    # (n, 8): width, height, blank inside (each over the line's height), strokes cut; with the canvas's strokes,
+    # how far strokes joined do not overlap, and the blank between them (stroked.py); ink cut, and the most ink
+    # one cut crosses (line heights)
     shape: np.ndarray
     n_atoms: int
     in_writing_order: bool = False  # atoms are strokes as written (stroked.py), not ink left to right
@@ -116,27 +117,37 @@ def runs(boxes: list[tuple[int, int, int, int]], most: int, line: float, wholes:
             yield i, j, (x0, y0, x1, y1)
 
 
-def whole_pieces(n_atoms: int, cuts: list[tuple[int, int, int, float]]) -> list[tuple[int, int]]:
-    """The atom runs i:j that are each one piece of ink whole (its parts joined by cuts, none of another piece
-    between them): a wide bold digit may be cut into more than MAX_ATOMS parts, and is still one candidate."""
+def whole_runs(n_atoms: int, cuts: list[tuple[int, int, int, float]], most: int) -> list[tuple[int, int]]:
+    """The atom runs i:j of more than one atom that hold up to `most` pieces of ink, each whole (no piece has parts
+    both inside and outside): a wide bold digit may be cut into more than MAX_ATOMS parts, or a 5's long cap may,
+    and the digit is still one candidate."""
     piece = list(range(n_atoms))
     for left, right, *_ in sorted(cuts):
         piece[right] = piece[left]  # cuts run left to right within a piece: each part takes its left one's piece
-    spans: dict[int, list[int]] = {}
-    for atom, owner in enumerate(piece):
-        spans.setdefault(owner, []).append(atom)
-    return [(a[0], a[-1] + 1) for a in spans.values() if len(a) > 1 and a[-1] + 1 - a[0] == len(a)]
+    crossed = np.zeros(n_atoms + 1, dtype=bool)
+    for owner in set(piece):
+        atoms_of = [atom for atom, p in enumerate(piece) if p == owner]
+        crossed[atoms_of[0] + 1 : atoms_of[-1] + 1] = True
+    clean = np.flatnonzero(~crossed)
+    wholes = []
+    for start, i in enumerate(clean):
+        for j in clean[start + 1 :]:
+            if len(set(piece[i:j])) > most:
+                break
+            if j - i > 1:
+                wholes.append((int(i), int(j)))
+    return wholes
 
 
 def candidates(ink: np.ndarray, prepare=None) -> Pieces:
-    """Every run of up to MAX_ATOMS consecutive atoms, and every piece of ink whole, no wider than MAX_SPAN lines,
+    """Every run of up to MAX_ATOMS consecutive atoms or whole pieces of ink, no wider than MAX_SPAN lines,
     preprocessed as a lone digit.
 
     `prepare` (ink -> ink), when given, changes each candidate's ink first: a photo's thin strokes are thickened
     there, after the cuts, so no gap between digits closes."""
     labels, boxes, cuts, line = atoms(ink)
     spans, cand_boxes, images, problems, shape = [], [], [], [], []
-    for i, j, (x0, y0, x1, y1) in runs(boxes, MAX_ATOMS, line, whole_pieces(len(boxes), cuts)):
+    for i, j, (x0, y0, x1, y1) in runs(boxes, MAX_ATOMS, line, whole_runs(len(boxes), cuts, MAX_ATOMS)):
         own = labels[y0:y1, x0:x1]
         piece = np.where((own > i) & (own <= j), ink[y0:y1, x0:x1], 0.0)
         piece = piece if prepare is None else prepare(piece)
@@ -146,7 +157,10 @@ def candidates(ink: np.ndarray, prepare=None) -> Pieces:
         problems.append(ink_problem(piece))
         crossed = [(runs, thick) for a, b, runs, thick in cuts if (i <= a < j) != (i <= b < j)]
         cut, cut_ink = np.sum(crossed, axis=0) if crossed else (0, 0.0)
-        shape.append(((x1 - x0) / line, (y1 - y0) / line, blank_columns(boxes[i:j]) / line, cut, 0, 0, cut_ink))
+        thickest = max((thick for _, thick in crossed), default=0.0)
+        shape.append(
+            ((x1 - x0) / line, (y1 - y0) / line, blank_columns(boxes[i:j]) / line, cut, 0, 0, cut_ink, thickest)
+        )
     return Pieces(spans, cand_boxes, np.stack(images), problems, np.array(shape), len(boxes))
 
 

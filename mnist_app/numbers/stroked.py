@@ -53,7 +53,7 @@ def stroke_candidates(ink: np.ndarray, strokes: list[Stroke]) -> Pieces | None:
             (
                 (x1 - x0) / line, (y1 - y0) / line, blank_columns(boxes[i:j]) / line,
                 ties[i] + ties[j], np.sum(1 - ties[i + 1 : j]),  # strokes overlapping split, not overlapping joined
-                np.sum(apart[i + 1 : j]), 0.0,  # blank between strokes joined; no ink is cut
+                np.sum(apart[i + 1 : j]), 0.0, 0.0,  # blank between strokes joined; no ink is cut
             )
         )  # fmt: skip
     return Pieces(spans, cand_boxes, np.stack(images), problems, np.array(shape), len(strokes), in_writing_order=True)

@@ -7,9 +7,10 @@ rules and squares removed (opening along lines, their small gaps bridged, kept w
 each rule opened across its own thickness, the page's edges across all lines'; strokes crossing a rule mended); the
 ink found (hysteresis: faint ink is kept where it joins dark ink); pieces that are no writing dropped (specks, the desk
 and page edges at the border, blobs too big for a digit); ink over much of the photo refused as a picture; the
-number's row kept, less its pieces far fainter than its ink (bits of rules left beside it: FAINT) and its dots (DOT),
-a page of many rows refused as text or a picture; the ink scaled to a line LINE px tall and thin pen strokes
-thickened to MNIST's stroke width (measured, not guessed: MNIST_STROKE).
+number's row kept (with a bar written apart over it: NEAR_ROW), less its pieces far fainter than its ink (bits of
+rules left beside it: FAINT), its dots (DOT) and slivers (SLIVER), a page of many rows refused as text or a picture;
+the ink scaled to a line LINE px tall and thin pen strokes thickened to MNIST's stroke width (measured, not guessed:
+MNIST_STROKE).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ MAX_PIECES = 40  # more pieces than this on one photo: a page of text or a pictu
 # numbers, rule remnants and all; a photo of a face 0.15)
 MAX_COVER = 0.12
 ROW_OVERLAP = 0.3  # pieces in one row overlap the row's band by this share of their height at least
+NEAR_ROW = 0.2  # or lie over or under one of its pieces (half their width at least), as near as this share of it
 MAX_TURN = 8.0  # degrees: deskew looks this far either way
 THIN = 0.02  # a rule is thinner than this share of the shorter side (drawn ones 0.002-0.008; a bold digit's stroke
 # long enough to pass for a line, over 0.03)
@@ -43,6 +45,7 @@ RULE_ACROSS = 1.5  # a rule is taken away by an opening across it this many time
 NEAR_DESK = 0.02  # pieces this near (share of the shorter side) to ink running off the photo: bits of the page's edge
 FAINT = 0.5  # a piece on the number's row under this share of its darkest piece's darkness: a bit of a rule left
 DOT = 3.0  # a piece on the number's row under this many of its stroke widths across: a dot beside it, no digit
+SLIVER = 0.4  # a piece on it whose strokes are thinner than this share of its stroke width: a sliver of a rule
 PAPER_CLOSE = 0.1  # the paper's light is found by a closing this wide (share of the longer side): wider than ink
 
 
@@ -296,7 +299,7 @@ def pieces(ink: np.ndarray, dark: np.ndarray, edge: np.ndarray) -> tuple[np.ndar
         return None
     if ids.size > MAX_PIECES:
         raise NotAPhotoOfANumberError(f"{ids.size} pieces of ink: this looks like a page of text or a picture")
-    row = _row(ids, y, bh, area)
+    row = _row(ids, x, y, bw, bh, area)
     strength = np.array([_strength(dark, labels, stats, i) for i in row])
     faint = row[strength < FAINT * strength.max()]  # bits of rules beside the number: fainter than its ink
     row = row[strength >= FAINT * strength.max()]
@@ -305,8 +308,10 @@ def pieces(ink: np.ndarray, dark: np.ndarray, edge: np.ndarray) -> tuple[np.ndar
     others = [i for i in ids if i not in row and i not in faint and bh[i] >= 0.5 * bh[row].max()]
     if len(others) >= 3:
         raise NotAPhotoOfANumberError("writing on several rows: this looks like a page of text, not one number")
-    big = np.maximum(bw[row], bh[row]) >= DOT * stroke_width(np.isin(labels, row))
-    row = row[big] if big.any() else row  # dots beside the number: a speck on the paper, the pen's touch
+    stroke = stroke_width(np.isin(labels, row))
+    own = np.array([stroke_width(labels[y[i] : y[i] + bh[i], x[i] : x[i] + bw[i]] == i) for i in row])
+    big = (np.maximum(bw[row], bh[row]) >= DOT * stroke) & (own >= SLIVER * stroke)
+    row = row[big] if big.any() else row  # dots beside the number (a speck on the paper, the pen's touch), slivers
     kept = np.where(np.isin(labels, row), labels, 0)
     return kept, np.column_stack([x[row], y[row], bw[row], bh[row]])
 
@@ -322,9 +327,13 @@ def _strength(dark: np.ndarray, labels: np.ndarray, stats: np.ndarray, i: int) -
     return float(np.percentile(dark[y : y + h, x : x + w][labels[y : y + h, x : x + w] == i], 90))
 
 
-def _row(ids: np.ndarray, y: np.ndarray, bh: np.ndarray, area: np.ndarray) -> np.ndarray:
-    """The pieces on the row of the largest piece: each overlaps the row's band by ROW_OVERLAP of its height."""
+def _row(ids: np.ndarray, x: np.ndarray, y: np.ndarray, bw: np.ndarray, bh: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """The pieces on the row of the largest piece: each overlaps the row's band by ROW_OVERLAP of its height, or lies
+    over or under a piece of it, within NEAR_ROW of its height (a 2's or a 5's bar written apart, above the rest)."""
     seed = ids[np.argmax(area[ids])]
     top, bottom = y[seed], y[seed] + bh[seed]
     overlap = np.minimum(y[ids] + bh[ids], bottom) - np.maximum(y[ids], top)
-    return ids[overlap >= ROW_OVERLAP * np.minimum(bh[ids], bh[seed])]
+    row = ids[overlap >= ROW_OVERLAP * np.minimum(bh[ids], bh[seed])]
+    gap = np.maximum(y[row].min() - (y[ids] + bh[ids]), y[ids] - (y[row] + bh[row]).max())
+    over = [(np.minimum(x[i] + bw[i], x[row] + bw[row]) - np.maximum(x[i], x[row])).max() >= bw[i] / 2 for i in ids]
+    return ids[np.isin(ids, row) | ((gap >= 0) & (gap <= NEAR_ROW * bh[seed]) & np.array(over))]
