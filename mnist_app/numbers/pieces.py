@@ -124,10 +124,13 @@ def whole_runs(n_atoms: int, cuts: list[tuple[int, int, int, float]], most: int)
     piece = list(range(n_atoms))
     for left, right, *_ in sorted(cuts):
         piece[right] = piece[left]  # cuts run left to right within a piece: each part takes its left one's piece
-    crossed = np.zeros(n_atoms + 1, dtype=bool)
-    for owner in set(piece):
-        atoms_of = [atom for atom, p in enumerate(piece) if p == owner]
-        crossed[atoms_of[0] + 1 : atoms_of[-1] + 1] = True
+    first, last = {}, {}
+    for atom, owner in enumerate(piece):
+        first.setdefault(owner, atom)
+        last[owner] = atom
+    crossed = np.zeros(n_atoms + 1, dtype=bool)  # boundary b (before atom b) lies inside a piece
+    for owner, atom in first.items():
+        crossed[atom + 1 : last[owner] + 1] = True
     clean = np.flatnonzero(~crossed)
     wholes = []
     for start, i in enumerate(clean):

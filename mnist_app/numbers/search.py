@@ -70,8 +70,9 @@ STROKE_COSTS = Costs(short=16.0, short_under=0.8, digit=0.5, cut=4.0, apart=2.0,
 # blank pages 592 -> 594; docs/results.md).
 # A cut across more than a third of the line in ink parts a bold digit, not digits touching: the cuts of the numbers
 # read right on the tuning photos cross at most 0.34, those that cut a bold MNIST digit in two 0.40-0.62. The most
-# ink one cut crosses pays 32 nats per line height beyond 0.35 (second tuning sample, 800 MNIST training digits:
-# numpy-mlp 784 -> 788, ensemble 788 -> 793; the first tuning photos unchanged; docs/results.md).
+# ink one cut crosses pays 32 nats per line height beyond 0.35 (taken back, the second tuning sample of 800 MNIST
+# training digits loses 4 read right by numpy-mlp and 5 by the ensemble; the first tuning photos unchanged;
+# docs/results.md).
 PHOTO_COSTS = Costs(
     doubt=0.75,
     short=16.0,

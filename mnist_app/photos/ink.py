@@ -309,8 +309,8 @@ def pieces(ink: np.ndarray, dark: np.ndarray, edge: np.ndarray) -> tuple[np.ndar
     if len(others) >= 3:
         raise NotAPhotoOfANumberError("writing on several rows: this looks like a page of text, not one number")
     stroke = stroke_width(np.isin(labels, row))
-    own = np.array([stroke_width(labels[y[i] : y[i] + bh[i], x[i] : x[i] + bw[i]] == i) for i in row])
-    big = (np.maximum(bw[row], bh[row]) >= DOT * stroke) & (own >= SLIVER * stroke)
+    widths = np.array([stroke_width(labels[y[i] : y[i] + bh[i], x[i] : x[i] + bw[i]] == i) for i in row])
+    big = (np.maximum(bw[row], bh[row]) >= DOT * stroke) & (widths >= SLIVER * stroke)
     row = row[big] if big.any() else row  # dots beside the number (a speck on the paper, the pen's touch), slivers
     kept = np.where(np.isin(labels, row), labels, 0)
     return kept, np.column_stack([x[row], y[row], bw[row], bh[row]])
