@@ -35,7 +35,7 @@ MAX_PIECES = 40  # more pieces than this on one photo: a page of text or a pictu
 # numbers, rule remnants and all; a photo of a face 0.15)
 MAX_COVER = 0.12
 ROW_OVERLAP = 0.3  # pieces in one row overlap the row's band by this share of their height at least
-NEAR_ROW = 0.2  # or lie over or under one of its pieces (half their width at least), as near as this share of it
+NEAR_ROW = 0.2  # or lie over or under one of its pieces, as near as this share of its height
 MAX_TURN = 8.0  # degrees: deskew looks this far either way
 THIN = 0.02  # a rule is thinner than this share of the shorter side (drawn ones 0.002-0.008; a bold digit's stroke
 # long enough to pass for a line, over 0.03)
@@ -335,5 +335,5 @@ def _row(ids: np.ndarray, x: np.ndarray, y: np.ndarray, bw: np.ndarray, bh: np.n
     overlap = np.minimum(y[ids] + bh[ids], bottom) - np.maximum(y[ids], top)
     row = ids[overlap >= ROW_OVERLAP * np.minimum(bh[ids], bh[seed])]
     gap = np.maximum(y[row].min() - (y[ids] + bh[ids]), y[ids] - (y[row] + bh[row]).max())
-    over = [(np.minimum(x[i] + bw[i], x[row] + bw[row]) - np.maximum(x[i], x[row])).max() >= bw[i] / 2 for i in ids]
+    over = [(np.minimum(x[i] + bw[i], x[row] + bw[row]) - np.maximum(x[i], x[row])).max() > 0 for i in ids]
     return ids[np.isin(ids, row) | ((gap >= 0) & (gap <= NEAR_ROW * bh[seed]) & np.array(over))]
