@@ -141,7 +141,8 @@ def test_a_photo_array_of_the_wrong_kind_raises_a_number_image_error(image):
 
 def tuning_mnist(mnist_sample, k: int, seed: int = 0) -> tuple[np.ndarray, int]:
     """MNIST training digit k on the photo the tuning benchmark makes of it (paper.py --writers tuning, its MNIST
-    seeds; `seed` 1 makes other photos of other digits, a second tuning sample), decoded, and its label."""
+    seeds; `seed` 1 and 2 make other photos of other digits, the second and third tuning samples), decoded, and its
+    label."""
     jpeg, _ = made.mnist_photo(mnist_sample.x_train[k], np.random.default_rng((seed, 201, k)))
     return made.decoded(jpeg), int(mnist_sample.y_train[k])
 
