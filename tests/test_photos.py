@@ -404,6 +404,17 @@ def test_a_bold_digit_is_not_cut_across_its_thick_ink(mnist_sample, monkeypatch,
     assert read_number(photo, MODEL).text == read_before
 
 
+@pytest.mark.parametrize("k, model, read_before", [(1731, MODEL, ""), (1972, "keras-cnn", "7")])
+def test_a_tall_digit_is_no_page_edge(mnist_sample, monkeypatch, k, model, read_before):
+    # a 6 and a 2 of the third tuning sample (seed 2) on ruled paper, a third of the photo tall: each one's body passed
+    # for a line running down the page, not near the photo's border, so for the page's edge, and was opened across
+    # like one; what was left read as nothing and as 7. A page's edge runs on EDGE_SLIM times as far as it is wide.
+    photo, label = tuning_mnist(mnist_sample, k, seed=2)
+    assert read_number(photo, model).text == str(label)
+    monkeypatch.setattr(ink_module, "EDGE_SLIM", 0.0)
+    assert read_number(photo, model).text == read_before
+
+
 @pytest.mark.parametrize("k", [933, 1079])
 def test_a_dot_beside_a_digit_is_no_part_of_the_number(mnist_sample, monkeypatch, k):
     # MNIST training digits with a speck of their own beside them (a 7, a 4), on photos of a second tuning sample

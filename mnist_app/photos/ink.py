@@ -39,6 +39,7 @@ NEAR_ROW = 0.2  # or lie over or under one of its pieces, as near as this share 
 MAX_TURN = 8.0  # degrees: deskew looks this far either way
 THIN = 0.02  # a rule is thinner than this share of the shorter side (drawn ones 0.002-0.008; a bold digit's stroke
 # long enough to pass for a line, over 0.03)
+EDGE_SLIM = 3.0  # a page's edge inside the photo runs on this many times as far as it is wide (a tall digit does not)
 EDGE_ZONE = 0.12  # a line this near the photo's border (share of its side) may be the page's edge
 LINE_GAP = 7  # px: a rule seen a little slanted breaks under the opening where it steps a row; gaps this long join
 RULE_ACROSS = 1.5  # a rule is taken away by an opening across it this many times its thickness long
@@ -154,13 +155,15 @@ def without_rules(dark: np.ndarray, reach: int, edge: np.ndarray | None = None) 
 
 def page_edges(lines: np.ndarray, axis: int, long_side: int) -> np.ndarray:
     """The lines that are no rule but the page's edges: the lines left once the rules are out (thick ones, with their
-    fringe of rule ends), running on over RULE of the image or lying within EDGE_ZONE of its border (the page's edge
-    beside the desk is slanted on a photo seen askew, and the steps of a slanted line part it). Taken away by the
+    fringe of rule ends), running on over RULE of the image and EDGE_SLIM times their width (a tall digit's body
+    passes for a line, but not a slim one), or lying within EDGE_ZONE of its border (the page's edge beside the desk
+    is slanted on a photo seen askew, and the steps of a slanted line part it). Taken away by the
     opening of every line's median thickness, desk bands included: a digit's bold stroke keeps what is thicker."""
     count, parts, stats, _ = cv2.connectedComponentsWithStats(lines.astype(np.uint8), connectivity=8)
     start, size, side = stats[:, 1 - axis], stats[:, cv2.CC_STAT_WIDTH + 1 - axis], lines.shape[axis]
     near = (start + size <= EDGE_ZONE * side) | (start >= (1 - EDGE_ZONE) * side)
-    edges = np.flatnonzero((stats[:, cv2.CC_STAT_WIDTH + axis] >= RULE * long_side) | near)
+    length = stats[:, cv2.CC_STAT_WIDTH + axis]
+    edges = np.flatnonzero(((length >= RULE * long_side) & (length >= EDGE_SLIM * size)) | near)
     return np.isin(parts, edges[edges > 0])
 
 
