@@ -214,6 +214,28 @@ def test_a_thin_stroke_running_along_a_rule_stays(tuning_pen):
     assert scene["paper"] == "ruled" and read_number(made.decoded(jpeg), MODEL).text == written == "2"
 
 
+@pytest.mark.parametrize("index, number, read_before", [(126, "7618", "3618")])
+def test_a_stroke_along_a_faint_rule_keeps_what_it_has_darker_than_that_rule(
+    tuning_pen, monkeypatch, index, number, read_before
+):
+    # a tuning number photo whose 7's bar lies along a rule: while every rule kept only ink darker than all the lines
+    # of the photo (the desk and the page's edges among them), the bar went with the rule and the 7 read as 3
+    photo, written = tuning_number(tuning_pen, index, len(number))
+    assert read_number(photo, MODEL).text == written == number
+    monkeypatch.setattr(ink_module, "line_levels", lambda lines, rules, ids, level: np.full(len(ids), level))
+    assert read_number(photo, MODEL).text == read_before
+
+
+@pytest.mark.parametrize("k, read_before", [(1614, "7"), (1876, "52")])
+def test_an_mnist_digit_along_a_faint_rule_keeps_its_stroke(mnist_sample, monkeypatch, k, read_before):
+    # a 2 whose base lies along a faint rule and a 0 whose left side lies along a line of squares (the third tuning
+    # sample, seed 2): each stroke went with its line, and the 2 read as 7, the 0, parted, as 52
+    photo, label = tuning_mnist(mnist_sample, k, seed=2)
+    assert read_number(photo, MODEL).text == str(label)
+    monkeypatch.setattr(ink_module, "line_levels", lambda lines, rules, ids, level: np.full(len(ids), level))
+    assert read_number(photo, MODEL).text == read_before
+
+
 # MNIST training digits 138, 196, 296 and 380 on the tuning benchmark's photos, with the desk showing beside the page:
 # a 5 and a 0 whose strokes lie along rules, a 7 beside rules' ends, a 4 on squares. While one thickness served every
 # line, the desk's band beside the page (30-55 px against rules of 2-9) set it: the 5 and 0 lost their strokes along
@@ -280,10 +302,11 @@ def test_a_short_bit_of_pencil_broken_at_a_rule_is_no_digit(tuning_pen):
     assert read_number(photo, MODEL).text == "2760"
 
 
-@pytest.mark.parametrize("index, number, read_before", [(20, "61", "8"), (214, "2779", "279")])
+@pytest.mark.parametrize("index, number, read_before", [(20, "61", "8")])
 def test_thin_pen_digits_written_touching_part_where_the_cut_crosses_little_ink(tuning_pen, index, number, read_before):
     # tuning benchmark photos (paper.py --writers tuning, its index): two digits written touching read as one while a
-    # cut paid per stroke it crossed (0.5 nats); on a photo a cut now pays for the ink it crosses (PHOTO_COSTS.cut_ink)
+    # cut paid per stroke it crossed (0.5 nats); on a photo a cut now pays for the ink it crosses (PHOTO_COSTS.cut_ink).
+    # (2779, photo 214, read as 279 so, until the strokes along faint rules were kept: it now reads right either way.)
     photo, written = tuning_number(tuning_pen, index, len(number))
     assert written == number
     net = models.load(MODEL)
@@ -352,12 +375,13 @@ def test_a_wide_bold_digit_cut_into_many_parts_is_still_one_candidate(mnist_samp
 
 
 def test_a_digit_of_two_pieces_each_cut_into_parts_is_still_one_candidate(mnist_sample, monkeypatch):
-    # a 5 of the second tuning sample, its cap apart from its body and each cut into parts, 7 in all: no run of up
-    # to MAX_ATOMS parts and no one piece held it whole, and it read as 55; runs of whole pieces are candidates too
-    photo, label = tuning_mnist(mnist_sample, 722, seed=1)
-    assert read_number(photo, MODEL).text == str(label) == "5"
+    # a 2 of the second tuning sample written as a bar over a C, each cut into parts: no run of up to MAX_ATOMS parts
+    # and no one piece held it whole, and it read as 23; runs of whole pieces are candidates too. (A 5 whose cap and
+    # body were apart, 722, read as 55 so, until the strokes along faint rules were kept: its cap now meets its body.)
+    photo, label = tuning_mnist(mnist_sample, 1143, seed=1)
+    assert read_number(photo, MODEL).text == str(label) == "2"
     monkeypatch.setattr(pieces_module, "whole_runs", lambda n_atoms, cuts, most: whole_runs(n_atoms, cuts, 1))
-    assert read_number(photo, MODEL).text == "55"
+    assert read_number(photo, MODEL).text == "23"
 
 
 def test_whole_runs_hold_up_to_most_pieces_of_ink_each_whole():

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 WORK = 1600  # px: the working image's longer side (larger photos are shrunk first; their digits stay >= 25 px)
 LINE = 100  # px: the number's ink is scaled so its tallest piece is this tall before the stroke is thickened
@@ -42,6 +43,7 @@ THIN = 0.02  # a rule is thinner than this share of the shorter side (drawn ones
 EDGE_SLIM = 3.0  # a page's edge inside the photo runs on this many times as far as it is wide (a tall digit does not)
 EDGE_ZONE = 0.12  # a line this near the photo's border (share of its side) may be the page's edge
 LINE_GAP = 7  # px: a rule seen a little slanted breaks under the opening where it steps a row; gaps this long join
+RULE_DARK = 95  # percentile: a rule's darkness, its core's (a stroke along it keeps what it has darker)
 RULE_ACROSS = 1.5  # a rule is taken away by an opening across it this many times its thickness long
 NEAR_DESK = 0.02  # pieces this near (share of the shorter side) to ink running off the photo: bits of the page's edge
 FAINT = 0.5  # a piece on the number's row under this share of its darkest piece's darkness: a bit of a rule left
@@ -141,16 +143,28 @@ def without_rules(dark: np.ndarray, reach: int, edge: np.ndarray | None = None) 
         if not long.size:
             continue
         found = np.isin(labels, long)
-        level = float(np.percentile(lines[found], 75))  # the rules' darkness: ink darker stays
+        level = float(np.percentile(lines[found], 75))  # the lines' darkness, the desk's and page's edges' with them
         rules, spans = rule_spans(found, axis, edge, THIN * min(h, w))
         shared = int(np.ceil(RULE_ACROSS * thickness(found, across=axis))) | 1
         span_of = np.array([0, *spans])[rules]  # each rule's pixels: its opening length
-        groups = [(span, span_of == span) for span in sorted(set(spans))]
-        for span, ours in [*groups, (shared, page_edges(found & ~_grown(rules > 0), axis, long_side))]:
+        line_level = np.zeros(count, dtype=np.float32)
+        line_level[long] = line_levels(lines, np.where(rules > 0, labels, 0), long, level)
+        level_of = cv2.dilate(line_level[labels], np.ones((3, 3), np.uint8))  # each rule's pixels: its line's level
+        groups = [(span, span_of == span, level_of) for span in sorted(set(spans))]
+        edges = (shared, page_edges(found & ~_grown(rules > 0), axis, long_side), level)
+        for span, ours, below in [*groups, edges]:
             kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, span) if axis == 0 else (span, 1))
             across = cv2.morphologyEx(dark, cv2.MORPH_OPEN, kernel)
-            dark = np.where(_grown(ours), np.maximum(np.minimum(dark, across), dark - level), dark)
+            dark = np.where(_grown(ours), np.maximum(np.minimum(dark, across), dark - below), dark)
     return dark
+
+
+def line_levels(lines: np.ndarray, rules: np.ndarray, ids: np.ndarray, level: float) -> np.ndarray:
+    """How dark each line `ids` is where its rules are (`rules`: the line's label on its rules' pixels, else 0): the
+    RULE_DARK percentile, at most `level`. Ink along a rule keeps what it has darker than that rule, not than the
+    darkest lines of the photo (the desk, a page's edge): a stroke lying along a faint rule stays."""
+    own = ndimage.labeled_comprehension(lines, rules, ids, lambda v: np.percentile(v, RULE_DARK), np.float32, level)
+    return np.minimum(own, level)
 
 
 def page_edges(lines: np.ndarray, axis: int, long_side: int) -> np.ndarray:
