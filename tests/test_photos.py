@@ -222,7 +222,7 @@ def test_a_stroke_along_a_faint_rule_keeps_what_it_has_darker_than_that_rule(
     # of the photo (the desk and the page's edges among them), the bar went with the rule and the 7 read as 3
     photo, written = tuning_number(tuning_pen, index, len(number))
     assert read_number(photo, MODEL).text == written == number
-    monkeypatch.setattr(ink_module, "line_levels", lambda lines, rules, ids, level: np.full(len(ids), level))
+    monkeypatch.setattr(ink_module, "line_levels", lambda darkness, line_of, ids, level: np.full(len(ids), level))
     assert read_number(photo, MODEL).text == read_before
 
 
@@ -232,7 +232,7 @@ def test_an_mnist_digit_along_a_faint_rule_keeps_its_stroke(mnist_sample, monkey
     # sample, seed 2): each stroke went with its line, and the 2 read as 7, the 0, parted, as 52
     photo, label = tuning_mnist(mnist_sample, k, seed=2)
     assert read_number(photo, MODEL).text == str(label)
-    monkeypatch.setattr(ink_module, "line_levels", lambda lines, rules, ids, level: np.full(len(ids), level))
+    monkeypatch.setattr(ink_module, "line_levels", lambda darkness, line_of, ids, level: np.full(len(ids), level))
     assert read_number(photo, MODEL).text == read_before
 
 

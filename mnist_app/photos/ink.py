@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy import ndimage
 
 WORK = 1600  # px: the working image's longer side (larger photos are shrunk first; their digits stay >= 25 px)
 LINE = 100  # px: the number's ink is scaled so its tallest piece is this tall before the stroke is thickened
@@ -148,7 +147,8 @@ def without_rules(dark: np.ndarray, reach: int, edge: np.ndarray | None = None) 
         shared = int(np.ceil(RULE_ACROSS * thickness(found, across=axis))) | 1
         span_of = np.array([0, *spans])[rules]  # each rule's pixels: its opening length
         line_level = np.zeros(count, dtype=np.float32)
-        line_level[long] = line_levels(lines, np.where(rules > 0, labels, 0), long, level)
+        on_rules = rules > 0
+        line_level[long] = line_levels(lines[on_rules], labels[on_rules], long, level)
         level_of = cv2.dilate(line_level[labels], np.ones((3, 3), np.uint8))  # each rule's pixels: its line's level
         groups = [(span, span_of == span, level_of) for span in sorted(set(spans))]
         edges = (shared, page_edges(found & ~_grown(rules > 0), axis, long_side), level)
@@ -159,12 +159,15 @@ def without_rules(dark: np.ndarray, reach: int, edge: np.ndarray | None = None) 
     return dark
 
 
-def line_levels(lines: np.ndarray, rules: np.ndarray, ids: np.ndarray, level: float) -> np.ndarray:
-    """How dark each line `ids` is where its rules are (`rules`: the line's label on its rules' pixels, else 0): the
-    RULE_DARK percentile, at most `level`. Ink along a rule keeps what it has darker than that rule, not than the
+def line_levels(darkness: np.ndarray, line_of: np.ndarray, ids: np.ndarray, level: float) -> np.ndarray:
+    """How dark each line `ids` is where its rules are (`darkness` on the rules' pixels, `line_of` each one's line):
+    the RULE_DARK percentile, at most `level`. Ink along a rule keeps what it has darker than that rule, not than the
     darkest lines of the photo (the desk, a page's edge): a stroke lying along a faint rule stays."""
-    own = ndimage.labeled_comprehension(lines, rules, ids, lambda v: np.percentile(v, RULE_DARK), np.float32, level)
-    return np.minimum(own, level)
+    order = np.argsort(line_of, kind="stable")
+    grouped, lines = darkness[order], line_of[order]
+    first, past = np.searchsorted(lines, ids, "left"), np.searchsorted(lines, ids, "right")
+    own = [np.percentile(grouped[a:b], RULE_DARK) if b > a else level for a, b in zip(first, past, strict=True)]
+    return np.minimum(np.array(own, dtype=np.float32), level)
 
 
 def page_edges(lines: np.ndarray, axis: int, long_side: int) -> np.ndarray:
