@@ -20,7 +20,9 @@ from mnist_app.numbers import pieces as pieces_module
 from mnist_app.numbers.pieces import candidates, whole_runs
 from mnist_app.photos import MAX_SIDE, NotAnImageError, PhotoTooLargeError, load_photo, made, photo_ink, thickened
 from mnist_app.photos import ink as ink_module
-from mnist_app.photos.ink import WEAK, grey_of, rule_spans, without_rules
+from mnist_app.photos import rules as rules_module
+from mnist_app.photos.light import WEAK, grey_of
+from mnist_app.photos.rules import rule_spans, without_rules
 from mnist_app.reading import marks
 
 from scaffold import require_pen_digits
@@ -222,7 +224,7 @@ def test_a_stroke_along_a_faint_rule_keeps_what_it_has_darker_than_that_rule(
     # of the photo (the desk and the page's edges among them), the bar went with the rule and the 7 read as 3
     photo, written = tuning_number(tuning_pen, index, len(number))
     assert read_number(photo, MODEL).text == written == number
-    monkeypatch.setattr(ink_module, "line_levels", lambda darkness, line_of, ids, level: np.full(len(ids), level))
+    monkeypatch.setattr(rules_module, "line_levels", lambda darkness, line_of, ids, level: np.full(len(ids), level))
     assert read_number(photo, MODEL).text == read_before
 
 
@@ -232,7 +234,7 @@ def test_an_mnist_digit_along_a_faint_rule_keeps_its_stroke(mnist_sample, monkey
     # sample, seed 2): each stroke went with its line, and the 2 read as 7, the 0, parted, as 52
     photo, label = tuning_mnist(mnist_sample, k, seed=2)
     assert read_number(photo, MODEL).text == str(label)
-    monkeypatch.setattr(ink_module, "line_levels", lambda darkness, line_of, ids, level: np.full(len(ids), level))
+    monkeypatch.setattr(rules_module, "line_levels", lambda darkness, line_of, ids, level: np.full(len(ids), level))
     assert read_number(photo, MODEL).text == read_before
 
 
@@ -360,7 +362,7 @@ def test_rules_seen_a_little_slanted_are_found_whole_and_taken_away(mnist_sample
     k = 242
     photo, label = tuning_mnist(mnist_sample, k)
     assert alike_own_image(photo, mnist_sample.x_train[k], label) > 0.9
-    monkeypatch.setattr(ink_module, "LINE_GAP", 1)
+    monkeypatch.setattr(rules_module, "LINE_GAP", 1)
     assert alike_own_image(photo, mnist_sample.x_train[k], label) < 0.5
 
 
@@ -435,7 +437,7 @@ def test_a_tall_digit_is_no_page_edge(mnist_sample, monkeypatch, k, model, read_
     # like one; what was left read as nothing and as 7. A page's edge runs on EDGE_SLIM times as far as it is wide.
     photo, label = tuning_mnist(mnist_sample, k, seed=2)
     assert read_number(photo, model).text == str(label)
-    monkeypatch.setattr(ink_module, "EDGE_SLIM", 0.0)
+    monkeypatch.setattr(rules_module, "EDGE_SLIM", 0.0)
     assert read_number(photo, model).text == read_before
 
 

@@ -1,10 +1,10 @@
 """A photo or scan of digits on paper -> the ink of its one written number, as the numbers segmentation takes it.
 
 Steps, each an OpenCV call (docs/experiments.md: why OpenCV, not scikit-image): to grey; shrunk to a working size; the
-light evened out (the paper's background, estimated by closing away the ink on a smaller copy, divides the photo);
-deskewed (the angle whose rows' ink profile is sharpest: the paper's rules, or the number's own line); the paper's
-rules and squares removed (opening along lines, their small gaps bridged, kept where they run on far beyond any digit;
-each rule opened across its own thickness, the page's edges across all lines'; strokes crossing a rule mended); the
+light evened out (`light`: the paper's background, estimated by closing away the ink on a smaller copy, divides the
+photo); deskewed (the angle whose rows' ink profile is sharpest: the paper's rules, or the number's own line); the
+paper's rules and squares removed (`rules`: opening along lines, kept where they run on far beyond any digit; each
+rule opened across its own thickness, the page's edges across all lines'; ink crossing or along a rule kept); the
 ink found (hysteresis: faint ink is kept where it joins dark ink); pieces that are no writing dropped (specks, the desk
 and page edges at the border, blobs too big for a digit); ink over much of the photo refused as a picture; the
 number's row kept (with a bar written apart over it: NEAR_ROW), less its pieces far fainter than its ink (bits of
@@ -20,16 +20,17 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .light import STRONG, WEAK, darkness, grey_of
+from .rules import grown, without_rules
+
 WORK = 1600  # px: the working image's longer side (larger photos are shrunk first; their digits stay >= 25 px)
 LINE = 100  # px: the number's ink is scaled so its tallest piece is this tall before the stroke is thickened
 # MNIST's stroke width over the digit's height, by stroke_width() on 3,000 training digits grown to 140 px (median):
 # benchmarks/paper.py --mnist-stroke measures it again.
 MNIST_STROKE = 0.10
-WEAK, STRONG = 0.12, 0.30  # darkness over the paper: faint ink (and rules) from WEAK, surely ink from STRONG
 MIN_LINE = 0.04  # a number's tallest piece is at least this share of the shorter side (smaller: slivers of rules)
 SPECK = 0.012  # pieces smaller than this share of the image's shorter side are specks of paper or noise
 BIG = 0.6  # pieces taller than this share of the shorter side (or wider than of the longer) are no digit
-RULE = 0.3  # a line running on over this share of the image is a rule of the paper, not a stroke
 MAX_PIECES = 40  # more pieces than this on one photo: a page of text or a picture, not a number
 # ink away from the photo's edge over this share of it: a picture, not paper (the tuning photos: at most 0.031, their
 # numbers, rule remnants and all; a photo of a face 0.15)
@@ -37,18 +38,10 @@ MAX_COVER = 0.12
 ROW_OVERLAP = 0.3  # pieces in one row overlap the row's band by this share of their height at least
 NEAR_ROW = 0.2  # or lie over or under one of its pieces, as near as this share of its height
 MAX_TURN = 8.0  # degrees: deskew looks this far either way
-THIN = 0.02  # a rule is thinner than this share of the shorter side (drawn ones 0.002-0.008; a bold digit's stroke
-# long enough to pass for a line, over 0.03)
-EDGE_SLIM = 3.0  # a page's edge inside the photo runs on this many times as far as it is wide (a tall digit does not)
-EDGE_ZONE = 0.12  # a line this near the photo's border (share of its side) may be the page's edge
-LINE_GAP = 7  # px: a rule seen a little slanted breaks under the opening where it steps a row; gaps this long join
-RULE_DARK = 95  # percentile: a rule's darkness, its core's (a stroke along it keeps what it has darker)
-RULE_ACROSS = 1.5  # a rule is taken away by an opening across it this many times its thickness long
 NEAR_DESK = 0.02  # pieces this near (share of the shorter side) to ink running off the photo: bits of the page's edge
 FAINT = 0.5  # a piece on the number's row under this share of its darkest piece's darkness: a bit of a rule left
 DOT = 3.0  # a piece on the number's row under this many of its stroke widths across: a dot beside it, no digit
 SLIVER = 0.4  # a piece on it whose strokes are thinner than this share of its stroke width: a sliver of a rule
-PAPER_CLOSE = 0.1  # the paper's light is found by a closing this wide (share of the longer side): wider than ink
 
 
 class NotAPhotoOfANumberError(ValueError):
@@ -78,32 +71,6 @@ class PhotoInk:
         )
 
 
-def grey_of(photo: np.ndarray) -> np.ndarray:
-    """(H, W) or (H, W, 3) uint8 -> (H, W) uint8: each pixel's brightest channel (HSV's value), not its luminance.
-
-    The paper's rules and squares are printed in light colours (blue, grey, a red margin) and ink is dark: the
-    brightest channel keeps a light blue or red rule nearly as light as the paper, so a stroke written along it is not
-    taken away with it, while black ink and pencil stay as dark as in luminance (blue ink is lighter, still ink).
-    """
-    return photo if photo.ndim == 2 else np.max(photo, axis=2)
-
-
-def darkness(grey: np.ndarray) -> np.ndarray:
-    """How much darker than the paper under it each pixel is: (H, W) float32, 0 = paper, 1 = black.
-
-    The paper's light is estimated on a quarter-size copy by a closing (a maximum then a minimum filter) as wide as
-    PAPER_CLOSE of the photo's longer side, far wider than any stroke (MNIST's bold digits on a close-up included), so
-    it takes the ink away whole while keeping the light's slow slopes and shadow edges (a closing keeps a monotone
-    ramp); smoothed by a median, it divides the photo.
-    """
-    h, w = grey.shape
-    small = cv2.resize(grey, (max(w // 4, 1), max(h // 4, 1)), interpolation=cv2.INTER_AREA)
-    side = max(5, int(PAPER_CLOSE * max(h, w) / 4) | 1)
-    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)))
-    back = cv2.resize(cv2.medianBlur(closed, 5), (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
-    return np.clip(1.0 - grey.astype(np.float32) / np.maximum(back, 1.0), 0.0, 1.0)
-
-
 def skew(weak: np.ndarray) -> float:
     """Degrees to turn the image so its ink's rows are level: the angle whose row profile varies most."""
     h, w = weak.shape
@@ -118,120 +85,6 @@ def skew(weak: np.ndarray) -> float:
         if score > best_score:
             best, best_score = float(angle), score
     return best
-
-
-def without_rules(dark: np.ndarray, reach: int, edge: np.ndarray | None = None) -> np.ndarray:
-    """The darkness with the paper's rules and squares taken out, and the ink over them kept.
-
-    A rule is found by a grey opening along rows (then columns): what every `reach`-px run of a line keeps, its gaps
-    up to LINE_GAP px bridged (a rule on a page seen askew steps from row to row, and the opening parts it there),
-    joined into a line running on over RULE of the image. On each rule's pixels the darkness becomes an opening across
-    it, as long as a little more than that rule is thick (`rule_spans`): the thin rule goes, while a stroke crossing
-    it, or running along it thicker than it, keeps its own darkness (no gap where a digit crosses a rule); a thin
-    stroke running along a rule keeps what it has darker than the rule. `edge`: the pixels at the photo's edge.
-    """
-    h, w = dark.shape
-    edge = np.zeros(dark.shape, dtype=bool) if edge is None else edge
-    for along, long_side, axis in (((reach, 1), w, 0), ((1, reach), h, 1)):
-        lines = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, along))
-        bridge = cv2.getStructuringElement(cv2.MORPH_RECT, (LINE_GAP, 3) if axis == 0 else (3, LINE_GAP))
-        joined = cv2.morphologyEx((lines > WEAK / 2).astype(np.uint8), cv2.MORPH_CLOSE, bridge)
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-        long = np.flatnonzero(stats[:, cv2.CC_STAT_WIDTH + axis] >= RULE * long_side)
-        long = long[long > 0]
-        if not long.size:
-            continue
-        found = np.isin(labels, long)
-        level = float(np.percentile(lines[found], 75))  # the lines' darkness, the desk's and page's edges' with them
-        rules, spans = rule_spans(found, axis, edge, THIN * min(h, w))
-        shared = int(np.ceil(RULE_ACROSS * thickness(found, across=axis))) | 1
-        span_of = np.array([0, *spans])[rules]  # each rule's pixels: its opening length
-        line_level = np.zeros(count, dtype=np.float32)
-        on_rules = rules > 0
-        line_level[long] = line_levels(lines[on_rules], labels[on_rules], long, level)
-        level_of = cv2.dilate(line_level[labels], np.ones((3, 3), np.uint8))  # each rule's pixels: its line's level
-        groups = [(span, span_of == span, level_of) for span in sorted(set(spans))]
-        edges = (shared, page_edges(found & ~_grown(rules > 0), axis, long_side), level)
-        for span, ours, below in [*groups, edges]:
-            kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, span) if axis == 0 else (span, 1))
-            across = cv2.morphologyEx(dark, cv2.MORPH_OPEN, kernel)
-            dark = np.where(_grown(ours), np.maximum(np.minimum(dark, across), dark - below), dark)
-    return dark
-
-
-def line_levels(darkness: np.ndarray, line_of: np.ndarray, ids: np.ndarray, level: float) -> np.ndarray:
-    """How dark each line `ids` is where its rules are (`darkness` on the rules' pixels, `line_of` each one's line):
-    the RULE_DARK percentile, at most `level`. Ink along a rule keeps what it has darker than that rule, not than the
-    darkest lines of the photo (the desk, a page's edge): a stroke lying along a faint rule stays."""
-    order = np.argsort(line_of, kind="stable")
-    grouped, lines = darkness[order], line_of[order]
-    first, past = np.searchsorted(lines, ids, "left"), np.searchsorted(lines, ids, "right")
-    own = [np.percentile(grouped[a:b], RULE_DARK) if b > a else level for a, b in zip(first, past, strict=True)]
-    return np.minimum(np.array(own, dtype=np.float32), level)
-
-
-def page_edges(lines: np.ndarray, axis: int, long_side: int) -> np.ndarray:
-    """The lines that are no rule but the page's edges: the lines left once the rules are out (thick ones, with their
-    fringe of rule ends), running on over RULE of the image and EDGE_SLIM times their width (a tall digit's body
-    passes for a line, but not a slim one), or lying within EDGE_ZONE of its border (the page's edge beside the desk
-    is slanted on a photo seen askew, and the steps of a slanted line part it). Taken away by the
-    opening of every line's median thickness, desk bands included: a digit's bold stroke keeps what is thicker."""
-    count, parts, stats, _ = cv2.connectedComponentsWithStats(lines.astype(np.uint8), connectivity=8)
-    start, size, side = stats[:, 1 - axis], stats[:, cv2.CC_STAT_WIDTH + 1 - axis], lines.shape[axis]
-    near = (start + size <= EDGE_ZONE * side) | (start >= (1 - EDGE_ZONE) * side)
-    length = stats[:, cv2.CC_STAT_WIDTH + axis]
-    edges = np.flatnonzero(((length >= RULE * long_side) & (length >= EDGE_SLIM * size)) | near)
-    return np.isin(parts, edges[edges > 0])
-
-
-def _grown(mask: np.ndarray) -> np.ndarray:
-    """A mask one pixel wider all round (a line's blurred edge with it)."""
-    return cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-
-
-def rule_spans(mask: np.ndarray, across: int, edge: np.ndarray, thin: float) -> tuple[np.ndarray, list[int]]:
-    """The rules in a mask of long lines, labelled, and each one's opening length across it (label k + 1 at k).
-
-    A rule is the lines' thin runs along `across` (0: down the columns), joined: no run thicker than `thin` (a bold
-    digit's stroke on a close-up, long enough to pass for a line, or a digit's bold stroke lying along a rule), none
-    that reaches the photo's `edge` (the desk beside the page, which runs along the edge and would join every rule it
-    meets into one). Its opening is RULE_ACROSS times its thickness, the median length of its runs: a stroke along it
-    thickens a few runs only.
-    """
-    rows, starts, ends = _runs(mask, across)
-    shape, n = np.moveaxis(mask, across, -1).shape, mask.shape[across]
-    out = np.pad(np.moveaxis(edge, across, -1).reshape(-1, n), [(0, 0), (1, 1)], constant_values=True)
-    thin_runs = (ends - starts <= thin) & ~out[rows, starts] & ~out[rows, ends + 1]
-    painted = np.zeros((out.shape[0], n + 1), dtype=np.int32)
-    painted[rows[thin_runs], starts[thin_runs]] = 1  # runs on a line are apart: no start is another's end
-    painted[rows[thin_runs], ends[thin_runs]] = -1
-    kept = np.moveaxis(np.cumsum(painted, axis=1)[:, :n].reshape(shape) > 0, -1, across)
-    count, rules = cv2.connectedComponents(kept.astype(np.uint8), connectivity=8)
-    run_rule = np.moveaxis(rules, across, -1).reshape(-1, n)[rows[thin_runs], starts[thin_runs]]
-    lengths = (ends - starts)[thin_runs]
-    ordered = lengths[np.lexsort((lengths, run_rule))]  # by rule, then by length: each rule's median in the middle
-    runs = np.bincount(run_rule, minlength=count)[1:]
-    first = np.cumsum(runs) - runs
-    median = (ordered[first + (runs - 1) // 2] + ordered[first + runs // 2]) / 2
-    spans = [int(np.ceil(RULE_ACROSS * m)) | 1 for m in median]
-    return rules, spans
-
-
-def thickness(mask: np.ndarray, across: int) -> float:
-    """The median length of the mask's runs along `across` (0: down the columns, 1: along the rows): how thick
-    lines running the other way are (a digit's ink or the desk on them is a few long runs among many)."""
-    _, starts, ends = _runs(mask, across)
-    return float(np.median(ends - starts)) if starts.size else 1.0
-
-
-def _runs(mask: np.ndarray, across: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The mask's runs along `across`: each one's line (the mask's 1-D slices along `across`, in row-major order),
-    start and end (past its last pixel). Row-major: the k-th start and the k-th end are one run's."""
-    lines = np.moveaxis(mask, across, -1).reshape(-1, mask.shape[across])
-    steps = np.diff(np.pad(lines.astype(np.int8), [(0, 0), (1, 1)]), axis=1)
-    rows, starts = np.nonzero(steps == 1)
-    _, ends = np.nonzero(steps == -1)
-    return rows, starts, ends
 
 
 def thickened(ink: np.ndarray, grow: int) -> np.ndarray:
@@ -286,7 +139,7 @@ def photo_ink(photo: np.ndarray) -> PhotoInk | None:
     x1, y1 = (boxes[:, 0] + boxes[:, 2]).max(), (boxes[:, 1] + boxes[:, 3]).max()
     line = float(boxes[:, 3].max())
     strength = float(np.percentile(dark[labels > 0], 90))
-    own = _grown(labels > 0)
+    own = grown(labels > 0)
     crop = np.where(own, np.clip(dark / max(strength, 1e-3), 0.0, 1.0), 0.0)[y0:y1, x0:x1].astype(np.float32)
     f = LINE / line
     size = (max(int(round(crop.shape[1] * f)), 1), max(int(round(crop.shape[0] * f)), 1))
