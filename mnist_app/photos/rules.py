@@ -31,7 +31,8 @@ def without_rules(dark: np.ndarray, reach: int, edge: np.ndarray | None = None) 
     joined into a line running on over RULE of the image. On each rule's pixels the darkness becomes an opening across
     it, as long as a little more than that rule is thick (`rule_spans`): the thin rule goes, while a stroke crossing
     it, or running along it thicker than it, keeps its own darkness (no gap where a digit crosses a rule); a thin
-    stroke running along a rule keeps what it has darker than the rule. `edge`: the pixels at the photo's edge.
+    stroke running along a rule keeps what it has darker than that rule (`line_levels`). The page's edges
+    (`page_edges`) are opened across every line's thickness. `edge`: the pixels at the photo's edge.
     """
     h, w = dark.shape
     edge = np.zeros(dark.shape, dtype=bool) if edge is None else edge
