@@ -216,6 +216,11 @@ def test_a_thin_stroke_running_along_a_rule_stays(tuning_pen):
     assert scene["paper"] == "ruled" and read_number(made.decoded(jpeg), MODEL).text == written == "2"
 
 
+def one_level_for_every_line(monkeypatch):
+    """Take back each line's own level: every rule keeps only ink darker than all the lines of the photo."""
+    monkeypatch.setattr(rules_module, "line_levels", lambda darkness, line_of, ids, level: np.full(len(ids), level))
+
+
 @pytest.mark.parametrize("index, number, read_before", [(126, "7618", "3618")])
 def test_a_stroke_along_a_faint_rule_keeps_what_it_has_darker_than_that_rule(
     tuning_pen, monkeypatch, index, number, read_before
@@ -224,7 +229,7 @@ def test_a_stroke_along_a_faint_rule_keeps_what_it_has_darker_than_that_rule(
     # of the photo (the desk and the page's edges among them), the bar went with the rule and the 7 read as 3
     photo, written = tuning_number(tuning_pen, index, len(number))
     assert read_number(photo, MODEL).text == written == number
-    monkeypatch.setattr(rules_module, "line_levels", lambda darkness, line_of, ids, level: np.full(len(ids), level))
+    one_level_for_every_line(monkeypatch)
     assert read_number(photo, MODEL).text == read_before
 
 
@@ -234,7 +239,7 @@ def test_an_mnist_digit_along_a_faint_rule_keeps_its_stroke(mnist_sample, monkey
     # sample, seed 2): each stroke went with its line, and the 2 read as 7, the 0, parted, as 52
     photo, label = tuning_mnist(mnist_sample, k, seed=2)
     assert read_number(photo, MODEL).text == str(label)
-    monkeypatch.setattr(rules_module, "line_levels", lambda darkness, line_of, ids, level: np.full(len(ids), level))
+    one_level_for_every_line(monkeypatch)
     assert read_number(photo, MODEL).text == read_before
 
 

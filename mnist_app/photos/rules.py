@@ -54,9 +54,11 @@ def without_rules(dark: np.ndarray, reach: int, edge: np.ndarray | None = None) 
         on_rules = rules > 0
         line_level[long] = line_levels(lines[on_rules], labels[on_rules], long, level)
         level_of = cv2.dilate(line_level[labels], np.ones((3, 3), np.uint8))  # each rule's pixels: its line's level
-        groups = [(span, span_of == span, level_of) for span in sorted(set(spans))]
-        edges = (shared, page_edges(found & ~grown(rules > 0), axis, long_side), level)
-        for span, ours, below in [*groups, edges]:
+        page = page_edges(found & ~grown(rules > 0), axis, long_side)
+        # (opening length, the lines opened so, the darkness ink over them keeps beyond): each rule by its own line's
+        # level, the page's edges by all the lines' level
+        openings = [(span, span_of == span, level_of) for span in sorted(set(spans))] + [(shared, page, level)]
+        for span, ours, below in openings:
             kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, span) if axis == 0 else (span, 1))
             across = cv2.morphologyEx(dark, cv2.MORPH_OPEN, kernel)
             dark = np.where(grown(ours), np.maximum(np.minimum(dark, across), dark - below), dark)
