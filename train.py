@@ -103,10 +103,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--calibrate-only", action="store_true", help="refit the trained models' calibration, without training"
     )
-    parser.add_argument(
+    figures = parser.add_mutually_exclusive_group()
+    figures.add_argument(
         "--figures-only",
         action="store_true",
         help="redraw the trained models' report.png (and their tuning twins') from their reports, without training",
+    )
+    figures.add_argument(
+        "--no-figures",
+        action="store_true",
+        help="write no report.png (2-3 s a model: quick runs); --figures-only draws them later",
     )
     parser.add_argument(
         "--drawings",
@@ -219,7 +225,15 @@ def train_one(name: str, args: argparse.Namespace, mnist: Mnist, drawings: tuple
         about["drawings"] = used
     directory = model_dir(name, args.out)
     fitted = fit_and_write(
-        config, data, directory, mnist, name=name, about=about, load_model=load_model, verbose=verbose, figure=True
+        config,
+        data,
+        directory,
+        mnist,
+        name=name,
+        about=about,
+        load_model=load_model,
+        verbose=verbose,
+        figure=not args.no_figures,
     )
     report, seconds = fitted.report, fitted.seconds
     print(f"== {name}: test accuracy {report['test']['accuracy']:.4f}, {seconds:.0f}s, written to {directory}")

@@ -14,6 +14,7 @@ from scaffold import (
     choose_mode,
     chromium,
     draw,
+    numpy_model_only,
     require_pen_digits,
     settle,
     still_page,
@@ -28,8 +29,9 @@ STILL_PX = 2  # how far the canvas may move between strokes
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    log = tmp_path_factory.mktemp("layout") / "streamlit.log"
-    with streamlit_server(log) as (url, _), chromium() as browser:
+    folder = tmp_path_factory.mktemp("layout")
+    env = numpy_model_only(folder)  # its visitors draw with the first choice (a model loading: test_browser.py)
+    with streamlit_server(folder / "streamlit.log", env) as (url, _), chromium() as browser:
         yield url, browser
 
 

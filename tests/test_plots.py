@@ -2,6 +2,7 @@
 
 import base64
 import io
+import re
 
 import numpy as np
 import pytest
@@ -74,3 +75,15 @@ def test_the_probability_bars_say_every_digits_probability_and_mark_the_reading(
     assert "0: 1%, 1: 1%, 2: 1%, 3: 91%" in svg  # what a screen reader hears
     assert svg.count("<rect") == 10 and svg.count('fill="#ff4b4b"') == 1  # one bar per digit, the reading's marked
     assert "<title>3: 91.0%</title>" in svg
+
+
+def test_a_reading_figure_shows_the_bars_beside_the_digit_as_the_model_sees_it(mnist_sample):
+    digit = mnist_sample.x_test[0] / 255.0
+    probs = np.full(10, 0.01)
+    probs[7] = 0.91
+    figure = plots.reading_figure(probs, 7, digit)
+    assert plots.probability_bars(probs, 7) in figure
+    uri = re.search(r'<img src="(data:image/png;base64,[^"]+)" alt="What the model sees', figure)[1]
+    picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))))
+    np.testing.assert_array_equal(picture, plots.enlarge(digit))  # every pixel the model reads, 8x8 each
+    assert "<figcaption" in figure and plots.SEEN in figure

@@ -84,6 +84,7 @@ def test_same_seed_same_model(tmp_path):
             "32",
             "--train-limit",
             "2000",
+            "--no-figures",
             "--data",
             str(SAMPLE),
             "--out",
@@ -91,10 +92,12 @@ def test_same_seed_same_model(tmp_path):
         )
     a, b = (NumpyMLP.load(tmp_path / run / "comparisons" / "numpy-mlp-mnist" / "model.npz") for run in ("a", "b"))
     np.testing.assert_array_equal(a.params["W1"], b.params["W1"])
+    assert not (tmp_path / "a" / "comparisons" / "numpy-mlp-mnist" / "report.png").exists()  # --no-figures
 
 
 def test_the_report_says_what_the_model_was_trained_on(tmp_path):
-    common = ("numpy-mlp-mnist", "--epochs", "1", "--hidden", "32", "--train-limit", "1000", "--data", str(SAMPLE))
+    common = ("numpy-mlp-mnist", "--epochs", "1", "--hidden", "32", "--train-limit", "1000", "--no-figures")
+    common += ("--data", str(SAMPLE))
     run_train(*common, "--restyle", "0.5", "--out", str(tmp_path / "styled"))
     run_train(*common, "--no-augment", "--out", str(tmp_path / "plain"))
     styled, plain = (
@@ -107,7 +110,7 @@ def test_the_report_says_what_the_model_was_trained_on(tmp_path):
 
 
 def test_keras_source_mlp_trains_and_saves_a_loadable_model(tmp_path):
-    run_train("keras-mlp-rmsprop", "--epochs", "3", "--data", str(SAMPLE), "--out", str(tmp_path))
+    run_train("keras-mlp-rmsprop", "--epochs", "3", "--no-figures", "--data", str(SAMPLE), "--out", str(tmp_path))
     from mnist_app import models
 
     model = models.load("keras-mlp-rmsprop", tmp_path)  # a comparison: under the models folder's comparisons/
@@ -122,7 +125,7 @@ def test_fine_tuning_starts_from_the_trained_model(tmp_path):
     from mnist_app import models
 
     shutil.copytree(models.model_dir("keras-cnn-mnist"), tmp_path / "comparisons" / "keras-cnn-mnist")
-    common = ("--epochs", "1", "--train-limit", "500", "--data", str(SAMPLE), "--out", str(tmp_path))
+    common = ("--epochs", "1", "--train-limit", "500", "--no-figures", "--data", str(SAMPLE), "--out", str(tmp_path))
     run_train("keras-cnn", *common, env=tiny_pen_env(tmp_path))
     report = json.loads((tmp_path / "keras-cnn" / "report.json").read_text())
     assert report["config"]["start_from"] == "keras-cnn-mnist"
@@ -234,6 +237,7 @@ def test_a_run_killed_mid_training_leaves_the_previous_model_intact(tmp_path):
         "numpy-mlp-mnist",
         "--epochs",
         "1",
+        "--no-figures",
         "--hidden",
         "32",
         "--no-augment",
@@ -336,6 +340,7 @@ def test_same_seed_same_keras_model(tmp_path):
             "1",
             "--train-limit",
             "1000",
+            "--no-figures",
             "--data",
             str(SAMPLE),
             "--out",
@@ -356,7 +361,7 @@ def test_a_shipped_model_trains_on_writers_1_to_20_and_is_calibrated_through_a_t
     from mnist_app.models import calibration
 
     env = tiny_pen_env(tmp_path)  # 2 digits per writer, each drawn 6 times
-    common = ("--epochs", "1", "--train-limit", "1000", "--data", str(SAMPLE), "--out", str(tmp_path))
+    common = ("--epochs", "1", "--train-limit", "1000", "--no-figures", "--data", str(SAMPLE), "--out", str(tmp_path))
     run_train("numpy-mlp-mnist", "--no-augment", *common)
     out = run_train("numpy-mlp", *common, env=env).stdout
     shipped, twin = tmp_path / "numpy-mlp", models.twins_dir(tmp_path) / "numpy-mlp"

@@ -12,17 +12,20 @@ import hashlib
 import streamlit as st
 
 from mnist_app import models, numbers
-from mnist_app.reports.plots import enlarge, probability_bars
+from mnist_app.reports.plots import reading_figure
 from mnist_app.store.drawings import StoreError
 from mnist_app.ui import explanation, number, photo, reading, runs, sketchpad, teach
 from mnist_app.ui.store import collecting, get_store, save_drawing
 
 HEADLINE_PX = 112  # a subheader and two lines of caption: a phone's width wraps the longest caption once
-# On a phone the longest headlines ("That does not look like a digit") wrap too: a smaller title, a taller box
-PHONE_HEADLINE = """<style>@media (max-width: 640px) {
-  :has(> .st-key-headline) { flex-basis: 150px !important; height: 150px !important; }  /* its wrapper's */
-  .st-key-headline h3 { font-size: 1.4rem; }
-}</style>"""
+# The headline's box of fixed height, styled on itself: a :has() rule for its wrapper (what st.container(height=)
+# sizes) made the browser's every style update slower. On a phone the longest headlines ("That does not look like a
+# digit") wrap too: a smaller title, a taller box.
+HEADLINE_STYLE = f"""<style>.st-key-headline {{ flex: 0 0 {HEADLINE_PX}px; height: {HEADLINE_PX}px; overflow-y: auto; }}
+@media (max-width: 640px) {{
+  .st-key-headline {{ flex-basis: 150px; height: 150px; }}
+  .st-key-headline h3 {{ font-size: 1.4rem; }}
+}}</style>"""
 MODES = {"digit": "Digit", "number": "Number", "photo": "Photo", "teach": "Teach"}
 MODE_HELP = (
     "Digit: draw one digit and watch the model read it. Number: write a whole number on a wide canvas. "
@@ -54,8 +57,8 @@ mode = switch.segmented_control(
 )
 teaching = mode == "teach"
 
-headline = st.container(height=HEADLINE_PX, border=False, key="headline")  # the reading, on a phone's first screen
-st.html(PHONE_HEADLINE)  # style alone: it takes no room on the page
+headline = st.container(border=False, key="headline")  # the reading, on a phone's first screen
+st.html(HEADLINE_STYLE)  # style alone: it takes no room on the page
 
 
 def loaded() -> models.Model:
@@ -171,9 +174,7 @@ with right:
             "the digit you pick, each model's reading, the brush width and the time: nothing about you. You may "
             "delete yours on the Drawings page, from any device, with the resume code it shows you."
         )
-    chart, seen = st.columns([3, 2])
-    chart.markdown(probability_bars(probs, read.digit), unsafe_allow_html=True)  # our own markup, no input in it
-    seen.image(enlarge(sketch.digit), caption="What the model sees: 28x28, centred as MNIST", width="stretch")
+    st.markdown(reading_figure(probs, read.digit, sketch.digit), unsafe_allow_html=True)  # our markup, no input in it
 
 if teaching:
     teach.panel(store, name, model.label)
