@@ -40,7 +40,7 @@ def reading_figure(probs, chosen: int, digit: np.ndarray) -> str:
     return (
         '<div style="display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start">'
         f'<div style="flex:3 1 240px">{probability_bars(probs, chosen)}</div>'
-        f'<figure style="flex:2 1 150px;margin:0"><img src="{picture}" alt="{SEEN}" style="width:100%;display:block">'
+        f'<figure style="flex:2 1 150px;margin:0"><img src="{picture}" alt="{SEEN}" style="width:100%;display:block;object-fit:contain">'
         f'<figcaption style="font-size:0.875rem;opacity:0.6;padding-top:0.25rem">{SEEN}</figcaption></figure></div>'
     )
 
