@@ -239,7 +239,24 @@ def test_two_servers_behind_nginx_lose_nothing_when_one_is_killed_mid_run(tmp_pa
 # ---- a class trains: the same deployment with the engine's scheduler and two workers (issue 37)
 
 STUDENTS_PER_SERVER = 2
+DIGITS = 2_000  # of the sample's 5,000, each run's (the slider's second step)
 EPOCHS = 20  # 3-6 s a run alone, tens of seconds beside four live pages; the kill comes within a second of two training
+
+
+def set_slider(page, label: str, value: int, low: int, step: int) -> None:
+    """A slider moved to its start, then on to `value`, with the keyboard; until its thumb says so: a key pressed
+    while a loaded page redraws the slider is lost (one run of four once trained on all 60,000 digits)."""
+    from playwright.sync_api import expect
+
+    slider = page.get_by_role("slider", name=re.compile(rf"^{re.escape(label)}"))
+    for _ in range(3):
+        slider.focus()
+        page.keyboard.press("Home")
+        for _ in range((value - low) // step):
+            page.keyboard.press("ArrowRight")
+        if slider.input_value() == str(value):
+            break
+    expect(slider).to_have_value(str(value))
 
 
 def students(browser, url: str, access_log: Path, servers: list[str]) -> list:
@@ -284,7 +301,7 @@ def test_a_class_trains_at_once_on_a_scheduler_and_two_workers_and_every_run_end
     page, trained (tried again on a worker) or failed with its reason."""
     from playwright.sync_api import expect
 
-    from mnist_app.training import engine, jobs
+    from mnist_app.training import engine, jobs, settings
 
     require(Path(NGINX).exists(), f"{NGINX} is missing: apt-get install nginx")
     data = {"MNIST_DATA": str(SAMPLE)} | tiny_pen_env(tmp_path)
@@ -303,19 +320,18 @@ def test_a_class_trains_at_once_on_a_scheduler_and_two_workers_and_every_run_end
                 pages = students(browser, f"http://127.0.0.1:{port}", access_log, servers)
                 # EPOCHS epochs of 2,000 of the sample's digits: long enough to be killed mid-run, short enough that a
                 # loaded machine trains all four in time, though the retried run may wait behind another worker's
-                # run (Dask gives a dead worker's tasks to the live one; a restarted worker takes the next queued)
+                # run (Dask gives a dead worker's tasks to the live one; a restarted worker takes the next queued).
+                # Every page is set first, then the four press Train one after another, as a class told to at once:
+                # on a quiet machine a run pressed seconds after the last had ended would never train beside it
                 for page in pages:
-                    page.get_by_role("slider", name=re.compile(r"^Epochs")).focus()
-                    page.keyboard.press("Home")
-                    for _ in range(EPOCHS - 1):
-                        page.keyboard.press("ArrowRight")
-                    page.get_by_role("slider", name=re.compile(r"^MNIST digits")).focus()
-                    page.keyboard.press("Home")
-                    page.keyboard.press("ArrowRight")
+                    set_slider(page, "Epochs", EPOCHS, low=1, step=1)
+                    set_slider(page, "MNIST digits", DIGITS, low=settings.MIN_DIGITS, step=1000)
                     settle(page)
+                for page in pages:
                     page.get_by_role("button", name="Train", exact=True).click()
-                    started = page.get_by_text(re.compile(r"Queued: position \d|Epoch \d+/\d+|Starting"))
-                    expect(started).to_be_visible(timeout=180_000)
+                started = re.compile(r"Queued: position \d|Epoch \d+/\d+|Starting|Run \d finished")
+                for page in pages:
+                    expect(page.get_by_text(started).first).to_be_visible(timeout=180_000)
 
                 deadline = time.monotonic() + 240
                 while sum(j.status == jobs.RUNNING for j in jobs.list_jobs(url=shared_db)) < 2:
@@ -337,7 +353,7 @@ def test_a_class_trains_at_once_on_a_scheduler_and_two_workers_and_every_run_end
             engine.stop()
 
     assert len(runs) == 2 * STUDENTS_PER_SERVER and len({run.owner for run in runs}) == len(runs)
-    assert {(run.values["epochs"], run.data.digits) for run in runs} == {(EPOCHS, 2000)}  # as set on each page
+    assert {(run.values["epochs"], run.data.digits) for run in runs} == {(EPOCHS, DIGITS)}  # as set on each page
     for run in runs:  # every run ended: trained, or failed with its reason
         assert run.status == jobs.FINISHED or (run.status == jobs.FAILED and run.message), run
     assert max(run.attempt for run in runs) >= 2, "the killed worker's run was not tried again"
