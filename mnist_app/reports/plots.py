@@ -34,13 +34,14 @@ SEEN = "What the model sees: 28x28, centred as MNIST"
 def reading_figure(probs, chosen: int, digit: np.ndarray) -> str:
     """A reading as one piece of markup: its probability bars beside the digit as the model sees it (enlarged, a
     data: URI). The Draw page sends it on every stroke as one element, where a chart and a picture in two columns
-    were four: the browser lays out each element it is sent before the reading shows (14 ms less a stroke, issue 36).
-    Side by side where there is room, the picture under the bars on a phone."""
+    were four: the browser lays out each element it is sent before the reading shows (about 10 ms less a stroke,
+    issue 36). Side by side where there is room, the picture under the bars on a phone."""
     picture = thumbnail_uri(enlarge(digit), PANEL)
     return (
         '<div style="display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start">'
         f'<div style="flex:3 1 240px">{probability_bars(probs, chosen)}</div>'
-        f'<figure style="flex:2 1 150px;margin:0"><img src="{picture}" alt="{SEEN}" style="width:100%;display:block;object-fit:contain">'
+        f'<figure style="flex:2 1 150px;margin:0"><img src="{picture}" alt="{SEEN}" '
+        'style="width:100%;display:block;object-fit:contain">'
         f'<figcaption style="font-size:0.875rem;opacity:0.6;padding-top:0.25rem">{SEEN}</figcaption></figure></div>'
     )
 
