@@ -54,7 +54,7 @@ def without_rules(dark: np.ndarray, reach: int, edge: np.ndarray | None = None) 
         on_rules = rules > 0
         line_level[long] = line_levels(lines[on_rules], labels[on_rules], long, level)
         level_of = cv2.dilate(line_level[labels], np.ones((3, 3), np.uint8))  # each rule's pixels: its line's level
-        page = page_edges(found & ~grown(rules > 0), axis, long_side)
+        page = page_edges(found & ~grown(on_rules), axis, long_side)
         # (opening length, the lines opened so, the darkness ink over them keeps beyond): each rule by its own line's
         # level, the page's edges by all the lines' level
         openings = [(span, span_of == span, level_of) for span in sorted(set(spans))] + [(shared, page, level)]
